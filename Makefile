@@ -1,0 +1,77 @@
+# mod_s3up: the httpd-free core (src/s3up_*.c) is built once into
+# build/libs3up.a, which both the module and the unit tests link.
+
+APXS    ?= apxs
+CC      ?= cc
+B       := build
+
+PKGS     := libcurl libxml-2.0 jansson openssl
+APR_INC  := $(shell apr-1-config --includes) $(shell apu-1-config --includes)
+APR_DEFS := $(shell apr-1-config --cppflags)
+PKG_INC  := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+APR_LIBS := $(shell apu-1-config --link-ld) $(shell apr-1-config --link-ld)
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -fPIC $(WARN) -fvisibility=hidden
+CPPFLAGS += $(APR_DEFS) $(APR_INC) $(PKG_INC) -Isrc
+
+CORE_SRC := $(sort $(wildcard src/s3up_*.c))
+CORE_OBJ := $(CORE_SRC:src/%.c=$(B)/core/%.o)
+CORE_HDR := $(wildcard src/s3up*.h)
+CORE_LIB := $(B)/libs3up.a
+
+MOD_SRC  := mod_s3up.c $(sort $(wildcard src/mod_s3up_*.c))
+MOD_HDR  := $(wildcard src/mod_s3up*.h)
+MODULE   := $(B)/mod_s3up.so
+
+UNIT_SRC := $(sort $(wildcard t/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/%)
+ITEST_SRC := $(sort $(wildcard t/integration/*.c))
+ITEST_BIN := $(ITEST_SRC:t/integration/%.c=$(B)/t/%)
+
+.PHONY: all module unit check test clean format format-check
+
+all: module unit
+
+module: $(MODULE)
+unit: $(UNIT_BIN) $(ITEST_BIN)
+
+$(B)/core/%.o: src/%.c $(CORE_HDR) | $(B)/core
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(CORE_LIB): $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+# apxs compiles the httpd side with httpd's own flags; the core archive is
+# linked in whole, so the module needs nothing of ours at run time.
+$(MODULE): $(MOD_SRC) $(MOD_HDR) $(CORE_HDR) $(CORE_LIB) | $(B)
+	$(APXS) -c -o $(B)/mod_s3up.la -Isrc $(PKG_INC) -Wc,-std=gnu11 \
+	  $(foreach w,$(WARN),-Wc,$(w)) \
+	  $(MOD_SRC) -Wl,--whole-archive -Wl,$(abspath $(CORE_LIB)) -Wl,--no-whole-archive \
+	  $(PKG_LIBS) >$(B)/apxs.log 2>&1 || { cat $(B)/apxs.log; exit 1; }
+	cp $(B)/.libs/mod_s3up.so $@
+
+$(B)/t/%: t/unit/%.c t/unit/tap.h $(CORE_LIB) | $(B)/t
+	$(CC) $(CPPFLAGS) $(CFLAGS) -It/unit -o $@ $< $(CORE_LIB) $(PKG_LIBS) $(APR_LIBS)
+
+$(B)/t/%: t/integration/%.c t/unit/tap.h $(CORE_LIB) | $(B)/t
+	$(CC) $(CPPFLAGS) $(CFLAGS) -It/unit -o $@ $< $(CORE_LIB) $(PKG_LIBS) $(APR_LIBS)
+
+$(B) $(B)/core $(B)/t:
+	mkdir -p $@
+
+# The whole suite: unit tests, then integration tests against a Ceph RGW
+# started once for the run (t/run).
+test check: all
+	t/run
+
+format:
+	clang-format -i mod_s3up.c src/*.[ch] t/unit/*.[ch] t/integration/*.c
+
+format-check:
+	clang-format --dry-run --Werror mod_s3up.c src/*.[ch] t/unit/*.[ch] t/integration/*.c
+
+clean:
+	rm -rf $(B) .libs *.la *.lo *.slo src/*.lo src/*.slo src/.libs

@@ -1,0 +1,79 @@
+/*
+ * Shared helpers of the core: name/value pairs, the log bridge, error text.
+ */
+#include <stdarg.h>
+
+#include <apr_strings.h>
+
+#include "s3up.h"
+
+void s3up_kv_add(apr_array_header_t *kvs, const char *name, const char *value)
+{
+    s3up_kv_t *kv = apr_array_push(kvs);
+    kv->name = name;
+    kv->value = value;
+}
+
+const char *s3up_kv_get(const apr_array_header_t *kvs, const char *name)
+{
+    const s3up_kv_t *kv = (const s3up_kv_t *)kvs->elts;
+    int i;
+    for (i = 0; i < kvs->nelts; i++) {
+        if (!strcasecmp(kv[i].name, name)) {
+            return kv[i].value;
+        }
+    }
+    return NULL;
+}
+
+static s3up_log_fn *log_fn;
+static void *log_baton;
+static int log_max = -1;
+
+void s3up_log_set(s3up_log_fn *fn, void *baton, int max_level)
+{
+    log_fn = fn;
+    log_baton = baton;
+    log_max = fn ? max_level : -1;
+}
+
+int s3up_log_enabled(int level)
+{
+    return level <= log_max;
+}
+
+void s3up_log(int level, apr_status_t rv, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    if (!s3up_log_enabled(level)) {
+        return;
+    }
+    va_start(ap, fmt);
+    apr_vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    log_fn(log_baton, level, rv, buf);
+}
+
+const char *s3up_strerror(apr_status_t rv, apr_pool_t *p)
+{
+    char buf[256];
+
+    switch (rv) {
+    case S3UP_ES3:
+        return "S3 answered with an error";
+    case S3UP_ETRANSPORT:
+        return "S3 could not be reached";
+    case S3UP_EPARSE:
+        return "S3's answer could not be read";
+    case S3UP_ETOOBIG:
+        return "too large";
+    case S3UP_ECONFLICT:
+        return "changed by someone else meanwhile";
+    case S3UP_ENOTFOUND:
+        return "not found";
+    default:
+        return apr_pstrdup(p, apr_strerror(rv, buf, sizeof(buf)));
+    }
+}

@@ -1,0 +1,66 @@
+/*
+ * mod_s3up core: shared types, error codes and the log bridge.
+ *
+ * Files named src/s3up_*.c include only APR, APR-util, libcurl, OpenSSL,
+ * libxml2 and jansson; the httpd side lives in mod_s3up*.c.
+ */
+#ifndef S3UP_H
+#define S3UP_H
+
+#include <apr_errno.h>
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+/* Tag for every httpd-side error and warning: S3UP_LOGNO(0101) "..." */
+#define S3UP_LOGNO(n) "S3UP" #n ": "
+
+/* Our status codes, beside APR's own (APR_EINVAL, APR_ENOMEM, ...). */
+#define S3UP_EBASE      (APR_OS_START_USERERR + 3300)
+#define S3UP_ES3        (S3UP_EBASE + 1) /* S3 answered with an error: see s3up_error_t */
+#define S3UP_ETRANSPORT (S3UP_EBASE + 2) /* no answer: connect, timeout, reset */
+#define S3UP_EPARSE     (S3UP_EBASE + 3) /* an answer we cannot read */
+#define S3UP_ETOOBIG    (S3UP_EBASE + 4) /* input or answer over its size limit */
+#define S3UP_ECONFLICT  (S3UP_EBASE + 5) /* a conditional request lost the race */
+#define S3UP_ENOTFOUND  (S3UP_EBASE + 6) /* the thing asked for does not exist */
+
+/* What went wrong talking to S3, in one shape for every operation. */
+typedef struct s3up_error_t {
+    apr_status_t status;    /* one of the codes above */
+    int http_status;        /* S3's HTTP status, 0 when there was no answer */
+    const char *code;       /* S3's code ("NoSuchUpload"), or ours ("TransportError") */
+    const char *message;    /* human readable, never a secret */
+    const char *request_id; /* x-amz-request-id / <RequestId>, may be NULL */
+    int retryable;          /* 500, 503, SlowDown, network: worth trying again */
+} s3up_error_t;
+
+/* A name/value pair: HTTP headers, query parameters, form fields. */
+typedef struct s3up_kv_t {
+    const char *name;
+    const char *value;
+} s3up_kv_t;
+
+/* Append a pair to an array of s3up_kv_t (created with apr_array_make). */
+void s3up_kv_add(apr_array_header_t *kvs, const char *name, const char *value);
+
+/* First value whose name matches case-insensitively, or NULL. */
+const char *s3up_kv_get(const apr_array_header_t *kvs, const char *name);
+
+/* The log bridge: the core logs through this, mod_s3up.c points it at
+ * ap_log_error. Levels follow APLOG_* numbering (3 error, 4 warn, 6 info,
+ * 7 debug). Unset, nothing is logged. */
+typedef void s3up_log_fn(void *baton, int level, apr_status_t rv, const char *msg);
+void s3up_log_set(s3up_log_fn *fn, void *baton, int max_level);
+int s3up_log_enabled(int level);
+void s3up_log(int level, apr_status_t rv, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define S3UP_LOG_ERR   3
+#define S3UP_LOG_WARN  4
+#define S3UP_LOG_INFO  6
+#define S3UP_LOG_DEBUG 7
+
+/* A short readable text for our status codes and APR's. */
+const char *s3up_strerror(apr_status_t rv, apr_pool_t *p);
+
+#endif /* S3UP_H */

@@ -1,0 +1,167 @@
+/*
+ * S3 operations with typed results. Every call that talks to S3 returns
+ * APR_SUCCESS, or an error status with *err describing it (S3's code,
+ * message, request id, HTTP status). Presigning makes no network call.
+ */
+#ifndef S3UP_S3_H
+#define S3UP_S3_H
+
+#include "s3up.h"
+#include "s3up_http.h"
+#include "s3up_sigv4.h"
+
+#define S3UP_MAX_PARTS 10000
+
+/* Where the bucket is. Immutable once made; shared between threads. */
+typedef struct s3up_s3_loc_t {
+    const char *endpoint; /* "https://s3.us-east-1.amazonaws.com", "http://127.0.0.1:8000" */
+    const char *region;
+    const char *bucket;
+    int path_style;       /* endpoint/bucket/key rather than bucket.endpoint/key */
+} s3up_s3_loc_t;
+
+typedef void s3up_sleep_fn(apr_interval_time_t t);
+
+/* A client for one piece of work (a request): cheap to make. */
+typedef struct s3up_s3_t {
+    const s3up_s3_loc_t *loc;
+    const s3up_creds_t *creds;
+    s3up_sigv4_t *signer;
+    s3up_http_t *http;
+    apr_time_t (*now)(void);          /* apr_time_now unless a test fixes it */
+    s3up_sleep_fn *sleep;             /* apr_sleep unless a test records it */
+    apr_uint32_t (*random)(void);     /* jitter source */
+    int max_attempts;                 /* for idempotent calls; 1 = no retry */
+    apr_interval_time_t retry_base;   /* first backoff; doubles each time */
+    apr_interval_time_t retry_cap;    /* longest single backoff */
+} s3up_s3_t;
+
+/* Fill in defaults: apr_time_now, apr_sleep, 4 attempts, 100 ms base, 5 s cap. */
+void s3up_s3_init(s3up_s3_t *s3, const s3up_s3_loc_t *loc, const s3up_creds_t *creds,
+                  s3up_sigv4_t *signer, s3up_http_t *http);
+
+/* The URL of a key (or of the bucket when key is NULL), encoded. */
+const char *s3up_s3_url(const s3up_s3_loc_t *loc, const char *key, apr_pool_t *p);
+
+typedef struct s3up_part_t {
+    int number;
+    const char *etag;          /* with its quotes, as S3 gives it */
+    apr_off_t size;
+    apr_time_t last_modified;
+} s3up_part_t;
+
+typedef struct s3up_part_page_t {
+    apr_array_header_t *parts; /* s3up_part_t */
+    int truncated;
+    int next_marker;           /* NextPartNumberMarker */
+} s3up_part_page_t;
+
+typedef struct s3up_upload_t {
+    const char *key;
+    const char *upload_id;
+    apr_time_t initiated;
+} s3up_upload_t;
+
+typedef struct s3up_upload_page_t {
+    apr_array_header_t *uploads; /* s3up_upload_t */
+    int truncated;
+    const char *next_key_marker;
+    const char *next_upload_id_marker;
+} s3up_upload_page_t;
+
+typedef struct s3up_object_t {
+    const char *key;
+    apr_off_t size;
+    const char *etag;
+    apr_time_t last_modified;
+    const char *content_type;  /* HEAD/GET only */
+    apr_table_t *meta;         /* x-amz-meta-* without the prefix; HEAD/GET only */
+} s3up_object_t;
+
+typedef struct s3up_object_page_t {
+    apr_array_header_t *objects;  /* s3up_object_t */
+    apr_array_header_t *prefixes; /* const char *, CommonPrefixes */
+    int truncated;
+    const char *next_token;       /* NextContinuationToken */
+} s3up_object_page_t;
+
+typedef struct s3up_complete_t {
+    const char *location;
+    const char *bucket;
+    const char *key;
+    const char *etag;          /* may be empty (Ceph 16) */
+} s3up_complete_t;
+
+typedef struct s3up_body_t {
+    s3up_object_t *object;
+    const char *data;
+    apr_size_t len;
+} s3up_body_t;
+
+/* Conditions for PutObject. */
+typedef struct s3up_put_cond_t {
+    int if_none_match;         /* If-None-Match: * (create only) */
+    const char *if_match;      /* replace only this version (ETag, quotes stripped) */
+} s3up_put_cond_t;
+
+apr_status_t s3up_s3_create_multipart(const char **upload_id, s3up_s3_t *s3, const char *key,
+                                      const char *content_type, const apr_table_t *meta,
+                                      s3up_error_t **err, apr_pool_t *p);
+
+apr_status_t s3up_s3_presign_upload_part(const char **url, s3up_s3_t *s3, const char *key,
+                                         const char *upload_id, int part_number,
+                                         apr_interval_time_t expires, apr_pool_t *p);
+
+/* Every part, following all pages. */
+apr_status_t s3up_s3_list_parts(apr_array_header_t **parts, s3up_s3_t *s3, const char *key,
+                                const char *upload_id, s3up_error_t **err, apr_pool_t *p);
+
+/* parts: s3up_part_t (number + etag), in any order; quotes normalised. */
+apr_status_t s3up_s3_complete(s3up_complete_t **out, s3up_s3_t *s3, const char *key,
+                              const char *upload_id, const apr_array_header_t *parts,
+                              s3up_error_t **err, apr_pool_t *p);
+
+apr_status_t s3up_s3_abort(s3up_s3_t *s3, const char *key, const char *upload_id,
+                           s3up_error_t **err, apr_pool_t *p);
+
+apr_status_t s3up_s3_list_uploads(s3up_upload_page_t **out, s3up_s3_t *s3, const char *prefix,
+                                  const char *key_marker, const char *upload_id_marker,
+                                  int max_uploads, s3up_error_t **err, apr_pool_t *p);
+
+apr_status_t s3up_s3_list_objects(s3up_object_page_t **out, s3up_s3_t *s3, const char *prefix,
+                                  const char *delimiter, const char *continuation,
+                                  int max_keys, s3up_error_t **err, apr_pool_t *p);
+
+/* S3UP_ENOTFOUND when there is no such key. */
+apr_status_t s3up_s3_head(s3up_object_t **out, s3up_s3_t *s3, const char *key,
+                          s3up_error_t **err, apr_pool_t *p);
+
+/* A small object, at most max_len bytes (S3UP_ETOOBIG beyond). */
+apr_status_t s3up_s3_get(s3up_body_t **out, s3up_s3_t *s3, const char *key, apr_size_t max_len,
+                         s3up_error_t **err, apr_pool_t *p);
+
+/* A small body. S3UP_ECONFLICT when a condition failed. etag may be NULL. */
+apr_status_t s3up_s3_put(const char **etag, s3up_s3_t *s3, const char *key, const char *data,
+                         apr_size_t len, const char *content_type,
+                         const s3up_put_cond_t *cond, s3up_error_t **err, apr_pool_t *p);
+
+apr_status_t s3up_s3_delete(s3up_s3_t *s3, const char *key, s3up_error_t **err, apr_pool_t *p);
+
+/* disposition: NULL, or a Content-Disposition value for the response. */
+apr_status_t s3up_s3_presign_get(const char **url, s3up_s3_t *s3, const char *key,
+                                 const char *disposition, apr_interval_time_t expires,
+                                 apr_pool_t *p);
+
+typedef struct s3up_post_t {
+    const char *url;           /* the bucket URL, ending in '/' */
+    apr_array_header_t *fields;/* s3up_kv_t, "key" first, then the signed ones */
+    apr_time_t expires;
+} s3up_post_t;
+
+/* A browser POST upload pinned to key, 0..max_size bytes. */
+apr_status_t s3up_s3_post_policy(s3up_post_t **out, s3up_s3_t *s3, const char *key,
+                                 apr_off_t max_size, const char *content_type,
+                                 const apr_table_t *meta, apr_interval_time_t expires,
+                                 apr_pool_t *p);
+
+#endif /* S3UP_S3_H */

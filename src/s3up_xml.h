@@ -1,0 +1,50 @@
+/*
+ * libxml2 parsing of S3 responses and error bodies, and building of the
+ * one XML request body S3 needs (CompleteMultipartUpload). No network, no
+ * entities, no DTDs, size-bounded: S3UP_EPARSE for anything unreadable,
+ * S3UP_ETOOBIG for input over S3UP_XML_MAX.
+ */
+#ifndef S3UP_XML_H
+#define S3UP_XML_H
+
+#include "s3up_s3.h"
+
+#define S3UP_XML_MAX (4 * 1024 * 1024)
+
+/* Once per process, before threads (xmlInitParser). */
+void s3up_xml_init(void);
+
+/* An <Error> document: fills code, message, request_id of err (leaves
+ * status/http_status alone). S3UP_EPARSE when body is not one. */
+apr_status_t s3up_xml_parse_error(s3up_error_t *err, const char *body, apr_size_t len,
+                                  apr_pool_t *p);
+
+/* <InitiateMultipartUploadResult> -> UploadId */
+apr_status_t s3up_xml_parse_initiate(const char **upload_id, const char *body, apr_size_t len,
+                                     apr_pool_t *p);
+
+/* <ListPartsResult> */
+apr_status_t s3up_xml_parse_list_parts(s3up_part_page_t **out, const char *body,
+                                       apr_size_t len, apr_pool_t *p);
+
+/* <CompleteMultipartUploadResult>. A 200 answer may carry an <Error>
+ * instead: then S3UP_ES3 with *err filled. */
+apr_status_t s3up_xml_parse_complete(s3up_complete_t **out, s3up_error_t **err,
+                                     const char *body, apr_size_t len, apr_pool_t *p);
+
+/* <ListMultipartUploadsResult> */
+apr_status_t s3up_xml_parse_list_uploads(s3up_upload_page_t **out, const char *body,
+                                         apr_size_t len, apr_pool_t *p);
+
+/* <ListBucketResult> (ListObjectsV2) */
+apr_status_t s3up_xml_parse_list_objects(s3up_object_page_t **out, const char *body,
+                                         apr_size_t len, apr_pool_t *p);
+
+/* <CompleteMultipartUpload> body; parts sorted by number, ETags quoted. */
+apr_status_t s3up_xml_build_complete(const char **xml, const apr_array_header_t *parts,
+                                     apr_pool_t *p);
+
+/* ISO 8601 as S3 writes it ("2026-11-29T11:01:33.000Z") -> apr_time_t. */
+apr_status_t s3up_xml_parse_time(apr_time_t *out, const char *s);
+
+#endif /* S3UP_XML_H */
