@@ -17,7 +17,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -fPIC $(WARN) -fvisibility=hidden
 CPPFLAGS += $(APR_DEFS) $(APR_INC) $(PKG_INC) -Isrc
 
-CORE_SRC := $(sort $(wildcard src/s3up_*.c))
+CORE_SRC := $(sort $(wildcard src/s3up.c src/s3up_*.c))
 CORE_OBJ := $(CORE_SRC:src/%.c=$(B)/core/%.o)
 CORE_HDR := $(wildcard src/s3up*.h)
 CORE_LIB := $(B)/libs3up.a
