@@ -73,6 +73,8 @@ const char *s3up_strerror(apr_status_t rv, apr_pool_t *p)
         return "changed by someone else meanwhile";
     case S3UP_ENOTFOUND:
         return "not found";
+    case S3UP_ENOCONNECT:
+        return "S3 refused the connection";
     default:
         return apr_pstrdup(p, apr_strerror(rv, buf, sizeof(buf)));
     }

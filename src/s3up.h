@@ -23,6 +23,7 @@
 #define S3UP_ETOOBIG    (S3UP_EBASE + 4) /* input or answer over its size limit */
 #define S3UP_ECONFLICT  (S3UP_EBASE + 5) /* a conditional request lost the race */
 #define S3UP_ENOTFOUND  (S3UP_EBASE + 6) /* the thing asked for does not exist */
+#define S3UP_ENOCONNECT (S3UP_EBASE + 7) /* could not connect: nothing was sent */
 
 /* What went wrong talking to S3, in one shape for every operation. */
 typedef struct s3up_error_t {

@@ -13,6 +13,8 @@
 typedef apr_status_t s3up_http_read_fn(void *baton, char *buf, apr_size_t len,
                                        apr_size_t *nread, int rewind);
 
+#define S3UP_HTTP_MAX_RESPONSE (1024 * 1024)
+
 typedef struct s3up_http_req_t {
     const char *method;
     const char *url;             /* absolute, already encoded */
@@ -22,7 +24,8 @@ typedef struct s3up_http_req_t {
     s3up_http_read_fn *body_read;/* ... or a streamed one of body_size bytes */
     void *body_baton;
     apr_off_t body_size;
-    apr_size_t max_response;     /* longest body to keep; more is S3UP_ETOOBIG */
+    apr_size_t max_response;     /* longest body to keep, more is S3UP_ETOOBIG;
+                                    0 means S3UP_HTTP_MAX_RESPONSE */
     int head;                    /* HEAD: no body will come */
 } s3up_http_req_t;
 
@@ -37,7 +40,8 @@ typedef struct s3up_http_t s3up_http_t;
 
 typedef struct s3up_http_ops_t {
     /* One exchange, no retries. APR_SUCCESS whenever an HTTP answer came,
-     * whatever its status; S3UP_ETRANSPORT (and *detail set) when none did. */
+     * whatever its status; when none did, S3UP_ENOCONNECT (nothing was sent,
+     * safe to repeat) or S3UP_ETRANSPORT, with *detail saying why. */
     apr_status_t (*perform)(s3up_http_resp_t **resp, const char **detail, s3up_http_t *h,
                             const s3up_http_req_t *req, apr_pool_t *p);
 } s3up_http_ops_t;

@@ -18,7 +18,16 @@ typedef struct s3up_s3_loc_t {
     const char *region;
     const char *bucket;
     int path_style;       /* endpoint/bucket/key rather than bucket.endpoint/key */
+    /* Worked out once by s3up_s3_loc_init, for the hot paths: */
+    const char *origin;    /* "http://127.0.0.1:8000", "https://bucket.s3.amazonaws.com" */
+    const char *host;      /* the Host header curl will send, as signed */
+    const char *base_path; /* "/bucket" with path style, "" otherwise */
 } s3up_s3_loc_t;
+
+/* Fill in origin, host and base_path. APR_EINVAL for an endpoint that is
+ * not an http(s) URL without path, query or user info. */
+apr_status_t s3up_s3_loc_init(s3up_s3_loc_t *loc, const char *endpoint, const char *region,
+                              const char *bucket, int path_style, apr_pool_t *p);
 
 typedef void s3up_sleep_fn(apr_interval_time_t t);
 
