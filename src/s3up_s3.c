@@ -1,0 +1,792 @@
+/*
+ * S3 operations: build the request, sign it, send it through the
+ * transport, retry what is safe to retry, and turn the answer into a typed
+ * result or one s3up_error_t.
+ */
+#include <stdlib.h>
+
+#include <apr_date.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <apr_uri.h>
+#include <jansson.h>
+
+#include "s3up_s3.h"
+#include "s3up_xml.h"
+
+#define LIST_MAX_RESPONSE (8 * 1024 * 1024)
+
+/* One S3 request, before signing. */
+typedef struct call_t {
+    const char *op;              /* for messages: "ListParts" */
+    const char *method;
+    const char *key;             /* NULL: the bucket itself */
+    apr_array_header_t *query;   /* s3up_kv_t, unencoded */
+    apr_array_header_t *headers; /* s3up_kv_t, besides the signed ones */
+    const char *body;
+    apr_size_t body_len;
+    apr_size_t max_response;
+    int head;
+    int idempotent;       /* safe to send again after any failure */
+    int error_in_200;     /* a 200 answer may carry an <Error> body */
+} call_t;
+
+static apr_time_t default_now(void)
+{
+    return apr_time_now();
+}
+
+static void default_sleep(apr_interval_time_t t)
+{
+    apr_sleep(t);
+}
+
+static apr_uint32_t default_random(void)
+{
+    apr_uint32_t r = 0;
+    apr_generate_random_bytes((unsigned char *)&r, sizeof(r));
+    return r;
+}
+
+void s3up_s3_init(s3up_s3_t *s3, const s3up_s3_loc_t *loc, const s3up_creds_t *creds,
+                  s3up_sigv4_t *signer, s3up_http_t *http)
+{
+    memset(s3, 0, sizeof(*s3));
+    s3->loc = loc;
+    s3->creds = creds;
+    s3->signer = signer;
+    s3->http = http;
+    s3->now = default_now;
+    s3->sleep = default_sleep;
+    s3->random = default_random;
+    s3->max_attempts = 4;
+    s3->retry_base = apr_time_from_msec(100);
+    s3->retry_cap = apr_time_from_sec(5);
+}
+
+apr_status_t s3up_s3_loc_init(s3up_s3_loc_t *loc, const char *endpoint, const char *region,
+                              const char *bucket, int path_style, apr_pool_t *p)
+{
+    apr_uri_t u;
+    const char *host;
+    int https;
+
+    if (apr_uri_parse(p, endpoint, &u) != APR_SUCCESS || !u.scheme || !u.hostname ||
+        !*u.hostname) {
+        return APR_EINVAL;
+    }
+    https = !strcasecmp(u.scheme, "https");
+    if ((!https && strcasecmp(u.scheme, "http")) || u.user || u.password || u.query ||
+        u.fragment || (u.path && *u.path && strcmp(u.path, "/"))) {
+        return APR_EINVAL;
+    }
+    host = strchr(u.hostname, ':') ? apr_pstrcat(p, "[", u.hostname, "]", NULL) : u.hostname;
+    /* curl leaves a default port out of Host, so the signed Host must too. */
+    if (u.port_str && u.port != (https ? 443 : 80)) {
+        host = apr_psprintf(p, "%s:%u", host, (unsigned)u.port);
+    }
+    if (!path_style) {
+        host = apr_pstrcat(p, bucket, ".", host, NULL);
+    }
+    loc->endpoint = endpoint;
+    loc->region = region;
+    loc->bucket = bucket;
+    loc->path_style = path_style;
+    loc->host = apr_pstrdup(p, host);
+    loc->origin = apr_pstrcat(p, https ? "https://" : "http://", host, NULL);
+    loc->base_path = path_style ? apr_pstrcat(p, "/", bucket, NULL) : "";
+    return APR_SUCCESS;
+}
+
+static const char *key_path(const s3up_s3_loc_t *loc, const char *key, apr_pool_t *p)
+{
+    if (!key) {
+        return *loc->base_path ? loc->base_path : "/";
+    }
+    return apr_pstrcat(p, loc->base_path, "/", s3up_sigv4_uri_encode(key, 1, p), NULL);
+}
+
+const char *s3up_s3_url(const s3up_s3_loc_t *loc, const char *key, apr_pool_t *p)
+{
+    return apr_pstrcat(p, loc->origin, key_path(loc, key, p), NULL);
+}
+
+static const char *query_string(const apr_array_header_t *query, apr_pool_t *p)
+{
+    const s3up_kv_t *kv = (const s3up_kv_t *)query->elts;
+    apr_array_header_t *parts = apr_array_make(p, query->nelts, sizeof(const char *));
+    for (int i = 0; i < query->nelts; i++) {
+        APR_ARRAY_PUSH(parts, const char *) =
+            apr_pstrcat(p, s3up_sigv4_uri_encode(kv[i].name, 0, p), "=",
+                        s3up_sigv4_uri_encode(kv[i].value, 0, p), NULL);
+    }
+    return apr_array_pstrcat(p, parts, '&');
+}
+
+static apr_array_header_t *kvs(apr_pool_t *p)
+{
+    return apr_array_make(p, 8, sizeof(s3up_kv_t));
+}
+
+/* Header values we send must not break the request apart. */
+static int header_value_ok(const char *v)
+{
+    for (; *v; v++) {
+        if ((unsigned char)*v < 0x20 || *v == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static s3up_error_t *error_make(apr_status_t status, int http_status, const char *code,
+                                const char *message, apr_pool_t *p)
+{
+    s3up_error_t *e = apr_pcalloc(p, sizeof(*e));
+    e->status = status;
+    e->http_status = http_status;
+    e->code = code;
+    e->message = message;
+    return e;
+}
+
+static apr_status_t fail(s3up_error_t **err, apr_status_t status, const char *code,
+                         const char *message, apr_pool_t *p)
+{
+    *err = error_make(status, 0, code, message, p);
+    return status;
+}
+
+static const char *code_for_status(int status, int head)
+{
+    switch (status) {
+    case 400:
+        return "BadRequest";
+    case 403:
+        return "AccessDenied";
+    case 404:
+        return head ? "NoSuchKey" : "NotFound";
+    case 409:
+        return "Conflict";
+    case 412:
+        return "PreconditionFailed";
+    case 500:
+        return "InternalError";
+    case 503:
+        return "ServiceUnavailable";
+    default:
+        return "UnknownError";
+    }
+}
+
+/* The one place where S3's answers become our error type. */
+static s3up_error_t *error_from_response(const call_t *c, const s3up_http_resp_t *resp,
+                                         apr_pool_t *p)
+{
+    s3up_error_t *e = error_make(S3UP_ES3, resp->status, NULL, NULL, p);
+
+    if (resp->body_len == 0 ||
+        s3up_xml_parse_error(e, resp->body, resp->body_len, p) != APR_SUCCESS) {
+        e->code = code_for_status(resp->status, c->head);
+    }
+    if (!e->message || !*e->message) {
+        e->message = apr_psprintf(p, "%s answered HTTP %d", c->op, resp->status);
+    }
+    if (!e->request_id) {
+        e->request_id = apr_table_get(resp->headers, "x-amz-request-id");
+    }
+    if (resp->status == 404) {
+        e->status = S3UP_ENOTFOUND;
+    }
+    else if (resp->status == 412 || !strcmp(e->code, "ConditionalRequestConflict")) {
+        e->status = S3UP_ECONFLICT;
+    }
+    e->retryable = resp->status == 500 || resp->status == 502 || resp->status == 503 ||
+                   resp->status == 504 || !strcmp(e->code, "SlowDown") ||
+                   !strcmp(e->code, "InternalError") || !strcmp(e->code, "RequestTimeout");
+    return e;
+}
+
+static apr_interval_time_t backoff(s3up_s3_t *s3, int attempt)
+{
+    apr_interval_time_t ceiling = s3->retry_base;
+    for (int i = 1; i < attempt && ceiling < s3->retry_cap; i++) {
+        ceiling *= 2;
+    }
+    if (ceiling > s3->retry_cap) {
+        ceiling = s3->retry_cap;
+    }
+    /* Half the ceiling plus jitter: still backs off, yet spreads the
+     * retries of many clients apart. */
+    return ceiling / 2 + (apr_interval_time_t)(s3->random() % (apr_uint32_t)(ceiling / 2 + 1));
+}
+
+static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, const call_t *c,
+                            s3up_error_t **err, apr_pool_t *p)
+{
+    const char *path = key_path(s3->loc, c->key, p);
+    const char *url = apr_pstrcat(p, s3->loc->origin, path, NULL);
+    const char *payload =
+        c->body ? s3up_sigv4_sha256_hex(c->body, c->body_len, p) : S3UP_SIGV4_EMPTY_SHA256;
+    apr_array_header_t *query = c->query ? c->query : kvs(p);
+    s3up_error_t *e = NULL;
+    apr_status_t rv;
+
+    if (query->nelts) {
+        url = apr_pstrcat(p, url, "?", query_string(query, p), NULL);
+    }
+    for (int attempt = 1;; attempt++) {
+        s3up_sigv4_req_t sreq = {0};
+        s3up_http_req_t hreq = {0};
+        s3up_http_resp_t *resp = NULL;
+        const char *detail = NULL;
+        apr_interval_time_t wait;
+
+        sreq.method = c->method;
+        sreq.path = path;
+        sreq.query = query;
+        sreq.headers = c->headers ? apr_array_copy(p, c->headers) : kvs(p);
+        s3up_kv_add(sreq.headers, "host", s3->loc->host);
+        sreq.payload_hash = payload;
+        sreq.region = s3->loc->region;
+        sreq.service = "s3";
+        sreq.now = s3->now();
+        rv = s3up_sigv4_sign_headers(s3->signer, &sreq, s3->creds, p);
+        if (rv != APR_SUCCESS) {
+            return fail(err, rv, "SigningFailed", "the request could not be signed", p);
+        }
+
+        hreq.method = c->method;
+        hreq.url = url;
+        hreq.headers = sreq.headers;
+        hreq.body = c->body;
+        hreq.body_len = c->body_len;
+        hreq.max_response = c->max_response;
+        hreq.head = c->head;
+        rv = s3up_http_perform(&resp, &detail, s3->http, &hreq, p);
+
+        if (rv == APR_SUCCESS && resp->status < 300) {
+            s3up_error_t *in200 = NULL;
+            if (c->error_in_200 && resp->body_len) {
+                in200 = error_make(S3UP_ES3, resp->status, NULL, NULL, p);
+                if (s3up_xml_parse_error(in200, resp->body, resp->body_len, p) != APR_SUCCESS) {
+                    in200 = NULL;
+                }
+                else {
+                    in200->retryable = !strcmp(in200->code, "InternalError") ||
+                                       !strcmp(in200->code, "SlowDown");
+                }
+            }
+            if (!in200) {
+                *out = resp;
+                return APR_SUCCESS;
+            }
+            e = in200;
+        }
+        else if (rv == APR_SUCCESS) {
+            e = error_from_response(c, resp, p);
+        }
+        else {
+            e = error_make(rv, 0, rv == S3UP_ETOOBIG ? "ResponseTooLarge" : "TransportError",
+                           apr_psprintf(p, "%s: %s", c->op, detail ? detail : "no answer"), p);
+            e->retryable = rv == S3UP_ETRANSPORT || rv == S3UP_ENOCONNECT;
+        }
+
+        if (attempt >= s3->max_attempts || !e->retryable ||
+            !(c->idempotent || e->status == S3UP_ENOCONNECT)) {
+            break;
+        }
+        wait = backoff(s3, attempt);
+        s3up_log(S3UP_LOG_WARN, e->status, "%s failed (%s, attempt %d of %d), retrying in %d ms",
+                 c->op, e->code, attempt, s3->max_attempts, (int)apr_time_as_msec(wait));
+        s3->sleep(wait);
+    }
+    *err = e;
+    return e->status;
+}
+
+static apr_status_t add_meta(apr_array_header_t *headers, const apr_table_t *meta, apr_pool_t *p)
+{
+    const apr_array_header_t *arr;
+    const apr_table_entry_t *ent;
+
+    if (!meta) {
+        return APR_SUCCESS;
+    }
+    arr = apr_table_elts(meta);
+    ent = (const apr_table_entry_t *)arr->elts;
+    for (int i = 0; i < arr->nelts; i++) {
+        if (!header_value_ok(ent[i].key) || !header_value_ok(ent[i].val) ||
+            strpbrk(ent[i].key, " :")) {
+            return APR_EINVAL;
+        }
+        s3up_kv_add(headers, apr_pstrcat(p, "x-amz-meta-", ent[i].key, NULL), ent[i].val);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_s3_create_multipart(const char **upload_id, s3up_s3_t *s3, const char *key,
+                                      const char *content_type, const apr_table_t *meta,
+                                      s3up_error_t **err, apr_pool_t *p)
+{
+    call_t c = {0};
+    s3up_http_resp_t *resp;
+    apr_status_t rv;
+
+    c.op = "CreateMultipartUpload";
+    c.method = "POST";
+    c.key = key;
+    c.query = kvs(p);
+    s3up_kv_add(c.query, "uploads", "");
+    c.headers = kvs(p);
+    if (content_type) {
+        if (!header_value_ok(content_type)) {
+            return fail(err, APR_EINVAL, "InvalidArgument", "bad content type", p);
+        }
+        s3up_kv_add(c.headers, "content-type", content_type);
+    }
+    if (add_meta(c.headers, meta, p) != APR_SUCCESS) {
+        return fail(err, APR_EINVAL, "InvalidArgument", "bad metadata", p);
+    }
+    c.body = "";
+    rv = s3_call(&resp, s3, &c, err, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = s3up_xml_parse_initiate(upload_id, resp->body, resp->body_len, p);
+    if (rv != APR_SUCCESS) {
+        return fail(err, rv, "BadResponse", "CreateMultipartUpload: unreadable answer", p);
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t presign(const char **url, s3up_s3_t *s3, const char *method, const char *key,
+                            apr_array_header_t *query, apr_interval_time_t expires, apr_pool_t *p)
+{
+    s3up_sigv4_req_t sreq = {0};
+    const char *qs;
+    apr_status_t rv;
+
+    if (expires < apr_time_from_sec(1) || expires > apr_time_from_sec(7 * 24 * 3600)) {
+        return APR_EINVAL;
+    }
+    sreq.method = method;
+    sreq.path = key_path(s3->loc, key, p);
+    sreq.query = query;
+    sreq.headers = kvs(p);
+    s3up_kv_add(sreq.headers, "host", s3->loc->host);
+    sreq.payload_hash = S3UP_SIGV4_UNSIGNED_PAYLOAD;
+    sreq.region = s3->loc->region;
+    sreq.service = "s3";
+    sreq.now = s3->now();
+    rv = s3up_sigv4_presign(&qs, s3->signer, &sreq, s3->creds, expires, p);
+    if (rv == APR_SUCCESS) {
+        *url = apr_pstrcat(p, s3->loc->origin, sreq.path, "?", qs, NULL);
+    }
+    return rv;
+}
+
+apr_status_t s3up_s3_presign_upload_part(const char **url, s3up_s3_t *s3, const char *key,
+                                         const char *upload_id, int part_number,
+                                         apr_interval_time_t expires, apr_pool_t *p)
+{
+    apr_array_header_t *query = kvs(p);
+
+    if (part_number < 1 || part_number > S3UP_MAX_PARTS || !upload_id || !*upload_id) {
+        return APR_EINVAL;
+    }
+    s3up_kv_add(query, "partNumber", apr_itoa(p, part_number));
+    s3up_kv_add(query, "uploadId", upload_id);
+    return presign(url, s3, "PUT", key, query, expires, p);
+}
+
+apr_status_t s3up_s3_presign_get(const char **url, s3up_s3_t *s3, const char *key,
+                                 const char *disposition, apr_interval_time_t expires,
+                                 apr_pool_t *p)
+{
+    apr_array_header_t *query = kvs(p);
+
+    if (disposition) {
+        s3up_kv_add(query, "response-content-disposition", disposition);
+    }
+    return presign(url, s3, "GET", key, query, expires, p);
+}
+
+apr_status_t s3up_s3_list_parts(apr_array_header_t **parts, s3up_s3_t *s3, const char *key,
+                                const char *upload_id, s3up_error_t **err, apr_pool_t *p)
+{
+    apr_array_header_t *all = apr_array_make(p, 16, sizeof(s3up_part_t));
+    int marker = 0;
+
+    for (;;) {
+        call_t c = {0};
+        s3up_http_resp_t *resp;
+        s3up_part_page_t *page;
+        apr_status_t rv;
+
+        c.op = "ListParts";
+        c.method = "GET";
+        c.key = key;
+        c.query = kvs(p);
+        s3up_kv_add(c.query, "uploadId", upload_id);
+        s3up_kv_add(c.query, "max-parts", "1000");
+        if (marker) {
+            s3up_kv_add(c.query, "part-number-marker", apr_itoa(p, marker));
+        }
+        c.max_response = LIST_MAX_RESPONSE;
+        c.idempotent = 1;
+        rv = s3_call(&resp, s3, &c, err, p);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        rv = s3up_xml_parse_list_parts(&page, resp->body, resp->body_len, p);
+        if (rv != APR_SUCCESS) {
+            return fail(err, rv, "BadResponse", "ListParts: unreadable answer", p);
+        }
+        apr_array_cat(all, page->parts);
+        if (!page->truncated) {
+            break;
+        }
+        /* A marker that does not move on, or more parts than S3 allows,
+         * would page forever. */
+        if (page->next_marker <= marker || all->nelts > S3UP_MAX_PARTS) {
+            return fail(err, S3UP_EPARSE, "BadResponse", "ListParts: paging does not advance",
+                        p);
+        }
+        marker = page->next_marker;
+    }
+    *parts = all;
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_s3_complete(s3up_complete_t **out, s3up_s3_t *s3, const char *key,
+                              const char *upload_id, const apr_array_header_t *parts,
+                              s3up_error_t **err, apr_pool_t *p)
+{
+    call_t c = {0};
+    s3up_http_resp_t *resp;
+    s3up_error_t *in_body = NULL;
+    const char *xml;
+    apr_status_t rv;
+
+    rv = s3up_xml_build_complete(&xml, parts, p);
+    if (rv != APR_SUCCESS) {
+        return fail(err, rv, "InvalidPart", "the part list is empty, repeated or out of range",
+                    p);
+    }
+    c.op = "CompleteMultipartUpload";
+    c.method = "POST";
+    c.key = key;
+    c.query = kvs(p);
+    s3up_kv_add(c.query, "uploadId", upload_id);
+    c.headers = kvs(p);
+    s3up_kv_add(c.headers, "content-type", "application/xml");
+    c.body = xml;
+    c.body_len = strlen(xml);
+    /* S3 may answer 200 and only then fail; completing again is safe. */
+    c.idempotent = 1;
+    c.error_in_200 = 1;
+    rv = s3_call(&resp, s3, &c, err, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = s3up_xml_parse_complete(out, &in_body, resp->body, resp->body_len, p);
+    if (rv == S3UP_ES3 && in_body) {
+        *err = in_body;
+        return rv;
+    }
+    if (rv != APR_SUCCESS) {
+        return fail(err, rv, "BadResponse", "CompleteMultipartUpload: unreadable answer", p);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_s3_abort(s3up_s3_t *s3, const char *key, const char *upload_id,
+                           s3up_error_t **err, apr_pool_t *p)
+{
+    call_t c = {0};
+    s3up_http_resp_t *resp;
+
+    c.op = "AbortMultipartUpload";
+    c.method = "DELETE";
+    c.key = key;
+    c.query = kvs(p);
+    s3up_kv_add(c.query, "uploadId", upload_id);
+    c.idempotent = 1;
+    return s3_call(&resp, s3, &c, err, p);
+}
+
+apr_status_t s3up_s3_list_uploads(s3up_upload_page_t **out, s3up_s3_t *s3, const char *prefix,
+                                  const char *key_marker, const char *upload_id_marker,
+                                  int max_uploads, s3up_error_t **err, apr_pool_t *p)
+{
+    call_t c = {0};
+    s3up_http_resp_t *resp;
+    apr_status_t rv;
+
+    c.op = "ListMultipartUploads";
+    c.method = "GET";
+    c.query = kvs(p);
+    s3up_kv_add(c.query, "uploads", "");
+    if (prefix && *prefix) {
+        s3up_kv_add(c.query, "prefix", prefix);
+    }
+    if (key_marker && *key_marker) {
+        s3up_kv_add(c.query, "key-marker", key_marker);
+        if (upload_id_marker && *upload_id_marker) {
+            s3up_kv_add(c.query, "upload-id-marker", upload_id_marker);
+        }
+    }
+    if (max_uploads > 0 && max_uploads <= 1000) {
+        s3up_kv_add(c.query, "max-uploads", apr_itoa(p, max_uploads));
+    }
+    c.max_response = LIST_MAX_RESPONSE;
+    c.idempotent = 1;
+    rv = s3_call(&resp, s3, &c, err, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = s3up_xml_parse_list_uploads(out, resp->body, resp->body_len, p);
+    if (rv != APR_SUCCESS) {
+        return fail(err, rv, "BadResponse", "ListMultipartUploads: unreadable answer", p);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_s3_list_objects(s3up_object_page_t **out, s3up_s3_t *s3, const char *prefix,
+                                  const char *delimiter, const char *continuation,
+                                  int max_keys, s3up_error_t **err, apr_pool_t *p)
+{
+    call_t c = {0};
+    s3up_http_resp_t *resp;
+    apr_status_t rv;
+
+    c.op = "ListObjectsV2";
+    c.method = "GET";
+    c.query = kvs(p);
+    s3up_kv_add(c.query, "list-type", "2");
+    if (prefix && *prefix) {
+        s3up_kv_add(c.query, "prefix", prefix);
+    }
+    if (delimiter && *delimiter) {
+        s3up_kv_add(c.query, "delimiter", delimiter);
+    }
+    if (continuation && *continuation) {
+        s3up_kv_add(c.query, "continuation-token", continuation);
+    }
+    if (max_keys > 0 && max_keys <= 1000) {
+        s3up_kv_add(c.query, "max-keys", apr_itoa(p, max_keys));
+    }
+    c.max_response = LIST_MAX_RESPONSE;
+    c.idempotent = 1;
+    rv = s3_call(&resp, s3, &c, err, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = s3up_xml_parse_list_objects(out, resp->body, resp->body_len, p);
+    if (rv != APR_SUCCESS) {
+        return fail(err, rv, "BadResponse", "ListObjectsV2: unreadable answer", p);
+    }
+    return APR_SUCCESS;
+}
+
+typedef struct meta_ctx_t {
+    apr_table_t *meta;
+    apr_pool_t *p;
+} meta_ctx_t;
+
+static int collect_meta(void *baton, const char *name, const char *value)
+{
+    meta_ctx_t *m = baton;
+    if (!strncasecmp(name, "x-amz-meta-", 11)) {
+        apr_table_set(m->meta, apr_pstrdup(m->p, name + 11), value);
+    }
+    return 1;
+}
+
+static s3up_object_t *object_from_headers(const char *key, const apr_table_t *h, apr_pool_t *p)
+{
+    s3up_object_t *o = apr_pcalloc(p, sizeof(*o));
+    meta_ctx_t m = {apr_table_make(p, 4), p};
+    const char *v;
+
+    o->key = key;
+    if ((v = apr_table_get(h, "content-length")) != NULL) {
+        o->size = apr_strtoi64(v, NULL, 10);
+    }
+    o->etag = apr_table_get(h, "etag");
+    if ((v = apr_table_get(h, "last-modified")) != NULL) {
+        o->last_modified = apr_date_parse_http(v);
+    }
+    o->content_type = apr_table_get(h, "content-type");
+    apr_table_do(collect_meta, &m, h, NULL);
+    o->meta = m.meta;
+    return o;
+}
+
+apr_status_t s3up_s3_head(s3up_object_t **out, s3up_s3_t *s3, const char *key,
+                          s3up_error_t **err, apr_pool_t *p)
+{
+    call_t c = {0};
+    s3up_http_resp_t *resp;
+    apr_status_t rv;
+
+    c.op = "HeadObject";
+    c.method = "HEAD";
+    c.key = key;
+    c.head = 1;
+    c.idempotent = 1;
+    rv = s3_call(&resp, s3, &c, err, p);
+    if (rv == APR_SUCCESS) {
+        *out = object_from_headers(key, resp->headers, p);
+    }
+    return rv;
+}
+
+apr_status_t s3up_s3_get(s3up_body_t **out, s3up_s3_t *s3, const char *key, apr_size_t max_len,
+                         s3up_error_t **err, apr_pool_t *p)
+{
+    call_t c = {0};
+    s3up_http_resp_t *resp;
+    s3up_body_t *b;
+    apr_status_t rv;
+
+    c.op = "GetObject";
+    c.method = "GET";
+    c.key = key;
+    c.max_response = max_len;
+    c.idempotent = 1;
+    rv = s3_call(&resp, s3, &c, err, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    b = apr_pcalloc(p, sizeof(*b));
+    b->object = object_from_headers(key, resp->headers, p);
+    b->data = resp->body;
+    b->len = resp->body_len;
+    *out = b;
+    return APR_SUCCESS;
+}
+
+static const char *unquote(const char *etag, apr_pool_t *p)
+{
+    apr_size_t n = strlen(etag);
+    if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"') {
+        return apr_pstrmemdup(p, etag + 1, n - 2);
+    }
+    return etag;
+}
+
+apr_status_t s3up_s3_put(const char **etag, s3up_s3_t *s3, const char *key, const char *data,
+                         apr_size_t len, const char *content_type,
+                         const s3up_put_cond_t *cond, s3up_error_t **err, apr_pool_t *p)
+{
+    call_t c = {0};
+    s3up_http_resp_t *resp;
+    apr_status_t rv;
+
+    c.op = "PutObject";
+    c.method = "PUT";
+    c.key = key;
+    c.headers = kvs(p);
+    if (content_type) {
+        if (!header_value_ok(content_type)) {
+            return fail(err, APR_EINVAL, "InvalidArgument", "bad content type", p);
+        }
+        s3up_kv_add(c.headers, "content-type", content_type);
+    }
+    /* A conditional write repeated after a lost answer would conflict with
+     * itself, so only unconditional ones are retried blindly. */
+    c.idempotent = 1;
+    if (cond && cond->if_none_match) {
+        s3up_kv_add(c.headers, "if-none-match", "*");
+        c.idempotent = 0;
+    }
+    if (cond && cond->if_match) {
+        /* Ceph RGW matches only the bare form; AWS accepts both. */
+        const char *bare = unquote(cond->if_match, p);
+        if (!header_value_ok(bare)) {
+            return fail(err, APR_EINVAL, "InvalidArgument", "bad ETag", p);
+        }
+        s3up_kv_add(c.headers, "if-match", bare);
+        c.idempotent = 0;
+    }
+    c.body = data ? data : "";
+    c.body_len = data ? len : 0;
+    rv = s3_call(&resp, s3, &c, err, p);
+    if (rv == APR_SUCCESS && etag) {
+        *etag = apr_table_get(resp->headers, "etag");
+    }
+    return rv;
+}
+
+apr_status_t s3up_s3_delete(s3up_s3_t *s3, const char *key, s3up_error_t **err, apr_pool_t *p)
+{
+    call_t c = {0};
+    s3up_http_resp_t *resp;
+
+    c.op = "DeleteObject";
+    c.method = "DELETE";
+    c.key = key;
+    c.idempotent = 1;
+    return s3_call(&resp, s3, &c, err, p);
+}
+
+static void json_take(json_t *arr, json_t *item)
+{
+    json_array_append_new(arr, item);
+}
+
+apr_status_t s3up_s3_post_policy(s3up_post_t **out, s3up_s3_t *s3, const char *key,
+                                 apr_off_t max_size, const char *content_type,
+                                 const apr_table_t *meta, apr_interval_time_t expires,
+                                 apr_pool_t *p)
+{
+    s3up_post_t *post;
+    apr_array_header_t *fields = kvs(p), *signed_fields;
+    json_t *cond;
+    char *text;
+    apr_time_t now = s3->now();
+    apr_status_t rv;
+
+    if (!key || !*key || max_size < 0 || expires < apr_time_from_sec(1) ||
+        expires > apr_time_from_sec(7 * 24 * 3600)) {
+        return APR_EINVAL;
+    }
+    cond = json_array();
+    json_take(cond, json_pack("{s:s}", "bucket", s3->loc->bucket));
+    json_take(cond, json_pack("[s,s,s]", "eq", "$key", key));
+    json_take(cond, json_pack("[s,i,I]", "content-length-range", 0, (json_int_t)max_size));
+    s3up_kv_add(fields, "key", key);
+    if (content_type) {
+        json_take(cond, json_pack("{s:s}", "Content-Type", content_type));
+        s3up_kv_add(fields, "Content-Type", content_type);
+    }
+    if (meta) {
+        const apr_array_header_t *arr = apr_table_elts(meta);
+        const apr_table_entry_t *ent = (const apr_table_entry_t *)arr->elts;
+        for (int i = 0; i < arr->nelts; i++) {
+            const char *name = apr_pstrcat(p, "x-amz-meta-", ent[i].key, NULL);
+            json_take(cond, json_pack("{s:s}", name, ent[i].val));
+            s3up_kv_add(fields, name, ent[i].val);
+        }
+    }
+    text = json_dumps(cond, JSON_COMPACT);
+    json_decref(cond);
+    if (!text) {
+        return APR_ENOMEM;
+    }
+    rv = s3up_sigv4_post_policy(&signed_fields, s3->signer, text, now + expires,
+                                s3->loc->region, now, s3->creds, p);
+    free(text);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_array_cat(fields, signed_fields);
+    post = apr_pcalloc(p, sizeof(*post));
+    post->url = apr_pstrcat(p, s3->loc->origin, s3->loc->base_path, "/", NULL);
+    post->fields = fields;
+    post->expires = now + expires;
+    *out = post;
+    return APR_SUCCESS;
+}
