@@ -199,7 +199,7 @@ static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3
     exchange_t x = {0};
     const s3up_kv_t *kv = (const s3up_kv_t *)req->headers->elts;
     int has_body = req->body || req->body_read;
-    long status = 0;
+    long status = 0, connects = 0;
     CURLcode cc;
 
     x.p = p;
@@ -262,6 +262,7 @@ static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3
     cc = curl_easy_perform(c);
     curl_slist_free_all(hdrs);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
 
     if (x.too_big) {
         *detail = "response larger than allowed";
@@ -280,6 +281,7 @@ static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3
     x.resp->status = (int)status;
     x.resp->body = x.buf ? x.buf : "";
     x.resp->body_len = x.len;
+    x.resp->reused = connects == 0;
     if (x.buf) {
         x.buf[x.len] = '\0';
     }

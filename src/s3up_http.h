@@ -34,6 +34,7 @@ typedef struct s3up_http_resp_t {
     apr_table_t *headers;        /* names as S3 sent them; lookups ignore case */
     const char *body;            /* NUL-terminated, body_len bytes before the NUL */
     apr_size_t body_len;
+    int reused;                  /* went over a connection kept from before */
 } s3up_http_resp_t;
 
 typedef struct s3up_http_t s3up_http_t;

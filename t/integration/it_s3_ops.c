@@ -425,6 +425,40 @@ static int free_port(void)
     return port;
 }
 
+static void test_transport(void)
+{
+    s3up_http_t *h1, *h2;
+    s3up_http_req_t req = {0};
+    s3up_http_resp_t *resp = NULL;
+    const char *detail = NULL;
+    apr_status_t rv1, rv2;
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+    int silent = socket(AF_INET, SOCK_STREAM, 0);
+
+    s3up_curl_create(&h1, share, pool);
+    s3up_curl_create(&h2, share, pool);
+    req.method = "GET";
+    req.url = apr_pstrcat(pool, loc.origin, "/", NULL);
+    req.headers = apr_array_make(pool, 1, sizeof(s3up_kv_t));
+    rv1 = s3up_http_perform(&resp, &detail, h1, &req, pool);
+    rv2 = s3up_http_perform(&resp, &detail, h2, &req, pool);
+    ok(rv1 == APR_SUCCESS && rv2 == APR_SUCCESS && resp->reused,
+       "a second handle of the same share reuses the kept-alive connection");
+
+    /* Accepts connections in the kernel, never answers. */
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(silent, (struct sockaddr *)&a, sizeof(a));
+    listen(silent, 4);
+    getsockname(silent, (struct sockaddr *)&a, &len);
+    req.url = apr_psprintf(pool, "http://127.0.0.1:%d/", ntohs(a.sin_port));
+    h1->timeout = apr_time_from_msec(300);
+    rv1 = s3up_http_perform(&resp, &detail, h1, &req, pool);
+    ok(rv1 == S3UP_ETRANSPORT && detail && strstr(detail, "imeout"),
+       "a server that never answers: timeout after 300 ms (%s)", detail ? detail : "-");
+    close(silent);
+}
+
 static int slept;
 static void counting_sleep(apr_interval_time_t t)
 {
@@ -495,6 +529,7 @@ int main(void)
     test_abort();
     test_post_policy();
     test_wrong_secret();
+    test_transport();
     test_retry_unreachable();
 
     run(apr_psprintf(pool, "rm -rf '%s'", tmpdir));
