@@ -1,0 +1,41 @@
+/*
+ * jansson values owned by pools; parsing limits and errors.
+ */
+#include <apr_general.h>
+
+#include "s3up_json.h"
+#include "tap.h"
+
+int main(void)
+{
+    apr_pool_t *p, *sub;
+    json_t *j = NULL, *kept;
+    const char *why = NULL;
+    const char *text = "{\"filename\":\"a \\\"b\\\".txt\",\"n\":5}";
+
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+
+    is_int(s3up_json_parse(&j, text, strlen(text), 1024, &why, p), APR_SUCCESS, "parse");
+    is_str(s3up_json_str(j, "filename"), "a \"b\".txt", "string member");
+    ok(s3up_json_str(j, "n") == NULL, "non-string member is not a string");
+    ok(s3up_json_str(j, "missing") == NULL, "missing member");
+    is_str(s3up_json_dump(j, p), text, "dump round-trips in order");
+
+    is_int(s3up_json_parse(&j, text, strlen(text), 10, &why, p), S3UP_ETOOBIG, "size limit");
+    is_int(s3up_json_parse(&j, "{\"a\":1,\"a\":2}", 13, 1024, &why, p), S3UP_EPARSE,
+           "duplicate keys refused");
+    is_int(s3up_json_parse(&j, "{\"a\":", 5, 1024, &why, p), S3UP_EPARSE, "truncated refused");
+    ok(why && *why, "with a reason: %s", why);
+
+    /* The pool holds the only reference: clearing it frees the value
+     * (valgrind would report a leak otherwise). */
+    apr_pool_create(&sub, p);
+    kept = s3up_json_own(json_pack("{s:s}", "k", "v"), sub);
+    is_int(kept->refcount, 1, "owned value has one reference");
+    apr_pool_destroy(sub);
+
+    apr_pool_destroy(p);
+    apr_terminate();
+    return done_testing();
+}
