@@ -53,7 +53,7 @@ $(MODULE): $(MOD_SRC) $(MOD_HDR) $(CORE_HDR) $(CORE_LIB) | $(B)
 	  $(PKG_LIBS) >$(B)/apxs.log 2>&1 || { cat $(B)/apxs.log; exit 1; }
 	cp $(B)/.libs/mod_s3up.so $@
 
-$(B)/t/%: t/unit/%.c t/unit/tap.h $(CORE_LIB) | $(B)/t
+$(B)/t/%: t/unit/%.c t/unit/tap.h t/unit/fake_http.h $(CORE_LIB) | $(B)/t
 	$(CC) $(CPPFLAGS) $(CFLAGS) -It/unit -o $@ $< $(CORE_LIB) $(PKG_LIBS) $(APR_LIBS)
 
 $(B)/t/%: t/integration/%.c t/unit/tap.h $(CORE_LIB) | $(B)/t

@@ -1,0 +1,428 @@
+/*
+ * Endpoint records and the member index in the bucket, with a cache.
+ */
+#include <stdlib.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+
+#include "s3up_json.h"
+#include "s3up_sigv4.h"
+#include "s3up_store.h"
+#include "s3up_xml.h"
+
+#define RECORD_MAX    (64 * 1024)
+#define CACHE_ENTRIES 4096
+
+/* A cached answer: the record text (or member list), as S3 gave it. */
+typedef struct entry_t {
+    char *key;    /* the hash key, malloc'd like everything here */
+    char *text;   /* NULL when S3 said there is none */
+    char *etag;   /* malloc'd */
+    apr_time_t fetched;
+} entry_t;
+
+struct s3up_store_t {
+    const char *state_prefix;
+    apr_interval_time_t ttl;
+    apr_pool_t *pool;
+    apr_hash_t *cache; /* "e:{id}" / "m:{sha256(who)}" -> entry_t */
+#if APR_HAS_THREADS
+    apr_thread_mutex_t *lock;
+#endif
+};
+
+static void lock(s3up_store_t *st)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(st->lock);
+#else
+    (void)st;
+#endif
+}
+
+static void unlock(s3up_store_t *st)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(st->lock);
+#else
+    (void)st;
+#endif
+}
+
+static void entry_free(entry_t *e)
+{
+    free(e->key);
+    free(e->text);
+    free(e->etag);
+    free(e);
+}
+
+static void cache_clear(s3up_store_t *st)
+{
+    apr_hash_index_t *hi;
+    for (hi = apr_hash_first(NULL, st->cache); hi; hi = apr_hash_next(hi)) {
+        entry_free(apr_hash_this_val(hi));
+    }
+    apr_hash_clear(st->cache);
+}
+
+static apr_status_t store_cleanup(void *data)
+{
+    cache_clear(data);
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_store_create(s3up_store_t **out, const char *state_prefix,
+                               apr_interval_time_t ttl, apr_pool_t *pchild)
+{
+    s3up_store_t *st = apr_pcalloc(pchild, sizeof(*st));
+
+    st->state_prefix = apr_pstrdup(pchild, state_prefix);
+    st->ttl = ttl;
+    st->pool = pchild;
+    st->cache = apr_hash_make(pchild);
+#if APR_HAS_THREADS
+    {
+        apr_status_t rv = apr_thread_mutex_create(&st->lock, APR_THREAD_MUTEX_DEFAULT, pchild);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+#endif
+    apr_pool_cleanup_register(pchild, st, store_cleanup, apr_pool_cleanup_null);
+    *out = st;
+    return APR_SUCCESS;
+}
+
+/* A fresh cached entry copied into p: 1 if found (text NULL = known absent). */
+static int cache_get(s3up_store_t *st, const char *key, apr_time_t now, const char **text,
+                     const char **etag, apr_pool_t *p)
+{
+    entry_t *e;
+    int hit = 0;
+
+    if (st->ttl <= 0) {
+        return 0;
+    }
+    lock(st);
+    e = apr_hash_get(st->cache, key, APR_HASH_KEY_STRING);
+    if (e && now - e->fetched < st->ttl && now >= e->fetched) {
+        *text = e->text ? apr_pstrdup(p, e->text) : NULL;
+        *etag = e->etag ? apr_pstrdup(p, e->etag) : NULL;
+        hit = 1;
+    }
+    unlock(st);
+    return hit;
+}
+
+static void cache_drop_locked(s3up_store_t *st, const char *key)
+{
+    entry_t *old = apr_hash_get(st->cache, key, APR_HASH_KEY_STRING);
+    if (old) {
+        apr_hash_set(st->cache, key, APR_HASH_KEY_STRING, NULL);
+        entry_free(old);
+    }
+}
+
+static void cache_set(s3up_store_t *st, const char *key, const char *text, const char *etag,
+                      apr_time_t now)
+{
+    entry_t *e;
+
+    if (st->ttl <= 0) {
+        return;
+    }
+    e = calloc(1, sizeof(*e));
+    e->key = strdup(key);
+    e->text = text ? strdup(text) : NULL;
+    e->etag = etag ? strdup(etag) : NULL;
+    e->fetched = now;
+    lock(st);
+    cache_drop_locked(st, key);
+    if (apr_hash_count(st->cache) >= CACHE_ENTRIES) {
+        /* Bounded memory: start over rather than track ages. */
+        cache_clear(st);
+    }
+    apr_hash_set(st->cache, e->key, APR_HASH_KEY_STRING, e);
+    unlock(st);
+}
+
+static void cache_drop(s3up_store_t *st, const char *key)
+{
+    lock(st);
+    cache_drop_locked(st, key);
+    unlock(st);
+}
+
+static const char *who_hash(const char *who, apr_pool_t *p)
+{
+    return s3up_sigv4_sha256_hex(who, strlen(who), p);
+}
+
+void s3up_store_forget(s3up_store_t *st, const char *id, const char *who)
+{
+    apr_pool_t *p;
+
+    apr_pool_create(&p, NULL);
+    if (id) {
+        cache_drop(st, apr_pstrcat(p, "e:", id, NULL));
+    }
+    if (who) {
+        cache_drop(st, apr_pstrcat(p, "m:", who_hash(who, p), NULL));
+    }
+    apr_pool_destroy(p);
+}
+
+int s3up_store_id_valid(const char *id)
+{
+    apr_size_t n = id ? strlen(id) : 0;
+
+    if (n < 1 || n > 63 || id[0] == '-' || id[n - 1] == '-') {
+        return 0;
+    }
+    for (apr_size_t i = 0; i < n; i++) {
+        if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9') ||
+              id[i] == '-')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *iso_time(apr_time_t t, apr_pool_t *p)
+{
+    apr_time_exp_t x;
+    apr_time_exp_gmt(&x, t);
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", x.tm_year + 1900, x.tm_mon + 1,
+                        x.tm_mday, x.tm_hour, x.tm_min, x.tm_sec);
+}
+
+const char *s3up_store_endpoint_json(const s3up_endpoint_t *ep, apr_pool_t *p)
+{
+    json_t *j = s3up_json_own(json_object(), p);
+    json_t *members = json_array();
+
+    for (int i = 0; ep->members && i < ep->members->nelts; i++) {
+        json_array_append_new(members, json_string(APR_ARRAY_IDX(ep->members, i, const char *)));
+    }
+    json_object_set_new(j, "id", json_string(ep->id));
+    json_object_set_new(j, "prefix", json_string(ep->prefix));
+    json_object_set_new(j, "members", members);
+    json_object_set_new(j, "created", json_string(iso_time(ep->created, p)));
+    json_object_set_new(j, "created_by", ep->created_by ? json_string(ep->created_by)
+                                                        : json_null());
+    json_object_set_new(j, "expires", ep->expires ? json_string(iso_time(ep->expires, p))
+                                                  : json_null());
+    json_object_set_new(j, "max_file_size", ep->max_file_size
+                                                ? json_integer((json_int_t)ep->max_file_size)
+                                                : json_null());
+    json_object_set_new(j, "status", json_string(ep->status ? ep->status
+                                                            : S3UP_ENDPOINT_ACTIVE));
+    json_object_set_new(j, "note", json_string(ep->note ? ep->note : ""));
+    return s3up_json_dump(j, p);
+}
+
+static apr_status_t opt_time(apr_time_t *out, const json_t *v)
+{
+    *out = 0;
+    if (!v || json_is_null(v)) {
+        return APR_SUCCESS;
+    }
+    if (!json_is_string(v)) {
+        return S3UP_EPARSE;
+    }
+    return s3up_xml_parse_time(out, json_string_value(v));
+}
+
+apr_status_t s3up_store_endpoint_parse(s3up_endpoint_t **out, const char *text, apr_size_t len,
+                                       apr_pool_t *p)
+{
+    s3up_endpoint_t *ep = apr_pcalloc(p, sizeof(*ep));
+    json_t *j, *members, *size;
+    const char *why;
+    size_t i;
+    json_t *m;
+
+    if (s3up_json_parse(&j, text, len, RECORD_MAX, &why, p) != APR_SUCCESS ||
+        !json_is_object(j)) {
+        return S3UP_EPARSE;
+    }
+    ep->id = apr_pstrdup(p, s3up_json_str(j, "id") ? s3up_json_str(j, "id") : "");
+    ep->prefix = apr_pstrdup(p, s3up_json_str(j, "prefix") ? s3up_json_str(j, "prefix") : "");
+    ep->created_by = s3up_json_str(j, "created_by");
+    ep->created_by = ep->created_by ? apr_pstrdup(p, ep->created_by) : NULL;
+    ep->status = apr_pstrdup(p, s3up_json_str(j, "status") ? s3up_json_str(j, "status")
+                                                           : S3UP_ENDPOINT_ACTIVE);
+    ep->note = apr_pstrdup(p, s3up_json_str(j, "note") ? s3up_json_str(j, "note") : "");
+    if (!s3up_store_id_valid(ep->id) || !*ep->prefix ||
+        opt_time(&ep->created, json_object_get(j, "created")) != APR_SUCCESS ||
+        opt_time(&ep->expires, json_object_get(j, "expires")) != APR_SUCCESS) {
+        return S3UP_EPARSE;
+    }
+    size = json_object_get(j, "max_file_size");
+    if (size && !json_is_null(size)) {
+        if (!json_is_integer(size) || json_integer_value(size) < 0) {
+            return S3UP_EPARSE;
+        }
+        ep->max_file_size = (apr_off_t)json_integer_value(size);
+    }
+    ep->members = apr_array_make(p, 4, sizeof(const char *));
+    members = json_object_get(j, "members");
+    json_array_foreach(members, i, m)
+    {
+        if (json_is_string(m)) {
+            APR_ARRAY_PUSH(ep->members, const char *) = apr_pstrdup(p, json_string_value(m));
+        }
+    }
+    *out = ep;
+    return APR_SUCCESS;
+}
+
+int s3up_store_endpoint_open(const s3up_endpoint_t *ep, apr_time_t now)
+{
+    return !strcmp(ep->status, S3UP_ENDPOINT_ACTIVE) && (!ep->expires || now < ep->expires);
+}
+
+static const char *record_key(s3up_store_t *st, const char *id, apr_pool_t *p)
+{
+    return apr_pstrcat(p, st->state_prefix, "endpoints/", id, ".json", NULL);
+}
+
+apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, s3up_s3_t *s3,
+                                     const char *id, s3up_error_t **err, apr_pool_t *p)
+{
+    const char *ckey = apr_pstrcat(p, "e:", id, NULL);
+    const char *text = NULL, *etag = NULL;
+    apr_time_t now = s3->now();
+    s3up_body_t *body;
+    apr_status_t rv;
+
+    if (!s3up_store_id_valid(id)) {
+        *err = apr_pcalloc(p, sizeof(**err));
+        (*err)->status = S3UP_ENOTFOUND;
+        (*err)->code = "NoSuchEndpoint";
+        (*err)->message = "no such endpoint";
+        return S3UP_ENOTFOUND;
+    }
+    if (!cache_get(st, ckey, now, &text, &etag, p)) {
+        rv = s3up_s3_get(&body, s3, record_key(st, id, p), RECORD_MAX, err, p);
+        if (rv == S3UP_ENOTFOUND) {
+            cache_set(st, ckey, NULL, NULL, now);
+        }
+        else if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        else {
+            text = body->data;
+            etag = body->object->etag;
+            cache_set(st, ckey, text, etag, now);
+        }
+    }
+    if (!text) {
+        *err = apr_pcalloc(p, sizeof(**err));
+        (*err)->status = S3UP_ENOTFOUND;
+        (*err)->code = "NoSuchEndpoint";
+        (*err)->message = apr_psprintf(p, "there is no endpoint '%s'", id);
+        return S3UP_ENOTFOUND;
+    }
+    rv = s3up_store_endpoint_parse(out, text, strlen(text), p);
+    if (rv != APR_SUCCESS) {
+        *err = apr_pcalloc(p, sizeof(**err));
+        (*err)->status = rv;
+        (*err)->code = "BadRecord";
+        (*err)->message = apr_psprintf(p, "the record of endpoint '%s' cannot be read", id);
+        return rv;
+    }
+    (*out)->etag = etag;
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_store_endpoint_put(s3up_store_t *st, s3up_s3_t *s3, s3up_endpoint_t *ep,
+                                     s3up_error_t **err, apr_pool_t *p)
+{
+    const char *text = s3up_store_endpoint_json(ep, p);
+    s3up_put_cond_t cond = {ep->etag == NULL, ep->etag};
+    const char *etag = NULL;
+    apr_status_t rv;
+
+    rv = s3up_s3_put(&etag, s3, record_key(st, ep->id, p), text, strlen(text),
+                     "application/json", &cond, err, p);
+    if (rv != APR_SUCCESS) {
+        /* Whatever we held may be stale now. */
+        s3up_store_forget(st, ep->id, NULL);
+        return rv;
+    }
+    ep->etag = etag;
+    cache_set(st, apr_pstrcat(p, "e:", ep->id, NULL), text, etag, s3->now());
+    return APR_SUCCESS;
+}
+
+static const char *member_prefix(s3up_store_t *st, const char *who, apr_pool_t *p)
+{
+    return apr_pstrcat(p, st->state_prefix, "members/", who_hash(who, p), "/", NULL);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+apr_status_t s3up_store_member_endpoints(apr_array_header_t **ids, s3up_store_t *st,
+                                         s3up_s3_t *s3, const char *who, s3up_error_t **err,
+                                         apr_pool_t *p)
+{
+    const char *prefix = member_prefix(st, who, p);
+    const char *ckey = apr_pstrcat(p, "m:", who_hash(who, p), NULL);
+    const char *text = NULL, *etag = NULL, *token = NULL;
+    apr_array_header_t *found = apr_array_make(p, 4, sizeof(const char *));
+    apr_time_t now = s3->now();
+    apr_size_t plen = strlen(prefix);
+
+    if (cache_get(st, ckey, now, &text, &etag, p)) {
+        char *last, *id;
+        char *copy = apr_pstrdup(p, text ? text : "");
+        for (id = apr_strtok(copy, "\n", &last); id; id = apr_strtok(NULL, "\n", &last)) {
+            APR_ARRAY_PUSH(found, const char *) = id;
+        }
+        *ids = found;
+        return APR_SUCCESS;
+    }
+    do {
+        s3up_object_page_t *page;
+        apr_status_t rv = s3up_s3_list_objects(&page, s3, prefix, NULL, token, 1000, err, p);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        for (int i = 0; i < page->objects->nelts; i++) {
+            const char *k = APR_ARRAY_IDX(page->objects, i, s3up_object_t).key;
+            if (strlen(k) > plen && s3up_store_id_valid(k + plen)) {
+                APR_ARRAY_PUSH(found, const char *) = k + plen;
+            }
+        }
+        token = page->truncated ? page->next_token : NULL;
+    } while (token);
+    qsort(found->elts, found->nelts, sizeof(const char *), cmp_str);
+    cache_set(st, ckey, apr_array_pstrcat(p, found, '\n'), NULL, now);
+    *ids = found;
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_store_member_add(s3up_store_t *st, s3up_s3_t *s3, const char *who,
+                                   const char *id, s3up_error_t **err, apr_pool_t *p)
+{
+    apr_status_t rv = s3up_s3_put(NULL, s3, apr_pstrcat(p, member_prefix(st, who, p), id, NULL),
+                                  "", 0, NULL, NULL, err, p);
+    s3up_store_forget(st, NULL, who);
+    return rv;
+}
+
+apr_status_t s3up_store_member_remove(s3up_store_t *st, s3up_s3_t *s3, const char *who,
+                                      const char *id, s3up_error_t **err, apr_pool_t *p)
+{
+    apr_status_t rv =
+        s3up_s3_delete(s3, apr_pstrcat(p, member_prefix(st, who, p), id, NULL), err, p);
+    s3up_store_forget(st, NULL, who);
+    return rv;
+}

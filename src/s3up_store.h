@@ -1,0 +1,70 @@
+/*
+ * Endpoint records and the member index, kept in the bucket under the
+ * state prefix (DESIGN.md §5), read through a per-process cache:
+ *   {state}endpoints/{id}.json            the endpoint record
+ *   {state}members/{sha256(who)}/{id}     empty: who may use endpoint id
+ * Every node sharing the bucket sees a change within the cache TTL; the
+ * node that made it sees it at once.
+ */
+#ifndef S3UP_STORE_H
+#define S3UP_STORE_H
+
+#include "s3up_s3.h"
+
+#define S3UP_ENDPOINT_ACTIVE  "active"
+#define S3UP_ENDPOINT_REVOKED "revoked"
+
+typedef struct s3up_endpoint_t {
+    const char *id;
+    const char *prefix;          /* where its files go: "uploads/acme/" */
+    apr_array_header_t *members; /* const char *: values of S3UpUserClaim */
+    apr_time_t created;
+    const char *created_by;
+    apr_time_t expires;          /* 0: never */
+    apr_off_t max_file_size;     /* 0: the server's limit */
+    const char *status;          /* S3UP_ENDPOINT_ACTIVE or _REVOKED */
+    const char *note;
+    const char *etag;            /* of the stored record, for conditional updates */
+} s3up_endpoint_t;
+
+typedef struct s3up_store_t s3up_store_t;
+
+/* One per process; thread-safe. ttl 0 disables the cache. */
+apr_status_t s3up_store_create(s3up_store_t **out, const char *state_prefix,
+                               apr_interval_time_t ttl, apr_pool_t *pchild);
+
+/* Endpoint ids: 1-63 of a-z 0-9 '-', not starting or ending with '-'. */
+int s3up_store_id_valid(const char *id);
+
+/* S3UP_ENOTFOUND when there is no such endpoint. */
+apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, s3up_s3_t *s3,
+                                     const char *id, s3up_error_t **err, apr_pool_t *p);
+
+/* Create (ep->etag NULL: fails with S3UP_ECONFLICT if the id is taken) or
+ * replace the version ep->etag names (S3UP_ECONFLICT if it changed since).
+ * ep->etag is updated. The member index is not touched. */
+apr_status_t s3up_store_endpoint_put(s3up_store_t *st, s3up_s3_t *s3, s3up_endpoint_t *ep,
+                                     s3up_error_t **err, apr_pool_t *p);
+
+/* Ids of the endpoints who is a member of (const char *), sorted. */
+apr_status_t s3up_store_member_endpoints(apr_array_header_t **ids, s3up_store_t *st,
+                                         s3up_s3_t *s3, const char *who, s3up_error_t **err,
+                                         apr_pool_t *p);
+
+apr_status_t s3up_store_member_add(s3up_store_t *st, s3up_s3_t *s3, const char *who,
+                                   const char *id, s3up_error_t **err, apr_pool_t *p);
+apr_status_t s3up_store_member_remove(s3up_store_t *st, s3up_s3_t *s3, const char *who,
+                                      const char *id, s3up_error_t **err, apr_pool_t *p);
+
+/* The record as stored, and back. */
+const char *s3up_store_endpoint_json(const s3up_endpoint_t *ep, apr_pool_t *p);
+apr_status_t s3up_store_endpoint_parse(s3up_endpoint_t **out, const char *text, apr_size_t len,
+                                       apr_pool_t *p);
+
+/* Whether uploads may go to ep at time now (active and not expired). */
+int s3up_store_endpoint_open(const s3up_endpoint_t *ep, apr_time_t now);
+
+/* Forget what the cache holds for this endpoint / this person. */
+void s3up_store_forget(s3up_store_t *st, const char *id, const char *who);
+
+#endif /* S3UP_STORE_H */

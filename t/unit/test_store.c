@@ -1,0 +1,175 @@
+/*
+ * Endpoint records: their JSON, id rules, and the cache in front of the
+ * bucket (served from memory within the TTL, asked again after it, and
+ * forgotten by the node that writes).
+ */
+#include <apr_general.h>
+
+#include "fake_http.h"
+#include "s3up_store.h"
+#include "s3up_xml.h"
+#include "tap.h"
+
+static s3up_s3_loc_t loc;
+static s3up_creds_t creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL, 0};
+static s3up_http_t http = {&fake_ops, NULL, 0, 0};
+
+static const char *record =
+    "{\"id\":\"acme\",\"prefix\":\"uploads/acme/\",\"members\":[\"alice\",\"bob@x.org\"],"
+    "\"created\":\"2026-11-01T10:00:00Z\",\"created_by\":\"admin\",\"expires\":null,"
+    "\"max_file_size\":1073741824,\"status\":\"active\",\"note\":\"Acme \\\"Corp\\\"\"}";
+
+static void test_ids(void)
+{
+    ok(s3up_store_id_valid("acme"), "acme is an id");
+    ok(s3up_store_id_valid("a-1-b"), "digits and dashes inside");
+    ok(!s3up_store_id_valid(""), "empty is not");
+    ok(!s3up_store_id_valid("-a"), "leading dash is not");
+    ok(!s3up_store_id_valid("a-"), "trailing dash is not");
+    ok(!s3up_store_id_valid("Acme"), "upper case is not");
+    ok(!s3up_store_id_valid("a/b"), "slash is not");
+    ok(!s3up_store_id_valid("a.b"), "dot is not");
+    ok(!s3up_store_id_valid("../x"), "traversal is not");
+    ok(s3up_store_id_valid("abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0"),
+       "63 characters is");
+    ok(!s3up_store_id_valid("abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz01"),
+       "64 characters is not");
+}
+
+static void test_json(apr_pool_t *p)
+{
+    s3up_endpoint_t *ep, *again;
+
+    ok(s3up_store_endpoint_parse(&ep, record, strlen(record), p) == APR_SUCCESS,
+       "record parses");
+    is_str(ep->id, "acme", "id");
+    is_str(ep->prefix, "uploads/acme/", "prefix");
+    is_int(ep->members->nelts, 2, "members");
+    is_str(APR_ARRAY_IDX(ep->members, 1, const char *), "bob@x.org", "second member");
+    is_int(ep->max_file_size, 1073741824, "limit");
+    is_int(ep->expires, 0, "no expiry");
+    is_int(apr_time_sec(ep->created), 1761991200, "created time");
+    is_str(ep->note, "Acme \"Corp\"", "note with quotes");
+    ok(s3up_store_endpoint_open(ep, fixed_now()), "active and not expired: open");
+
+    ep->expires = fixed_now() - 1;
+    ok(!s3up_store_endpoint_open(ep, fixed_now()), "expired: closed");
+    ep->expires = fixed_now() + apr_time_from_sec(3600);
+    ep->status = S3UP_ENDPOINT_REVOKED;
+    ok(!s3up_store_endpoint_open(ep, fixed_now()), "revoked: closed");
+
+    {
+        const char *text = s3up_store_endpoint_json(ep, p);
+        ok(s3up_store_endpoint_parse(&again, text, strlen(text), p) == APR_SUCCESS &&
+               !strcmp(again->status, "revoked") &&
+               apr_time_sec(again->expires) == apr_time_sec(ep->expires) &&
+               again->members->nelts == 2 && !strcmp(again->note, ep->note),
+           "a record written and read back is the same");
+    }
+    ok(s3up_store_endpoint_parse(&again, "{\"id\":\"../x\",\"prefix\":\"u/\"}", 28, p) ==
+           S3UP_EPARSE,
+       "a record with a bad id is refused");
+    ok(s3up_store_endpoint_parse(&again, "[1]", 3, p) == S3UP_EPARSE, "not an object");
+    ok(s3up_store_endpoint_parse(&again,
+                                 "{\"id\":\"a\",\"prefix\":\"u/\",\"max_file_size\":\"big\"}", 45,
+                                 p) == S3UP_EPARSE,
+       "a non-numeric limit is refused");
+}
+
+static void test_cache(apr_pool_t *p)
+{
+    s3up_store_t *st;
+    s3up_s3_t s3;
+    s3up_sigv4_t *signer;
+    s3up_endpoint_t *ep;
+    s3up_error_t *err = NULL;
+    apr_array_header_t *ids;
+    apr_status_t rv;
+
+    s3up_sigv4_create(&signer, p);
+    s3up_s3_init(&s3, &loc, &creds, signer, &http);
+    s3.now = fixed_now;
+    s3.sleep = record_sleep;
+    s3.max_attempts = 1;
+    s3up_store_create(&st, ".s3up/", apr_time_from_sec(30), p);
+
+    script(1, ((fake_answer_t){APR_SUCCESS, 200, record, NULL, "\"v1\""}));
+    rv = s3up_store_endpoint_get(&ep, st, &s3, "acme", &err, p);
+    ok(rv == APR_SUCCESS && !strcmp(ep->etag, "\"v1\""), "first read asks S3");
+    is_str(fake.url, "http://127.0.0.1:7480/bkt/.s3up/endpoints/acme.json", "record key");
+
+    script(0);
+    fake_clock += apr_time_from_sec(29);
+    rv = s3up_store_endpoint_get(&ep, st, &s3, "acme", &err, p);
+    ok(rv == APR_SUCCESS && fake.calls == 0 && !strcmp(ep->etag, "\"v1\""),
+       "within the TTL: from the cache");
+
+    script(1, ((fake_answer_t){APR_SUCCESS, 200, record, NULL, "\"v2\""}));
+    fake_clock += apr_time_from_sec(2);
+    rv = s3up_store_endpoint_get(&ep, st, &s3, "acme", &err, p);
+    ok(rv == APR_SUCCESS && fake.calls == 1 && !strcmp(ep->etag, "\"v2\""),
+       "after the TTL: asked again");
+
+    script(1, ((fake_answer_t){APR_SUCCESS, 200, NULL, NULL, "\"v3\""}));
+    ep->status = S3UP_ENDPOINT_REVOKED;
+    rv = s3up_store_endpoint_put(st, &s3, ep, &err, p);
+    ok(rv == APR_SUCCESS && !strcmp(sent_header("if-match"), "v2"),
+       "update is conditional on the version read");
+    script(0);
+    rv = s3up_store_endpoint_get(&ep, st, &s3, "acme", &err, p);
+    ok(rv == APR_SUCCESS && fake.calls == 0 && !strcmp(ep->status, "revoked"),
+       "the writing node sees its change at once");
+
+    script(1, BODY(404, "<Error><Code>NoSuchKey</Code></Error>"));
+    rv = s3up_store_endpoint_get(&ep, st, &s3, "nope", &err, p);
+    ok(rv == S3UP_ENOTFOUND && !strcmp(err->code, "NoSuchEndpoint"), "unknown endpoint");
+    script(0);
+    rv = s3up_store_endpoint_get(&ep, st, &s3, "nope", &err, p);
+    ok(rv == S3UP_ENOTFOUND && fake.calls == 0, "absence is cached too");
+
+    script(0);
+    rv = s3up_store_endpoint_get(&ep, st, &s3, "../etc", &err, p);
+    ok(rv == S3UP_ENOTFOUND && fake.calls == 0, "a bad id never reaches S3");
+
+    script(1, BODY(200, "<ListBucketResult><IsTruncated>false</IsTruncated>"
+                        "<Contents><Key>.s3up/members/"
+                        "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90/zeta"
+                        "</Key><Size>0</Size></Contents>"
+                        "<Contents><Key>.s3up/members/"
+                        "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90/acme"
+                        "</Key><Size>0</Size></Contents></ListBucketResult>"));
+    rv = s3up_store_member_endpoints(&ids, st, &s3, "alice", &err, p);
+    ok(rv == APR_SUCCESS && ids->nelts == 2 &&
+           !strcmp(APR_ARRAY_IDX(ids, 0, const char *), "acme"),
+       "member index listed and sorted");
+    ok(strstr(fake.url,
+              "prefix=.s3up%2Fmembers%2F"
+              "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90%2F") != NULL,
+       "listed under sha256(who)");
+    script(0);
+    rv = s3up_store_member_endpoints(&ids, st, &s3, "alice", &err, p);
+    ok(rv == APR_SUCCESS && fake.calls == 0 && ids->nelts == 2, "member list cached");
+    script(1, OK(200));
+    s3up_store_member_add(st, &s3, "alice", "beta", &err, p);
+    script(1, BODY(200, "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"));
+    rv = s3up_store_member_endpoints(&ids, st, &s3, "alice", &err, p);
+    ok(rv == APR_SUCCESS && fake.calls == 1, "adding a member forgets the cached list");
+}
+
+int main(void)
+{
+    apr_pool_t *p;
+
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    s3up_xml_init();
+    s3up_s3_loc_init(&loc, "http://127.0.0.1:7480", "us-east-1", "bkt", 1, p);
+
+    test_ids();
+    test_json(p);
+    test_cache(p);
+
+    apr_pool_destroy(p);
+    apr_terminate();
+    return done_testing();
+}
