@@ -62,10 +62,12 @@ static void entry_free(entry_t *e)
 static void cache_clear(s3up_store_t *st)
 {
     apr_hash_index_t *hi;
+    /* APR allows removing the current entry while iterating. */
     for (hi = apr_hash_first(NULL, st->cache); hi; hi = apr_hash_next(hi)) {
-        entry_free(apr_hash_this_val(hi));
+        entry_t *e = apr_hash_this_val(hi);
+        apr_hash_set(st->cache, e->key, APR_HASH_KEY_STRING, NULL);
+        entry_free(e);
     }
-    apr_hash_clear(st->cache);
 }
 
 static apr_status_t store_cleanup(void *data)

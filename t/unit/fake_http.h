@@ -34,7 +34,7 @@ typedef struct fake_t {
 
 static fake_t fake;
 
-static apr_status_t fake_perform(s3up_http_resp_t **out, const char **detail, s3up_http_t *h,
+static inline apr_status_t fake_perform(s3up_http_resp_t **out, const char **detail, s3up_http_t *h,
                                  const s3up_http_req_t *req, apr_pool_t *p)
 {
     fake_answer_t *a;
@@ -76,12 +76,12 @@ static const s3up_http_ops_t fake_ops = {fake_perform};
 /* 2025-11-29T11:00:00Z unless a test moves it. */
 static apr_time_t fake_clock = APR_INT64_C(1764414000) * APR_USEC_PER_SEC;
 
-static apr_time_t fixed_now(void)
+static inline apr_time_t fixed_now(void)
 {
     return fake_clock;
 }
 
-static void record_sleep(apr_interval_time_t t)
+static inline void record_sleep(apr_interval_time_t t)
 {
     if (fake.sleeps < MAX_SCRIPT) {
         fake.slept[fake.sleeps] = t;
@@ -89,12 +89,12 @@ static void record_sleep(apr_interval_time_t t)
     fake.sleeps++;
 }
 
-static apr_uint32_t no_jitter(void)
+static inline apr_uint32_t no_jitter(void)
 {
     return 0;
 }
 
-static void script(int n, ...)
+static inline void script(int n, ...)
 {
     va_list ap;
     memset(&fake, 0, sizeof(fake));
@@ -106,7 +106,7 @@ static void script(int n, ...)
     fake.n_answers = n;
 }
 
-static const char *sent_header(const char *name)
+static inline const char *sent_header(const char *name)
 {
     return fake.headers ? s3up_kv_get(fake.headers, name) : NULL;
 }
