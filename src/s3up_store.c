@@ -12,42 +12,41 @@
 #include "s3up_store.h"
 #include "s3up_xml.h"
 
-#define RECORD_MAX    (64 * 1024)
+#define RECORD_MAX (64 * 1024)
 #define CACHE_ENTRIES 4096
 
 /* A cached answer: the record text (or member list), as S3 gave it. */
 typedef struct entry_t {
-    char *key;    /* the hash key, malloc'd like everything here */
-    char *text;   /* NULL when S3 said there is none */
-    char *etag;   /* malloc'd */
+    char *key;  /* the hash key, malloc'd like everything here */
+    char *text; /* NULL when S3 said there is none */
+    char *etag; /* malloc'd */
     apr_time_t fetched;
 } entry_t;
 
-struct s3up_store_t {
-    const char *state_prefix;
+struct s3up_store_cache_t {
     apr_interval_time_t ttl;
-    apr_pool_t *pool;
-    apr_hash_t *cache; /* "e:{id}" / "m:{sha256(who)}" -> entry_t */
+    /* "e:{bucket}/{state prefix}{id}", "m:{bucket}/{state prefix}{sha256(who)}" -> entry_t */
+    apr_hash_t *entries;
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;
 #endif
 };
 
-static void lock(s3up_store_t *st)
+static void lock(s3up_store_cache_t *c)
 {
 #if APR_HAS_THREADS
-    apr_thread_mutex_lock(st->lock);
+    apr_thread_mutex_lock(c->lock);
 #else
-    (void)st;
+    (void)c;
 #endif
 }
 
-static void unlock(s3up_store_t *st)
+static void unlock(s3up_store_cache_t *c)
 {
 #if APR_HAS_THREADS
-    apr_thread_mutex_unlock(st->lock);
+    apr_thread_mutex_unlock(c->lock);
 #else
-    (void)st;
+    (void)c;
 #endif
 }
 
@@ -59,81 +58,79 @@ static void entry_free(entry_t *e)
     free(e);
 }
 
-static void cache_clear(s3up_store_t *st)
+static void cache_clear(s3up_store_cache_t *c)
 {
     apr_hash_index_t *hi;
     /* APR allows removing the current entry while iterating. */
-    for (hi = apr_hash_first(NULL, st->cache); hi; hi = apr_hash_next(hi)) {
+    for (hi = apr_hash_first(NULL, c->entries); hi; hi = apr_hash_next(hi)) {
         entry_t *e = apr_hash_this_val(hi);
-        apr_hash_set(st->cache, e->key, APR_HASH_KEY_STRING, NULL);
+        apr_hash_set(c->entries, e->key, APR_HASH_KEY_STRING, NULL);
         entry_free(e);
     }
 }
 
-static apr_status_t store_cleanup(void *data)
+static apr_status_t cache_cleanup(void *data)
 {
     cache_clear(data);
     return APR_SUCCESS;
 }
 
-apr_status_t s3up_store_create(s3up_store_t **out, const char *state_prefix,
-                               apr_interval_time_t ttl, apr_pool_t *pchild)
+apr_status_t s3up_store_cache_create(s3up_store_cache_t **out, apr_interval_time_t ttl,
+                                     apr_pool_t *pchild)
 {
-    s3up_store_t *st = apr_pcalloc(pchild, sizeof(*st));
+    s3up_store_cache_t *c = apr_pcalloc(pchild, sizeof(*c));
 
-    st->state_prefix = apr_pstrdup(pchild, state_prefix);
-    st->ttl = ttl;
-    st->pool = pchild;
-    st->cache = apr_hash_make(pchild);
+    c->ttl = ttl;
+    c->entries = apr_hash_make(pchild);
 #if APR_HAS_THREADS
     {
-        apr_status_t rv = apr_thread_mutex_create(&st->lock, APR_THREAD_MUTEX_DEFAULT, pchild);
+        apr_status_t rv = apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, pchild);
         if (rv != APR_SUCCESS) {
             return rv;
         }
     }
 #endif
-    apr_pool_cleanup_register(pchild, st, store_cleanup, apr_pool_cleanup_null);
-    *out = st;
+    apr_pool_cleanup_register(pchild, c, cache_cleanup, apr_pool_cleanup_null);
+    *out = c;
     return APR_SUCCESS;
 }
 
 /* A fresh cached entry copied into p: 1 if found (text NULL = known absent). */
-static int cache_get(s3up_store_t *st, const char *key, apr_time_t now, const char **text,
+static int cache_get(s3up_store_cache_t *c, const char *key, apr_time_t now, const char **text,
                      const char **etag, apr_pool_t *p)
 {
     entry_t *e;
     int hit = 0;
 
-    if (st->ttl <= 0) {
+    if (c->ttl <= 0) {
         return 0;
     }
-    lock(st);
-    e = apr_hash_get(st->cache, key, APR_HASH_KEY_STRING);
-    if (e && now - e->fetched < st->ttl && now >= e->fetched) {
+    lock(c);
+    e = apr_hash_get(c->entries, key, APR_HASH_KEY_STRING);
+    if (e && now - e->fetched < c->ttl && now >= e->fetched) {
         *text = e->text ? apr_pstrdup(p, e->text) : NULL;
         *etag = e->etag ? apr_pstrdup(p, e->etag) : NULL;
         hit = 1;
     }
-    unlock(st);
+    unlock(c);
     return hit;
 }
 
-static void cache_drop_locked(s3up_store_t *st, const char *key)
+static void cache_drop_locked(s3up_store_cache_t *c, const char *key)
 {
-    entry_t *old = apr_hash_get(st->cache, key, APR_HASH_KEY_STRING);
+    entry_t *old = apr_hash_get(c->entries, key, APR_HASH_KEY_STRING);
     if (old) {
-        apr_hash_set(st->cache, key, APR_HASH_KEY_STRING, NULL);
+        apr_hash_set(c->entries, key, APR_HASH_KEY_STRING, NULL);
         entry_free(old);
     }
 }
 
-static void cache_set(s3up_store_t *st, const char *key, const char *text, const char *etag,
+static void cache_set(s3up_store_cache_t *c, const char *key, const char *text, const char *etag,
                       apr_time_t now)
 {
     entry_t *e;
 
-    if (st->ttl <= 0) {
+    if (c->ttl <= 0) {
         return;
     }
     e = calloc(1, sizeof(*e));
@@ -141,26 +138,47 @@ static void cache_set(s3up_store_t *st, const char *key, const char *text, const
     e->text = text ? strdup(text) : NULL;
     e->etag = etag ? strdup(etag) : NULL;
     e->fetched = now;
-    lock(st);
-    cache_drop_locked(st, key);
-    if (apr_hash_count(st->cache) >= CACHE_ENTRIES) {
+    lock(c);
+    cache_drop_locked(c, key);
+    if (apr_hash_count(c->entries) >= CACHE_ENTRIES) {
         /* Bounded memory: start over rather than track ages. */
-        cache_clear(st);
+        cache_clear(c);
     }
-    apr_hash_set(st->cache, e->key, APR_HASH_KEY_STRING, e);
-    unlock(st);
+    apr_hash_set(c->entries, e->key, APR_HASH_KEY_STRING, e);
+    unlock(c);
 }
 
-static void cache_drop(s3up_store_t *st, const char *key)
+static void cache_drop(s3up_store_cache_t *c, const char *key)
 {
-    lock(st);
-    cache_drop_locked(st, key);
-    unlock(st);
+    lock(c);
+    cache_drop_locked(c, key);
+    unlock(c);
 }
 
 static const char *who_hash(const char *who, apr_pool_t *p)
 {
     return s3up_sigv4_sha256_hex(who, strlen(who), p);
+}
+
+static const char *record_key(const s3up_store_t *st, const char *id, apr_pool_t *p)
+{
+    return apr_pstrcat(p, st->prefix, "endpoints/", id, ".json", NULL);
+}
+
+static const char *member_prefix(const s3up_store_t *st, const char *who, apr_pool_t *p)
+{
+    return apr_pstrcat(p, st->prefix, "members/", who_hash(who, p), "/", NULL);
+}
+
+/* Cache keys name the bucket too: one cache serves every location. */
+static const char *endpoint_ckey(const s3up_store_t *st, const char *id, apr_pool_t *p)
+{
+    return apr_pstrcat(p, "e:", st->s3->loc->bucket, "/", record_key(st, id, p), NULL);
+}
+
+static const char *member_ckey(const s3up_store_t *st, const char *who, apr_pool_t *p)
+{
+    return apr_pstrcat(p, "m:", st->s3->loc->bucket, "/", member_prefix(st, who, p), NULL);
 }
 
 void s3up_store_forget(s3up_store_t *st, const char *id, const char *who)
@@ -169,10 +187,10 @@ void s3up_store_forget(s3up_store_t *st, const char *id, const char *who)
 
     apr_pool_create(&p, NULL);
     if (id) {
-        cache_drop(st, apr_pstrcat(p, "e:", id, NULL));
+        cache_drop(st->cache, endpoint_ckey(st, id, p));
     }
     if (who) {
-        cache_drop(st, apr_pstrcat(p, "m:", who_hash(who, p), NULL));
+        cache_drop(st->cache, member_ckey(st, who, p));
     }
     apr_pool_destroy(p);
 }
@@ -185,8 +203,7 @@ int s3up_store_id_valid(const char *id)
         return 0;
     }
     for (apr_size_t i = 0; i < n; i++) {
-        if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9') ||
-              id[i] == '-')) {
+        if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '0' && id[i] <= '9') || id[i] == '-')) {
             return 0;
         }
     }
@@ -213,15 +230,14 @@ const char *s3up_store_endpoint_json(const s3up_endpoint_t *ep, apr_pool_t *p)
     json_object_set_new(j, "prefix", json_string(ep->prefix));
     json_object_set_new(j, "members", members);
     json_object_set_new(j, "created", json_string(iso_time(ep->created, p)));
-    json_object_set_new(j, "created_by", ep->created_by ? json_string(ep->created_by)
-                                                        : json_null());
-    json_object_set_new(j, "expires", ep->expires ? json_string(iso_time(ep->expires, p))
-                                                  : json_null());
-    json_object_set_new(j, "max_file_size", ep->max_file_size
-                                                ? json_integer((json_int_t)ep->max_file_size)
-                                                : json_null());
-    json_object_set_new(j, "status", json_string(ep->status ? ep->status
-                                                            : S3UP_ENDPOINT_ACTIVE));
+    json_object_set_new(j, "created_by",
+                        ep->created_by ? json_string(ep->created_by) : json_null());
+    json_object_set_new(j, "expires",
+                        ep->expires ? json_string(iso_time(ep->expires, p)) : json_null());
+    json_object_set_new(j, "max_file_size",
+                        ep->max_file_size ? json_integer((json_int_t)ep->max_file_size)
+                                          : json_null());
+    json_object_set_new(j, "status", json_string(ep->status ? ep->status : S3UP_ENDPOINT_ACTIVE));
     json_object_set_new(j, "note", json_string(ep->note ? ep->note : ""));
     return s3up_json_dump(j, p);
 }
@@ -247,8 +263,7 @@ apr_status_t s3up_store_endpoint_parse(s3up_endpoint_t **out, const char *text, 
     size_t i;
     json_t *m;
 
-    if (s3up_json_parse(&j, text, len, RECORD_MAX, &why, p) != APR_SUCCESS ||
-        !json_is_object(j)) {
+    if (s3up_json_parse(&j, text, len, RECORD_MAX, &why, p) != APR_SUCCESS || !json_is_object(j)) {
         return S3UP_EPARSE;
     }
     ep->id = apr_pstrdup(p, s3up_json_str(j, "id") ? s3up_json_str(j, "id") : "");
@@ -287,17 +302,11 @@ int s3up_store_endpoint_open(const s3up_endpoint_t *ep, apr_time_t now)
     return !strcmp(ep->status, S3UP_ENDPOINT_ACTIVE) && (!ep->expires || now < ep->expires);
 }
 
-static const char *record_key(s3up_store_t *st, const char *id, apr_pool_t *p)
+apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, const char *id,
+                                     s3up_error_t **err, apr_pool_t *p)
 {
-    return apr_pstrcat(p, st->state_prefix, "endpoints/", id, ".json", NULL);
-}
-
-apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, s3up_s3_t *s3,
-                                     const char *id, s3up_error_t **err, apr_pool_t *p)
-{
-    const char *ckey = apr_pstrcat(p, "e:", id, NULL);
-    const char *text = NULL, *etag = NULL;
-    apr_time_t now = s3->now();
+    const char *ckey, *text = NULL, *etag = NULL;
+    apr_time_t now = st->s3->now();
     s3up_body_t *body;
     apr_status_t rv;
 
@@ -308,18 +317,17 @@ apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, s3
         (*err)->message = "no such endpoint";
         return S3UP_ENOTFOUND;
     }
-    if (!cache_get(st, ckey, now, &text, &etag, p)) {
-        rv = s3up_s3_get(&body, s3, record_key(st, id, p), RECORD_MAX, err, p);
+    ckey = endpoint_ckey(st, id, p);
+    if (!cache_get(st->cache, ckey, now, &text, &etag, p)) {
+        rv = s3up_s3_get(&body, st->s3, record_key(st, id, p), RECORD_MAX, err, p);
         if (rv == S3UP_ENOTFOUND) {
-            cache_set(st, ckey, NULL, NULL, now);
-        }
-        else if (rv != APR_SUCCESS) {
+            cache_set(st->cache, ckey, NULL, NULL, now);
+        } else if (rv != APR_SUCCESS) {
             return rv;
-        }
-        else {
+        } else {
             text = body->data;
             etag = body->object->etag;
-            cache_set(st, ckey, text, etag, now);
+            cache_set(st->cache, ckey, text, etag, now);
         }
     }
     if (!text) {
@@ -341,15 +349,15 @@ apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, s3
     return APR_SUCCESS;
 }
 
-apr_status_t s3up_store_endpoint_put(s3up_store_t *st, s3up_s3_t *s3, s3up_endpoint_t *ep,
-                                     s3up_error_t **err, apr_pool_t *p)
+apr_status_t s3up_store_endpoint_put(s3up_store_t *st, s3up_endpoint_t *ep, s3up_error_t **err,
+                                     apr_pool_t *p)
 {
     const char *text = s3up_store_endpoint_json(ep, p);
     s3up_put_cond_t cond = {ep->etag == NULL, ep->etag};
     const char *etag = NULL;
     apr_status_t rv;
 
-    rv = s3up_s3_put(&etag, s3, record_key(st, ep->id, p), text, strlen(text),
+    rv = s3up_s3_put(&etag, st->s3, record_key(st, ep->id, p), text, strlen(text),
                      "application/json", &cond, err, p);
     if (rv != APR_SUCCESS) {
         /* Whatever we held may be stale now. */
@@ -357,13 +365,8 @@ apr_status_t s3up_store_endpoint_put(s3up_store_t *st, s3up_s3_t *s3, s3up_endpo
         return rv;
     }
     ep->etag = etag;
-    cache_set(st, apr_pstrcat(p, "e:", ep->id, NULL), text, etag, s3->now());
+    cache_set(st->cache, endpoint_ckey(st, ep->id, p), text, etag, st->s3->now());
     return APR_SUCCESS;
-}
-
-static const char *member_prefix(s3up_store_t *st, const char *who, apr_pool_t *p)
-{
-    return apr_pstrcat(p, st->state_prefix, "members/", who_hash(who, p), "/", NULL);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -372,17 +375,16 @@ static int cmp_str(const void *a, const void *b)
 }
 
 apr_status_t s3up_store_member_endpoints(apr_array_header_t **ids, s3up_store_t *st,
-                                         s3up_s3_t *s3, const char *who, s3up_error_t **err,
-                                         apr_pool_t *p)
+                                         const char *who, s3up_error_t **err, apr_pool_t *p)
 {
     const char *prefix = member_prefix(st, who, p);
-    const char *ckey = apr_pstrcat(p, "m:", who_hash(who, p), NULL);
+    const char *ckey = member_ckey(st, who, p);
     const char *text = NULL, *etag = NULL, *token = NULL;
     apr_array_header_t *found = apr_array_make(p, 4, sizeof(const char *));
-    apr_time_t now = s3->now();
+    apr_time_t now = st->s3->now();
     apr_size_t plen = strlen(prefix);
 
-    if (cache_get(st, ckey, now, &text, &etag, p)) {
+    if (cache_get(st->cache, ckey, now, &text, &etag, p)) {
         char *last, *id;
         char *copy = apr_pstrdup(p, text ? text : "");
         for (id = apr_strtok(copy, "\n", &last); id; id = apr_strtok(NULL, "\n", &last)) {
@@ -393,7 +395,7 @@ apr_status_t s3up_store_member_endpoints(apr_array_header_t **ids, s3up_store_t 
     }
     do {
         s3up_object_page_t *page;
-        apr_status_t rv = s3up_s3_list_objects(&page, s3, prefix, NULL, token, 1000, err, p);
+        apr_status_t rv = s3up_s3_list_objects(&page, st->s3, prefix, NULL, token, 1000, err, p);
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -406,25 +408,25 @@ apr_status_t s3up_store_member_endpoints(apr_array_header_t **ids, s3up_store_t 
         token = page->truncated ? page->next_token : NULL;
     } while (token);
     qsort(found->elts, found->nelts, sizeof(const char *), cmp_str);
-    cache_set(st, ckey, apr_array_pstrcat(p, found, '\n'), NULL, now);
+    cache_set(st->cache, ckey, apr_array_pstrcat(p, found, '\n'), NULL, now);
     *ids = found;
     return APR_SUCCESS;
 }
 
-apr_status_t s3up_store_member_add(s3up_store_t *st, s3up_s3_t *s3, const char *who,
-                                   const char *id, s3up_error_t **err, apr_pool_t *p)
+apr_status_t s3up_store_member_add(s3up_store_t *st, const char *who, const char *id,
+                                   s3up_error_t **err, apr_pool_t *p)
 {
-    apr_status_t rv = s3up_s3_put(NULL, s3, apr_pstrcat(p, member_prefix(st, who, p), id, NULL),
+    apr_status_t rv = s3up_s3_put(NULL, st->s3, apr_pstrcat(p, member_prefix(st, who, p), id, NULL),
                                   "", 0, NULL, NULL, err, p);
     s3up_store_forget(st, NULL, who);
     return rv;
 }
 
-apr_status_t s3up_store_member_remove(s3up_store_t *st, s3up_s3_t *s3, const char *who,
-                                      const char *id, s3up_error_t **err, apr_pool_t *p)
+apr_status_t s3up_store_member_remove(s3up_store_t *st, const char *who, const char *id,
+                                      s3up_error_t **err, apr_pool_t *p)
 {
     apr_status_t rv =
-        s3up_s3_delete(s3, apr_pstrcat(p, member_prefix(st, who, p), id, NULL), err, p);
+        s3up_s3_delete(st->s3, apr_pstrcat(p, member_prefix(st, who, p), id, NULL), err, p);
     s3up_store_forget(st, NULL, who);
     return rv;
 }

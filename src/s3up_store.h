@@ -11,7 +11,7 @@
 
 #include "s3up_s3.h"
 
-#define S3UP_ENDPOINT_ACTIVE  "active"
+#define S3UP_ENDPOINT_ACTIVE "active"
 #define S3UP_ENDPOINT_REVOKED "revoked"
 
 typedef struct s3up_endpoint_t {
@@ -20,41 +20,47 @@ typedef struct s3up_endpoint_t {
     apr_array_header_t *members; /* const char *: values of S3UpUserClaim */
     apr_time_t created;
     const char *created_by;
-    apr_time_t expires;          /* 0: never */
-    apr_off_t max_file_size;     /* 0: the server's limit */
-    const char *status;          /* S3UP_ENDPOINT_ACTIVE or _REVOKED */
+    apr_time_t expires;      /* 0: never */
+    apr_off_t max_file_size; /* 0: the server's limit */
+    const char *status;      /* S3UP_ENDPOINT_ACTIVE or _REVOKED */
     const char *note;
-    const char *etag;            /* of the stored record, for conditional updates */
+    const char *etag; /* of the stored record, for conditional updates */
 } s3up_endpoint_t;
 
-typedef struct s3up_store_t s3up_store_t;
+/* The cache: one per process, thread-safe, shared by every bucket and
+ * state prefix. ttl 0 disables it. */
+typedef struct s3up_store_cache_t s3up_store_cache_t;
+apr_status_t s3up_store_cache_create(s3up_store_cache_t **out, apr_interval_time_t ttl,
+                                     apr_pool_t *pchild);
 
-/* One per process; thread-safe. ttl 0 disables the cache. */
-apr_status_t s3up_store_create(s3up_store_t **out, const char *state_prefix,
-                               apr_interval_time_t ttl, apr_pool_t *pchild);
+/* The state of one bucket as a request sees it. */
+typedef struct s3up_store_t {
+    s3up_store_cache_t *cache;
+    s3up_s3_t *s3;
+    const char *prefix; /* S3UpStatePrefix: ".s3up/" */
+} s3up_store_t;
 
 /* Endpoint ids: 1-63 of a-z 0-9 '-', not starting or ending with '-'. */
 int s3up_store_id_valid(const char *id);
 
 /* S3UP_ENOTFOUND when there is no such endpoint. */
-apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, s3up_s3_t *s3,
-                                     const char *id, s3up_error_t **err, apr_pool_t *p);
+apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, const char *id,
+                                     s3up_error_t **err, apr_pool_t *p);
 
 /* Create (ep->etag NULL: fails with S3UP_ECONFLICT if the id is taken) or
  * replace the version ep->etag names (S3UP_ECONFLICT if it changed since).
  * ep->etag is updated. The member index is not touched. */
-apr_status_t s3up_store_endpoint_put(s3up_store_t *st, s3up_s3_t *s3, s3up_endpoint_t *ep,
-                                     s3up_error_t **err, apr_pool_t *p);
+apr_status_t s3up_store_endpoint_put(s3up_store_t *st, s3up_endpoint_t *ep, s3up_error_t **err,
+                                     apr_pool_t *p);
 
 /* Ids of the endpoints who is a member of (const char *), sorted. */
 apr_status_t s3up_store_member_endpoints(apr_array_header_t **ids, s3up_store_t *st,
-                                         s3up_s3_t *s3, const char *who, s3up_error_t **err,
-                                         apr_pool_t *p);
+                                         const char *who, s3up_error_t **err, apr_pool_t *p);
 
-apr_status_t s3up_store_member_add(s3up_store_t *st, s3up_s3_t *s3, const char *who,
-                                   const char *id, s3up_error_t **err, apr_pool_t *p);
-apr_status_t s3up_store_member_remove(s3up_store_t *st, s3up_s3_t *s3, const char *who,
-                                      const char *id, s3up_error_t **err, apr_pool_t *p);
+apr_status_t s3up_store_member_add(s3up_store_t *st, const char *who, const char *id,
+                                   s3up_error_t **err, apr_pool_t *p);
+apr_status_t s3up_store_member_remove(s3up_store_t *st, const char *who, const char *id,
+                                      s3up_error_t **err, apr_pool_t *p);
 
 /* The record as stored, and back. */
 const char *s3up_store_endpoint_json(const s3up_endpoint_t *ep, apr_pool_t *p);

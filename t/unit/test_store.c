@@ -78,7 +78,8 @@ static void test_json(apr_pool_t *p)
 
 static void test_cache(apr_pool_t *p)
 {
-    s3up_store_t *st;
+    s3up_store_cache_t *cache;
+    s3up_store_t store, *st = &store;
     s3up_s3_t s3;
     s3up_sigv4_t *signer;
     s3up_endpoint_t *ep;
@@ -91,44 +92,45 @@ static void test_cache(apr_pool_t *p)
     s3.now = fixed_now;
     s3.sleep = record_sleep;
     s3.max_attempts = 1;
-    s3up_store_create(&st, ".s3up/", apr_time_from_sec(30), p);
+    s3up_store_cache_create(&cache, apr_time_from_sec(30), p);
+    store = (s3up_store_t){cache, &s3, ".s3up/"};
 
     script(1, ((fake_answer_t){APR_SUCCESS, 200, record, NULL, "\"v1\""}));
-    rv = s3up_store_endpoint_get(&ep, st, &s3, "acme", &err, p);
+    rv = s3up_store_endpoint_get(&ep, st, "acme", &err, p);
     ok(rv == APR_SUCCESS && !strcmp(ep->etag, "\"v1\""), "first read asks S3");
     is_str(fake.url, "http://127.0.0.1:7480/bkt/.s3up/endpoints/acme.json", "record key");
 
     script(0);
     fake_clock += apr_time_from_sec(29);
-    rv = s3up_store_endpoint_get(&ep, st, &s3, "acme", &err, p);
+    rv = s3up_store_endpoint_get(&ep, st, "acme", &err, p);
     ok(rv == APR_SUCCESS && fake.calls == 0 && !strcmp(ep->etag, "\"v1\""),
        "within the TTL: from the cache");
 
     script(1, ((fake_answer_t){APR_SUCCESS, 200, record, NULL, "\"v2\""}));
     fake_clock += apr_time_from_sec(2);
-    rv = s3up_store_endpoint_get(&ep, st, &s3, "acme", &err, p);
+    rv = s3up_store_endpoint_get(&ep, st, "acme", &err, p);
     ok(rv == APR_SUCCESS && fake.calls == 1 && !strcmp(ep->etag, "\"v2\""),
        "after the TTL: asked again");
 
     script(1, ((fake_answer_t){APR_SUCCESS, 200, NULL, NULL, "\"v3\""}));
     ep->status = S3UP_ENDPOINT_REVOKED;
-    rv = s3up_store_endpoint_put(st, &s3, ep, &err, p);
+    rv = s3up_store_endpoint_put(st, ep, &err, p);
     ok(rv == APR_SUCCESS && !strcmp(sent_header("if-match"), "v2"),
        "update is conditional on the version read");
     script(0);
-    rv = s3up_store_endpoint_get(&ep, st, &s3, "acme", &err, p);
+    rv = s3up_store_endpoint_get(&ep, st, "acme", &err, p);
     ok(rv == APR_SUCCESS && fake.calls == 0 && !strcmp(ep->status, "revoked"),
        "the writing node sees its change at once");
 
     script(1, BODY(404, "<Error><Code>NoSuchKey</Code></Error>"));
-    rv = s3up_store_endpoint_get(&ep, st, &s3, "nope", &err, p);
+    rv = s3up_store_endpoint_get(&ep, st, "nope", &err, p);
     ok(rv == S3UP_ENOTFOUND && !strcmp(err->code, "NoSuchEndpoint"), "unknown endpoint");
     script(0);
-    rv = s3up_store_endpoint_get(&ep, st, &s3, "nope", &err, p);
+    rv = s3up_store_endpoint_get(&ep, st, "nope", &err, p);
     ok(rv == S3UP_ENOTFOUND && fake.calls == 0, "absence is cached too");
 
     script(0);
-    rv = s3up_store_endpoint_get(&ep, st, &s3, "../etc", &err, p);
+    rv = s3up_store_endpoint_get(&ep, st, "../etc", &err, p);
     ok(rv == S3UP_ENOTFOUND && fake.calls == 0, "a bad id never reaches S3");
 
     script(1, BODY(200, "<ListBucketResult><IsTruncated>false</IsTruncated>"
@@ -138,7 +140,7 @@ static void test_cache(apr_pool_t *p)
                         "<Contents><Key>.s3up/members/"
                         "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90/acme"
                         "</Key><Size>0</Size></Contents></ListBucketResult>"));
-    rv = s3up_store_member_endpoints(&ids, st, &s3, "alice", &err, p);
+    rv = s3up_store_member_endpoints(&ids, st, "alice", &err, p);
     ok(rv == APR_SUCCESS && ids->nelts == 2 &&
            !strcmp(APR_ARRAY_IDX(ids, 0, const char *), "acme"),
        "member index listed and sorted");
@@ -147,12 +149,12 @@ static void test_cache(apr_pool_t *p)
               "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90%2F") != NULL,
        "listed under sha256(who)");
     script(0);
-    rv = s3up_store_member_endpoints(&ids, st, &s3, "alice", &err, p);
+    rv = s3up_store_member_endpoints(&ids, st, "alice", &err, p);
     ok(rv == APR_SUCCESS && fake.calls == 0 && ids->nelts == 2, "member list cached");
     script(1, OK(200));
-    s3up_store_member_add(st, &s3, "alice", "beta", &err, p);
+    s3up_store_member_add(st, "alice", "beta", &err, p);
     script(1, BODY(200, "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"));
-    rv = s3up_store_member_endpoints(&ids, st, &s3, "alice", &err, p);
+    rv = s3up_store_member_endpoints(&ids, st, "alice", &err, p);
     ok(rv == APR_SUCCESS && fake.calls == 1, "adding a member forgets the cached list");
 }
 
