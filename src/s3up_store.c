@@ -24,7 +24,6 @@ typedef struct entry_t {
 } entry_t;
 
 struct s3up_store_cache_t {
-    apr_interval_time_t ttl;
     /* "e:{bucket}/{state prefix}{id}", "m:{bucket}/{state prefix}{sha256(who)}" -> entry_t */
     apr_hash_t *entries;
 #if APR_HAS_THREADS
@@ -75,12 +74,10 @@ static apr_status_t cache_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-apr_status_t s3up_store_cache_create(s3up_store_cache_t **out, apr_interval_time_t ttl,
-                                     apr_pool_t *pchild)
+apr_status_t s3up_store_cache_create(s3up_store_cache_t **out, apr_pool_t *pchild)
 {
     s3up_store_cache_t *c = apr_pcalloc(pchild, sizeof(*c));
 
-    c->ttl = ttl;
     c->entries = apr_hash_make(pchild);
 #if APR_HAS_THREADS
     {
@@ -96,18 +93,18 @@ apr_status_t s3up_store_cache_create(s3up_store_cache_t **out, apr_interval_time
 }
 
 /* A fresh cached entry copied into p: 1 if found (text NULL = known absent). */
-static int cache_get(s3up_store_cache_t *c, const char *key, apr_time_t now, const char **text,
-                     const char **etag, apr_pool_t *p)
+static int cache_get(s3up_store_cache_t *c, const char *key, apr_time_t now,
+                     apr_interval_time_t ttl, const char **text, const char **etag, apr_pool_t *p)
 {
     entry_t *e;
     int hit = 0;
 
-    if (c->ttl <= 0) {
+    if (ttl <= 0) {
         return 0;
     }
     lock(c);
     e = apr_hash_get(c->entries, key, APR_HASH_KEY_STRING);
-    if (e && now - e->fetched < c->ttl && now >= e->fetched) {
+    if (e && now - e->fetched < ttl && now >= e->fetched) {
         *text = e->text ? apr_pstrdup(p, e->text) : NULL;
         *etag = e->etag ? apr_pstrdup(p, e->etag) : NULL;
         hit = 1;
@@ -128,12 +125,8 @@ static void cache_drop_locked(s3up_store_cache_t *c, const char *key)
 static void cache_set(s3up_store_cache_t *c, const char *key, const char *text, const char *etag,
                       apr_time_t now)
 {
-    entry_t *e;
+    entry_t *e = calloc(1, sizeof(*e));
 
-    if (c->ttl <= 0) {
-        return;
-    }
-    e = calloc(1, sizeof(*e));
     e->key = strdup(key);
     e->text = text ? strdup(text) : NULL;
     e->etag = etag ? strdup(etag) : NULL;
@@ -318,7 +311,7 @@ apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, co
         return S3UP_ENOTFOUND;
     }
     ckey = endpoint_ckey(st, id, p);
-    if (!cache_get(st->cache, ckey, now, &text, &etag, p)) {
+    if (!cache_get(st->cache, ckey, now, st->ttl, &text, &etag, p)) {
         rv = s3up_s3_get(&body, st->s3, record_key(st, id, p), RECORD_MAX, err, p);
         if (rv == S3UP_ENOTFOUND) {
             cache_set(st->cache, ckey, NULL, NULL, now);
@@ -384,7 +377,7 @@ apr_status_t s3up_store_member_endpoints(apr_array_header_t **ids, s3up_store_t 
     apr_time_t now = st->s3->now();
     apr_size_t plen = strlen(prefix);
 
-    if (cache_get(st->cache, ckey, now, &text, &etag, p)) {
+    if (cache_get(st->cache, ckey, now, st->ttl, &text, &etag, p)) {
         char *last, *id;
         char *copy = apr_pstrdup(p, text ? text : "");
         for (id = apr_strtok(copy, "\n", &last); id; id = apr_strtok(NULL, "\n", &last)) {

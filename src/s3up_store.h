@@ -28,16 +28,16 @@ typedef struct s3up_endpoint_t {
 } s3up_endpoint_t;
 
 /* The cache: one per process, thread-safe, shared by every bucket and
- * state prefix. ttl 0 disables it. */
+ * state prefix, bounded in size. */
 typedef struct s3up_store_cache_t s3up_store_cache_t;
-apr_status_t s3up_store_cache_create(s3up_store_cache_t **out, apr_interval_time_t ttl,
-                                     apr_pool_t *pchild);
+apr_status_t s3up_store_cache_create(s3up_store_cache_t **out, apr_pool_t *pchild);
 
 /* The state of one bucket as a request sees it. */
 typedef struct s3up_store_t {
     s3up_store_cache_t *cache;
     s3up_s3_t *s3;
-    const char *prefix; /* S3UpStatePrefix: ".s3up/" */
+    const char *prefix;      /* S3UpStatePrefix: ".s3up/" */
+    apr_interval_time_t ttl; /* S3UpCacheTTL; 0 reads the bucket every time */
 } s3up_store_t;
 
 /* Endpoint ids: 1-63 of a-z 0-9 '-', not starting or ending with '-'. */

@@ -92,8 +92,8 @@ static void test_cache(apr_pool_t *p)
     s3.now = fixed_now;
     s3.sleep = record_sleep;
     s3.max_attempts = 1;
-    s3up_store_cache_create(&cache, apr_time_from_sec(30), p);
-    store = (s3up_store_t){cache, &s3, ".s3up/"};
+    s3up_store_cache_create(&cache, p);
+    store = (s3up_store_t){cache, &s3, ".s3up/", apr_time_from_sec(30)};
 
     script(1, ((fake_answer_t){APR_SUCCESS, 200, record, NULL, "\"v1\""}));
     rv = s3up_store_endpoint_get(&ep, st, "acme", &err, p);

@@ -1,0 +1,52 @@
+/*
+ * What every route of every handler needs: the S3 client and the state
+ * store for this request, JSON in and out, the one error shape, query
+ * arguments and the same-origin check.
+ */
+#ifndef MOD_S3UP_REQUEST_H
+#define MOD_S3UP_REQUEST_H
+
+#include <httpd.h>
+#include <jansson.h>
+
+#include "mod_s3up_config.h"
+#include "s3up_s3.h"
+#include "s3up_store.h"
+
+/* Longest JSON body a client may send. */
+#define S3UP_JSON_BODY_MAX (64 * 1024)
+
+/* Per-process state: the curl share and the store cache. Made in
+ * child_init (and lazily for the single-process -X mode). */
+apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s);
+
+/* The S3 client and store of this request's location. On failure the
+ * reply is already made and the return value is what the handler returns. */
+int s3up_req_s3(s3up_s3_t **out, request_rec *r, const s3up_dir_conf_t *dc);
+void s3up_req_store(s3up_store_t *out, request_rec *r, s3up_s3_t *s3,
+                    const s3up_dir_conf_t *dc);
+
+/* Replies. Each sets the status, writes the body and returns OK, so a
+ * route can `return s3up_reply_...(...)`. */
+int s3up_reply_json(request_rec *r, int status, json_t *body);
+int s3up_reply_error(request_rec *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* An S3 failure in our shape: not found as `notfound_code` (404), a lost
+ * race as 409, a store that does not answer as 503 with Retry-After, a
+ * refusal of ours by S3 as 502, a client's mistake S3 caught as 400. */
+int s3up_reply_s3_error(request_rec *r, const s3up_error_t *err, const char *notfound_code);
+
+/* The request body as a JSON object: application/json, at most
+ * S3UP_JSON_BODY_MAX bytes. On failure the reply is made and the return
+ * value is what the handler returns; OK and *out set otherwise. */
+int s3up_read_json(json_t **out, request_rec *r);
+
+/* A query argument, decoded; NULL when absent. */
+const char *s3up_arg(request_rec *r, const char *name);
+
+/* Whether a state-changing request comes from our own pages: a browser
+ * says so with Sec-Fetch-Site or Origin; a request with neither is not
+ * from a browser, where cross-site forgery does not arise. */
+int s3up_same_origin(request_rec *r);
+
+#endif /* MOD_S3UP_REQUEST_H */
