@@ -1,0 +1,273 @@
+/*
+ * What every route needs: S3 client and store for the request, JSON in and
+ * out, the error shape, query arguments, the same-origin check.
+ */
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <util_script.h>
+
+#include "mod_s3up_request.h"
+#include "s3up_json.h"
+
+APLOG_USE_MODULE(s3up);
+extern module AP_MODULE_DECLARE_DATA s3up_module;
+
+/* Shared by every request of the process. */
+typedef struct proc_t {
+    apr_pool_t *pool;
+    s3up_curl_share_t *share;
+    s3up_store_cache_t *cache;
+    apr_hash_t *locs; /* "endpoint region bucket path-style" -> s3up_s3_loc_t */
+#if APR_HAS_THREADS
+    apr_thread_mutex_t *lock;
+#endif
+} proc_t;
+
+/* Kept with the connection: one thread at a time serves it, so the signer
+ * (not thread-safe) and curl handle are reused without locks. */
+typedef struct conn_state_t {
+    s3up_sigv4_t *signer;
+    s3up_http_t *http;
+} conn_state_t;
+
+static proc_t *proc;
+
+apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s)
+{
+    proc_t *ps = apr_pcalloc(pchild, sizeof(*ps));
+    apr_status_t rv;
+
+    (void)s;
+    ps->pool = pchild;
+    ps->locs = apr_hash_make(pchild);
+    if ((rv = s3up_curl_share_create(&ps->share, pchild)) != APR_SUCCESS ||
+        (rv = s3up_store_cache_create(&ps->cache, pchild)) != APR_SUCCESS) {
+        return rv;
+    }
+#if APR_HAS_THREADS
+    if ((rv = apr_thread_mutex_create(&ps->lock, APR_THREAD_MUTEX_DEFAULT, pchild)) !=
+        APR_SUCCESS) {
+        return rv;
+    }
+#endif
+    proc = ps;
+    return APR_SUCCESS;
+}
+
+static const s3up_s3_loc_t *loc_for(const s3up_dir_conf_t *dc, apr_pool_t *p)
+{
+    const char *endpoint = s3up_conf_endpoint(dc, p);
+    int path_style = s3up_conf_path_style(dc);
+    const char *name = apr_psprintf(p, "%s %s %s %d", endpoint, s3up_conf_region(dc),
+                                    s3up_conf_bucket(dc), path_style);
+    s3up_s3_loc_t *loc;
+
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(proc->lock);
+#endif
+    loc = apr_hash_get(proc->locs, name, APR_HASH_KEY_STRING);
+    if (!loc) {
+        loc = apr_pcalloc(proc->pool, sizeof(*loc));
+        if (s3up_s3_loc_init(loc, apr_pstrdup(proc->pool, endpoint),
+                             apr_pstrdup(proc->pool, s3up_conf_region(dc)),
+                             apr_pstrdup(proc->pool, s3up_conf_bucket(dc)), path_style,
+                             proc->pool) == APR_SUCCESS) {
+            apr_hash_set(proc->locs, apr_pstrdup(proc->pool, name), APR_HASH_KEY_STRING, loc);
+        }
+        else {
+            loc = NULL; /* configtest refuses such endpoints; stay safe */
+        }
+    }
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(proc->lock);
+#endif
+    return loc;
+}
+
+static conn_state_t *conn_state(conn_rec *c)
+{
+    conn_state_t *cs = ap_get_module_config(c->conn_config, &s3up_module);
+
+    if (!cs) {
+        cs = apr_pcalloc(c->pool, sizeof(*cs));
+        if (s3up_sigv4_create(&cs->signer, c->pool) != APR_SUCCESS ||
+            s3up_curl_create(&cs->http, proc->share, c->pool) != APR_SUCCESS) {
+            return NULL;
+        }
+        ap_set_module_config(c->conn_config, &s3up_module, cs);
+    }
+    return cs;
+}
+
+int s3up_req_s3(s3up_s3_t **out, request_rec *r, const s3up_dir_conf_t *dc)
+{
+    s3up_s3_t *s3 = apr_pcalloc(r->pool, sizeof(*s3));
+    const s3up_s3_loc_t *loc;
+    s3up_creds_t *creds = NULL;
+    conn_state_t *cs;
+    const char *why;
+
+    if (!proc && s3up_proc_init(r->server->process->pool, r->server) != APR_SUCCESS) {
+        return s3up_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "StoreUnavailable",
+                                "the S3 client could not be set up");
+    }
+    loc = loc_for(dc, r->pool);
+    cs = conn_state(r->connection);
+    why = s3up_conf_creds(&creds, dc, r->pool);
+    if (!loc || !cs || why) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, S3UP_LOGNO(0201) "no S3 access: %s",
+                      why ? why : "bad endpoint or out of memory");
+        return s3up_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "StoreUnavailable",
+                                "the store is not reachable from this server");
+    }
+    s3up_s3_init(s3, loc, creds, cs->signer, cs->http);
+    *out = s3;
+    return OK;
+}
+
+void s3up_req_store(s3up_store_t *out, request_rec *r, s3up_s3_t *s3, const s3up_dir_conf_t *dc)
+{
+    out->cache = proc->cache;
+    out->s3 = s3;
+    out->prefix = s3up_conf_state_prefix(dc);
+    out->ttl = s3up_conf_cache_ttl(s3up_conf_srv(r->server));
+}
+
+int s3up_reply_json(request_rec *r, int status, json_t *body)
+{
+    const char *text = s3up_json_dump(s3up_json_own(body, r->pool), r->pool);
+
+    r->status = status;
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    if (!r->header_only) {
+        ap_rputs(text ? text : "{}", r);
+    }
+    return OK;
+}
+
+int s3up_reply_error(request_rec *r, int status, const char *code, const char *fmt, ...)
+{
+    const char *message;
+    va_list ap;
+
+    va_start(ap, fmt);
+    message = apr_pvsprintf(r->pool, fmt, ap);
+    va_end(ap);
+    ap_log_rerror(APLOG_MARK, status >= 500 ? APLOG_ERR : APLOG_INFO, 0, r,
+                  S3UP_LOGNO(0202) "%s %s: %d %s: %s", r->method, r->uri, status, code, message);
+    return s3up_reply_json(r, status,
+                           json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
+}
+
+int s3up_reply_s3_error(request_rec *r, const s3up_error_t *err, const char *notfound_code)
+{
+    const char *rid = err->request_id ? err->request_id : "-";
+
+    switch (err->status) {
+    case S3UP_ENOTFOUND:
+        return s3up_reply_error(r, HTTP_NOT_FOUND, notfound_code, "%s", err->message);
+    case S3UP_ECONFLICT:
+        return s3up_reply_error(r, HTTP_CONFLICT, "Conflict",
+                                "it was changed by someone else meanwhile; reload and try again");
+    case S3UP_ES3:
+        break;
+    default:
+        apr_table_setn(r->headers_out, "Retry-After", "5");
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, err->status, r,
+                      S3UP_LOGNO(0203) "the store did not answer: %s", err->message);
+        return s3up_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "StoreUnavailable",
+                                "the store did not answer; try again shortly");
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  S3UP_LOGNO(0204) "S3 answered %d %s (request id %s): %s", err->http_status,
+                  err->code, rid, err->message ? err->message : "");
+    if (err->http_status == 503 || !strcmp(err->code, "SlowDown")) {
+        apr_table_setn(r->headers_out, "Retry-After", "5");
+        return s3up_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "StoreUnavailable",
+                                "the store is busy; try again shortly");
+    }
+    if (!strcmp(err->code, "InvalidPart") || !strcmp(err->code, "InvalidPartOrder") ||
+        !strcmp(err->code, "EntityTooSmall") || !strcmp(err->code, "InvalidArgument")) {
+        return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest", "S3 refused it (%s): %s",
+                                err->code, err->message ? err->message : "");
+    }
+    return s3up_reply_error(r, HTTP_BAD_GATEWAY, "StoreError",
+                            "the store refused the request (%s, request id %s)", err->code, rid);
+}
+
+int s3up_read_json(json_t **out, request_rec *r)
+{
+    const char *ctype = apr_table_get(r->headers_in, "Content-Type");
+    const char *clen = apr_table_get(r->headers_in, "Content-Length");
+    char *buf = apr_palloc(r->pool, S3UP_JSON_BODY_MAX + 1);
+    apr_size_t len = 0;
+    const char *why = "";
+    json_t *j = NULL;
+    long n;
+
+    if (!ctype || strncasecmp(ctype, "application/json", 16) ||
+        (ctype[16] && ctype[16] != ';' && ctype[16] != ' ')) {
+        return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
+                                "send a JSON body (Content-Type: application/json)");
+    }
+    if (clen && apr_atoi64(clen) > S3UP_JSON_BODY_MAX) {
+        return s3up_reply_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "TooLarge",
+                                "the request body is over %d bytes", S3UP_JSON_BODY_MAX);
+    }
+    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK) {
+        return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest", "the body cannot be read");
+    }
+    if (ap_should_client_block(r)) {
+        while ((n = ap_get_client_block(r, buf + len, S3UP_JSON_BODY_MAX + 1 - len)) > 0) {
+            len += n;
+            if (len > S3UP_JSON_BODY_MAX) {
+                return s3up_reply_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "TooLarge",
+                                        "the request body is over %d bytes",
+                                        S3UP_JSON_BODY_MAX);
+            }
+        }
+        if (n < 0) {
+            return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
+                                    "the body was cut off");
+        }
+    }
+    if (s3up_json_parse(&j, buf, len, S3UP_JSON_BODY_MAX, &why, r->pool) != APR_SUCCESS ||
+        !json_is_object(j)) {
+        return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
+                                "the body is not a JSON object%s%s", j ? "" : ": ",
+                                j ? "" : why);
+    }
+    *out = j;
+    return OK;
+}
+
+const char *s3up_arg(request_rec *r, const char *name)
+{
+    apr_table_t *args;
+    ap_args_to_table(r, &args);
+    return apr_table_get(args, name);
+}
+
+int s3up_same_origin(request_rec *r)
+{
+    const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    const char *own;
+
+    if (site) {
+        return !strcmp(site, "same-origin");
+    }
+    if (!origin) {
+        return 1;
+    }
+    own = ap_construct_url(r->pool, "", r);
+    return !strcasecmp(origin, own);
+}
