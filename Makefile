@@ -64,6 +64,14 @@ $(B)/t/%: t/unit/%.c t/unit/tap.h $(CORE_LIB) | $(B)/t
 $(B)/t/%: t/integration/%.c t/unit/tap.h $(CORE_LIB) | $(B)/t
 	$(CC) $(CPPFLAGS) $(CFLAGS) -It/unit -o $@ $< $(CORE_LIB) $(PKG_LIBS) $(APR_LIBS)
 
+# The configuration test compiles the httpd-side config file against httpd's
+# headers; the few ap_* functions it calls are defined in the test itself.
+HTTPD_INC := $(shell $(APXS) -q INCLUDEDIR)
+$(B)/t/test_mod_config: t/unit/test_mod_config.c src/mod_s3up_config.c $(MOD_HDR) t/unit/tap.h \
+		$(CORE_LIB) | $(B)/t
+	$(CC) $(CPPFLAGS) -I$(HTTPD_INC) $(CFLAGS) -It/unit -o $@ t/unit/test_mod_config.c \
+	  src/mod_s3up_config.c $(CORE_LIB) $(PKG_LIBS) $(APR_LIBS)
+
 $(B) $(B)/core $(B)/t:
 	mkdir -p $@
 
