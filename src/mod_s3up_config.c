@@ -401,16 +401,15 @@ static const char *read_secret(const char **out, cmd_parms *cmd, const char *pat
 
 #define FAIL(cmd, reason) apr_pstrcat((cmd)->pool, (cmd)->cmd->name, ": ", (reason), NULL)
 
-/* Server-wide directives are accepted in a <Location> by the table only so
- * that this check can say why they do not belong there. */
+/* Server-wide directives are accepted in sections by the table only so
+ * that this check can say where they belong (httpd's own wording varies
+ * between versions). */
 static const char *server_only(cmd_parms *cmd)
 {
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-
-    if (err) {
-        return apr_pstrcat(cmd->pool, err,
-                           ": it applies to a whole server; put it in the server config "
-                           "or a <VirtualHost>",
+    if (ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT)) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           " is server-wide: it cannot be set in <Location>, <Directory>, "
+                           "<Files> or <If>; put it in the server config or a <VirtualHost>",
                            NULL);
     }
     return NULL;
@@ -795,7 +794,8 @@ static const char *s3up_cmd_link_url_set(cmd_parms *cmd, void *dcv, const char *
  * the server admin's choice. */
 #define WHERE_DIR RSRC_CONF | ACCESS_CONF
 /* Server-wide ones are also accepted in sections by the table so that
- * server_only() can refuse them with a message saying where they belong. */
+ * server_only() can refuse them with a message saying where they belong;
+ * their setters ignore the directory config they are handed. */
 #define WHERE_SRV RSRC_CONF | ACCESS_CONF
 
 const command_rec s3up_cmds[] = {
