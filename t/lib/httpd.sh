@@ -96,13 +96,13 @@ port_answers() {
 }
 
 start() {
-    local dir=$1 extra=${2:-} port pid out attempt
+    local dir=$1 extra=${2:-} port pid out
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     # The workers (www-data when root) must reach the document root: DIR
     # is made traversable, its parents must be already.
     chmod o+x "$dir"
-    for attempt in 1 2 3; do
+    for _ in 1 2 3; do
         port=$(free_port)
         write_conf "$dir" "$extra" "$port"
         if ! out=$(configtest "$dir/httpd.conf"); then
