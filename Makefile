@@ -45,11 +45,16 @@ $(CORE_LIB): $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 # apxs compiles the httpd side with httpd's own flags; the core archive is
-# linked in whole, so the module needs nothing of ours at run time.
+# linked in statically, so the module needs nothing of ours at run time.
+# The archive is passed as an object, not through -Wl: libtool moves -Wl
+# flags after the -l libraries, and with the toolchain's --as-needed the
+# libraries the archive uses were dropped (undefined OpenSSL symbols at
+# LoadModule time). libtool warns that this "is not portable"; it is fine
+# here, the archive is built -fPIC.
 $(MODULE): $(MOD_SRC) $(MOD_HDR) $(CORE_HDR) $(CORE_LIB) | $(B)
 	$(APXS) -c -o $(B)/mod_s3up.la -Isrc $(PKG_INC) -Wc,-std=gnu11 \
 	  $(foreach w,$(WARN),-Wc,$(w)) \
-	  $(MOD_SRC) -Wl,--whole-archive -Wl,$(abspath $(CORE_LIB)) -Wl,--no-whole-archive \
+	  $(MOD_SRC) $(abspath $(CORE_LIB)) \
 	  $(PKG_LIBS) >$(B)/apxs.log 2>&1 || { cat $(B)/apxs.log; exit 1; }
 	cp $(B)/.libs/mod_s3up.so $@
 
@@ -58,6 +63,14 @@ $(B)/t/%: t/unit/%.c t/unit/tap.h t/unit/fake_http.h $(CORE_LIB) | $(B)/t
 
 $(B)/t/%: t/integration/%.c t/unit/tap.h $(CORE_LIB) | $(B)/t
 	$(CC) $(CPPFLAGS) $(CFLAGS) -It/unit -o $@ $< $(CORE_LIB) $(PKG_LIBS) $(APR_LIBS)
+
+# The configuration test compiles the httpd-side config file against httpd's
+# headers; the few ap_* functions it calls are defined in the test itself.
+HTTPD_INC := $(shell $(APXS) -q INCLUDEDIR)
+$(B)/t/test_mod_config: t/unit/test_mod_config.c src/mod_s3up_config.c $(MOD_HDR) t/unit/tap.h \
+		$(CORE_LIB) | $(B)/t
+	$(CC) $(CPPFLAGS) -I$(HTTPD_INC) $(CFLAGS) -It/unit -o $@ t/unit/test_mod_config.c \
+	  src/mod_s3up_config.c $(CORE_LIB) $(PKG_LIBS) $(APR_LIBS)
 
 $(B) $(B)/core $(B)/t:
 	mkdir -p $@

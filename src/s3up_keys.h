@@ -1,0 +1,32 @@
+/*
+ * Object keys and part sizes. For now: part-size planning.
+ *
+ * S3's multipart limits: parts of 5 MiB to 5 GiB (the last may be smaller),
+ * at most 10,000 parts, objects up to 5 TiB.
+ */
+#ifndef S3UP_KEYS_H
+#define S3UP_KEYS_H
+
+#include <apr_file_io.h>
+
+#include "s3up.h"
+
+#define S3UP_MIB ((apr_off_t)1024 * 1024)
+#define S3UP_PART_SIZE_MIN (5 * S3UP_MIB)
+#define S3UP_PART_SIZE_MAX (5 * 1024 * S3UP_MIB)
+#define S3UP_PARTS_MAX 10000
+#define S3UP_OBJECT_SIZE_MAX (5 * 1024 * 1024 * S3UP_MIB)
+
+/* The part size and part count for a file of file_size bytes.
+ *
+ * The configured part size is first brought within 5 MiB..5 GiB; when the
+ * file would then need more than 10,000 parts, the part size grows to the
+ * smallest whole number of MiB that fits it in 10,000 (so a 5 TiB file gets
+ * 525 MiB parts, 9,987 of them). An empty file is one (empty) part.
+ *
+ * APR_EINVAL for a negative size, S3UP_ETOOBIG above 5 TiB; *part_size and
+ * *parts are then left alone. */
+apr_status_t s3up_keys_plan(apr_off_t *part_size, int *parts, apr_off_t file_size,
+                            apr_off_t configured_part_size);
+
+#endif /* S3UP_KEYS_H */

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# A private httpd for tests, on 127.0.0.1 and a free port, with mod_s3up.
+#
+#   t/lib/httpd.sh conf DIR [EXTRA_CONF]    write DIR/httpd.conf only
+#   t/lib/httpd.sh start DIR [EXTRA_CONF]   write it, configtest, start, wait;
+#                                           writes DIR/httpd.env (HTTPD_URL,
+#                                           HTTPD_PORT, HTTPD_PID, HTTPD_DIR)
+#   t/lib/httpd.sh stop DIR                 stop the httpd started in DIR
+#   t/lib/httpd.sh configtest CONF          apache2 -t, its messages on stdout
+#
+# Server-wide S3Up* directives come from S3UP_TEST_BUCKET, S3UP_TEST_REGION,
+# S3UP_TEST_ENDPOINT, S3UP_TEST_ACCESS_KEY, S3UP_TEST_SECRET_KEY_FILE (each
+# left out when unset). EXTRA_CONF is Included last.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+apache2=${APACHE2:-/usr/sbin/apache2}
+moddir=${HTTPD_MODULE_DIR:-/usr/lib/apache2/modules}
+module=${S3UP_MODULE:-$top/build/mod_s3up.so}
+
+die() {
+    echo "httpd.sh: $*" >&2
+    exit 1
+}
+
+free_port() {
+    if [ -x "$top/t/lib/freeport" ]; then
+        "$top/t/lib/freeport"
+    elif command -v python3 >/dev/null; then
+        # Bind to port 0 and let the kernel choose: free at this moment.
+        python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    else
+        local port
+        for _ in $(seq 50); do
+            port=$((20000 + RANDOM % 20000))
+            if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+                echo "$port"
+                return
+            fi
+        done
+        die "no free port found"
+    fi
+}
+
+write_conf() {
+    local dir=$1 extra=${2:-} port=$3 m
+    [ -f "$module" ] || die "$module is missing: run make first"
+    [ -z "$extra" ] || [ -f "$extra" ] || die "$extra: no such file"
+    mkdir -p "$dir/htdocs"
+    {
+        echo "# written by t/lib/httpd.sh"
+        echo "ServerRoot \"$dir\""
+        echo "ServerName 127.0.0.1"
+        echo "DefaultRuntimeDir \"$dir\""
+        echo "PidFile \"$dir/httpd.pid\""
+        echo "Listen 127.0.0.1:$port"
+        for m in mpm_event authz_core authn_core authz_user auth_basic mime dir alias env \
+                 setenvif headers; do
+            echo "LoadModule ${m}_module \"$moddir/mod_$m.so\""
+        done
+        if [ "$(id -u)" = 0 ]; then
+            echo "User www-data"
+            echo "Group www-data"
+        fi
+        echo "ErrorLog \"$dir/error.log\""
+        echo "LogLevel warn s3up:info"
+        echo "LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b %D\" s3up"
+        echo "CustomLog \"$dir/access.log\" s3up"
+        echo "TypesConfig /etc/mime.types"
+        echo "<Directory />"
+        echo "    AllowOverride None"
+        echo "    Require all denied"
+        echo "</Directory>"
+        echo "DocumentRoot \"$dir/htdocs\""
+        echo "<Directory \"$dir/htdocs\">"
+        echo "    Require all granted"
+        echo "</Directory>"
+        echo "LoadModule s3up_module \"$module\""
+        [ -z "${S3UP_TEST_BUCKET:-}" ] || echo "S3UpBucket \"$S3UP_TEST_BUCKET\""
+        [ -z "${S3UP_TEST_REGION:-}" ] || echo "S3UpRegion \"$S3UP_TEST_REGION\""
+        [ -z "${S3UP_TEST_ENDPOINT:-}" ] || echo "S3UpEndpoint \"$S3UP_TEST_ENDPOINT\""
+        [ -z "${S3UP_TEST_ACCESS_KEY:-}" ] || echo "S3UpAccessKey \"$S3UP_TEST_ACCESS_KEY\""
+        [ -z "${S3UP_TEST_SECRET_KEY_FILE:-}" ] ||
+            echo "S3UpSecretKeyFile \"$S3UP_TEST_SECRET_KEY_FILE\""
+        [ -z "$extra" ] || echo "Include \"$(cd "$(dirname "$extra")" && pwd)/$(basename "$extra")\""
+    } >"$dir/httpd.conf"
+    echo "$port" >"$dir/httpd.port"
+}
+
+configtest() {
+    "$apache2" -f "$1" -t 2>&1
+}
+
+port_answers() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+start() {
+    local dir=$1 extra=${2:-} port pid out
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    # The workers (www-data when root) must reach the document root: DIR
+    # is made traversable, its parents must be already.
+    chmod o+x "$dir"
+    for _ in 1 2 3; do
+        port=$(free_port)
+        write_conf "$dir" "$extra" "$port"
+        if ! out=$(configtest "$dir/httpd.conf"); then
+            echo "httpd.sh: apache2 -t refused $dir/httpd.conf:" >&2
+            echo "$out" >&2
+            return 1
+        fi
+        rm -f "$dir/httpd.pid"
+        : >"$dir/error.log"
+        if "$apache2" -f "$dir/httpd.conf" -k start; then
+            for _ in $(seq 100); do
+                if [ -s "$dir/httpd.pid" ] && port_answers "$port"; then
+                    pid=$(cat "$dir/httpd.pid")
+                    {
+                        echo "HTTPD_URL=http://127.0.0.1:$port"
+                        echo "HTTPD_PORT=$port"
+                        echo "HTTPD_PID=$pid"
+                        echo "HTTPD_DIR=$dir"
+                    } >"$dir/httpd.env"
+                    return 0
+                fi
+                sleep 0.1
+            done
+        fi
+        # Someone may have taken the port between our pick and httpd's bind.
+        if grep -q "Address already in use" "$dir/error.log" 2>/dev/null; then
+            stop "$dir" 2>/dev/null || true
+            continue
+        fi
+        echo "httpd.sh: httpd in $dir did not come up; its error log:" >&2
+        cat "$dir/error.log" >&2 || true
+        stop "$dir" 2>/dev/null || true
+        return 1
+    done
+    die "no port could be bound after 3 attempts"
+}
+
+stop() {
+    local dir=$1 pid
+    [ -s "$dir/httpd.pid" ] || return 0
+    pid=$(cat "$dir/httpd.pid")
+    # Only that pid, and only while it is an httpd.
+    if kill -0 "$pid" 2>/dev/null && grep -q apache2 "/proc/$pid/cmdline" 2>/dev/null; then
+        kill -TERM "$pid"
+        for _ in $(seq 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "httpd.sh: httpd $pid did not stop in 10 s, killing it" >&2
+            kill -KILL "$pid"
+        fi
+    fi
+    rm -f "$dir/httpd.pid" "$dir/httpd.env"
+}
+
+cmd=${1:-}
+case "$cmd" in
+conf)
+    [ $# -ge 2 ] || die "usage: $0 conf DIR [EXTRA_CONF]"
+    mkdir -p "$2"
+    write_conf "$(cd "$2" && pwd)" "${3:-}" "$(free_port)"
+    ;;
+start)
+    [ $# -ge 2 ] || die "usage: $0 start DIR [EXTRA_CONF]"
+    start "$2" "${3:-}"
+    ;;
+stop)
+    [ $# -ge 2 ] || die "usage: $0 stop DIR"
+    stop "$2"
+    ;;
+configtest)
+    [ $# -ge 2 ] || die "usage: $0 configtest CONF"
+    configtest "$2"
+    ;;
+*)
+    die "usage: $0 conf|start|stop|configtest ..."
+    ;;
+esac
