@@ -25,6 +25,9 @@
 struct s3up_sigv4_t {
     EVP_MAC *mac;
     EVP_MAC_CTX *ctx;
+    EVP_MAC_CTX *sig_ctx; /* keyed with cache_key: stage 4 skips re-keying */
+    EVP_MD *sha256;
+    EVP_MD_CTX *md;
     /* The signing key of the last (secret, date, region, service), known by
      * a hash of them so the secret itself is not kept. */
     int cached;
@@ -69,9 +72,15 @@ static apr_status_t signer_cleanup(void *data)
     OPENSSL_cleanse(s->cache_key, sizeof(s->cache_key));
     s->cached = 0;
     EVP_MAC_CTX_free(s->ctx);
+    EVP_MAC_CTX_free(s->sig_ctx);
     EVP_MAC_free(s->mac);
+    EVP_MD_CTX_free(s->md);
+    EVP_MD_free(s->sha256);
     s->ctx = NULL;
+    s->sig_ctx = NULL;
     s->mac = NULL;
+    s->md = NULL;
+    s->sha256 = NULL;
     return APR_SUCCESS;
 }
 
@@ -83,50 +92,50 @@ apr_status_t s3up_sigv4_create(s3up_sigv4_t **out, apr_pool_t *p)
     *out = NULL;
     apr_pool_cleanup_register(p, s, signer_cleanup, apr_pool_cleanup_null);
     s->mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
-    if (!s->mac || !(s->ctx = EVP_MAC_CTX_new(s->mac))) {
+    s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    s->md = EVP_MD_CTX_new();
+    if (!s->mac || !(s->ctx = EVP_MAC_CTX_new(s->mac)) || !s->sha256 || !s->md) {
         return APR_EGENERAL;
     }
     /* The digest is set once; each HMAC then only re-keys the context. */
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0);
     params[1] = OSSL_PARAM_construct_end();
-    if (!EVP_MAC_CTX_set_params(s->ctx, params)) {
+    if (!EVP_MAC_CTX_set_params(s->ctx, params) || !(s->sig_ctx = EVP_MAC_CTX_dup(s->ctx))) {
         return APR_EGENERAL;
     }
     *out = s;
     return APR_SUCCESS;
 }
 
-static apr_status_t hmac(s3up_sigv4_t *s, unsigned char out[32], const void *key, apr_size_t keylen,
-                         const void *msg, apr_size_t len)
+/* HMAC-SHA256 with ctx; a NULL key reuses the key ctx was last given. */
+static apr_status_t hmac(EVP_MAC_CTX *ctx, unsigned char out[32], const void *key,
+                         apr_size_t keylen, const void *msg, apr_size_t len)
 {
     size_t outlen = 0;
 
-    if (!EVP_MAC_init(s->ctx, key, keylen, NULL) || !EVP_MAC_update(s->ctx, msg, len) ||
-        !EVP_MAC_final(s->ctx, out, &outlen, 32) || outlen != 32) {
+    if (!EVP_MAC_init(ctx, key, keylen, NULL) || !EVP_MAC_update(ctx, msg, len) ||
+        !EVP_MAC_final(ctx, out, &outlen, 32) || outlen != 32) {
         return APR_EGENERAL;
     }
     return APR_SUCCESS;
 }
 
-static int is_unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.' || c == '~';
-}
+/* Characters SigV4 never encodes: 1 unreserved, 2 '/' (kept on request). */
+static const unsigned char keep_chars[256] = {
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['-'] = 1,
+    ['.'] = 1,         ['_'] = 1,         ['~'] = 1,         ['/'] = 2,
+};
 
 const char *s3up_sigv4_uri_encode(const char *s, int keep_slash, apr_pool_t *p)
 {
     static const char upper[] = "0123456789ABCDEF";
-    const unsigned char *c;
-    apr_size_t n = 0;
-    char *out, *o;
+    const unsigned char *c = (const unsigned char *)s;
+    unsigned char keep = keep_slash ? 3 : 1;
+    /* Sized for the worst case: one pass, no counting. */
+    char *out = apr_palloc(p, 3 * strlen(s) + 1), *o = out;
 
-    for (c = (const unsigned char *)s; *c; c++) {
-        n += (is_unreserved(*c) || (keep_slash && *c == '/')) ? 1 : 3;
-    }
-    o = out = apr_palloc(p, n + 1);
-    for (c = (const unsigned char *)s; *c; c++) {
-        if (is_unreserved(*c) || (keep_slash && *c == '/')) {
+    for (; *c; c++) {
+        if (keep_chars[*c] & keep) {
             *o++ = (char)*c;
         } else {
             *o++ = '%';
@@ -388,23 +397,19 @@ apr_status_t s3up_sigv4_signing_key(s3up_sigv4_t *s, unsigned char key[32], cons
 {
     unsigned char id[32], k[32];
     apr_size_t slen;
-    EVP_MD_CTX *md;
     char *kdate;
     apr_status_t rv;
-    int ok;
 
     if (!secret || !date || !region || !service) {
         return APR_EINVAL;
     }
     /* NUL separators: no two tuples hash the same input. */
     slen = strlen(secret);
-    md = EVP_MD_CTX_new();
-    ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
-         EVP_DigestUpdate(md, secret, slen + 1) && EVP_DigestUpdate(md, date, strlen(date) + 1) &&
-         EVP_DigestUpdate(md, region, strlen(region) + 1) &&
-         EVP_DigestUpdate(md, service, strlen(service) + 1) && EVP_DigestFinal_ex(md, id, NULL);
-    EVP_MD_CTX_free(md);
-    if (!ok) {
+    if (!EVP_DigestInit_ex(s->md, s->sha256, NULL) || !EVP_DigestUpdate(s->md, secret, slen + 1) ||
+        !EVP_DigestUpdate(s->md, date, strlen(date) + 1) ||
+        !EVP_DigestUpdate(s->md, region, strlen(region) + 1) ||
+        !EVP_DigestUpdate(s->md, service, strlen(service) + 1) ||
+        !EVP_DigestFinal_ex(s->md, id, NULL)) {
         return APR_EGENERAL;
     }
     if (s->cached && !CRYPTO_memcmp(id, s->cache_id, sizeof(id))) {
@@ -420,16 +425,20 @@ apr_status_t s3up_sigv4_signing_key(s3up_sigv4_t *s, unsigned char key[32], cons
     }
     memcpy(kdate, "AWS4", 4);
     memcpy(kdate + 4, secret, slen + 1);
-    rv = hmac(s, k, kdate, slen + 4, date, strlen(date));
+    rv = hmac(s->ctx, k, kdate, slen + 4, date, strlen(date));
     OPENSSL_clear_free(kdate, slen + 5);
     if (rv == APR_SUCCESS) {
-        rv = hmac(s, k, k, 32, region, strlen(region));
+        rv = hmac(s->ctx, k, k, 32, region, strlen(region));
     }
     if (rv == APR_SUCCESS) {
-        rv = hmac(s, k, k, 32, service, strlen(service));
+        rv = hmac(s->ctx, k, k, 32, service, strlen(service));
     }
     if (rv == APR_SUCCESS) {
-        rv = hmac(s, k, k, 32, "aws4_request", 12);
+        rv = hmac(s->ctx, k, k, 32, "aws4_request", 12);
+    }
+    /* Keying sig_ctx now lets every signature with this key skip it. */
+    if (rv == APR_SUCCESS && !EVP_MAC_init(s->sig_ctx, k, sizeof(k), NULL)) {
+        rv = APR_EGENERAL;
     }
     if (rv == APR_SUCCESS) {
         memcpy(s->cache_id, id, sizeof(id));
@@ -445,7 +454,14 @@ apr_status_t s3up_sigv4_signature(const char **out, s3up_sigv4_t *s, const unsig
                                   const char *string_to_sign, apr_pool_t *p)
 {
     unsigned char mac[32];
-    apr_status_t rv = hmac(s, mac, key, 32, string_to_sign, strlen(string_to_sign));
+    apr_size_t len = strlen(string_to_sign);
+    apr_status_t rv;
+
+    if (s->cached && !CRYPTO_memcmp(key, s->cache_key, 32)) {
+        rv = hmac(s->sig_ctx, mac, NULL, 0, string_to_sign, len);
+    } else {
+        rv = hmac(s->ctx, mac, key, 32, string_to_sign, len);
+    }
 
     if (rv == APR_SUCCESS) {
         *out = hex_encode(mac, sizeof(mac), p);
