@@ -58,7 +58,8 @@ const char *s3up_sigv4_amz_date(apr_time_t t, apr_pool_t *p);
 
 /* Stage 1. For query presigning, pass a query that already holds the
  * X-Amz-* parameters (s3up_sigv4_presign does). signed_headers receives
- * the "host;x-amz-date" list. */
+ * the "host;x-amz-date" list. Every header in req->headers is signed except
+ * Authorization, so a signed request gives the same canonical request. */
 apr_status_t s3up_sigv4_canonical_request(const char **out, const char **signed_headers,
                                           const s3up_sigv4_req_t *req, apr_pool_t *p);
 
@@ -79,12 +80,13 @@ apr_status_t s3up_sigv4_signature(const char **out, s3up_sigv4_t *s,
 
 /* Header signing: adds x-amz-date, x-amz-content-sha256 (S3 rules),
  * x-amz-security-token (when creds have one) and authorization to
- * req->headers. */
+ * req->headers, replacing those of an earlier signing. */
 apr_status_t s3up_sigv4_sign_headers(s3up_sigv4_t *s, s3up_sigv4_req_t *req,
                                      const s3up_creds_t *creds, apr_pool_t *p);
 
 /* Query presigning: returns the whole encoded query string (the caller's
  * parameters, the X-Amz-* ones and X-Amz-Signature) to put after '?'.
+ * expires must be 1 s to 7 days (SigV4's limit), else APR_EINVAL.
  * Only "host" (and any other headers in req->headers) are signed; the
  * payload is UNSIGNED-PAYLOAD unless req->payload_hash says otherwise. */
 apr_status_t s3up_sigv4_presign(const char **query, s3up_sigv4_t *s,
@@ -94,7 +96,9 @@ apr_status_t s3up_sigv4_presign(const char **query, s3up_sigv4_t *s,
 /* S3 POST policy (browser form upload). conditions is a JSON array text of
  * the caller's conditions (bucket, key, content-length-range, ...); the
  * x-amz-algorithm/-credential/-date (and -security-token) conditions are
- * added. fields receives the form fields to send (s3up_kv_t): "policy",
+ * added (the policy is UTF-8 JSON laid out as Python's json.dumps, so an
+ * ASCII one is byte for byte botocore's). fields receives the form fields
+ * to send (s3up_kv_t): "policy",
  * "x-amz-algorithm", "x-amz-credential", "x-amz-date",
  * ["x-amz-security-token"], "x-amz-signature". */
 apr_status_t s3up_sigv4_post_policy(apr_array_header_t **fields, s3up_sigv4_t *s,
