@@ -1,5 +1,6 @@
 /*
- * Object keys and part sizes. For now: part-size planning.
+ * Object keys and part sizes: the policy that turns a customer's file name
+ * into a path below their endpoint's folder, and part-size planning.
  *
  * S3's multipart limits: parts of 5 MiB to 5 GiB (the last may be smaller),
  * at most 10,000 parts, objects up to 5 TiB.
@@ -28,5 +29,23 @@
  * *parts are then left alone. */
 apr_status_t s3up_keys_plan(apr_off_t *part_size, int *parts, apr_off_t file_size,
                             apr_off_t configured_part_size);
+
+/* Longest file or folder name, and longest path below an endpoint's
+ * folder: S3 keys are at most 1,024 bytes, and the prefix and endpoint id
+ * need their share. */
+#define S3UP_KEYS_MAX_SEGMENT 255
+#define S3UP_KEYS_MAX_RELPATH 800
+
+/* The path below an endpoint's folder for a name a client sent (a file
+ * name, or Uppy's relativePath for folder uploads): '\\' counts as '/',
+ * leading slashes, empty and "." segments go; "..", invalid UTF-8, control
+ * characters (C0, DEL, C1), a segment over 255 bytes or a path over 800
+ * bytes are refused with APR_EINVAL and *why saying which. */
+apr_status_t s3up_keys_relpath(const char **out, const char *name, const char **why,
+                               apr_pool_t *p);
+
+/* The n-th other name for a taken relpath: "a/report (2).pdf" for n = 2,
+ * "a/README (2)" without an extension; relpath itself for n = 0. */
+const char *s3up_keys_numbered(const char *relpath, int n, apr_pool_t *p);
 
 #endif /* S3UP_KEYS_H */
