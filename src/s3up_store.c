@@ -8,6 +8,7 @@
 #include <apr_thread_mutex.h>
 
 #include "s3up_json.h"
+#include "s3up_keys.h"
 #include "s3up_sigv4.h"
 #include "s3up_store.h"
 #include "s3up_xml.h"
@@ -422,4 +423,96 @@ apr_status_t s3up_store_member_remove(s3up_store_t *st, const char *who, const c
         s3up_s3_delete(st->s3, apr_pstrcat(p, member_prefix(st, who, p), id, NULL), err, p);
     s3up_store_forget(st, NULL, who);
     return rv;
+}
+
+#define CLAIM_TRIES 1000
+
+static const char *reservation_key(const s3up_store_t *st, const char *key, apr_pool_t *p)
+{
+    return apr_pstrcat(p, st->prefix, "reservations/", s3up_sigv4_sha256_hex(key, strlen(key), p),
+                       NULL);
+}
+
+apr_status_t s3up_store_reserve(s3up_store_t *st, const char *key, apr_time_t expires,
+                                s3up_error_t **err, apr_pool_t *p)
+{
+    const char *rkey = reservation_key(st, key, p);
+    json_t *j = s3up_json_own(json_pack("{s:s,s:s}", "key", key, "expires",
+                                        iso_time(expires, p)),
+                              p);
+    const char *text = s3up_json_dump(j, p);
+    s3up_put_cond_t create = {1, NULL}, take_over = {0, NULL};
+    s3up_body_t *held;
+    json_t *old;
+    const char *why;
+    apr_time_t until = 0;
+    apr_status_t rv;
+
+    rv = s3up_s3_put(NULL, st->s3, rkey, text, strlen(text), "application/json", &create, err, p);
+    if (rv != S3UP_ECONFLICT) {
+        return rv;
+    }
+    rv = s3up_s3_get(&held, st->s3, rkey, RECORD_MAX, err, p);
+    if (rv == S3UP_ENOTFOUND) {
+        /* Released meanwhile: try once more from the start. */
+        return s3up_s3_put(NULL, st->s3, rkey, text, strlen(text), "application/json", &create,
+                           err, p);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (s3up_json_parse(&old, held->data, held->len, RECORD_MAX, &why, p) == APR_SUCCESS) {
+        opt_time(&until, json_object_get(old, "expires"));
+    }
+    if (until > st->s3->now()) {
+        *err = apr_pcalloc(p, sizeof(**err));
+        (*err)->status = S3UP_ECONFLICT;
+        (*err)->code = "Reserved";
+        (*err)->message = "another upload holds this name";
+        return S3UP_ECONFLICT;
+    }
+    take_over.if_match = held->object->etag;
+    return s3up_s3_put(NULL, st->s3, rkey, text, strlen(text), "application/json", &take_over,
+                       err, p);
+}
+
+apr_status_t s3up_store_release(s3up_store_t *st, const char *key, s3up_error_t **err,
+                                apr_pool_t *p)
+{
+    return s3up_s3_delete(st->s3, reservation_key(st, key, p), err, p);
+}
+
+apr_status_t s3up_store_claim_key(const char **key, s3up_store_t *st, const char *dir,
+                                  const char *relpath, apr_time_t expires, s3up_error_t **err,
+                                  apr_pool_t *p)
+{
+    for (int n = 0; n < CLAIM_TRIES; n++) {
+        const char *k = apr_pstrcat(p, dir, s3up_keys_numbered(relpath, n, p), NULL);
+        s3up_object_t *obj;
+        s3up_error_t *ignored;
+        apr_status_t rv = s3up_store_reserve(st, k, expires, err, p);
+
+        if (rv == S3UP_ECONFLICT) {
+            continue;
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        /* Reserved first, looked second: an upload completing meanwhile
+         * still holds its reservation until its object exists. */
+        rv = s3up_s3_head(&obj, st->s3, k, err, p);
+        if (rv == S3UP_ENOTFOUND) {
+            *key = k;
+            return APR_SUCCESS;
+        }
+        s3up_store_release(st, k, &ignored, p);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    *err = apr_pcalloc(p, sizeof(**err));
+    (*err)->status = S3UP_ECONFLICT;
+    (*err)->code = "Conflict";
+    (*err)->message = apr_psprintf(p, "%d files of this name exist already", CLAIM_TRIES);
+    return S3UP_ECONFLICT;
 }

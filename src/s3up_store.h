@@ -70,6 +70,24 @@ apr_status_t s3up_store_endpoint_parse(s3up_endpoint_t **out, const char *text, 
 /* Whether uploads may go to ep at time now (active and not expired). */
 int s3up_store_endpoint_open(const s3up_endpoint_t *ep, apr_time_t now);
 
+/* Name reservations: two uploads of one name at the same time must both
+ * survive, and S3 cannot refuse a completing upload whose key exists. So
+ * a new upload first reserves its key under {state}reservations/, with a
+ * create-only write, and takes the key only if no object has it yet.
+ *
+ * Reserve key until expires: S3UP_ECONFLICT while someone else's
+ * reservation holds it (an expired one is taken over). */
+apr_status_t s3up_store_reserve(s3up_store_t *st, const char *key, apr_time_t expires,
+                                s3up_error_t **err, apr_pool_t *p);
+apr_status_t s3up_store_release(s3up_store_t *st, const char *key, s3up_error_t **err,
+                                apr_pool_t *p);
+
+/* A free key for dir + relpath: relpath itself, else "name (1).ext",
+ * "name (2).ext", ... reserved until expires. */
+apr_status_t s3up_store_claim_key(const char **key, s3up_store_t *st, const char *dir,
+                                  const char *relpath, apr_time_t expires, s3up_error_t **err,
+                                  apr_pool_t *p);
+
 /* Forget what the cache holds for this endpoint / this person. */
 void s3up_store_forget(s3up_store_t *st, const char *id, const char *who);
 
