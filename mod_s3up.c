@@ -16,7 +16,10 @@
 #include <util_cfgtree.h>
 
 #include "s3up.h"
+#include "s3up_xml.h"
 #include "mod_s3up_config.h"
+#include "mod_s3up_request.h"
+#include "mod_s3up_upload.h"
 
 static void s3up_register_hooks(apr_pool_t *p);
 
@@ -153,7 +156,14 @@ static void check_one(s3up_check_t *ck, const void *key, ap_conf_vector_t *merge
     if (!dc) {
         dc = s3up_conf_create_dir(ck->p, NULL);
     }
-    err = s3up_conf_check_location(dc, own, s3up_conf_srv(ck->s), handler, ck->p);
+    /* The handlers route below their <Location>'s path; a <Directory>,
+     * a regex or the server level gives them none to route from. */
+    if (!core || !is_location || core->r || core->d_is_fnmatch) {
+        err = "mount mod_s3up's handlers with SetHandler inside a plain <Location /path>";
+    }
+    else {
+        err = s3up_conf_check_location(dc, own, s3up_conf_srv(ck->s), handler, ck->p);
+    }
     if (!err) {
         return;
     }
@@ -232,7 +242,18 @@ static int s3up_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     /* check_config pointed the bridge at the server of that pass; this is
      * the one the children inherit. */
     s3up_log_attach(s);
+    s3up_xml_init();
     return OK;
+}
+
+static void s3up_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv = s3up_proc_init(pchild, s);
+
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     S3UP_LOGNO(0103) "cannot set up the S3 client of this process");
+    }
 }
 
 static void s3up_register_hooks(apr_pool_t *p)
@@ -240,4 +261,6 @@ static void s3up_register_hooks(apr_pool_t *p)
     (void)p;
     ap_hook_check_config(s3up_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(s3up_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(s3up_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(s3up_upload_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
