@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
+#include <httpd.h>
 #include <http_config.h>
 #include <http_core.h>
 #include <http_log.h>
@@ -31,10 +32,10 @@ typedef struct proc_t {
 
 /* Kept with the connection: one thread at a time serves it, so the signer
  * (not thread-safe) and curl handle are reused without locks. */
-typedef struct conn_state_t {
+typedef struct s3up_conn_t {
     s3up_sigv4_t *signer;
     s3up_http_t *http;
-} conn_state_t;
+} s3up_conn_t;
 
 static proc_t *proc;
 
@@ -90,9 +91,9 @@ static const s3up_s3_loc_t *loc_for(const s3up_dir_conf_t *dc, apr_pool_t *p)
     return loc;
 }
 
-static conn_state_t *conn_state(conn_rec *c)
+static s3up_conn_t *s3up_conn(conn_rec *c)
 {
-    conn_state_t *cs = ap_get_module_config(c->conn_config, &s3up_module);
+    s3up_conn_t *cs = ap_get_module_config(c->conn_config, &s3up_module);
 
     if (!cs) {
         cs = apr_pcalloc(c->pool, sizeof(*cs));
@@ -110,15 +111,15 @@ int s3up_req_s3(s3up_s3_t **out, request_rec *r, const s3up_dir_conf_t *dc)
     s3up_s3_t *s3 = apr_pcalloc(r->pool, sizeof(*s3));
     const s3up_s3_loc_t *loc;
     s3up_creds_t *creds = NULL;
-    conn_state_t *cs;
+    s3up_conn_t *cs;
     const char *why;
 
-    if (!proc && s3up_proc_init(r->server->process->pool, r->server) != APR_SUCCESS) {
+    if (!proc) { /* child_init failed, and logged why */
         return s3up_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "StoreUnavailable",
                                 "the S3 client could not be set up");
     }
     loc = loc_for(dc, r->pool);
-    cs = conn_state(r->connection);
+    cs = s3up_conn(r->connection);
     why = s3up_conf_creds(&creds, dc, r->pool);
     if (!loc || !cs || why) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, S3UP_LOGNO(0201) "no S3 access: %s",

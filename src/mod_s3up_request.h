@@ -17,7 +17,7 @@
 #define S3UP_JSON_BODY_MAX (64 * 1024)
 
 /* Per-process state: the curl share and the store cache. Made in
- * child_init (and lazily for the single-process -X mode). */
+ * child_init. */
 apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s);
 
 /* The S3 client and store of this request's location. On failure the

@@ -1,0 +1,36 @@
+/*
+ * The customer routes, shared by the handlers that serve them: s3up-upload
+ * (people signed in), s3up-drop (upload links) and s3up-admin (an admin
+ * uploading into a customer's folder through /e/{endpoint}/).
+ */
+#ifndef MOD_S3UP_UPLOAD_H
+#define MOD_S3UP_UPLOAD_H
+
+#include <httpd.h>
+
+#include "mod_s3up_config.h"
+#include "mod_s3up_identity.h"
+#include "s3up_s3.h"
+#include "s3up_store.h"
+
+typedef struct s3up_upload_ctx_t {
+    request_rec *r;
+    const s3up_dir_conf_t *dc;
+    const s3up_principal_t *who; /* NULL: nobody signed in */
+    int is_admin;                /* may write into any endpoint */
+    const char *base;            /* the location's URL path, no trailing '/' */
+    const char *chosen;          /* the endpoint of /e/{id}/, or NULL */
+    s3up_s3_t *s3;
+    s3up_store_t store;
+} s3up_upload_ctx_t;
+
+/* Handler "s3up-upload". */
+int s3up_upload_handler(request_rec *r);
+
+/* Whether path (below the location, no leading '/') is an API route. */
+int s3up_upload_is_api(const char *path);
+
+/* Run the API route at path for up (who, base and chosen filled in). */
+int s3up_upload_dispatch(s3up_upload_ctx_t *up, const char *path);
+
+#endif /* MOD_S3UP_UPLOAD_H */
