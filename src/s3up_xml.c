@@ -221,7 +221,7 @@ static apr_status_t scalar(char *buf, apr_size_t size, const xmlNode *n)
         }
     }
     buf[len] = '\0';
-    for (s = buf; xml_space(*s); s++) {
+    for (s = buf; s < buf + len && xml_space(*s); s++) {
     }
     for (e = buf + len; e > s && xml_space(e[-1]); e--) {
     }
@@ -511,10 +511,9 @@ typedef struct complete_baton_t {
 static apr_status_t walk_complete_or_error(const xmlNode *root, void *baton, apr_pool_t *p)
 {
     complete_baton_t *b = baton;
-    apr_status_t rv;
 
     if (is(root, "Error")) {
-        rv = walk_error(root, b->err, p);
+        apr_status_t rv = walk_error(root, b->err, p);
         return rv == APR_SUCCESS ? S3UP_ES3 : rv;
     }
     if (is(root, "CompleteMultipartUploadResult")) {
@@ -672,6 +671,26 @@ apr_status_t s3up_xml_parse_list_objects(s3up_object_page_t **out, const char *b
     return rv;
 }
 
+/* Takes one quote (" or &quot;) or space off either end of [*s, *e):
+ * 0 when there is none left to take. */
+static int unquote_once(const char **s, const char **e)
+{
+    apr_size_t n = (apr_size_t)(*e - *s);
+
+    if (n && (xml_space(**s) || **s == '"')) {
+        ++*s;
+    } else if (n && (xml_space((*e)[-1]) || (*e)[-1] == '"')) {
+        --*e;
+    } else if (n >= 6 && !strncmp(*s, "&quot;", 6)) {
+        *s += 6;
+    } else if (n >= 6 && !strncmp(*e - 6, "&quot;", 6)) {
+        *e -= 6;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
 /* An ETag as the client passed it on: Uppy hands over whatever the browser
  * read, "abc", abc or &quot;abc&quot;. Returns it with exactly one pair of
  * quotes, or NULL when what is inside is no ETag (RFC 9110 etagc). */
@@ -682,19 +701,7 @@ static const char *etag_quoted(const char *etag, apr_pool_t *p)
     if (!s) {
         return NULL;
     }
-    e = s + strlen(s);
-    for (;;) {
-        if (s < e && (xml_space(*s) || *s == '"')) {
-            s++;
-        } else if (e - s >= 6 && !strncmp(s, "&quot;", 6)) {
-            s += 6;
-        } else if (s < e && (xml_space(e[-1]) || e[-1] == '"')) {
-            e--;
-        } else if (e - s >= 6 && !strncmp(e - 6, "&quot;", 6)) {
-            e -= 6;
-        } else {
-            break;
-        }
+    for (e = s + strlen(s); unquote_once(&s, &e);) {
     }
     if (s == e) {
         return NULL;
