@@ -11,6 +11,9 @@
 
 #define S3UP_XML_MAX (4 * 1024 * 1024)
 
+/* The parsers fill their outputs only on success. Markers and tokens
+ * (NextKeyMarker, NextContinuationToken, ...) absent or empty are NULL. */
+
 /* Once per process, before threads (xmlInitParser). */
 void s3up_xml_init(void);
 
@@ -28,7 +31,8 @@ apr_status_t s3up_xml_parse_list_parts(s3up_part_page_t **out, const char *body,
                                        apr_size_t len, apr_pool_t *p);
 
 /* <CompleteMultipartUploadResult>. A 200 answer may carry an <Error>
- * instead: then S3UP_ES3 with *err filled. */
+ * instead: then S3UP_ES3 with *err filled (err may be NULL). The ETag is ""
+ * when the store sends none or an empty one (Ceph 16). */
 apr_status_t s3up_xml_parse_complete(s3up_complete_t **out, s3up_error_t **err,
                                      const char *body, apr_size_t len, apr_pool_t *p);
 
@@ -40,7 +44,9 @@ apr_status_t s3up_xml_parse_list_uploads(s3up_upload_page_t **out, const char *b
 apr_status_t s3up_xml_parse_list_objects(s3up_object_page_t **out, const char *body,
                                          apr_size_t len, apr_pool_t *p);
 
-/* <CompleteMultipartUpload> body; parts sorted by number, ETags quoted. */
+/* <CompleteMultipartUpload> body; parts sorted by number, ETags quoted.
+ * APR_EINVAL for no parts, a number outside 1..10000 or twice, or an ETag
+ * that is empty or not printable ASCII once its quotes are off. */
 apr_status_t s3up_xml_build_complete(const char **xml, const apr_array_header_t *parts,
                                      apr_pool_t *p);
 

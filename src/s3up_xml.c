@@ -1,0 +1,808 @@
+/*
+ * libxml2 parsing of S3 responses, and the CompleteMultipartUpload body.
+ *
+ * Every document is read from memory with the network off and no DTD: a
+ * DOCTYPE stops the parser as soon as it is seen, so no entity is ever
+ * declared, let alone expanded or fetched. Elements are matched by local
+ * name whatever their namespace (S3's, or none as in <Error>), unknown ones
+ * are skipped. What we keep is copied into the pool and the document freed
+ * before returning, so nothing of libxml2 outlives a call.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+#include "s3up_xml.h"
+
+#define S3_NS "http://s3.amazonaws.com/doc/2006-03-01/"
+
+/* No XML_PARSE_NOENT, no XML_PARSE_DTDLOAD: entities stay unexpanded and
+ * no external subset is read; NOERROR/NOWARNING keep stderr quiet. */
+#define PARSE_OPTIONS                                                                              \
+    (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA)
+
+void s3up_xml_init(void)
+{
+    xmlInitParser();
+}
+
+/* libxml2 reports encoding failures without a parser context, through the
+ * calling thread's structured handler; this one drops them. */
+#if LIBXML_VERSION >= 21200
+static void quiet(void *ctx, const xmlError *error)
+#else
+static void quiet(void *ctx, xmlErrorPtr error)
+#endif
+{
+    (void)ctx;
+    (void)error;
+}
+
+/* SAX hook for <!DOCTYPE ...>: stop before any declaration is read. */
+static void refuse_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                           const xmlChar *system_id)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    (void)name;
+    (void)external_id;
+    (void)system_id;
+    *(int *)ctxt->_private = 1;
+    xmlStopParser(ctxt);
+}
+
+static int xml_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Why libxml2 gave up, for whoever debugs a store's odd answer. */
+static void log_unreadable(xmlParserCtxtPtr ctxt, int doctype)
+{
+    const xmlError *e;
+    const char *msg;
+    apr_size_t len;
+
+    if (!s3up_log_enabled(S3UP_LOG_DEBUG)) {
+        return;
+    }
+    if (doctype) {
+        s3up_log(S3UP_LOG_DEBUG, S3UP_EPARSE, "xml: refused a DOCTYPE (no DTDs, no entities)");
+        return;
+    }
+    e = xmlCtxtGetLastError(ctxt);
+    msg = e && e->message ? e->message : "no root element";
+    for (len = strlen(msg); len && xml_space(msg[len - 1]); len--) {
+    }
+    s3up_log(S3UP_LOG_DEBUG, S3UP_EPARSE, "xml: unreadable answer: %.*s (line %d)", (int)len, msg,
+             e ? e->line : 0);
+}
+
+static apr_status_t doc_read(xmlDoc **out, const char *body, apr_size_t len)
+{
+    xmlParserCtxtPtr ctxt;
+    xmlStructuredErrorFunc saved_fn = xmlStructuredError;
+    void *saved_ctx = xmlStructuredErrorContext;
+    xmlDoc *doc;
+    int doctype = 0;
+
+    if (len > S3UP_XML_MAX) {
+        return S3UP_ETOOBIG;
+    }
+    /* White space before the XML declaration would make it illegal; S3
+     * keeps slow connections alive with white space, so skip it. */
+    for (; body && len && xml_space(*body); body++, len--) {
+    }
+    if (!body || !len) {
+        return S3UP_EPARSE;
+    }
+    ctxt = xmlNewParserCtxt();
+    if (!ctxt) {
+        return APR_ENOMEM;
+    }
+    ctxt->_private = &doctype;
+    ctxt->sax->internalSubset = refuse_doctype;
+
+    xmlSetStructuredErrorFunc(NULL, quiet);
+    doc = xmlCtxtReadMemory(ctxt, body, (int)len, NULL, NULL, PARSE_OPTIONS);
+    xmlSetStructuredErrorFunc(saved_ctx, saved_fn);
+
+    if (!doc || doctype || doc->intSubset || doc->extSubset || !xmlDocGetRootElement(doc)) {
+        log_unreadable(ctxt, doctype);
+        xmlFreeDoc(doc);
+        xmlFreeParserCtxt(ctxt);
+        return S3UP_EPARSE;
+    }
+    xmlFreeParserCtxt(ctxt);
+    *out = doc;
+    return APR_SUCCESS;
+}
+
+typedef apr_status_t walk_fn(const xmlNode *root, void *baton, apr_pool_t *p);
+
+/* Read body, check its root is root_name (any root when NULL), hand it to
+ * walk, free it. */
+static apr_status_t with_doc(const char *body, apr_size_t len, const char *root_name, walk_fn *walk,
+                             void *baton, apr_pool_t *p)
+{
+    xmlDoc *doc;
+    const xmlNode *root;
+    apr_status_t rv = doc_read(&doc, body, len);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    root = xmlDocGetRootElement(doc);
+    if (root_name && strcmp((const char *)root->name, root_name)) {
+        s3up_log(S3UP_LOG_DEBUG, S3UP_EPARSE, "xml: expected <%s>, got <%.64s>", root_name,
+                 (const char *)root->name);
+        rv = S3UP_EPARSE;
+    } else {
+        rv = walk(root, baton, p);
+    }
+    xmlFreeDoc(doc);
+    return rv;
+}
+
+static int is(const xmlNode *n, const char *name)
+{
+    return !strcmp((const char *)n->name, name);
+}
+
+/* The element itself or the next one among its siblings. */
+static const xmlNode *element_from(const xmlNode *n)
+{
+    for (; n && n->type != XML_ELEMENT_NODE; n = n->next) {
+    }
+    return n;
+}
+
+static const xmlNode *first_child(const xmlNode *n)
+{
+    return element_from(n->children);
+}
+
+static const xmlNode *next_sibling(const xmlNode *n)
+{
+    return element_from(n->next);
+}
+
+/* The text of an element, copied into p: "" when empty. */
+static const char *text(const xmlNode *n, apr_pool_t *p)
+{
+    const xmlNode *c;
+    apr_size_t len = 0;
+    char *s, *d;
+
+    for (c = n->children; c; c = c->next) {
+        if (c->type == XML_TEXT_NODE && c->content) {
+            len += strlen((const char *)c->content);
+        }
+    }
+    d = s = apr_palloc(p, len + 1);
+    for (c = n->children; c; c = c->next) {
+        if (c->type == XML_TEXT_NODE && c->content) {
+            apr_size_t l = strlen((const char *)c->content);
+            memcpy(d, c->content, l);
+            d += l;
+        }
+    }
+    *d = '\0';
+    return s;
+}
+
+/* Markers and tokens: NULL when absent or empty, so a caller tests one thing. */
+static const char *marker(const xmlNode *n, apr_pool_t *p)
+{
+    const char *s = text(n, p);
+    return *s ? s : NULL;
+}
+
+/* The text of a number, boolean or time, without surrounding white space,
+ * into a small buffer: anything longer is not one of those. */
+static apr_status_t scalar(char *buf, apr_size_t size, const xmlNode *n)
+{
+    const xmlNode *c;
+    apr_size_t len = 0;
+    char *s, *e;
+
+    for (c = n->children; c; c = c->next) {
+        if (c->type == XML_TEXT_NODE && c->content) {
+            apr_size_t l = strlen((const char *)c->content);
+            if (l >= size - len) {
+                return S3UP_EPARSE;
+            }
+            memcpy(buf + len, c->content, l);
+            len += l;
+        }
+    }
+    buf[len] = '\0';
+    for (s = buf; s < buf + len && xml_space(*s); s++) {
+    }
+    for (e = buf + len; e > s && xml_space(e[-1]); e--) {
+    }
+    *e = '\0';
+    memmove(buf, s, (apr_size_t)(e - s) + 1);
+    return APR_SUCCESS;
+}
+
+/* A decimal without sign, within 0..max. */
+static apr_status_t get_num(apr_int64_t *out, const xmlNode *n, apr_int64_t max)
+{
+    char buf[32];
+    const char *c;
+    apr_int64_t v = 0;
+
+    if (scalar(buf, sizeof(buf), n) != APR_SUCCESS || !buf[0]) {
+        return S3UP_EPARSE;
+    }
+    for (c = buf; *c; c++) {
+        if (*c < '0' || *c > '9' || v > (max - (*c - '0')) / 10) {
+            return S3UP_EPARSE;
+        }
+        v = v * 10 + (*c - '0');
+    }
+    *out = v;
+    return APR_SUCCESS;
+}
+
+static apr_status_t get_size(apr_off_t *out, const xmlNode *n)
+{
+    apr_int64_t v;
+    apr_status_t rv = get_num(&v, n, APR_INT64_MAX);
+    if (rv == APR_SUCCESS) {
+        *out = (apr_off_t)v;
+    }
+    return rv;
+}
+
+static apr_status_t get_int(int *out, const xmlNode *n, int min, int max)
+{
+    apr_int64_t v;
+    apr_status_t rv = get_num(&v, n, max);
+    if (rv == APR_SUCCESS && v < min) {
+        rv = S3UP_EPARSE;
+    }
+    if (rv == APR_SUCCESS) {
+        *out = (int)v;
+    }
+    return rv;
+}
+
+static apr_status_t get_bool(int *out, const xmlNode *n)
+{
+    char buf[16];
+
+    if (scalar(buf, sizeof(buf), n) != APR_SUCCESS) {
+        return S3UP_EPARSE;
+    }
+    if (!strcmp(buf, "true")) {
+        *out = 1;
+    } else if (!strcmp(buf, "false")) {
+        *out = 0;
+    } else {
+        return S3UP_EPARSE;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t get_time(apr_time_t *out, const xmlNode *n)
+{
+    char buf[48];
+
+    if (scalar(buf, sizeof(buf), n) != APR_SUCCESS) {
+        return S3UP_EPARSE;
+    }
+    return s3up_xml_parse_time(out, buf);
+}
+
+/* Exactly n ASCII digits. */
+static int digits(const char **s, int n, int *out)
+{
+    int v = 0;
+    for (; n > 0; n--, (*s)++) {
+        if (**s < '0' || **s > '9') {
+            return 0;
+        }
+        v = v * 10 + (**s - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+static int days_in_month(int year, int mon)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return mon == 2 && leap ? 29 : days[mon - 1];
+}
+
+apr_status_t s3up_xml_parse_time(apr_time_t *out, const char *s)
+{
+    apr_time_exp_t tm;
+    int year, mon, day, hour, min, sec, usec = 0, scale = 100000;
+
+    if (!s || !digits(&s, 4, &year) || *s++ != '-' || !digits(&s, 2, &mon) || *s++ != '-' ||
+        !digits(&s, 2, &day) || *s++ != 'T' || !digits(&s, 2, &hour) || *s++ != ':' ||
+        !digits(&s, 2, &min) || *s++ != ':' || !digits(&s, 2, &sec)) {
+        return S3UP_EPARSE;
+    }
+    if (*s == '.') {
+        if (s[1] < '0' || s[1] > '9') {
+            return S3UP_EPARSE;
+        }
+        /* Any number of fraction digits; apr_time_t keeps microseconds. */
+        for (s++; *s >= '0' && *s <= '9'; s++, scale /= 10) {
+            usec += (*s - '0') * scale;
+        }
+    }
+    if (s[0] != 'Z' || s[1] != '\0') {
+        return S3UP_EPARSE;
+    }
+    if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) ||
+        hour > 23 || min > 59 || sec > 59) {
+        return S3UP_EPARSE;
+    }
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = year - 1900;
+    tm.tm_mon = mon - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = min;
+    tm.tm_sec = sec;
+    tm.tm_usec = usec;
+    return apr_time_exp_gmt_get(out, &tm) == APR_SUCCESS ? APR_SUCCESS : S3UP_EPARSE;
+}
+
+static apr_status_t walk_error(const xmlNode *root, void *baton, apr_pool_t *p)
+{
+    s3up_error_t *err = baton;
+    const xmlNode *c;
+
+    for (c = first_child(root); c; c = next_sibling(c)) {
+        if (is(c, "Code")) {
+            err->code = text(c, p);
+        } else if (is(c, "Message")) {
+            err->message = text(c, p);
+        } else if (is(c, "RequestId")) {
+            err->request_id = text(c, p);
+        }
+    }
+    return err->code && *err->code ? APR_SUCCESS : S3UP_EPARSE;
+}
+
+apr_status_t s3up_xml_parse_error(s3up_error_t *err, const char *body, apr_size_t len,
+                                  apr_pool_t *p)
+{
+    s3up_error_t e = {0};
+    apr_status_t rv = with_doc(body, len, "Error", walk_error, &e, p);
+
+    if (rv == APR_SUCCESS) {
+        err->code = e.code;
+        err->message = e.message;
+        err->request_id = e.request_id;
+    }
+    return rv;
+}
+
+static apr_status_t walk_initiate(const xmlNode *root, void *baton, apr_pool_t *p)
+{
+    const char **upload_id = baton;
+    const xmlNode *c;
+
+    for (c = first_child(root); c; c = next_sibling(c)) {
+        if (is(c, "UploadId")) {
+            *upload_id = marker(c, p);
+        }
+    }
+    return *upload_id ? APR_SUCCESS : S3UP_EPARSE;
+}
+
+apr_status_t s3up_xml_parse_initiate(const char **upload_id, const char *body, apr_size_t len,
+                                     apr_pool_t *p)
+{
+    const char *id = NULL;
+    apr_status_t rv = with_doc(body, len, "InitiateMultipartUploadResult", walk_initiate, &id, p);
+
+    if (rv == APR_SUCCESS) {
+        *upload_id = id;
+    }
+    return rv;
+}
+
+static apr_status_t walk_part(s3up_part_t *part, const xmlNode *el, apr_pool_t *p)
+{
+    const xmlNode *c;
+    apr_status_t rv = APR_SUCCESS;
+    int has_size = 0;
+
+    for (c = first_child(el); c; c = next_sibling(c)) {
+        if (is(c, "PartNumber")) {
+            rv = get_int(&part->number, c, 1, S3UP_MAX_PARTS);
+        } else if (is(c, "ETag")) {
+            part->etag = text(c, p);
+        } else if (is(c, "Size")) {
+            rv = get_size(&part->size, c);
+            has_size = 1;
+        } else if (is(c, "LastModified")) {
+            rv = get_time(&part->last_modified, c);
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    /* The size is what limits are checked against: never guess it. */
+    return part->number && part->etag && has_size ? APR_SUCCESS : S3UP_EPARSE;
+}
+
+static apr_status_t walk_list_parts(const xmlNode *root, void *baton, apr_pool_t *p)
+{
+    s3up_part_page_t *page = baton;
+    const xmlNode *c;
+    apr_status_t rv = APR_SUCCESS;
+
+    for (c = first_child(root); c; c = next_sibling(c)) {
+        if (is(c, "Part")) {
+            s3up_part_t *part = apr_array_push(page->parts);
+            memset(part, 0, sizeof(*part));
+            rv = walk_part(part, c, p);
+        } else if (is(c, "IsTruncated")) {
+            rv = get_bool(&page->truncated, c);
+        } else if (is(c, "NextPartNumberMarker")) {
+            rv = get_int(&page->next_marker, c, 0, S3UP_MAX_PARTS);
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_xml_parse_list_parts(s3up_part_page_t **out, const char *body, apr_size_t len,
+                                       apr_pool_t *p)
+{
+    s3up_part_page_t *page = apr_pcalloc(p, sizeof(*page));
+    apr_status_t rv;
+
+    page->parts = apr_array_make(p, 16, sizeof(s3up_part_t));
+    rv = with_doc(body, len, "ListPartsResult", walk_list_parts, page, p);
+    if (rv == APR_SUCCESS) {
+        *out = page;
+    }
+    return rv;
+}
+
+static apr_status_t walk_complete(const xmlNode *root, void *baton, apr_pool_t *p)
+{
+    s3up_complete_t *done = baton;
+    const xmlNode *c;
+
+    for (c = first_child(root); c; c = next_sibling(c)) {
+        if (is(c, "Location")) {
+            done->location = text(c, p);
+        } else if (is(c, "Bucket")) {
+            done->bucket = text(c, p);
+        } else if (is(c, "Key")) {
+            done->key = text(c, p);
+        } else if (is(c, "ETag")) {
+            done->etag = text(c, p);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static int retryable_code(const char *code)
+{
+    return !strcmp(code, "InternalError") || !strcmp(code, "SlowDown") ||
+           !strcmp(code, "ServiceUnavailable");
+}
+
+typedef struct complete_baton_t {
+    s3up_complete_t *done;
+    s3up_error_t *err;
+} complete_baton_t;
+
+/* S3 sends 200 before it has finished combining the parts, so a failure
+ * arrives as an <Error> body under that 200. */
+static apr_status_t walk_complete_or_error(const xmlNode *root, void *baton, apr_pool_t *p)
+{
+    complete_baton_t *b = baton;
+
+    if (is(root, "Error")) {
+        apr_status_t rv = walk_error(root, b->err, p);
+        return rv == APR_SUCCESS ? S3UP_ES3 : rv;
+    }
+    if (is(root, "CompleteMultipartUploadResult")) {
+        return walk_complete(root, b->done, p);
+    }
+    return S3UP_EPARSE;
+}
+
+apr_status_t s3up_xml_parse_complete(s3up_complete_t **out, s3up_error_t **err, const char *body,
+                                     apr_size_t len, apr_pool_t *p)
+{
+    complete_baton_t b;
+    apr_status_t rv;
+
+    b.done = apr_pcalloc(p, sizeof(*b.done));
+    b.err = apr_pcalloc(p, sizeof(*b.err));
+    rv = with_doc(body, len, NULL, walk_complete_or_error, &b, p);
+    if (rv == APR_SUCCESS) {
+        /* Ceph 16 answers <ETag></ETag>; "" is as much as anyone knows. */
+        if (!b.done->etag) {
+            b.done->etag = "";
+        }
+        *out = b.done;
+    } else if (rv == S3UP_ES3) {
+        b.err->status = S3UP_ES3;
+        b.err->http_status = 200;
+        b.err->retryable = retryable_code(b.err->code);
+        if (err) {
+            *err = b.err;
+        }
+    }
+    return rv;
+}
+
+static apr_status_t walk_upload(s3up_upload_t *up, const xmlNode *el, apr_pool_t *p)
+{
+    const xmlNode *c;
+
+    for (c = first_child(el); c; c = next_sibling(c)) {
+        if (is(c, "Key")) {
+            up->key = marker(c, p);
+        } else if (is(c, "UploadId")) {
+            up->upload_id = marker(c, p);
+        } else if (is(c, "Initiated") && get_time(&up->initiated, c) != APR_SUCCESS) {
+            return S3UP_EPARSE;
+        }
+    }
+    return up->key && up->upload_id ? APR_SUCCESS : S3UP_EPARSE;
+}
+
+static apr_status_t walk_list_uploads(const xmlNode *root, void *baton, apr_pool_t *p)
+{
+    s3up_upload_page_t *page = baton;
+    const xmlNode *c;
+    apr_status_t rv = APR_SUCCESS;
+
+    for (c = first_child(root); c; c = next_sibling(c)) {
+        if (is(c, "Upload")) {
+            s3up_upload_t *up = apr_array_push(page->uploads);
+            memset(up, 0, sizeof(*up));
+            rv = walk_upload(up, c, p);
+        } else if (is(c, "IsTruncated")) {
+            rv = get_bool(&page->truncated, c);
+        } else if (is(c, "NextKeyMarker")) {
+            page->next_key_marker = marker(c, p);
+        } else if (is(c, "NextUploadIdMarker")) {
+            page->next_upload_id_marker = marker(c, p);
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_xml_parse_list_uploads(s3up_upload_page_t **out, const char *body, apr_size_t len,
+                                         apr_pool_t *p)
+{
+    s3up_upload_page_t *page = apr_pcalloc(p, sizeof(*page));
+    apr_status_t rv;
+
+    page->uploads = apr_array_make(p, 16, sizeof(s3up_upload_t));
+    rv = with_doc(body, len, "ListMultipartUploadsResult", walk_list_uploads, page, p);
+    if (rv == APR_SUCCESS) {
+        *out = page;
+    }
+    return rv;
+}
+
+static apr_status_t walk_object(s3up_object_t *obj, const xmlNode *el, apr_pool_t *p)
+{
+    const xmlNode *c;
+    apr_status_t rv = APR_SUCCESS;
+    int has_size = 0;
+
+    for (c = first_child(el); c; c = next_sibling(c)) {
+        if (is(c, "Key")) {
+            obj->key = marker(c, p);
+        } else if (is(c, "Size")) {
+            rv = get_size(&obj->size, c);
+            has_size = 1;
+        } else if (is(c, "ETag")) {
+            obj->etag = text(c, p);
+        } else if (is(c, "LastModified")) {
+            rv = get_time(&obj->last_modified, c);
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return obj->key && has_size ? APR_SUCCESS : S3UP_EPARSE;
+}
+
+static apr_status_t walk_list_objects(const xmlNode *root, void *baton, apr_pool_t *p)
+{
+    s3up_object_page_t *page = baton;
+    const xmlNode *c, *cc;
+    apr_status_t rv = APR_SUCCESS;
+
+    for (c = first_child(root); c; c = next_sibling(c)) {
+        if (is(c, "Contents")) {
+            s3up_object_t *obj = apr_array_push(page->objects);
+            memset(obj, 0, sizeof(*obj));
+            rv = walk_object(obj, c, p);
+        } else if (is(c, "CommonPrefixes")) {
+            for (cc = first_child(c); cc; cc = next_sibling(cc)) {
+                if (is(cc, "Prefix")) {
+                    APR_ARRAY_PUSH(page->prefixes, const char *) = text(cc, p);
+                }
+            }
+        } else if (is(c, "IsTruncated")) {
+            rv = get_bool(&page->truncated, c);
+        } else if (is(c, "NextContinuationToken")) {
+            page->next_token = marker(c, p);
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_xml_parse_list_objects(s3up_object_page_t **out, const char *body, apr_size_t len,
+                                         apr_pool_t *p)
+{
+    s3up_object_page_t *page = apr_pcalloc(p, sizeof(*page));
+    apr_status_t rv;
+
+    page->objects = apr_array_make(p, 16, sizeof(s3up_object_t));
+    page->prefixes = apr_array_make(p, 4, sizeof(const char *));
+    rv = with_doc(body, len, "ListBucketResult", walk_list_objects, page, p);
+    if (rv == APR_SUCCESS) {
+        *out = page;
+    }
+    return rv;
+}
+
+/* Takes one quote (" or &quot;) or space off either end of [*s, *e):
+ * 0 when there is none left to take. */
+static int unquote_once(const char **s, const char **e)
+{
+    apr_size_t n = (apr_size_t)(*e - *s);
+
+    if (n && (xml_space(**s) || **s == '"')) {
+        ++*s;
+    } else if (n && (xml_space((*e)[-1]) || (*e)[-1] == '"')) {
+        --*e;
+    } else if (n >= 6 && !strncmp(*s, "&quot;", 6)) {
+        *s += 6;
+    } else if (n >= 6 && !strncmp(*e - 6, "&quot;", 6)) {
+        *e -= 6;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* An ETag as the client passed it on: Uppy hands over whatever the browser
+ * read, "abc", abc or &quot;abc&quot;. Returns it with exactly one pair of
+ * quotes, or NULL when what is inside is no ETag (RFC 9110 etagc). */
+static const char *etag_quoted(const char *etag, apr_pool_t *p)
+{
+    const char *s = etag, *e, *c;
+
+    if (!s) {
+        return NULL;
+    }
+    for (e = s + strlen(s); unquote_once(&s, &e);) {
+    }
+    if (s == e) {
+        return NULL;
+    }
+    for (c = s; c < e; c++) {
+        unsigned char u = (unsigned char)*c;
+        if (u <= 0x20 || u == '"' || u >= 0x7f) {
+            return NULL;
+        }
+    }
+    return apr_psprintf(p, "\"%.*s\"", (int)(e - s), s);
+}
+
+static int part_cmp(const void *a, const void *b)
+{
+    const s3up_part_t *x = *(const s3up_part_t *const *)a;
+    const s3up_part_t *y = *(const s3up_part_t *const *)b;
+    return (x->number > y->number) - (x->number < y->number);
+}
+
+/* Sorted pointers into parts, checked: numbers in range and unique. */
+static apr_status_t parts_sorted(const s3up_part_t ***out, const apr_array_header_t *parts,
+                                 apr_pool_t *p)
+{
+    const s3up_part_t **sorted;
+    int i;
+
+    if (!parts || parts->nelts < 1 || parts->nelts > S3UP_MAX_PARTS) {
+        return APR_EINVAL;
+    }
+    sorted = apr_palloc(p, sizeof(*sorted) * (apr_size_t)parts->nelts);
+    for (i = 0; i < parts->nelts; i++) {
+        sorted[i] = &APR_ARRAY_IDX(parts, i, s3up_part_t);
+        if (sorted[i]->number < 1 || sorted[i]->number > S3UP_MAX_PARTS) {
+            return APR_EINVAL;
+        }
+    }
+    qsort(sorted, (size_t)parts->nelts, sizeof(*sorted), part_cmp);
+    for (i = 1; i < parts->nelts; i++) {
+        if (sorted[i]->number == sorted[i - 1]->number) {
+            return APR_EINVAL;
+        }
+    }
+    *out = sorted;
+    return APR_SUCCESS;
+}
+
+/* The tree and its serialisation are libxml2's, so escaping is too. */
+static apr_status_t complete_doc(const char **xml, const s3up_part_t **sorted, int n, apr_pool_t *p)
+{
+    apr_status_t rv = APR_ENOMEM;
+    xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNode *root = doc ? xmlNewDocNode(doc, NULL, BAD_CAST "CompleteMultipartUpload", NULL) : NULL;
+    xmlNs *ns = root ? xmlNewNs(root, BAD_CAST S3_NS, NULL) : NULL;
+    xmlBuffer *buf = NULL;
+    int i;
+
+    if (!ns) {
+        goto out;
+    }
+    xmlSetNs(root, ns);
+    xmlDocSetRootElement(doc, root);
+    for (i = 0; i < n; i++) {
+        char num[16];
+        xmlNode *part = xmlNewChild(root, ns, BAD_CAST "Part", NULL);
+        const char *etag = etag_quoted(sorted[i]->etag, p);
+
+        if (!etag) {
+            rv = APR_EINVAL;
+            goto out;
+        }
+        apr_snprintf(num, sizeof(num), "%d", sorted[i]->number);
+        if (!part || !xmlNewTextChild(part, ns, BAD_CAST "PartNumber", BAD_CAST num) ||
+            !xmlNewTextChild(part, ns, BAD_CAST "ETag", BAD_CAST etag)) {
+            goto out;
+        }
+    }
+    buf = xmlBufferCreate();
+    if (buf && xmlNodeDump(buf, doc, root, 0, 0) >= 0) {
+        *xml = apr_pstrmemdup(p, (const char *)xmlBufferContent(buf),
+                              (apr_size_t)xmlBufferLength(buf));
+        rv = APR_SUCCESS;
+    }
+out:
+    if (buf) {
+        xmlBufferFree(buf);
+    }
+    if (doc) {
+        xmlFreeDoc(doc);
+    }
+    return rv;
+}
+
+apr_status_t s3up_xml_build_complete(const char **xml, const apr_array_header_t *parts,
+                                     apr_pool_t *p)
+{
+    const s3up_part_t **sorted;
+    apr_status_t rv = parts_sorted(&sorted, parts, p);
+
+    if (rv == APR_SUCCESS) {
+        rv = complete_doc(xml, sorted, parts->nelts, p);
+    }
+    return rv;
+}
