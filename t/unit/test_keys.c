@@ -34,9 +34,77 @@ static void plan_fails(apr_off_t file_size, apr_status_t want, const char *what)
     ok(size == 77 && parts == 77, "%s: outputs untouched", what);
 }
 
+static apr_pool_t *pool;
+
+static void relpath_is(const char *name, const char *want, const char *what)
+{
+    const char *got = NULL, *why = NULL;
+    apr_status_t rv = s3up_keys_relpath(&got, name, &why, pool);
+    if (rv != APR_SUCCESS) {
+        ok(0, "%s", what);
+        diag("refused: %s", why);
+        return;
+    }
+    is_str(got, want, "%s", what);
+}
+
+static void relpath_refused(const char *name, const char *why_part, const char *what)
+{
+    const char *got = NULL, *why = "";
+    apr_status_t rv = s3up_keys_relpath(&got, name, &why, pool);
+    ok(rv == APR_EINVAL && strstr(why, why_part), "%s (%s)", what, rv ? why : got);
+}
+
+static void test_relpath(void)
+{
+    char seg[300], path[900];
+
+    relpath_is("report.pdf", "report.pdf", "a plain name is kept");
+    relpath_is("Zoë's Q3 (final) #2 + 50%.xlsx", "Zoë's Q3 (final) #2 + 50%.xlsx",
+               "unicode and punctuation are kept");
+    relpath_is("folder/sub/file.txt", "folder/sub/file.txt", "folder uploads keep their path");
+    relpath_is("/etc/passwd", "etc/passwd", "absolute paths become relative");
+    relpath_is("a//b/./c", "a/b/c", "empty and . segments go");
+    relpath_is("C:\\Users\\me\\x.bin", "C:/Users/me/x.bin", "backslashes are separators");
+    relpath_is("..hidden/..x", "..hidden/..x", "dots inside names are fine");
+    relpath_refused("../../other/x", "..", "parent segments are refused");
+    relpath_refused("a/../../b", "..", "parent segments in the middle are refused");
+    relpath_refused("a\\..\\b", "..", "parent segments with backslashes are refused");
+    relpath_refused("bad\x01name", "control", "C0 control characters are refused");
+    relpath_refused("bad\x7fname", "control", "DEL is refused");
+    relpath_refused("bad\xc2\x85name", "control", "C1 controls (NEL) are refused");
+    relpath_refused("line\nbreak", "control", "newlines are refused");
+    relpath_refused("bad\xff", "UTF-8", "invalid UTF-8 is refused");
+    relpath_refused("\xc0\xaf", "UTF-8", "overlong UTF-8 is refused");
+    relpath_refused("\xed\xa0\x80", "UTF-8", "UTF-16 surrogates are refused");
+    relpath_refused("\xe2\x82", "UTF-8", "truncated UTF-8 is refused");
+    relpath_refused("", "empty", "an empty name is refused");
+    relpath_refused("/./", "empty", "a name of nothing but separators is refused");
+    memset(seg, 'a', 256);
+    seg[256] = '\0';
+    relpath_refused(seg, "255", "a 256-byte name is refused");
+    seg[255] = '\0';
+    relpath_is(seg, seg, "a 255-byte name is kept");
+    for (int i = 0; i < 4; i++) {
+        memcpy(path + i * 201, seg, 200);
+        path[i * 201 + 200] = '/';
+    }
+    path[803] = '\0';
+    relpath_refused(path, "800", "a path over 800 bytes is refused");
+
+    is_str(s3up_keys_numbered("report.pdf", 0, pool), "report.pdf", "first name as it is");
+    is_str(s3up_keys_numbered("report.pdf", 2, pool), "report (2).pdf",
+           "number before the extension");
+    is_str(s3up_keys_numbered("a.b/README", 1, pool), "a.b/README (1)", "no extension");
+    is_str(s3up_keys_numbered("dir/.env", 1, pool), "dir/.env (1)", "dot file");
+    is_str(s3up_keys_numbered("x.tar.gz", 3, pool), "x.tar (3).gz", "last extension only");
+}
+
 int main(void)
 {
     apr_initialize();
+    apr_pool_create(&pool, NULL);
+    test_relpath();
 
     plan_is(0, 64 * MIB, 64 * MIB, 1, "empty file");
     plan_is(1, 64 * MIB, 64 * MIB, 1, "one byte");
