@@ -374,6 +374,7 @@ static pid_t relay_start(int port, int target_port, int delay_ms)
     if (pid != 0) {
         return pid;
     }
+    setpgid(0, 0); /* one group with the children that carry connections */
     usleep(delay_ms * 1000);
     int ls = socket(AF_INET, SOCK_STREAM, 0), one = 1;
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
@@ -491,7 +492,7 @@ static void test_retry_unreachable(void)
     if (rv != APR_SUCCESS) {
         diag("%s: %s", err->code, err->message);
     }
-    kill(pid, SIGTERM);
+    kill(-pid, SIGTERM);
     waitpid(pid, NULL, 0);
 
     slept = 0;

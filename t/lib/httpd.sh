@@ -54,8 +54,8 @@ write_conf() {
         echo "DefaultRuntimeDir \"$dir\""
         echo "PidFile \"$dir/httpd.pid\""
         echo "Listen 127.0.0.1:$port"
-        for m in mpm_event authz_core authn_core authz_user auth_basic mime dir alias env \
-                 setenvif headers; do
+        for m in mpm_event authz_core authn_core authn_file authz_user auth_basic mime dir \
+                 alias env setenvif headers; do
             echo "LoadModule ${m}_module \"$moddir/mod_$m.so\""
         done
         if [ "$(id -u)" = 0 ]; then
@@ -76,6 +76,7 @@ write_conf() {
         echo "    Require all granted"
         echo "</Directory>"
         echo "LoadModule s3up_module \"$module\""
+        echo "S3UpDocumentRoot \"${S3UP_TEST_DOCROOT:-$top/htdocs}\""
         [ -z "${S3UP_TEST_BUCKET:-}" ] || echo "S3UpBucket \"$S3UP_TEST_BUCKET\""
         [ -z "${S3UP_TEST_REGION:-}" ] || echo "S3UpRegion \"$S3UP_TEST_REGION\""
         [ -z "${S3UP_TEST_ENDPOINT:-}" ] || echo "S3UpEndpoint \"$S3UP_TEST_ENDPOINT\""

@@ -1,0 +1,86 @@
+// The pieces an integration test starts and inspects, for node tests:
+// a private httpd with mod_s3up (t/lib/httpd.sh) and the bucket as botocore
+// sees it (t/lib/s3tool.py). The Ceph RGW comes from t/run, through the
+// S3UP_TEST_* variables.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHash, randomBytes } from 'node:crypto';
+
+export const top = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function readEnv(file) {
+  const env = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const m = line.match(/^([A-Z_0-9]+)=(.*)$/);
+    if (m) env[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
+  }
+  return env;
+}
+
+export function requireBed() {
+  for (const v of ['S3UP_TEST_ENDPOINT', 'S3UP_TEST_BUCKET', 'S3UP_TEST_ACCESS_KEY']) {
+    if (!process.env[v]) {
+      process.stdout.write(`Bail out! ${v} is not set: run integration tests through t/run\n`);
+      process.exit(1);
+    }
+  }
+}
+
+// A scratch folder under t/tmp (kept when a test fails, for its logs).
+export function scratch(name) {
+  mkdirSync(join(top, 't', 'tmp'), { recursive: true });
+  return mkdtempSync(join(top, 't', 'tmp', `${name}-`));
+}
+
+// Start httpd with extraConf (text) included; returns {url, dir, stop()}.
+export function startHttpd(dir, extraConf, env = {}) {
+  const extra = join(dir, 'extra.conf');
+  writeFileSync(extra, extraConf);
+  execFileSync('bash', [join(top, 't/lib/httpd.sh'), 'start', join(dir, 'httpd'), extra], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  const e = readEnv(join(dir, 'httpd', 'httpd.env'));
+  return {
+    url: e.HTTPD_URL,
+    dir: join(dir, 'httpd'),
+    errorLog: () => readFileSync(join(dir, 'httpd', 'error.log'), 'utf8'),
+    stop: () => execFileSync('bash', [join(top, 't/lib/httpd.sh'), 'stop', join(dir, 'httpd')]),
+  };
+}
+
+// A Basic-auth password file with users (name -> password).
+export function htpasswd(dir, users) {
+  const file = join(dir, 'htpasswd');
+  writeFileSync(file, '');
+  for (const [name, pw] of Object.entries(users)) {
+    execFileSync('htpasswd', ['-bB', file, name, pw], { stdio: 'ignore' });
+  }
+  return file;
+}
+
+export function s3tool(...args) {
+  const out = execFileSync('/usr/bin/python3', [join(top, 't/lib/s3tool.py'), ...args], {
+    encoding: 'utf8',
+  }).trim();
+  return out.startsWith('{') || out.startsWith('[') || out === 'null' ? JSON.parse(out) : out;
+}
+
+// Deterministic bytes, so a test can say what it sent.
+export function bytes(size, seed = 1) {
+  const buf = Buffer.alloc(size);
+  let x = seed >>> 0 || 1;
+  const whole = size - (size % 4);
+  for (let i = 0; i < size; i += 4) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    if (i < whole) buf.writeUInt32LE(x, i);
+    else for (let j = i; j < size; j++) buf[j] = (x >>> (8 * (j - i))) & 255;
+  }
+  return buf;
+}
+
+export const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
+export const randomId = (n = 6) => randomBytes(n).toString('hex');
+export { rmSync };
