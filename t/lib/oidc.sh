@@ -28,7 +28,7 @@ alive() {
 }
 
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || die "usage: oidc.sh start|stop DIR"
+if [ -z "$cmd" ] || [ -z "$dir" ]; then die "usage: oidc.sh start|stop DIR"; fi
 
 case $cmd in
 start)
@@ -81,7 +81,7 @@ stop)
         kill -TERM "$pid" 2>/dev/null || :
         n=50
         while alive "$pid" && [ "$n" -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
-        alive "$pid" && kill -KILL "$pid" 2>/dev/null || :
+        if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || :; fi
     fi
     sed -i '/^OIDC_PID=/d' "$dir/oidc.env"
     ;;
