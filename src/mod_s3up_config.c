@@ -38,15 +38,7 @@ void *s3up_conf_create_dir(apr_pool_t *p, char *dir)
 {
     s3up_dir_conf_t *dc = apr_pcalloc(p, sizeof(*dc));
 
-    if (dir) {
-        /* For a <Location>: its path. check_config refuses our handlers
-         * anywhere else, where dir would be a file system path or a regex. */
-        apr_size_t n = strlen(dir);
-        while (n > 0 && dir[n - 1] == '/') {
-            n--;
-        }
-        dc->location = apr_pstrmemdup(p, dir, n);
-    }
+    (void)dir;
     /* pcalloc leaves every pointer NULL, which is "unset"; numbers need
      * their marker because 0 can be a configured value. */
     dc->path_style = S3UP_CONF_UNSET;
@@ -84,7 +76,6 @@ void *s3up_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(user_claim);
     MERGE_PTR(claim_prefix);
     MERGE_NUM(upload_mode);
-    MERGE_PTR(location);
     return n;
 }
 
@@ -110,11 +101,6 @@ void *s3up_conf_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(portal_url);
     MERGE_PTR(link_url);
     return n;
-}
-
-const char *s3up_conf_location(const s3up_dir_conf_t *dc)
-{
-    return dc->location ? dc->location : "";
 }
 
 s3up_srv_conf_t *s3up_conf_srv(server_rec *s)

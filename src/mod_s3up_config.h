@@ -84,10 +84,6 @@ typedef enum {
 
 typedef struct s3up_dir_conf_t {
     S3UP_DIR_FIELDS(S3UP_CONF_FIELD)
-    /* Not a directive: the URL path of the <Location> this config was
-     * made for, without a trailing '/' ("" for "/"); NULL at server level.
-     * The handlers route below it. Merged like the others. */
-    const char *location;
 } s3up_dir_conf_t;
 
 typedef struct s3up_srv_conf_t {
@@ -107,9 +103,6 @@ void *s3up_conf_merge_srv(apr_pool_t *p, void *basev, void *addv);
 
 /* The server's settings (never NULL once the module is loaded). */
 s3up_srv_conf_t *s3up_conf_srv(server_rec *s);
-
-/* The URL path the handler of this location is mounted at ("" for "/"). */
-const char *s3up_conf_location(const s3up_dir_conf_t *dc);
 
 /* Getters: the configured value, or the default. */
 const char *s3up_conf_bucket(const s3up_dir_conf_t *dc); /* NULL: not configured */

@@ -164,8 +164,9 @@ int s3up_reply_error(request_rec *r, int status, const char *code, const char *f
     va_end(ap);
     ap_log_rerror(APLOG_MARK, status >= 500 ? APLOG_ERR : APLOG_INFO, 0, r,
                   S3UP_LOGNO(0202) "%s %s: %d %s: %s", r->method, r->uri, status, code, message);
-    return s3up_reply_json(r, status,
-                           json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
+    s3up_reply_json(r, status,
+                    json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
+    return DONE;
 }
 
 int s3up_reply_s3_error(request_rec *r, const s3up_error_t *err, const char *notfound_code)
@@ -250,11 +251,36 @@ int s3up_read_json(json_t **out, request_rec *r)
     return OK;
 }
 
+const char *s3up_req_base(request_rec *r)
+{
+    const core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
+    const char *d = core->d ? core->d : "";
+    apr_size_t n = strlen(d);
+
+    while (n > 0 && d[n - 1] == '/') {
+        n--;
+    }
+    return apr_pstrmemdup(r->pool, d, n);
+}
+
 const char *s3up_arg(request_rec *r, const char *name)
 {
-    apr_table_t *args;
-    ap_args_to_table(r, &args);
-    return apr_table_get(args, name);
+    char *args, *pair, *last;
+
+    /* Form encoding, as URLSearchParams and Companion's parser have it:
+     * '+' is a space, a real '+' comes as %2B. */
+    args = apr_pstrdup(r->pool, r->args ? r->args : "");
+    for (pair = apr_strtok(args, "&", &last); pair; pair = apr_strtok(NULL, "&", &last)) {
+        char *eq = strchr(pair, '=');
+        if (eq) {
+            *eq = '\0';
+        }
+        if (ap_unescape_urlencoded(pair) == OK && !strcmp(pair, name)) {
+            char *value = eq ? eq + 1 : "";
+            return ap_unescape_urlencoded(value) == OK ? value : NULL;
+        }
+    }
+    return NULL;
 }
 
 int s3up_same_origin(request_rec *r)

@@ -20,14 +20,17 @@
  * child_init. */
 apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s);
 
-/* The S3 client and store of this request's location. On failure the
- * reply is already made and the return value is what the handler returns. */
+/* The S3 client and store of this request's location. OK, or the error
+ * reply's DONE. */
 int s3up_req_s3(s3up_s3_t **out, request_rec *r, const s3up_dir_conf_t *dc);
 void s3up_req_store(s3up_store_t *out, request_rec *r, s3up_s3_t *s3,
                     const s3up_dir_conf_t *dc);
 
-/* Replies. Each sets the status, writes the body and returns OK, so a
- * route can `return s3up_reply_...(...)`. */
+/* Replies: set the status and write the body. s3up_reply_json returns OK
+ * and takes body's reference. The error replies return DONE, which httpd
+ * takes as "answered", and which differs from OK so that a helper that
+ * answered with an error stops its route: `if ((rc = f(...)) != OK)
+ * return rc;`. */
 int s3up_reply_json(request_rec *r, int status, json_t *body);
 int s3up_reply_error(request_rec *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -37,9 +40,14 @@ int s3up_reply_error(request_rec *r, int status, const char *code, const char *f
 int s3up_reply_s3_error(request_rec *r, const s3up_error_t *err, const char *notfound_code);
 
 /* The request body as a JSON object: application/json, at most
- * S3UP_JSON_BODY_MAX bytes. On failure the reply is made and the return
- * value is what the handler returns; OK and *out set otherwise. */
+ * S3UP_JSON_BODY_MAX bytes. OK and *out set, or the error reply's DONE. */
 int s3up_read_json(json_t **out, request_rec *r);
+
+/* The URL path of the <Location> the handler serves, without a trailing
+ * '/' ("" for "/"): httpd's record of the most specific section merged
+ * for this request. check_config refuses our handlers outside a plain
+ * <Location>. */
+const char *s3up_req_base(request_rec *r);
 
 /* A query argument, decoded; NULL when absent. */
 const char *s3up_arg(request_rec *r, const char *name);

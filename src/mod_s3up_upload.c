@@ -764,7 +764,7 @@ int s3up_upload_handler(request_rec *r)
     up = apr_pcalloc(r->pool, sizeof(*up));
     up->r = r;
     up->dc = ap_get_module_config(r->per_dir_config, &s3up_module);
-    up->base = s3up_conf_location(up->dc);
+    up->base = s3up_req_base(r);
     path = split_path(up);
     if (!path) {
         /* "/upload" or "/upload/e/acme": the pages want the folder form. */

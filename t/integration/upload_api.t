@@ -4,20 +4,23 @@
 // checks, same-origin checks, limits, name collisions, path traversal.
 // People sign in with Basic auth here (any httpd authentication sets
 // r->user the same way); the OpenID Connect sign-in is the browser tests'.
-import { run, ok, is, like, note, cleanup, passing } from '../lib/tap.mjs';
-import {
+// CommonJS, as node runs *.t files; the ES modules of t/lib load with require().
+const { run, ok, is, like, note, cleanup, passing } = require('../lib/tap.mjs');
+const {
   requireBed, scratch, startHttpd, htpasswd, s3tool, bytes, sha256, randomId, rmSync,
-} from '../lib/stack.mjs';
+} = require('../lib/stack.mjs');
 
 requireBed();
 const MiB = 1024 * 1024;
 
-await run(async () => {
+run(async () => {
   const dir = scratch('upload_api');
   const tag = randomId();
   const acme = `acme-${tag}`, other = `other-${tag}`, small = `small-${tag}`;
   const closed = `closed-${tag}`, old = `old-${tag}`, second = `second-${tag}`;
-  const pw = htpasswd(dir, { alice: 'pw-alice', bob: 'pw-bob', carol: 'pw-carol' });
+  // People are named per run: the bucket (and its member index) outlives a run.
+  const person = (name) => `${name}-${tag}`;
+  const pw = htpasswd(dir, Object.fromEntries(['alice', 'bob', 'carol'].map((n) => [person(n), `pw-${n}`])));
   const httpd = startHttpd(dir, `
 <Location /upload>
     SetHandler s3up-upload
@@ -34,15 +37,15 @@ await run(async () => {
   cleanup(() => httpd.stop());
   cleanup(() => { if (passing()) rmSync(dir, { recursive: true, force: true }); });
 
-  s3tool('endpoint', acme, 'members=alice');
-  s3tool('endpoint', other, 'members=bob');
-  s3tool('endpoint', small, 'members=carol', `max_file_size=${6 * MiB}`);
-  s3tool('endpoint', second, 'members=carol');
-  s3tool('endpoint', closed, 'members=carol', 'status=revoked');
-  s3tool('endpoint', old, 'members=carol', 'expires=2020-01-01T00:00:00Z');
+  s3tool('endpoint', acme, `members=${person('alice')}`);
+  s3tool('endpoint', other, `members=${person('bob')}`);
+  s3tool('endpoint', small, `members=${person('carol')}`, `max_file_size=${6 * MiB}`);
+  s3tool('endpoint', second, `members=${person('carol')}`);
+  s3tool('endpoint', closed, `members=${person('carol')}`, 'status=revoked');
+  s3tool('endpoint', old, `members=${person('carol')}`, 'expires=2020-01-01T00:00:00Z');
 
   const base = `${httpd.url}/upload`;
-  const auth = (user) => ({ authorization: `Basic ${Buffer.from(`${user}:pw-${user}`).toString('base64')}` });
+  const auth = (user) => ({ authorization: `Basic ${Buffer.from(`${person(user)}:pw-${user}`).toString('base64')}` });
   const api = async (user, method, path, body, extra = {}) => {
     const headers = { ...auth(user), ...extra };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -76,7 +79,7 @@ await run(async () => {
   // -- session
   let res = await api('alice', 'GET', '/api/session');
   is(res.status, 200, 'session: 200');
-  is(res.json?.user, { name: 'alice', via: 'httpd' }, 'session: who, signed in through httpd');
+  is(res.json?.user, { name: person('alice'), via: 'httpd' }, 'session: who, signed in through httpd');
   is(res.json?.endpoints?.map((e) => e.id), [acme], 'session: the one endpoint alice may use');
   is(res.json?.endpoints?.[0]?.base, `/upload/e/${acme}`, 'session: the route prefix of that endpoint');
   is(res.json?.part_size, 64 * MiB, 'session: the server part size');
@@ -114,9 +117,9 @@ await run(async () => {
   like(res.json?.location ?? '', /big%20file\.bin$/, 'complete: location');
   is(s3tool('sha256', key), sha256(data), "the object's sha256 equals the source's");
   const head = s3tool('head', key);
-  is(head?.metadata?.['uploaded-by'], 'alice', 'uploader recorded in the object metadata');
+  is(head?.metadata?.['uploaded-by'], person('alice'), 'uploader recorded in the object metadata');
   is(head?.metadata?.['original-name'], 'big file.bin', 'original name recorded');
-  like(httpd.errorLog(), new RegExp(`S3UP0303: upload complete: user=alice via=httpd endpoint=${acme} key=uploads/${acme}/big file.bin bytes=${data.length}`), 'completed upload logged with who, where and how much');
+  like(httpd.errorLog(), new RegExp(`S3UP0303: upload complete: user=${person('alice')} via=httpd endpoint=${acme} key=uploads/${acme}/big file.bin bytes=${data.length}`), 'completed upload logged with who, where and how much');
 
   res = await api('alice', 'GET', '/api/files');
   ok(res.status === 200 && res.json?.files?.some((f) => f.key === key && f.name === 'big file.bin' && f.size === data.length && f.last_modified)

@@ -3,7 +3,7 @@
 // sees it (t/lib/s3tool.py). The Ceph RGW comes from t/run, through the
 // S3UP_TEST_* variables.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
@@ -29,9 +29,12 @@ export function requireBed() {
 }
 
 // A scratch folder under t/tmp (kept when a test fails, for its logs).
+// httpd's workers (www-data) must be able to pass through it.
 export function scratch(name) {
   mkdirSync(join(top, 't', 'tmp'), { recursive: true });
-  return mkdtempSync(join(top, 't', 'tmp', `${name}-`));
+  const dir = mkdtempSync(join(top, 't', 'tmp', `${name}-`));
+  chmodSync(dir, 0o755);
+  return dir;
 }
 
 // Start httpd with extraConf (text) included; returns {url, dir, stop()}.
