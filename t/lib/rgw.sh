@@ -87,8 +87,13 @@ STAGE_LOG=
 fail() {
     local rc=$?
     trap - EXIT INT TERM
-    say "FAILED during: $STAGE (exit $rc)"
     local f n=40
+    if ((rc == 130)); then
+        say "interrupted during: $STAGE; stopping what was started"
+        STAGE_LOG=
+    else
+        say "FAILED during: $STAGE (exit $rc)"
+    fi
     for f in $STAGE_LOG; do # the log that explains the stage first
         [[ -s $f ]] || continue
         echo "---- tail $f" >&2
