@@ -70,17 +70,17 @@ stack_info() {
     if [[ -f $RUN/httpd/httpd.env ]]; then
         # shellcheck disable=SC1091
         source "$RUN/httpd/httpd.env"
-        echo "  httpd:        $HTTPD_URL   (pid $HTTPD_PID, files in run/httpd)"
+        echo "  httpd:         $HTTPD_URL   (pid $HTTPD_PID, files in run/httpd)"
     else
-        echo "  httpd:        not started (t/lib/httpd.sh is not there yet)"
+        echo "  httpd:         not started (t/lib/httpd.sh is not there yet)"
     fi
     echo "  S3 (Ceph RGW): $S3UP_TEST_ENDPOINT   (path-style, region $S3UP_TEST_REGION)"
-    echo "  bucket:       $S3UP_TEST_BUCKET"
-    echo "  access key:   $S3UP_TEST_ACCESS_KEY"
-    echo "  secret key:   $S3UP_TEST_SECRET_KEY   (also in $S3UP_TEST_SECRET_KEY_FILE)"
-    echo "  aws cli:      t/lib/rgw.sh aws run/rgw s3 ls s3://$S3UP_TEST_BUCKET"
-    echo "  logs:         run/rgw/log, run/httpd"
-    echo "  stop:         ./build.sh stop"
+    echo "  bucket:        $S3UP_TEST_BUCKET"
+    echo "  access key:    $S3UP_TEST_ACCESS_KEY"
+    echo "  secret key:    $S3UP_TEST_SECRET_KEY   (also in $S3UP_TEST_SECRET_KEY_FILE)"
+    echo "  aws cli:       t/lib/rgw.sh aws run/rgw s3 ls s3://$S3UP_TEST_BUCKET"
+    echo "  logs:          run/rgw/log, run/httpd"
+    echo "  stop:          ./build.sh stop"
 }
 
 start_stack() {
