@@ -31,9 +31,9 @@ UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/%)
 ITEST_SRC := $(sort $(wildcard t/integration/*.c))
 ITEST_BIN := $(ITEST_SRC:t/integration/%.c=$(B)/t/%)
 
-.PHONY: all module unit check test clean format format-check
+.PHONY: all module unit vendor check test clean format format-check
 
-all: module unit
+all: module unit vendor
 
 module: $(MODULE)
 unit: $(UNIT_BIN) $(ITEST_BIN)
@@ -72,6 +72,17 @@ $(B)/t/test_mod_config: t/unit/test_mod_config.c src/mod_s3up_config.c $(MOD_HDR
 	$(CC) $(CPPFLAGS) -I$(HTTPD_INC) $(CFLAGS) -It/unit -o $@ t/unit/test_mod_config.c \
 	  src/mod_s3up_config.c $(CORE_LIB) $(PKG_LIBS) $(APR_LIBS)
 
+# Uppy's standalone bundle, from npm (build.sh runs npm ci), copied next to
+# the pages; never committed.
+UPPY := node_modules/uppy/dist
+vendor: htdocs/vendor/uppy.min.mjs htdocs/vendor/uppy.min.css
+
+htdocs/vendor/%: $(UPPY)/%
+	mkdir -p htdocs/vendor && cp $< $@
+
+$(UPPY)/uppy.min.mjs $(UPPY)/uppy.min.css:
+	@echo "$@ is missing: run npm ci (./build.sh does)" >&2; exit 1
+
 $(B) $(B)/core $(B)/t:
 	mkdir -p $@
 
@@ -87,4 +98,4 @@ format-check:
 	clang-format --dry-run --Werror mod_s3up.c src/*.[ch] t/unit/*.[ch] t/integration/*.c
 
 clean:
-	rm -rf $(B) .libs *.la *.lo *.slo src/*.lo src/*.slo src/.libs
+	rm -rf $(B) .libs *.la *.lo *.slo src/*.lo src/*.slo src/.libs htdocs/vendor
