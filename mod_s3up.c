@@ -160,8 +160,7 @@ static void check_one(s3up_check_t *ck, const void *key, ap_conf_vector_t *merge
      * a regex or the server level gives them none to route from. */
     if (!core || !is_location || core->r || core->d_is_fnmatch) {
         err = "mount mod_s3up's handlers with SetHandler inside a plain <Location /path>";
-    }
-    else {
+    } else {
         err = s3up_conf_check_location(dc, own, s3up_conf_srv(ck->s), handler, ck->p);
     }
     if (!err) {

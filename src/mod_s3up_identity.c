@@ -20,8 +20,7 @@ const s3up_principal_t *s3up_identity(request_rec *r, const s3up_dir_conf_t *dc)
     }
     if (!strcmp(claim, "REMOTE_USER")) {
         name = r->user;
-    }
-    else {
+    } else {
         /* The environment, filled by the authentication module; request
          * headers of the same name never get there. */
         name = apr_table_get(r->subprocess_env,

@@ -11,8 +11,8 @@
 #include "mod_s3up_config.h"
 
 typedef struct s3up_principal_t {
-    const char *name; /* the value of S3UpUserClaim: what member lists hold */
-    const char *via;  /* "oidc" (mod_auth_openidc), "httpd" (any other), "link" */
+    const char *name;          /* the value of S3UpUserClaim: what member lists hold */
+    const char *via;           /* "oidc" (mod_auth_openidc), "httpd" (any other), "link" */
     const char *link_endpoint; /* "link": the one endpoint it opens */
 } s3up_principal_t;
 

@@ -40,8 +40,8 @@ static const char *type_of(const char *path)
 
 int s3up_pages_redirect_slash(request_rec *r)
 {
-    const char *to = apr_pstrcat(r->pool, ap_escape_uri(r->pool, r->uri), "/",
-                                 r->args ? "?" : "", r->args ? r->args : "", NULL);
+    const char *to = apr_pstrcat(r->pool, ap_escape_uri(r->pool, r->uri), "/", r->args ? "?" : "",
+                                 r->args ? r->args : "", NULL);
     apr_table_setn(r->headers_out, "Location", ap_construct_url(r->pool, to, r));
     return HTTP_MOVED_PERMANENTLY;
 }
@@ -65,9 +65,9 @@ int s3up_pages_serve(request_rec *r, const char *section, const char *path)
     rel = !strncmp(path, "vendor/", 7) ? path : apr_pstrcat(r->pool, section, "/", path, NULL);
     type = type_of(rel);
     /* SECUREROOT refuses any path that would leave the document root. */
-    if (!type || apr_filepath_merge(&file, root, rel,
-                                    APR_FILEPATH_SECUREROOT | APR_FILEPATH_NOTRELATIVE,
-                                    r->pool) != APR_SUCCESS ||
+    if (!type ||
+        apr_filepath_merge(&file, root, rel, APR_FILEPATH_SECUREROOT | APR_FILEPATH_NOTRELATIVE,
+                           r->pool) != APR_SUCCESS ||
         apr_stat(&r->finfo, file, APR_FINFO_MIN, r->pool) != APR_SUCCESS ||
         r->finfo.filetype != APR_REG) {
         return HTTP_NOT_FOUND;

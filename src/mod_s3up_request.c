@@ -80,8 +80,7 @@ static const s3up_s3_loc_t *loc_for(const s3up_dir_conf_t *dc, apr_pool_t *p)
                              apr_pstrdup(proc->pool, s3up_conf_bucket(dc)), path_style,
                              proc->pool) == APR_SUCCESS) {
             apr_hash_set(proc->locs, apr_pstrdup(proc->pool, name), APR_HASH_KEY_STRING, loc);
-        }
-        else {
+        } else {
             loc = NULL; /* configtest refuses such endpoints; stay safe */
         }
     }
@@ -232,20 +231,17 @@ int s3up_read_json(json_t **out, request_rec *r)
             len += n;
             if (len > S3UP_JSON_BODY_MAX) {
                 return s3up_reply_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "TooLarge",
-                                        "the request body is over %d bytes",
-                                        S3UP_JSON_BODY_MAX);
+                                        "the request body is over %d bytes", S3UP_JSON_BODY_MAX);
             }
         }
         if (n < 0) {
-            return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
-                                    "the body was cut off");
+            return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest", "the body was cut off");
         }
     }
     if (s3up_json_parse(&j, buf, len, S3UP_JSON_BODY_MAX, &why, r->pool) != APR_SUCCESS ||
         !json_is_object(j)) {
         return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
-                                "the body is not a JSON object%s%s", j ? "" : ": ",
-                                j ? "" : why);
+                                "the body is not a JSON object%s%s", j ? "" : ": ", j ? "" : why);
     }
     *out = j;
     return OK;

@@ -23,8 +23,7 @@ apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s);
 /* The S3 client and store of this request's location. OK, or the error
  * reply's DONE. */
 int s3up_req_s3(s3up_s3_t **out, request_rec *r, const s3up_dir_conf_t *dc);
-void s3up_req_store(s3up_store_t *out, request_rec *r, s3up_s3_t *s3,
-                    const s3up_dir_conf_t *dc);
+void s3up_req_store(s3up_store_t *out, request_rec *r, s3up_s3_t *s3, const s3up_dir_conf_t *dc);
 
 /* Replies: set the status and write the body. s3up_reply_json returns OK
  * and takes body's reference. The error replies return DONE, which httpd

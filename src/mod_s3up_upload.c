@@ -27,8 +27,8 @@ APLOG_USE_MODULE(s3up);
 /* A multipart upload's name stays reserved this long: longer than anyone
  * pauses an upload, short enough that an abandoned one frees its name. */
 #define RESERVE_MULTIPART apr_time_from_sec(30 * 86400)
-#define BATCH_MAX         100
-#define POST_OBJECT_MAX   ((apr_off_t)5 * 1024 * 1024 * 1024)
+#define BATCH_MAX 100
+#define POST_OBJECT_MAX ((apr_off_t)5 * 1024 * 1024 * 1024)
 
 static int reply_endpoint_closed(request_rec *r, const s3up_endpoint_t *ep)
 {
@@ -122,8 +122,7 @@ static int endpoint_default(s3up_endpoint_t **out, s3up_upload_ctx_t *up, int wr
         return rc;
     }
     if (ids->nelts == 0) {
-        return s3up_reply_error(up->r, HTTP_FORBIDDEN, "Forbidden",
-                                "you have no upload endpoint");
+        return s3up_reply_error(up->r, HTTP_FORBIDDEN, "Forbidden", "you have no upload endpoint");
     }
     if (ids->nelts > 1) {
         return s3up_reply_error(up->r, HTTP_BAD_REQUEST, "BadRequest",
@@ -246,8 +245,8 @@ static int new_key(const char **key, s3up_upload_ctx_t *up, const s3up_endpoint_
     if (!filename || !*filename) {
         return s3up_reply_error(up->r, HTTP_BAD_REQUEST, "BadRequest", "filename is missing");
     }
-    rv = s3up_keys_relpath(&rel, relative_path && *relative_path ? relative_path : filename,
-                           &why, up->r->pool);
+    rv = s3up_keys_relpath(&rel, relative_path && *relative_path ? relative_path : filename, &why,
+                           up->r->pool);
     if (rv != APR_SUCCESS) {
         return s3up_reply_error(up->r, HTTP_BAD_REQUEST, "InvalidKey", "%s", why);
     }
@@ -324,9 +323,9 @@ static int route_sign_part(s3up_upload_ctx_t *up, const char *upload_id, const c
         APR_SUCCESS) {
         return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest", "this part cannot be signed");
     }
-    return s3up_reply_json(r, HTTP_OK,
-                           json_pack("{s:s,s:I}", "url", url, "expires",
-                                     (json_int_t)apr_time_sec(expires)));
+    return s3up_reply_json(
+        r, HTTP_OK,
+        json_pack("{s:s,s:I}", "url", url, "expires", (json_int_t)apr_time_sec(expires)));
 }
 
 static int route_sign_batch(s3up_upload_ctx_t *up, const char *upload_id)
@@ -432,13 +431,13 @@ static int refuse_too_large(s3up_upload_ctx_t *up, const char *key, const char *
 
     if (upload_id) {
         s3up_s3_abort(up->s3, key, upload_id, &err, up->r->pool);
-    }
-    else {
+    } else {
         s3up_s3_delete(up->s3, key, &err, up->r->pool);
     }
     s3up_store_release(&up->store, key, &err, up->r->pool);
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, up->r,
-                  S3UP_LOGNO(0302) "refused %s by %s: %" APR_OFF_T_FMT " bytes, limit %" APR_OFF_T_FMT,
+                  S3UP_LOGNO(0302) "refused %s by %s: %" APR_OFF_T_FMT
+                                   " bytes, limit %" APR_OFF_T_FMT,
                   key, up->who->name, size, limit);
     return s3up_reply_error(up->r, HTTP_REQUEST_ENTITY_TOO_LARGE, "TooLarge",
                             "the file is %" APR_OFF_T_FMT " bytes; at most %" APR_OFF_T_FMT
@@ -502,8 +501,8 @@ static int route_complete(s3up_upload_ctx_t *up, const char *upload_id)
                   up->who->name, up->who->via, ep->id, key, obj->size);
     return s3up_reply_json(r, HTTP_OK,
                            json_pack("{s:s,s:s,s:s}", "location",
-                                     s3up_s3_url(up->s3->loc, key, r->pool), "key", key,
-                                     "bucket", up->s3->loc->bucket));
+                                     s3up_s3_url(up->s3->loc, key, r->pool), "key", key, "bucket",
+                                     up->s3->loc->bucket));
 }
 
 static int route_abort(s3up_upload_ctx_t *up, const char *upload_id)
@@ -639,10 +638,10 @@ static int route_files(s3up_upload_ctx_t *up)
     files = json_array();
     for (int i = 0; i < page->objects->nelts; i++) {
         const s3up_object_t *o = &APR_ARRAY_IDX(page->objects, i, s3up_object_t);
-        json_array_append_new(files, json_pack("{s:s,s:s,s:I,s:s}", "key", o->key, "name",
-                                               o->key + strlen(ep->prefix), "size",
-                                               (json_int_t)o->size, "last_modified",
-                                               iso_time(o->last_modified, r->pool)));
+        json_array_append_new(files,
+                              json_pack("{s:s,s:s,s:I,s:s}", "key", o->key, "name",
+                                        o->key + strlen(ep->prefix), "size", (json_int_t)o->size,
+                                        "last_modified", iso_time(o->last_modified, r->pool)));
     }
     return s3up_reply_json(r, HTTP_OK,
                            json_pack("{s:o,s:o}", "files", files, "next",

@@ -16,13 +16,13 @@
 #define S3UP_LOGNO(n) "S3UP" #n ": "
 
 /* Our status codes, beside APR's own (APR_EINVAL, APR_ENOMEM, ...). */
-#define S3UP_EBASE      (APR_OS_START_USERERR + 3300)
-#define S3UP_ES3        (S3UP_EBASE + 1) /* S3 answered with an error: see s3up_error_t */
+#define S3UP_EBASE (APR_OS_START_USERERR + 3300)
+#define S3UP_ES3 (S3UP_EBASE + 1)        /* S3 answered with an error: see s3up_error_t */
 #define S3UP_ETRANSPORT (S3UP_EBASE + 2) /* no answer: connect, timeout, reset */
-#define S3UP_EPARSE     (S3UP_EBASE + 3) /* an answer we cannot read */
-#define S3UP_ETOOBIG    (S3UP_EBASE + 4) /* input or answer over its size limit */
-#define S3UP_ECONFLICT  (S3UP_EBASE + 5) /* a conditional request lost the race */
-#define S3UP_ENOTFOUND  (S3UP_EBASE + 6) /* the thing asked for does not exist */
+#define S3UP_EPARSE (S3UP_EBASE + 3)     /* an answer we cannot read */
+#define S3UP_ETOOBIG (S3UP_EBASE + 4)    /* input or answer over its size limit */
+#define S3UP_ECONFLICT (S3UP_EBASE + 5)  /* a conditional request lost the race */
+#define S3UP_ENOTFOUND (S3UP_EBASE + 6)  /* the thing asked for does not exist */
 #define S3UP_ENOCONNECT (S3UP_EBASE + 7) /* could not connect: nothing was sent */
 
 /* What went wrong talking to S3, in one shape for every operation. */
@@ -56,9 +56,9 @@ int s3up_log_enabled(int level);
 void s3up_log(int level, apr_status_t rv, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define S3UP_LOG_ERR   3
-#define S3UP_LOG_WARN  4
-#define S3UP_LOG_INFO  6
+#define S3UP_LOG_ERR 3
+#define S3UP_LOG_WARN 4
+#define S3UP_LOG_INFO 6
 #define S3UP_LOG_DEBUG 7
 
 /* A short readable text for our status codes and APR's. */

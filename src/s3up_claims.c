@@ -18,16 +18,14 @@ apr_array_header_t *s3up_claims_split(const char *claim, char delim, apr_pool_t 
     for (const char *c = claim;; c++) {
         if (*c == '\\' && c[1] == delim) {
             *w++ = *++c;
-        }
-        else if (*c == delim || !*c) {
+        } else if (*c == delim || !*c) {
             *w++ = '\0';
             APR_ARRAY_PUSH(values, const char *) = buf;
             buf = w;
             if (!*c) {
                 break;
             }
-        }
-        else {
+        } else {
             *w++ = *c;
         }
     }

@@ -217,8 +217,7 @@ static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)apr_time_as_msec(h->connect_timeout));
     if (h->timeout > 0) {
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)apr_time_as_msec(h->timeout));
-    }
-    else {
+    } else {
         /* Streams of any length: give up only when the line goes quiet. */
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
@@ -230,8 +229,7 @@ static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3
 
     if (req->head) {
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    }
-    else if (has_body) {
+    } else if (has_body) {
         curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
         curl_easy_setopt(c, CURLOPT_READDATA, &x);
@@ -274,9 +272,8 @@ static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3
         if (x.read_rv != APR_SUCCESS) {
             return x.read_rv;
         }
-        return cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST
-                   ? S3UP_ENOCONNECT
-                   : S3UP_ETRANSPORT;
+        return cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ? S3UP_ENOCONNECT
+                                                                               : S3UP_ETRANSPORT;
     }
     x.resp->status = (int)status;
     x.resp->body = x.buf ? x.buf : "";

@@ -10,8 +10,8 @@
 /* Streaming request body: fill buf with up to len bytes, set *nread (0 at
  * the end). Must be able to start over from byte 0 when rewind is set (a
  * retry); return APR_ENOTIMPL from a rewind that cannot. */
-typedef apr_status_t s3up_http_read_fn(void *baton, char *buf, apr_size_t len,
-                                       apr_size_t *nread, int rewind);
+typedef apr_status_t s3up_http_read_fn(void *baton, char *buf, apr_size_t len, apr_size_t *nread,
+                                       int rewind);
 
 #define S3UP_HTTP_MAX_RESPONSE (1024 * 1024)
 
@@ -21,20 +21,20 @@ typedef struct s3up_http_req_t {
     apr_array_header_t *headers; /* s3up_kv_t, signed */
     const char *body;            /* a small body in memory, or NULL ... */
     apr_size_t body_len;
-    s3up_http_read_fn *body_read;/* ... or a streamed one of body_size bytes */
+    s3up_http_read_fn *body_read; /* ... or a streamed one of body_size bytes */
     void *body_baton;
     apr_off_t body_size;
-    apr_size_t max_response;     /* longest body to keep, more is S3UP_ETOOBIG;
-                                    0 means S3UP_HTTP_MAX_RESPONSE */
-    int head;                    /* HEAD: no body will come */
+    apr_size_t max_response; /* longest body to keep, more is S3UP_ETOOBIG;
+                                0 means S3UP_HTTP_MAX_RESPONSE */
+    int head;                /* HEAD: no body will come */
 } s3up_http_req_t;
 
 typedef struct s3up_http_resp_t {
     int status;
-    apr_table_t *headers;        /* names as S3 sent them; lookups ignore case */
-    const char *body;            /* NUL-terminated, body_len bytes before the NUL */
+    apr_table_t *headers; /* names as S3 sent them; lookups ignore case */
+    const char *body;     /* NUL-terminated, body_len bytes before the NUL */
     apr_size_t body_len;
-    int reused;                  /* went over a connection kept from before */
+    int reused; /* went over a connection kept from before */
 } s3up_http_resp_t;
 
 typedef struct s3up_http_t s3up_http_t;
@@ -49,9 +49,9 @@ typedef struct s3up_http_ops_t {
 
 struct s3up_http_t {
     const s3up_http_ops_t *ops;
-    void *impl;                         /* the transport's own state */
+    void *impl; /* the transport's own state */
     apr_interval_time_t connect_timeout;
-    apr_interval_time_t timeout;        /* whole exchange, 0 for none */
+    apr_interval_time_t timeout; /* whole exchange, 0 for none */
 };
 
 /* The libcurl transport. Connections (and DNS, TLS sessions) are shared by

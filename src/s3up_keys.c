@@ -60,8 +60,7 @@ static int utf8_len(const unsigned char *s)
     return 0;
 }
 
-apr_status_t s3up_keys_relpath(const char **out, const char *name, const char **why,
-                               apr_pool_t *p)
+apr_status_t s3up_keys_relpath(const char **out, const char *name, const char **why, apr_pool_t *p)
 {
     apr_array_header_t *segs = apr_array_make(p, 4, sizeof(const char *));
     const unsigned char *c = (const unsigned char *)(name ? name : "");

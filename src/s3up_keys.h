@@ -41,8 +41,7 @@ apr_status_t s3up_keys_plan(apr_off_t *part_size, int *parts, apr_off_t file_siz
  * leading slashes, empty and "." segments go; "..", invalid UTF-8, control
  * characters (C0, DEL, C1), a segment over 255 bytes or a path over 800
  * bytes are refused with APR_EINVAL and *why saying which. */
-apr_status_t s3up_keys_relpath(const char **out, const char *name, const char **why,
-                               apr_pool_t *p);
+apr_status_t s3up_keys_relpath(const char **out, const char *name, const char **why, apr_pool_t *p);
 
 /* The n-th other name for a taken relpath: "a/report (2).pdf" for n = 2,
  * "a/README (2)" without an extension; relpath itself for n = 0. */

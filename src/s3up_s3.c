@@ -18,7 +18,7 @@
 
 /* One S3 request, before signing. */
 typedef struct call_t {
-    const char *op;              /* for messages: "ListParts" */
+    const char *op; /* for messages: "ListParts" */
     const char *method;
     const char *key;             /* NULL: the bucket itself */
     apr_array_header_t *query;   /* s3up_kv_t, unencoded */
@@ -27,8 +27,8 @@ typedef struct call_t {
     apr_size_t body_len;
     apr_size_t max_response;
     int head;
-    int idempotent;       /* safe to send again after any failure */
-    int error_in_200;     /* a 200 answer may carry an <Error> body */
+    int idempotent;   /* safe to send again after any failure */
+    int error_in_200; /* a 200 answer may carry an <Error> body */
 } call_t;
 
 static apr_time_t default_now(void)
@@ -71,13 +71,12 @@ apr_status_t s3up_s3_loc_init(s3up_s3_loc_t *loc, const char *endpoint, const ch
     const char *host;
     int https;
 
-    if (apr_uri_parse(p, endpoint, &u) != APR_SUCCESS || !u.scheme || !u.hostname ||
-        !*u.hostname) {
+    if (apr_uri_parse(p, endpoint, &u) != APR_SUCCESS || !u.scheme || !u.hostname || !*u.hostname) {
         return APR_EINVAL;
     }
     https = !strcasecmp(u.scheme, "https");
-    if ((!https && strcasecmp(u.scheme, "http")) || u.user || u.password || u.query ||
-        u.fragment || (u.path && *u.path && strcmp(u.path, "/"))) {
+    if ((!https && strcasecmp(u.scheme, "http")) || u.user || u.password || u.query || u.fragment ||
+        (u.path && *u.path && strcmp(u.path, "/"))) {
         return APR_EINVAL;
     }
     host = strchr(u.hostname, ':') ? apr_pstrcat(p, "[", u.hostname, "]", NULL) : u.hostname;
@@ -197,8 +196,7 @@ static s3up_error_t *error_from_response(const call_t *c, const s3up_http_resp_t
     }
     if (resp->status == 404) {
         e->status = S3UP_ENOTFOUND;
-    }
-    else if (resp->status == 412 || !strcmp(e->code, "ConditionalRequestConflict")) {
+    } else if (resp->status == 412 || !strcmp(e->code, "ConditionalRequestConflict")) {
         e->status = S3UP_ECONFLICT;
     }
     e->retryable = resp->status == 500 || resp->status == 502 || resp->status == 503 ||
@@ -271,10 +269,9 @@ static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, const call_t 
                 in200 = error_make(S3UP_ES3, resp->status, NULL, NULL, p);
                 if (s3up_xml_parse_error(in200, resp->body, resp->body_len, p) != APR_SUCCESS) {
                     in200 = NULL;
-                }
-                else {
-                    in200->retryable = !strcmp(in200->code, "InternalError") ||
-                                       !strcmp(in200->code, "SlowDown");
+                } else {
+                    in200->retryable =
+                        !strcmp(in200->code, "InternalError") || !strcmp(in200->code, "SlowDown");
                 }
             }
             if (!in200) {
@@ -282,11 +279,9 @@ static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, const call_t 
                 return APR_SUCCESS;
             }
             e = in200;
-        }
-        else if (rv == APR_SUCCESS) {
+        } else if (rv == APR_SUCCESS) {
             e = error_from_response(c, resp, p);
-        }
-        else {
+        } else {
             e = error_make(rv, 0, rv == S3UP_ETOOBIG ? "ResponseTooLarge" : "TransportError",
                            apr_psprintf(p, "%s: %s", c->op, detail ? detail : "no answer"), p);
             e->retryable = rv == S3UP_ETRANSPORT || rv == S3UP_ENOCONNECT;
@@ -450,8 +445,7 @@ apr_status_t s3up_s3_list_parts(apr_array_header_t **parts, s3up_s3_t *s3, const
         /* A marker that does not move on, or more parts than S3 allows,
          * would page forever. */
         if (page->next_marker <= marker || all->nelts > S3UP_MAX_PARTS) {
-            return fail(err, S3UP_EPARSE, "BadResponse", "ListParts: paging does not advance",
-                        p);
+            return fail(err, S3UP_EPARSE, "BadResponse", "ListParts: paging does not advance", p);
         }
         marker = page->next_marker;
     }
@@ -471,8 +465,7 @@ apr_status_t s3up_s3_complete(s3up_complete_t **out, s3up_s3_t *s3, const char *
 
     rv = s3up_xml_build_complete(&xml, parts, p);
     if (rv != APR_SUCCESS) {
-        return fail(err, rv, "InvalidPart", "the part list is empty, repeated or out of range",
-                    p);
+        return fail(err, rv, "InvalidPart", "the part list is empty, repeated or out of range", p);
     }
     c.op = "CompleteMultipartUpload";
     c.method = "POST";
@@ -554,8 +547,8 @@ apr_status_t s3up_s3_list_uploads(s3up_upload_page_t **out, s3up_s3_t *s3, const
 }
 
 apr_status_t s3up_s3_list_objects(s3up_object_page_t **out, s3up_s3_t *s3, const char *prefix,
-                                  const char *delimiter, const char *continuation,
-                                  int max_keys, s3up_error_t **err, apr_pool_t *p)
+                                  const char *delimiter, const char *continuation, int max_keys,
+                                  s3up_error_t **err, apr_pool_t *p)
 {
     call_t c = {0};
     s3up_http_resp_t *resp;
@@ -624,8 +617,8 @@ static s3up_object_t *object_from_headers(const char *key, const apr_table_t *h,
     return o;
 }
 
-apr_status_t s3up_s3_head(s3up_object_t **out, s3up_s3_t *s3, const char *key,
-                          s3up_error_t **err, apr_pool_t *p)
+apr_status_t s3up_s3_head(s3up_object_t **out, s3up_s3_t *s3, const char *key, s3up_error_t **err,
+                          apr_pool_t *p)
 {
     call_t c = {0};
     s3up_http_resp_t *resp;
@@ -678,8 +671,8 @@ static const char *unquote(const char *etag, apr_pool_t *p)
 }
 
 apr_status_t s3up_s3_put(const char **etag, s3up_s3_t *s3, const char *key, const char *data,
-                         apr_size_t len, const char *content_type,
-                         const s3up_put_cond_t *cond, s3up_error_t **err, apr_pool_t *p)
+                         apr_size_t len, const char *content_type, const s3up_put_cond_t *cond,
+                         s3up_error_t **err, apr_pool_t *p)
 {
     call_t c = {0};
     s3up_http_resp_t *resp;
@@ -776,8 +769,8 @@ apr_status_t s3up_s3_post_policy(s3up_post_t **out, s3up_s3_t *s3, const char *k
     if (!text) {
         return APR_ENOMEM;
     }
-    rv = s3up_sigv4_post_policy(&signed_fields, s3->signer, text, now + expires,
-                                s3->loc->region, now, s3->creds, p);
+    rv = s3up_sigv4_post_policy(&signed_fields, s3->signer, text, now + expires, s3->loc->region,
+                                now, s3->creds, p);
     free(text);
     if (rv != APR_SUCCESS) {
         return rv;

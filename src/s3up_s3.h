@@ -17,7 +17,7 @@ typedef struct s3up_s3_loc_t {
     const char *endpoint; /* "https://s3.us-east-1.amazonaws.com", "http://127.0.0.1:8000" */
     const char *region;
     const char *bucket;
-    int path_style;       /* endpoint/bucket/key rather than bucket.endpoint/key */
+    int path_style; /* endpoint/bucket/key rather than bucket.endpoint/key */
     /* Worked out once by s3up_s3_loc_init, for the hot paths: */
     const char *origin;    /* "http://127.0.0.1:8000", "https://bucket.s3.amazonaws.com" */
     const char *host;      /* the Host header curl will send, as signed */
@@ -37,12 +37,12 @@ typedef struct s3up_s3_t {
     const s3up_creds_t *creds;
     s3up_sigv4_t *signer;
     s3up_http_t *http;
-    apr_time_t (*now)(void);          /* apr_time_now unless a test fixes it */
-    s3up_sleep_fn *sleep;             /* apr_sleep unless a test records it */
-    apr_uint32_t (*random)(void);     /* jitter source */
-    int max_attempts;                 /* for idempotent calls; 1 = no retry */
-    apr_interval_time_t retry_base;   /* first backoff; doubles each time */
-    apr_interval_time_t retry_cap;    /* longest single backoff */
+    apr_time_t (*now)(void);        /* apr_time_now unless a test fixes it */
+    s3up_sleep_fn *sleep;           /* apr_sleep unless a test records it */
+    apr_uint32_t (*random)(void);   /* jitter source */
+    int max_attempts;               /* for idempotent calls; 1 = no retry */
+    apr_interval_time_t retry_base; /* first backoff; doubles each time */
+    apr_interval_time_t retry_cap;  /* longest single backoff */
 } s3up_s3_t;
 
 /* Fill in defaults: apr_time_now, apr_sleep, 4 attempts, 100 ms base, 5 s cap. */
@@ -54,7 +54,7 @@ const char *s3up_s3_url(const s3up_s3_loc_t *loc, const char *key, apr_pool_t *p
 
 typedef struct s3up_part_t {
     int number;
-    const char *etag;          /* with its quotes, as S3 gives it */
+    const char *etag; /* with its quotes, as S3 gives it */
     apr_off_t size;
     apr_time_t last_modified;
 } s3up_part_t;
@@ -62,7 +62,7 @@ typedef struct s3up_part_t {
 typedef struct s3up_part_page_t {
     apr_array_header_t *parts; /* s3up_part_t */
     int truncated;
-    int next_marker;           /* NextPartNumberMarker */
+    int next_marker; /* NextPartNumberMarker */
 } s3up_part_page_t;
 
 typedef struct s3up_upload_t {
@@ -83,22 +83,22 @@ typedef struct s3up_object_t {
     apr_off_t size;
     const char *etag;
     apr_time_t last_modified;
-    const char *content_type;  /* HEAD/GET only */
-    apr_table_t *meta;         /* x-amz-meta-* without the prefix; HEAD/GET only */
+    const char *content_type; /* HEAD/GET only */
+    apr_table_t *meta;        /* x-amz-meta-* without the prefix; HEAD/GET only */
 } s3up_object_t;
 
 typedef struct s3up_object_page_t {
     apr_array_header_t *objects;  /* s3up_object_t */
     apr_array_header_t *prefixes; /* const char *, CommonPrefixes */
     int truncated;
-    const char *next_token;       /* NextContinuationToken */
+    const char *next_token; /* NextContinuationToken */
 } s3up_object_page_t;
 
 typedef struct s3up_complete_t {
     const char *location;
     const char *bucket;
     const char *key;
-    const char *etag;          /* may be empty (Ceph 16) */
+    const char *etag; /* may be empty (Ceph 16) */
 } s3up_complete_t;
 
 typedef struct s3up_body_t {
@@ -109,8 +109,8 @@ typedef struct s3up_body_t {
 
 /* Conditions for PutObject. */
 typedef struct s3up_put_cond_t {
-    int if_none_match;         /* If-None-Match: * (create only) */
-    const char *if_match;      /* replace only this version (ETag, quotes stripped) */
+    int if_none_match;    /* If-None-Match: * (create only) */
+    const char *if_match; /* replace only this version (ETag, quotes stripped) */
 } s3up_put_cond_t;
 
 apr_status_t s3up_s3_create_multipart(const char **upload_id, s3up_s3_t *s3, const char *key,
@@ -138,12 +138,12 @@ apr_status_t s3up_s3_list_uploads(s3up_upload_page_t **out, s3up_s3_t *s3, const
                                   int max_uploads, s3up_error_t **err, apr_pool_t *p);
 
 apr_status_t s3up_s3_list_objects(s3up_object_page_t **out, s3up_s3_t *s3, const char *prefix,
-                                  const char *delimiter, const char *continuation,
-                                  int max_keys, s3up_error_t **err, apr_pool_t *p);
+                                  const char *delimiter, const char *continuation, int max_keys,
+                                  s3up_error_t **err, apr_pool_t *p);
 
 /* S3UP_ENOTFOUND when there is no such key. */
-apr_status_t s3up_s3_head(s3up_object_t **out, s3up_s3_t *s3, const char *key,
-                          s3up_error_t **err, apr_pool_t *p);
+apr_status_t s3up_s3_head(s3up_object_t **out, s3up_s3_t *s3, const char *key, s3up_error_t **err,
+                          apr_pool_t *p);
 
 /* A small object, at most max_len bytes (S3UP_ETOOBIG beyond). */
 apr_status_t s3up_s3_get(s3up_body_t **out, s3up_s3_t *s3, const char *key, apr_size_t max_len,
@@ -151,8 +151,8 @@ apr_status_t s3up_s3_get(s3up_body_t **out, s3up_s3_t *s3, const char *key, apr_
 
 /* A small body. S3UP_ECONFLICT when a condition failed. etag may be NULL. */
 apr_status_t s3up_s3_put(const char **etag, s3up_s3_t *s3, const char *key, const char *data,
-                         apr_size_t len, const char *content_type,
-                         const s3up_put_cond_t *cond, s3up_error_t **err, apr_pool_t *p);
+                         apr_size_t len, const char *content_type, const s3up_put_cond_t *cond,
+                         s3up_error_t **err, apr_pool_t *p);
 
 apr_status_t s3up_s3_delete(s3up_s3_t *s3, const char *key, s3up_error_t **err, apr_pool_t *p);
 
@@ -162,8 +162,8 @@ apr_status_t s3up_s3_presign_get(const char **url, s3up_s3_t *s3, const char *ke
                                  apr_pool_t *p);
 
 typedef struct s3up_post_t {
-    const char *url;           /* the bucket URL, ending in '/' */
-    apr_array_header_t *fields;/* s3up_kv_t, "key" first, then the signed ones */
+    const char *url;            /* the bucket URL, ending in '/' */
+    apr_array_header_t *fields; /* s3up_kv_t, "key" first, then the signed ones */
     apr_time_t expires;
 } s3up_post_t;
 

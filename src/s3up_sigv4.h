@@ -14,8 +14,7 @@
 #include "s3up.h"
 
 #define S3UP_SIGV4_UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
-#define S3UP_SIGV4_EMPTY_SHA256 \
-    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define S3UP_SIGV4_EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 typedef struct s3up_creds_t {
     const char *access_key;
@@ -26,19 +25,19 @@ typedef struct s3up_creds_t {
 
 /* Flags for s3up_sigv4_req_t.flags */
 #define S3UP_SIGV4_DOUBLE_ENCODE 0x01 /* generic AWS: encode the path again */
-#define S3UP_SIGV4_NORMALIZE     0x02 /* generic AWS: remove dot segments, // */
+#define S3UP_SIGV4_NORMALIZE 0x02     /* generic AWS: remove dot segments, // */
 #define S3UP_SIGV4_NO_SHA256_HDR 0x04 /* generic AWS: no x-amz-content-sha256 */
 
 typedef struct s3up_sigv4_req_t {
-    const char *method;         /* "PUT" */
-    const char *path;           /* as on the wire, already encoded: "/bucket/a%20b" */
-    apr_array_header_t *query;  /* s3up_kv_t, NOT encoded; may be NULL */
-    apr_array_header_t *headers;/* s3up_kv_t, must hold "host"; signing adds to it */
-    const char *payload_hash;   /* hex sha256 of the body, or UNSIGNED-PAYLOAD;
-                                   NULL means the empty body */
+    const char *method;          /* "PUT" */
+    const char *path;            /* as on the wire, already encoded: "/bucket/a%20b" */
+    apr_array_header_t *query;   /* s3up_kv_t, NOT encoded; may be NULL */
+    apr_array_header_t *headers; /* s3up_kv_t, must hold "host"; signing adds to it */
+    const char *payload_hash;    /* hex sha256 of the body, or UNSIGNED-PAYLOAD;
+                                    NULL means the empty body */
     const char *region;
-    const char *service;        /* "s3" */
-    apr_time_t now;             /* signing time, passed in */
+    const char *service; /* "s3" */
+    apr_time_t now;      /* signing time, passed in */
     int flags;
 } s3up_sigv4_req_t;
 
@@ -64,18 +63,15 @@ apr_status_t s3up_sigv4_canonical_request(const char **out, const char **signed_
                                           const s3up_sigv4_req_t *req, apr_pool_t *p);
 
 /* Stage 2. scope is "20150830/us-east-1/service/aws4_request". */
-apr_status_t s3up_sigv4_string_to_sign(const char **out, const char *amz_date,
-                                       const char *scope, const char *canonical_request,
-                                       apr_pool_t *p);
+apr_status_t s3up_sigv4_string_to_sign(const char **out, const char *amz_date, const char *scope,
+                                       const char *canonical_request, apr_pool_t *p);
 
 /* Stage 3, cached. key receives 32 bytes. */
-apr_status_t s3up_sigv4_signing_key(s3up_sigv4_t *s, unsigned char key[32],
-                                    const char *secret, const char *date,
-                                    const char *region, const char *service);
+apr_status_t s3up_sigv4_signing_key(s3up_sigv4_t *s, unsigned char key[32], const char *secret,
+                                    const char *date, const char *region, const char *service);
 
 /* Stage 4: lower-case hex HMAC-SHA256(key, string_to_sign). */
-apr_status_t s3up_sigv4_signature(const char **out, s3up_sigv4_t *s,
-                                  const unsigned char key[32],
+apr_status_t s3up_sigv4_signature(const char **out, s3up_sigv4_t *s, const unsigned char key[32],
                                   const char *string_to_sign, apr_pool_t *p);
 
 /* Header signing: adds x-amz-date, x-amz-content-sha256 (S3 rules),
@@ -89,9 +85,9 @@ apr_status_t s3up_sigv4_sign_headers(s3up_sigv4_t *s, s3up_sigv4_req_t *req,
  * expires must be 1 s to 7 days (SigV4's limit), else APR_EINVAL.
  * Only "host" (and any other headers in req->headers) are signed; the
  * payload is UNSIGNED-PAYLOAD unless req->payload_hash says otherwise. */
-apr_status_t s3up_sigv4_presign(const char **query, s3up_sigv4_t *s,
-                                const s3up_sigv4_req_t *req, const s3up_creds_t *creds,
-                                apr_interval_time_t expires, apr_pool_t *p);
+apr_status_t s3up_sigv4_presign(const char **query, s3up_sigv4_t *s, const s3up_sigv4_req_t *req,
+                                const s3up_creds_t *creds, apr_interval_time_t expires,
+                                apr_pool_t *p);
 
 /* S3 POST policy (browser form upload). conditions is a JSON array text of
  * the caller's conditions (bucket, key, content-length-range, ...); the
@@ -103,8 +99,8 @@ apr_status_t s3up_sigv4_presign(const char **query, s3up_sigv4_t *s,
  * ["x-amz-security-token"], "x-amz-signature". */
 apr_status_t s3up_sigv4_post_policy(apr_array_header_t **fields, s3up_sigv4_t *s,
                                     const char *conditions_json, apr_time_t expiration,
-                                    const char *region, apr_time_t now,
-                                    const s3up_creds_t *creds, apr_pool_t *p);
+                                    const char *region, apr_time_t now, const s3up_creds_t *creds,
+                                    apr_pool_t *p);
 
 /* Lower-case hex sha256 of data. */
 const char *s3up_sigv4_sha256_hex(const void *data, apr_size_t len, apr_pool_t *p);

@@ -437,9 +437,8 @@ apr_status_t s3up_store_reserve(s3up_store_t *st, const char *key, apr_time_t ex
                                 s3up_error_t **err, apr_pool_t *p)
 {
     const char *rkey = reservation_key(st, key, p);
-    json_t *j = s3up_json_own(json_pack("{s:s,s:s}", "key", key, "expires",
-                                        iso_time(expires, p)),
-                              p);
+    json_t *j =
+        s3up_json_own(json_pack("{s:s,s:s}", "key", key, "expires", iso_time(expires, p)), p);
     const char *text = s3up_json_dump(j, p);
     s3up_put_cond_t create = {1, NULL}, take_over = {0, NULL};
     s3up_body_t *held;
@@ -455,8 +454,8 @@ apr_status_t s3up_store_reserve(s3up_store_t *st, const char *key, apr_time_t ex
     rv = s3up_s3_get(&held, st->s3, rkey, RECORD_MAX, err, p);
     if (rv == S3UP_ENOTFOUND) {
         /* Released meanwhile: try once more from the start. */
-        return s3up_s3_put(NULL, st->s3, rkey, text, strlen(text), "application/json", &create,
-                           err, p);
+        return s3up_s3_put(NULL, st->s3, rkey, text, strlen(text), "application/json", &create, err,
+                           p);
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -472,8 +471,8 @@ apr_status_t s3up_store_reserve(s3up_store_t *st, const char *key, apr_time_t ex
         return S3UP_ECONFLICT;
     }
     take_over.if_match = held->object->etag;
-    return s3up_s3_put(NULL, st->s3, rkey, text, strlen(text), "application/json", &take_over,
-                       err, p);
+    return s3up_s3_put(NULL, st->s3, rkey, text, strlen(text), "application/json", &take_over, err,
+                       p);
 }
 
 apr_status_t s3up_store_release(s3up_store_t *st, const char *key, s3up_error_t **err,

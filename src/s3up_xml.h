@@ -27,22 +27,22 @@ apr_status_t s3up_xml_parse_initiate(const char **upload_id, const char *body, a
                                      apr_pool_t *p);
 
 /* <ListPartsResult> */
-apr_status_t s3up_xml_parse_list_parts(s3up_part_page_t **out, const char *body,
-                                       apr_size_t len, apr_pool_t *p);
+apr_status_t s3up_xml_parse_list_parts(s3up_part_page_t **out, const char *body, apr_size_t len,
+                                       apr_pool_t *p);
 
 /* <CompleteMultipartUploadResult>. A 200 answer may carry an <Error>
  * instead: then S3UP_ES3 with *err filled (err may be NULL). The ETag is ""
  * when the store sends none or an empty one (Ceph 16). */
-apr_status_t s3up_xml_parse_complete(s3up_complete_t **out, s3up_error_t **err,
-                                     const char *body, apr_size_t len, apr_pool_t *p);
+apr_status_t s3up_xml_parse_complete(s3up_complete_t **out, s3up_error_t **err, const char *body,
+                                     apr_size_t len, apr_pool_t *p);
 
 /* <ListMultipartUploadsResult> */
-apr_status_t s3up_xml_parse_list_uploads(s3up_upload_page_t **out, const char *body,
-                                         apr_size_t len, apr_pool_t *p);
+apr_status_t s3up_xml_parse_list_uploads(s3up_upload_page_t **out, const char *body, apr_size_t len,
+                                         apr_pool_t *p);
 
 /* <ListBucketResult> (ListObjectsV2) */
-apr_status_t s3up_xml_parse_list_objects(s3up_object_page_t **out, const char *body,
-                                         apr_size_t len, apr_pool_t *p);
+apr_status_t s3up_xml_parse_list_objects(s3up_object_page_t **out, const char *body, apr_size_t len,
+                                         apr_pool_t *p);
 
 /* <CompleteMultipartUpload> body; parts sorted by number, ETags quoted.
  * APR_EINVAL for no parts, a number outside 1..10000 or twice, or an ETag

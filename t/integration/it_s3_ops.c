@@ -210,8 +210,7 @@ static void test_multipart(void)
     int found = 0, put_ok = 1;
 
     apr_table_set(meta, "uploaded-by", "alice@example.com");
-    rv = s3up_s3_create_multipart(&upload_id, &s3, k, "application/octet-stream", meta, &err,
-                                  pool);
+    rv = s3up_s3_create_multipart(&upload_id, &s3, k, "application/octet-stream", meta, &err, pool);
     ok(rv == APR_SUCCESS && upload_id && *upload_id, "CreateMultipartUpload");
     if (rv != APR_SUCCESS) {
         diag("%s: %s", err->code, err->message);
@@ -260,8 +259,8 @@ static void test_multipart(void)
     rv = s3up_s3_head(&obj, &s3, k, &err, pool);
     ok(rv == APR_SUCCESS && obj->size == (apr_off_t)off && strstr(obj->etag, "-3"),
        "HeadObject: whole size and a 3-part ETag (%s)", rv == APR_SUCCESS ? obj->etag : "-");
-    is_str(rv == APR_SUCCESS ? apr_table_get(obj->meta, "uploaded-by") : NULL,
-           "alice@example.com", "metadata set at create is on the object");
+    is_str(rv == APR_SUCCESS ? apr_table_get(obj->meta, "uploaded-by") : NULL, "alice@example.com",
+           "metadata set at create is on the object");
 
     rv = s3up_s3_get(&body, &s3, k, 12 * MiB, &err, pool);
     is_str(rv == APR_SUCCESS ? sha256(body->data, body->len) : "get failed", sha256(whole, off),
@@ -343,8 +342,8 @@ static void test_post_policy(void)
        "content-length-range enforced by S3: %s", out);
     free(out);
 
-    out = run(apr_psprintf(pool, "curl -sS -w ' %%{http_code}' %s -F key=%s -F file=@%s '%s'",
-                           form, key("post/elsewhere"), file, post->url));
+    out = run(apr_psprintf(pool, "curl -sS -w ' %%{http_code}' %s -F key=%s -F file=@%s '%s'", form,
+                           key("post/elsewhere"), file, post->url));
     ok(strstr(out, " 403") != NULL, "another key than the pinned one refused");
     free(out);
 }

@@ -35,7 +35,7 @@ typedef struct fake_t {
 static fake_t fake;
 
 static inline apr_status_t fake_perform(s3up_http_resp_t **out, const char **detail, s3up_http_t *h,
-                                 const s3up_http_req_t *req, apr_pool_t *p)
+                                        const s3up_http_req_t *req, apr_pool_t *p)
 {
     fake_answer_t *a;
     s3up_http_resp_t *resp;

@@ -41,8 +41,7 @@ int main(void)
     is_str(joined(v, p), "Zoë Ångström|ops", "UTF-8 and another delimiter");
 
     ok(s3up_claims_has("customers,s3up-admins", ',', "s3up-admins", p), "has a member value");
-    ok(!s3up_claims_has("customers,s3up-admins-x", ',', "s3up-admins", p),
-       "no prefix match");
+    ok(!s3up_claims_has("customers,s3up-admins-x", ',', "s3up-admins", p), "no prefix match");
     ok(!s3up_claims_has("a\\,s3up-admins", ',', "s3up-admins", p),
        "an escaped delimiter does not start a value");
 

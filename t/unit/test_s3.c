@@ -38,8 +38,8 @@ static void test_locations(apr_pool_t *p)
            "key encoded once, slashes kept");
     is_str(s3up_s3_url(&l, NULL, p), "http://127.0.0.1:7480/bkt", "bucket URL");
 
-    ok(s3up_s3_loc_init(&l, "https://s3.eu-west-1.amazonaws.com:443/", "eu-west-1", "bkt", 0,
-                        p) == APR_SUCCESS,
+    ok(s3up_s3_loc_init(&l, "https://s3.eu-west-1.amazonaws.com:443/", "eu-west-1", "bkt", 0, p) ==
+           APR_SUCCESS,
        "virtual-hosted loc");
     is_str(l.host, "bkt.s3.eu-west-1.amazonaws.com", "default port left out of Host");
     is_str(s3up_s3_url(&l, "k", p), "https://bkt.s3.eu-west-1.amazonaws.com/k",
@@ -50,8 +50,7 @@ static void test_locations(apr_pool_t *p)
        "IPv6 literal keeps its brackets");
     ok(s3up_s3_loc_init(&l, "ftp://x", "r", "b", 1, p) == APR_EINVAL, "ftp refused");
     ok(s3up_s3_loc_init(&l, "http://x/path", "r", "b", 1, p) == APR_EINVAL, "path refused");
-    ok(s3up_s3_loc_init(&l, "http://u:pw@x", "r", "b", 1, p) == APR_EINVAL,
-       "user info refused");
+    ok(s3up_s3_loc_init(&l, "http://u:pw@x", "r", "b", 1, p) == APR_EINVAL, "user info refused");
     ok(s3up_s3_loc_init(&l, "http://x?q=1", "r", "b", 1, p) == APR_EINVAL, "query refused");
     ok(s3up_s3_loc_init(&l, "not a url", "r", "b", 1, p) == APR_EINVAL, "garbage refused");
 }
@@ -65,8 +64,8 @@ static void test_put_request(apr_pool_t *p)
     apr_status_t rv;
 
     script(1, ((fake_answer_t){APR_SUCCESS, 200, NULL, NULL, "\"abc\""}));
-    rv = s3up_s3_put(&etag, &s3, ".s3up/endpoints/acme.json", "{}", 2, "application/json",
-                     &cond, &err, p);
+    rv = s3up_s3_put(&etag, &s3, ".s3up/endpoints/acme.json", "{}", 2, "application/json", &cond,
+                     &err, p);
     is_int(rv, APR_SUCCESS, "put succeeds");
     is_str(fake.method, "PUT", "put method");
     is_str(fake.url, "http://127.0.0.1:7480/bkt/.s3up/endpoints/acme.json", "put URL");
@@ -106,8 +105,9 @@ static void test_retries(apr_pool_t *p)
     const char *upload_id;
     apr_status_t rv;
 
-    script(3, BODY(503, "<Error><Code>SlowDown</Code><Message>Reduce your request "
-                        "rate</Message></Error>"),
+    script(3,
+           BODY(503, "<Error><Code>SlowDown</Code><Message>Reduce your request "
+                     "rate</Message></Error>"),
            FAIL(S3UP_ETRANSPORT), ((fake_answer_t){APR_SUCCESS, 200, NULL, NULL, "\"e\""}));
     rv = s3up_s3_head(&obj, &s3, "k", &err, p);
     is_int(rv, APR_SUCCESS, "head succeeds after SlowDown and a network error");
@@ -125,8 +125,9 @@ static void test_retries(apr_pool_t *p)
     ok(err && err->retryable && !strcmp(err->code, "TransportError"),
        "transport error reported as such");
 
-    script(2, BODY(403, "<Error><Code>SignatureDoesNotMatch</Code><Message>sig</Message>"
-                        "<RequestId>tx1</RequestId></Error>"),
+    script(2,
+           BODY(403, "<Error><Code>SignatureDoesNotMatch</Code><Message>sig</Message>"
+                     "<RequestId>tx1</RequestId></Error>"),
            OK(200));
     rv = s3up_s3_head(&obj, &s3, "k", &err, p);
     ok(rv == S3UP_ES3 && fake.calls == 1, "403 is not retried");
@@ -177,8 +178,9 @@ static void test_errors(apr_pool_t *p)
     ((s3up_part_t *)apr_array_push(parts))->number = 1;
     APR_ARRAY_IDX(parts, 1, s3up_part_t).etag = "\"a\"";
 
-    script(2, BODY(200, "<Error><Code>InternalError</Code><Message>We encountered an internal "
-                        "error. Please try again.</Message></Error>"),
+    script(2,
+           BODY(200, "<Error><Code>InternalError</Code><Message>We encountered an internal "
+                     "error. Please try again.</Message></Error>"),
            BODY(200, "<CompleteMultipartUploadResult><Location>http://x/bkt/k</Location>"
                      "<Bucket>bkt</Bucket><Key>k</Key><ETag>\"e-2\"</ETag>"
                      "</CompleteMultipartUploadResult>"));
@@ -198,8 +200,7 @@ static void test_errors(apr_pool_t *p)
 
     script(1, BODY(200, "<CompleteMultipartUploadResult>"));
     rv = s3up_s3_complete(&done, &s3, "k", "u1", parts, &err, p);
-    ok(rv == S3UP_EPARSE && !strcmp(err->code, "BadResponse"),
-       "truncated answer is a parse error");
+    ok(rv == S3UP_EPARSE && !strcmp(err->code, "BadResponse"), "truncated answer is a parse error");
 
     script(1, BODY(503, "not xml at all"));
     s3.max_attempts = 1;
@@ -247,14 +248,13 @@ static void test_presign(apr_pool_t *p)
     ok(s3up_s3_presign_upload_part(&url, &s3, "uploads/acme/a b.bin", "u+1", 7,
                                    apr_time_from_sec(3600), p) == APR_SUCCESS,
        "presign a part");
-    ok(!strncmp(url, "http://127.0.0.1:7480/bkt/uploads/acme/a%20b.bin?", 49),
-       "part URL path: %s", url);
+    ok(!strncmp(url, "http://127.0.0.1:7480/bkt/uploads/acme/a%20b.bin?", 49), "part URL path: %s",
+       url);
     ok(strstr(url, "partNumber=7") && strstr(url, "uploadId=u%2B1") &&
            strstr(url, "X-Amz-Expires=3600") && strstr(url, "X-Amz-Signature="),
        "part URL query");
     is_int(fake.calls, 0, "presigning makes no network call");
-    ok(s3up_s3_presign_upload_part(&url, &s3, "k", "u", 0, apr_time_from_sec(60), p) ==
-           APR_EINVAL,
+    ok(s3up_s3_presign_upload_part(&url, &s3, "k", "u", 0, apr_time_from_sec(60), p) == APR_EINVAL,
        "part 0 refused");
     ok(s3up_s3_presign_upload_part(&url, &s3, "k", "u", 10001, apr_time_from_sec(60), p) ==
            APR_EINVAL,
@@ -262,8 +262,8 @@ static void test_presign(apr_pool_t *p)
     ok(s3up_s3_presign_upload_part(&url, &s3, "k", "u", 1, apr_time_from_sec(8 * 86400), p) ==
            APR_EINVAL,
        "more than 7 days refused");
-    ok(s3up_s3_presign_get(&url, &s3, "k", "attachment; filename=\"x y\"",
-                           apr_time_from_sec(60), p) == APR_SUCCESS &&
+    ok(s3up_s3_presign_get(&url, &s3, "k", "attachment; filename=\"x y\"", apr_time_from_sec(60),
+                           p) == APR_SUCCESS &&
            strstr(url, "response-content-disposition=attachment%3B%20filename%3D%22x%20y%22"),
        "presigned GET carries the disposition");
 }

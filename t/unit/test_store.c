@@ -40,8 +40,7 @@ static void test_json(apr_pool_t *p)
 {
     s3up_endpoint_t *ep, *again;
 
-    ok(s3up_store_endpoint_parse(&ep, record, strlen(record), p) == APR_SUCCESS,
-       "record parses");
+    ok(s3up_store_endpoint_parse(&ep, record, strlen(record), p) == APR_SUCCESS, "record parses");
     is_str(ep->id, "acme", "id");
     is_str(ep->prefix, "uploads/acme/", "prefix");
     is_int(ep->members->nelts, 2, "members");
@@ -141,8 +140,7 @@ static void test_cache(apr_pool_t *p)
                         "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90/acme"
                         "</Key><Size>0</Size></Contents></ListBucketResult>"));
     rv = s3up_store_member_endpoints(&ids, st, "alice", &err, p);
-    ok(rv == APR_SUCCESS && ids->nelts == 2 &&
-           !strcmp(APR_ARRAY_IDX(ids, 0, const char *), "acme"),
+    ok(rv == APR_SUCCESS && ids->nelts == 2 && !strcmp(APR_ARRAY_IDX(ids, 0, const char *), "acme"),
        "member index listed and sorted");
     ok(strstr(fake.url,
               "prefix=.s3up%2Fmembers%2F"
