@@ -1,0 +1,134 @@
+/*
+ * Upload-link tokens and signed link cookies.
+ */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <apr_strings.h>
+
+#include "s3up_sigv4.h"
+#include "s3up_token.h"
+
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static const char *base64url(const unsigned char *data, apr_size_t len, apr_pool_t *p)
+{
+    char *out = apr_palloc(p, (len * 4) / 3 + 4), *w = out;
+    apr_size_t i;
+
+    for (i = 0; i + 2 < len; i += 3) {
+        *w++ = b64url[data[i] >> 2];
+        *w++ = b64url[((data[i] & 3) << 4) | (data[i + 1] >> 4)];
+        *w++ = b64url[((data[i + 1] & 15) << 2) | (data[i + 2] >> 6)];
+        *w++ = b64url[data[i + 2] & 63];
+    }
+    if (i < len) {
+        *w++ = b64url[data[i] >> 2];
+        if (i + 1 < len) {
+            *w++ = b64url[((data[i] & 3) << 4) | (data[i + 1] >> 4)];
+            *w++ = b64url[(data[i + 1] & 15) << 2];
+        } else {
+            *w++ = b64url[(data[i] & 3) << 4];
+        }
+    }
+    *w = '\0';
+    return out;
+}
+
+apr_status_t s3up_token_new(const char **token, apr_pool_t *p)
+{
+    unsigned char raw[32];
+
+    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+        return APR_EGENERAL;
+    }
+    *token = base64url(raw, sizeof(raw), p);
+    OPENSSL_cleanse(raw, sizeof(raw));
+    return APR_SUCCESS;
+}
+
+int s3up_token_valid(const char *s)
+{
+    apr_size_t n = s ? strlen(s) : 0;
+    return n == S3UP_TOKEN_LEN && strspn(s, b64url) == n;
+}
+
+const char *s3up_token_id(const char *token, apr_pool_t *p)
+{
+    return s3up_sigv4_sha256_hex(token, strlen(token), p);
+}
+
+static const char *cookie_mac(const char *payload, const char *key, apr_pool_t *p)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+
+    if (!HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)payload, strlen(payload),
+              mac, &len)) {
+        return NULL;
+    }
+    return base64url(mac, len, p);
+}
+
+apr_status_t s3up_token_cookie_make(const char **value, const s3up_link_cookie_t *c,
+                                    const char *key, apr_pool_t *p)
+{
+    const char *payload, *mac;
+
+    if (!key || !*key || strchr(c->link_id, '.') || strchr(c->endpoint, '.')) {
+        return APR_EINVAL;
+    }
+    payload = apr_psprintf(p, "v1.%s.%s.%" APR_INT64_T_FMT, c->link_id, c->endpoint,
+                           (apr_int64_t)apr_time_sec(c->expires));
+    mac = cookie_mac(payload, key, p);
+    if (!mac) {
+        return APR_EGENERAL;
+    }
+    *value = apr_pstrcat(p, payload, ".", mac, NULL);
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_token_cookie_read(s3up_link_cookie_t **out, const char *value, const char *key,
+                                    apr_time_t now, apr_pool_t *p)
+{
+    const char *dot = value ? strrchr(value, '.') : NULL;
+    const char *payload, *want;
+    char *parts, *version, *id, *endpoint, *expires, *end, *last;
+    s3up_link_cookie_t *c;
+    apr_int64_t secs;
+
+    if (!dot || !key || !*key || strlen(value) > 512) {
+        return APR_EINVAL;
+    }
+    payload = apr_pstrmemdup(p, value, dot - value);
+    want = cookie_mac(payload, key, p);
+    /* Constant time: a mismatch must not say how much of it matched. */
+    if (!want || strlen(want) != strlen(dot + 1) ||
+        CRYPTO_memcmp(want, dot + 1, strlen(want)) != 0) {
+        return APR_EINVAL;
+    }
+    parts = apr_pstrdup(p, payload);
+    version = apr_strtok(parts, ".", &last);
+    id = apr_strtok(NULL, ".", &last);
+    endpoint = apr_strtok(NULL, ".", &last);
+    expires = apr_strtok(NULL, ".", &last);
+    if (!version || strcmp(version, "v1") || !id || !endpoint || !expires ||
+        apr_strtok(NULL, ".", &last)) {
+        return APR_EINVAL;
+    }
+    secs = apr_strtoi64(expires, &end, 10);
+    if (*end || secs <= 0) {
+        return APR_EINVAL;
+    }
+    c = apr_pcalloc(p, sizeof(*c));
+    c->link_id = id;
+    c->endpoint = endpoint;
+    c->expires = apr_time_from_sec(secs);
+    if (now >= c->expires) {
+        return APR_TIMEUP;
+    }
+    *out = c;
+    return APR_SUCCESS;
+}

@@ -1,0 +1,86 @@
+/*
+ * Upload-link tokens and signed link cookies: format, tampering, expiry.
+ */
+#include <apr_general.h>
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include "s3up_token.h"
+#include "tap.h"
+
+#define KEY "0123456789abcdef0123456789abcdef-test-key"
+
+int main(void)
+{
+    apr_pool_t *p;
+    apr_hash_t *seen;
+    const char *token, *value;
+    s3up_link_cookie_t c, *got = NULL;
+    apr_time_t now = apr_time_from_sec(1800000000);
+    int distinct = 1, valid = 1;
+
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+    seen = apr_hash_make(p);
+
+    for (int i = 0; i < 1000; i++) {
+        s3up_token_new(&token, p);
+        valid = valid && s3up_token_valid(token);
+        distinct = distinct && !apr_hash_get(seen, token, APR_HASH_KEY_STRING);
+        apr_hash_set(seen, token, APR_HASH_KEY_STRING, token);
+    }
+    ok(valid, "1,000 tokens: 43 base64url characters each");
+    ok(distinct, "1,000 tokens: all different");
+    ok(!s3up_token_valid("short"), "a short string is not a token");
+    ok(!s3up_token_valid("abcdefghijklmnopqrstuvwxyzabcdefghijklmnop."), "a dot is not in a token");
+    ok(!s3up_token_valid("app.js"), "an asset name is not a token");
+    is_str(s3up_token_id("abc", p),
+           "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+           "the link id is the token's sha256");
+
+    c.link_id = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    c.endpoint = "acme";
+    c.expires = now + apr_time_from_sec(3600);
+    ok(s3up_token_cookie_make(&value, &c, KEY, p) == APR_SUCCESS, "cookie made");
+    ok(!strncmp(value, "v1.ba7816bf", 11) && strstr(value, ".acme.1800003600."),
+       "cookie carries version, link, endpoint, expiry: %s", value);
+    ok(s3up_token_cookie_read(&got, value, KEY, now, p) == APR_SUCCESS && got &&
+           !strcmp(got->link_id, c.link_id) && !strcmp(got->endpoint, "acme") &&
+           got->expires == c.expires,
+       "cookie read back");
+
+    {
+        int refused = 1;
+        for (size_t i = 0; i < strlen(value); i++) {
+            char *t = apr_pstrdup(p, value);
+            t[i] = t[i] == 'a' ? 'b' : 'a';
+            if (t[i] == value[i]) {
+                continue;
+            }
+            refused = refused && s3up_token_cookie_read(&got, t, KEY, now, p) != APR_SUCCESS;
+        }
+        ok(refused, "changing any one character is refused");
+    }
+    is_int(s3up_token_cookie_read(&got, value, KEY "x", now, p), APR_EINVAL,
+           "another key is refused");
+    is_int(s3up_token_cookie_read(&got, value, KEY, c.expires, p), APR_TIMEUP,
+           "an expired cookie is refused");
+    is_int(s3up_token_cookie_read(&got, "v1.a.b.c", KEY, now, p), APR_EINVAL, "no signature");
+    is_int(s3up_token_cookie_read(&got, "", KEY, now, p), APR_EINVAL, "empty");
+    is_int(s3up_token_cookie_read(&got, NULL, KEY, now, p), APR_EINVAL, "absent");
+    {
+        /* The same signature moved onto another endpoint. */
+        const char *mac = strrchr(value, '.');
+        const char *moved = apr_psprintf(p, "v1.%s.other.1800003600%s", c.link_id, mac);
+        is_int(s3up_token_cookie_read(&got, moved, KEY, now, p), APR_EINVAL,
+               "a signature does not carry over to another endpoint");
+    }
+    c.endpoint = "a.b";
+    is_int(s3up_token_cookie_make(&value, &c, KEY, p), APR_EINVAL, "a dot in a field is refused");
+    c.endpoint = "acme";
+    is_int(s3up_token_cookie_make(&value, &c, "", p), APR_EINVAL, "an empty key is refused");
+
+    apr_pool_destroy(p);
+    apr_terminate();
+    return done_testing();
+}
