@@ -165,14 +165,30 @@ static const char *member_prefix(const s3up_store_t *st, const char *who, apr_po
 }
 
 /* Cache keys name the bucket too: one cache serves every location. */
-static const char *endpoint_ckey(const s3up_store_t *st, const char *id, apr_pool_t *p)
+static const char *record_ckey(const s3up_store_t *st, const char *key, apr_pool_t *p)
 {
-    return apr_pstrcat(p, "e:", st->s3->loc->bucket, "/", record_key(st, id, p), NULL);
+    return apr_pstrcat(p, "r:", st->s3->loc->bucket, "/", key, NULL);
 }
 
-static const char *member_ckey(const s3up_store_t *st, const char *who, apr_pool_t *p)
+static const char *index_ckey(const s3up_store_t *st, const char *prefix, apr_pool_t *p)
 {
-    return apr_pstrcat(p, "m:", st->s3->loc->bucket, "/", member_prefix(st, who, p), NULL);
+    return apr_pstrcat(p, "i:", st->s3->loc->bucket, "/", prefix, NULL);
+}
+
+static void cached_forget(s3up_store_t *st, const char *key, apr_pool_t *p)
+{
+    cache_drop(st->cache, record_ckey(st, key, p));
+}
+
+static void cached_set(s3up_store_t *st, const char *key, const char *text, const char *etag,
+                       apr_pool_t *p)
+{
+    cache_set(st->cache, record_ckey(st, key, p), text, etag, st->s3->now());
+}
+
+static void index_forget(s3up_store_t *st, const char *prefix, apr_pool_t *p)
+{
+    cache_drop(st->cache, index_ckey(st, prefix, p));
 }
 
 void s3up_store_forget(s3up_store_t *st, const char *id, const char *who)
@@ -181,10 +197,10 @@ void s3up_store_forget(s3up_store_t *st, const char *id, const char *who)
 
     apr_pool_create(&p, NULL);
     if (id) {
-        cache_drop(st->cache, endpoint_ckey(st, id, p));
+        cached_forget(st, record_key(st, id, p), p);
     }
     if (who) {
-        cache_drop(st->cache, member_ckey(st, who, p));
+        index_forget(st, member_prefix(st, who, p), p);
     }
     apr_pool_destroy(p);
 }
@@ -296,40 +312,103 @@ int s3up_store_endpoint_open(const s3up_endpoint_t *ep, apr_time_t now)
     return !strcmp(ep->status, S3UP_ENDPOINT_ACTIVE) && (!ep->expires || now < ep->expires);
 }
 
-apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, const char *id,
-                                     s3up_error_t **err, apr_pool_t *p)
+static s3up_error_t *not_found(const char *code, const char *message, apr_pool_t *p)
 {
-    const char *ckey, *text = NULL, *etag = NULL;
+    s3up_error_t *e = apr_pcalloc(p, sizeof(*e));
+    e->status = S3UP_ENOTFOUND;
+    e->code = code;
+    e->message = message;
+    return e;
+}
+
+/* A small record, from the cache while fresh: S3UP_ENOTFOUND (with *err
+ * left alone) when there is none. */
+static apr_status_t cached_get(const char **text, const char **etag, s3up_store_t *st,
+                               const char *key, s3up_error_t **err, apr_pool_t *p)
+{
+    const char *ckey = record_ckey(st, key, p);
     apr_time_t now = st->s3->now();
+    s3up_error_t *e;
     s3up_body_t *body;
     apr_status_t rv;
 
-    if (!s3up_store_id_valid(id)) {
-        *err = apr_pcalloc(p, sizeof(**err));
-        (*err)->status = S3UP_ENOTFOUND;
-        (*err)->code = "NoSuchEndpoint";
-        (*err)->message = "no such endpoint";
-        return S3UP_ENOTFOUND;
-    }
-    ckey = endpoint_ckey(st, id, p);
-    if (!cache_get(st->cache, ckey, now, st->ttl, &text, &etag, p)) {
-        rv = s3up_s3_get(&body, st->s3, record_key(st, id, p), RECORD_MAX, err, p);
+    *text = *etag = NULL;
+    if (!cache_get(st->cache, ckey, now, st->ttl, text, etag, p)) {
+        rv = s3up_s3_get(&body, st->s3, key, RECORD_MAX, &e, p);
         if (rv == S3UP_ENOTFOUND) {
             cache_set(st->cache, ckey, NULL, NULL, now);
         } else if (rv != APR_SUCCESS) {
+            *err = e;
             return rv;
         } else {
-            text = body->data;
-            etag = body->object->etag;
-            cache_set(st->cache, ckey, text, etag, now);
+            *text = body->data;
+            *etag = body->object->etag;
+            cache_set(st->cache, ckey, *text, *etag, now);
         }
     }
-    if (!text) {
-        *err = apr_pcalloc(p, sizeof(**err));
-        (*err)->status = S3UP_ENOTFOUND;
-        (*err)->code = "NoSuchEndpoint";
-        (*err)->message = apr_psprintf(p, "there is no endpoint '%s'", id);
+    return *text ? APR_SUCCESS : S3UP_ENOTFOUND;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The names of the empty objects under an index prefix that pass valid,
+ * sorted, from the cache while fresh. */
+static apr_status_t cached_index(apr_array_header_t **ids, s3up_store_t *st, const char *prefix,
+                                 int (*valid)(const char *), s3up_error_t **err, apr_pool_t *p)
+{
+    const char *ckey = index_ckey(st, prefix, p);
+    const char *text = NULL, *etag = NULL, *token = NULL;
+    apr_array_header_t *found = apr_array_make(p, 4, sizeof(const char *));
+    apr_time_t now = st->s3->now();
+    apr_size_t plen = strlen(prefix);
+
+    if (cache_get(st->cache, ckey, now, st->ttl, &text, &etag, p)) {
+        char *last, *id, *copy = apr_pstrdup(p, text ? text : "");
+        for (id = apr_strtok(copy, "\n", &last); id; id = apr_strtok(NULL, "\n", &last)) {
+            APR_ARRAY_PUSH(found, const char *) = id;
+        }
+        *ids = found;
+        return APR_SUCCESS;
+    }
+    do {
+        s3up_object_page_t *page;
+        apr_status_t rv = s3up_s3_list_objects(&page, st->s3, prefix, NULL, token, 1000, err, p);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        for (int i = 0; i < page->objects->nelts; i++) {
+            const char *k = APR_ARRAY_IDX(page->objects, i, s3up_object_t).key;
+            if (strlen(k) > plen && valid(k + plen)) {
+                APR_ARRAY_PUSH(found, const char *) = k + plen;
+            }
+        }
+        token = page->truncated ? page->next_token : NULL;
+    } while (token);
+    qsort(found->elts, found->nelts, sizeof(const char *), cmp_str);
+    cache_set(st->cache, ckey, apr_array_pstrcat(p, found, '\n'), NULL, now);
+    *ids = found;
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, const char *id,
+                                     s3up_error_t **err, apr_pool_t *p)
+{
+    const char *text, *etag;
+    apr_status_t rv;
+
+    if (!s3up_store_id_valid(id)) {
+        *err = not_found("NoSuchEndpoint", "no such endpoint", p);
         return S3UP_ENOTFOUND;
+    }
+    rv = cached_get(&text, &etag, st, record_key(st, id, p), err, p);
+    if (rv == S3UP_ENOTFOUND) {
+        *err = not_found("NoSuchEndpoint", apr_psprintf(p, "there is no endpoint '%s'", id), p);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
     rv = s3up_store_endpoint_parse(out, text, strlen(text), p);
     if (rv != APR_SUCCESS) {
@@ -355,56 +434,18 @@ apr_status_t s3up_store_endpoint_put(s3up_store_t *st, s3up_endpoint_t *ep, s3up
                      "application/json", &cond, err, p);
     if (rv != APR_SUCCESS) {
         /* Whatever we held may be stale now. */
-        s3up_store_forget(st, ep->id, NULL);
+        cached_forget(st, record_key(st, ep->id, p), p);
         return rv;
     }
     ep->etag = etag;
-    cache_set(st->cache, endpoint_ckey(st, ep->id, p), text, etag, st->s3->now());
+    cached_set(st, record_key(st, ep->id, p), text, etag, p);
     return APR_SUCCESS;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 apr_status_t s3up_store_member_endpoints(apr_array_header_t **ids, s3up_store_t *st,
                                          const char *who, s3up_error_t **err, apr_pool_t *p)
 {
-    const char *prefix = member_prefix(st, who, p);
-    const char *ckey = member_ckey(st, who, p);
-    const char *text = NULL, *etag = NULL, *token = NULL;
-    apr_array_header_t *found = apr_array_make(p, 4, sizeof(const char *));
-    apr_time_t now = st->s3->now();
-    apr_size_t plen = strlen(prefix);
-
-    if (cache_get(st->cache, ckey, now, st->ttl, &text, &etag, p)) {
-        char *last, *id;
-        char *copy = apr_pstrdup(p, text ? text : "");
-        for (id = apr_strtok(copy, "\n", &last); id; id = apr_strtok(NULL, "\n", &last)) {
-            APR_ARRAY_PUSH(found, const char *) = id;
-        }
-        *ids = found;
-        return APR_SUCCESS;
-    }
-    do {
-        s3up_object_page_t *page;
-        apr_status_t rv = s3up_s3_list_objects(&page, st->s3, prefix, NULL, token, 1000, err, p);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        for (int i = 0; i < page->objects->nelts; i++) {
-            const char *k = APR_ARRAY_IDX(page->objects, i, s3up_object_t).key;
-            if (strlen(k) > plen && s3up_store_id_valid(k + plen)) {
-                APR_ARRAY_PUSH(found, const char *) = k + plen;
-            }
-        }
-        token = page->truncated ? page->next_token : NULL;
-    } while (token);
-    qsort(found->elts, found->nelts, sizeof(const char *), cmp_str);
-    cache_set(st->cache, ckey, apr_array_pstrcat(p, found, '\n'), NULL, now);
-    *ids = found;
-    return APR_SUCCESS;
+    return cached_index(ids, st, member_prefix(st, who, p), s3up_store_id_valid, err, p);
 }
 
 apr_status_t s3up_store_member_add(s3up_store_t *st, const char *who, const char *id,
@@ -514,4 +555,109 @@ apr_status_t s3up_store_claim_key(const char **key, s3up_store_t *st, const char
     (*err)->code = "Conflict";
     (*err)->message = apr_psprintf(p, "%d files of this name exist already", CLAIM_TRIES);
     return S3UP_ECONFLICT;
+}
+
+static int link_id_valid(const char *id)
+{
+    return strlen(id) == 64 && strspn(id, "0123456789abcdef") == 64;
+}
+
+static const char *link_key(const s3up_store_t *st, const char *id, apr_pool_t *p)
+{
+    return apr_pstrcat(p, st->prefix, "links/", id, ".json", NULL);
+}
+
+static const char *link_index(const s3up_store_t *st, const char *endpoint, apr_pool_t *p)
+{
+    return apr_pstrcat(p, st->prefix, "endpoint-links/", endpoint, "/", NULL);
+}
+
+apr_status_t s3up_store_link_get(s3up_link_t **out, s3up_store_t *st, const char *id,
+                                 s3up_error_t **err, apr_pool_t *p)
+{
+    const char *text, *etag, *why;
+    s3up_link_t *l;
+    json_t *j;
+    apr_status_t rv;
+
+    if (!link_id_valid(id)) {
+        *err = not_found("NoSuchLink", "no such upload link", p);
+        return S3UP_ENOTFOUND;
+    }
+    rv = cached_get(&text, &etag, st, link_key(st, id, p), err, p);
+    if (rv == S3UP_ENOTFOUND) {
+        *err = not_found("NoSuchLink", "no such upload link", p);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    l = apr_pcalloc(p, sizeof(*l));
+    if (s3up_json_parse(&j, text, strlen(text), RECORD_MAX, &why, p) != APR_SUCCESS ||
+        !s3up_json_str(j, "endpoint") || !s3up_store_id_valid(s3up_json_str(j, "endpoint")) ||
+        opt_time(&l->created, json_object_get(j, "created")) != APR_SUCCESS ||
+        opt_time(&l->expires, json_object_get(j, "expires")) != APR_SUCCESS) {
+        *err = apr_pcalloc(p, sizeof(**err));
+        (*err)->status = S3UP_EPARSE;
+        (*err)->code = "BadRecord";
+        (*err)->message = "the record of an upload link cannot be read";
+        return S3UP_EPARSE;
+    }
+    l->id = apr_pstrdup(p, id);
+    l->endpoint = apr_pstrdup(p, s3up_json_str(j, "endpoint"));
+    l->created_by = s3up_json_str(j, "created_by");
+    l->created_by = l->created_by ? apr_pstrdup(p, l->created_by) : NULL;
+    l->passcode_hash = s3up_json_str(j, "passcode_hash");
+    l->passcode_hash = l->passcode_hash ? apr_pstrdup(p, l->passcode_hash) : NULL;
+    *out = l;
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_store_link_put(s3up_store_t *st, const s3up_link_t *link, s3up_error_t **err,
+                                 apr_pool_t *p)
+{
+    json_t *j = s3up_json_own(json_object(), p);
+    s3up_put_cond_t create = {1, NULL};
+    const char *text;
+    apr_status_t rv;
+
+    json_object_set_new(j, "id", json_string(link->id));
+    json_object_set_new(j, "endpoint", json_string(link->endpoint));
+    json_object_set_new(j, "created", json_string(iso_time(link->created, p)));
+    json_object_set_new(j, "created_by",
+                        link->created_by ? json_string(link->created_by) : json_null());
+    json_object_set_new(j, "expires",
+                        link->expires ? json_string(iso_time(link->expires, p)) : json_null());
+    json_object_set_new(j, "passcode_hash",
+                        link->passcode_hash ? json_string(link->passcode_hash) : json_null());
+    text = s3up_json_dump(j, p);
+    rv = s3up_s3_put(NULL, st->s3, link_key(st, link->id, p), text, strlen(text),
+                     "application/json", &create, err, p);
+    if (rv == APR_SUCCESS) {
+        rv = s3up_s3_put(NULL, st->s3,
+                         apr_pstrcat(p, link_index(st, link->endpoint, p), link->id, NULL), "", 0,
+                         NULL, NULL, err, p);
+    }
+    cached_forget(st, link_key(st, link->id, p), p);
+    index_forget(st, link_index(st, link->endpoint, p), p);
+    return rv;
+}
+
+apr_status_t s3up_store_link_delete(s3up_store_t *st, const s3up_link_t *link, s3up_error_t **err,
+                                    apr_pool_t *p)
+{
+    apr_status_t rv = s3up_s3_delete(st->s3, link_key(st, link->id, p), err, p);
+
+    if (rv == APR_SUCCESS) {
+        rv = s3up_s3_delete(
+            st->s3, apr_pstrcat(p, link_index(st, link->endpoint, p), link->id, NULL), err, p);
+    }
+    cached_forget(st, link_key(st, link->id, p), p);
+    index_forget(st, link_index(st, link->endpoint, p), p);
+    return rv;
+}
+
+apr_status_t s3up_store_endpoint_links(apr_array_header_t **ids, s3up_store_t *st,
+                                       const char *endpoint, s3up_error_t **err, apr_pool_t *p)
+{
+    return cached_index(ids, st, link_index(st, endpoint, p), link_id_valid, err, p);
 }

@@ -70,6 +70,31 @@ apr_status_t s3up_store_endpoint_parse(s3up_endpoint_t **out, const char *text, 
 /* Whether uploads may go to ep at time now (active and not expired). */
 int s3up_store_endpoint_open(const s3up_endpoint_t *ep, apr_time_t now);
 
+/* Upload links: {state}links/{id}.json, id = sha256(token) (the token is
+ * never stored), and the index {state}endpoint-links/{endpoint}/{id}. */
+typedef struct s3up_link_t {
+    const char *id;
+    const char *endpoint;
+    apr_time_t created;
+    const char *created_by;
+    apr_time_t expires;        /* 0: as long as the endpoint */
+    const char *passcode_hash; /* bcrypt, or NULL for none */
+} s3up_link_t;
+
+/* S3UP_ENOTFOUND for an unknown (or revoked: deleted) link. */
+apr_status_t s3up_store_link_get(s3up_link_t **out, s3up_store_t *st, const char *id,
+                                 s3up_error_t **err, apr_pool_t *p);
+/* Create: the record, then its index entry. */
+apr_status_t s3up_store_link_put(s3up_store_t *st, const s3up_link_t *link, s3up_error_t **err,
+                                 apr_pool_t *p);
+/* Revoke: the record goes first, so the link stops working even if the
+ * index entry cannot be removed. */
+apr_status_t s3up_store_link_delete(s3up_store_t *st, const s3up_link_t *link, s3up_error_t **err,
+                                    apr_pool_t *p);
+/* The ids of an endpoint's links, sorted. */
+apr_status_t s3up_store_endpoint_links(apr_array_header_t **ids, s3up_store_t *st,
+                                       const char *endpoint, s3up_error_t **err, apr_pool_t *p);
+
 /* Name reservations: two uploads of one name at the same time must both
  * survive, and S3 cannot refuse a completing upload whose key exists. So
  * a new upload first reserves its key under {state}reservations/, with a

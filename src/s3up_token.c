@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <apr_md5.h>
 #include <apr_strings.h>
 
 #include "s3up_sigv4.h"
@@ -131,4 +132,29 @@ apr_status_t s3up_token_cookie_read(s3up_link_cookie_t **out, const char *value,
     }
     *out = c;
     return APR_SUCCESS;
+}
+
+/* 2^11 rounds: tens of milliseconds a guess. */
+#define BCRYPT_COST 11
+
+apr_status_t s3up_token_passcode_hash(const char **hash, const char *passcode, apr_pool_t *p)
+{
+    unsigned char salt[16];
+    char *out = apr_palloc(p, 64);
+    apr_status_t rv;
+
+    if (!passcode || !*passcode || RAND_bytes(salt, sizeof(salt)) != 1) {
+        return APR_EINVAL;
+    }
+    rv = apr_bcrypt_encode(passcode, BCRYPT_COST, salt, sizeof(salt), out, 64);
+    if (rv == APR_SUCCESS) {
+        *hash = out;
+    }
+    return rv;
+}
+
+int s3up_token_passcode_ok(const char *hash, const char *passcode)
+{
+    return hash && passcode && !strncmp(hash, "$2y$", 4) &&
+           apr_password_validate(passcode, hash) == APR_SUCCESS;
 }

@@ -37,4 +37,10 @@ apr_status_t s3up_token_cookie_make(const char **value, const s3up_link_cookie_t
 apr_status_t s3up_token_cookie_read(s3up_link_cookie_t **out, const char *value, const char *key,
                                     apr_time_t now, apr_pool_t *p);
 
+/* A passcode's bcrypt hash (APR's), for the link record. */
+apr_status_t s3up_token_passcode_hash(const char **hash, const char *passcode, apr_pool_t *p);
+
+/* Whether passcode matches hash. */
+int s3up_token_passcode_ok(const char *hash, const char *passcode);
+
 #endif /* S3UP_TOKEN_H */

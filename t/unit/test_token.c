@@ -80,6 +80,22 @@ int main(void)
     c.endpoint = "acme";
     is_int(s3up_token_cookie_make(&value, &c, "", p), APR_EINVAL, "an empty key is refused");
 
+    {
+        const char *hash, *hash2;
+        ok(s3up_token_passcode_hash(&hash, "4711 open sesame", p) == APR_SUCCESS &&
+               !strncmp(hash, "$2y$11$", 7),
+           "passcode hashed with bcrypt: %s", hash);
+        ok(!strstr(hash, "sesame"), "the hash does not hold the passcode");
+        ok(s3up_token_passcode_ok(hash, "4711 open sesame"), "the right passcode matches");
+        ok(!s3up_token_passcode_ok(hash, "4711 open sesame "), "a wrong passcode does not");
+        ok(!s3up_token_passcode_ok(hash, ""), "an empty passcode does not");
+        s3up_token_passcode_hash(&hash2, "4711 open sesame", p);
+        ok(strcmp(hash, hash2) != 0, "each hash has its own salt");
+        ok(!s3up_token_passcode_ok("plain", "plain"),
+           "a stored value that is no bcrypt hash never matches");
+        is_int(s3up_token_passcode_hash(&hash, "", p), APR_EINVAL, "an empty passcode is refused");
+    }
+
     apr_pool_destroy(p);
     apr_terminate();
     return done_testing();
