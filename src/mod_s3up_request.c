@@ -168,6 +168,12 @@ int s3up_reply_error(request_rec *r, int status, const char *code, const char *f
     return DONE;
 }
 
+int s3up_reply_not_allowed(request_rec *r)
+{
+    return s3up_reply_error(r, HTTP_METHOD_NOT_ALLOWED, "BadRequest",
+                            "%s is not allowed on this route", r->method);
+}
+
 int s3up_reply_s3_error(request_rec *r, const s3up_error_t *err, const char *notfound_code)
 {
     const char *rid = err->request_id ? err->request_id : "-";
@@ -293,4 +299,21 @@ int s3up_same_origin(request_rec *r)
     }
     own = ap_construct_url(r->pool, "", r);
     return !strcasecmp(origin, own);
+}
+
+json_t *s3up_files_json(const s3up_object_page_t *page, const char *folder, apr_pool_t *p)
+{
+    json_t *files = json_array();
+    apr_size_t n = strlen(folder);
+
+    for (int i = 0; i < page->objects->nelts; i++) {
+        const s3up_object_t *o = &APR_ARRAY_IDX(page->objects, i, s3up_object_t);
+        json_array_append_new(files, json_pack("{s:s,s:s,s:I,s:s}", "key", o->key, "name",
+                                               strncmp(o->key, folder, n) ? o->key : o->key + n,
+                                               "size", (json_int_t)o->size, "last_modified",
+                                               s3up_iso8601(o->last_modified, p)));
+    }
+    return json_pack("{s:o,s:o}", "files", files, "next",
+                     page->truncated && page->next_token ? json_string(page->next_token)
+                                                         : json_null());
 }

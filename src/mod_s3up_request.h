@@ -33,6 +33,9 @@ void s3up_req_store(s3up_store_t *out, request_rec *r, s3up_s3_t *s3, const s3up
 int s3up_reply_json(request_rec *r, int status, json_t *body);
 int s3up_reply_error(request_rec *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* 405 for a method a route does not take. */
+int s3up_reply_not_allowed(request_rec *r);
+
 /* An S3 failure in our shape: not found as `notfound_code` (404), a lost
  * race as 409, a store that does not answer as 503 with Retry-After, a
  * refusal of ours by S3 as 502, a client's mistake S3 caught as 400. */
@@ -47,6 +50,10 @@ int s3up_read_json(json_t **out, request_rec *r);
  * for this request. check_config refuses our handlers outside a plain
  * <Location>. */
 const char *s3up_req_base(request_rec *r);
+
+/* A page of a listing as the API shows files: {files:[{key, name, size,
+ * last_modified}], next}, names relative to folder. */
+json_t *s3up_files_json(const s3up_object_page_t *page, const char *folder, apr_pool_t *p);
 
 /* A query argument, decoded; NULL when absent. */
 const char *s3up_arg(request_rec *r, const char *name);

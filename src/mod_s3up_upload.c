@@ -177,14 +177,6 @@ static apr_off_t limit_of(const s3up_upload_ctx_t *up, const s3up_endpoint_t *ep
     return ep->max_file_size && ep->max_file_size < limit ? ep->max_file_size : limit;
 }
 
-static const char *iso_time(apr_time_t t, apr_pool_t *p)
-{
-    apr_time_exp_t x;
-    apr_time_exp_gmt(&x, t);
-    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", x.tm_year + 1900, x.tm_mon + 1,
-                        x.tm_mday, x.tm_hour, x.tm_min, x.tm_sec);
-}
-
 /* S3 metadata travels in headers, which must stay ASCII: other text is
  * stored in RFC 2047 form, as AWS advises. */
 static const char *meta_value(const char *v, apr_pool_t *p)
@@ -385,7 +377,7 @@ static int route_list_parts(s3up_upload_ctx_t *up, const char *upload_id)
         json_array_append_new(list, json_pack("{s:i,s:s,s:I,s:s}", "PartNumber", part->number,
                                               "ETag", part->etag ? part->etag : "", "Size",
                                               (json_int_t)part->size, "LastModified",
-                                              iso_time(part->last_modified, r->pool)));
+                                              s3up_iso8601(part->last_modified, r->pool)));
     }
     return s3up_reply_json(r, HTTP_OK, list);
 }
@@ -575,10 +567,10 @@ static int route_params(s3up_upload_ctx_t *up)
 
 static json_t *endpoint_json(const s3up_upload_ctx_t *up, const s3up_endpoint_t *ep)
 {
-    return json_pack("{s:s,s:I,s:o,s:s}", "id", ep->id, "max_file_size",
-                     (json_int_t)limit_of(up, ep), "expires",
-                     ep->expires ? json_string(iso_time(ep->expires, up->r->pool)) : json_null(),
-                     "base", apr_pstrcat(up->r->pool, up->base, "/e/", ep->id, NULL));
+    return json_pack(
+        "{s:s,s:I,s:o,s:s}", "id", ep->id, "max_file_size", (json_int_t)limit_of(up, ep), "expires",
+        ep->expires ? json_string(s3up_iso8601(ep->expires, up->r->pool)) : json_null(), "base",
+        apr_pstrcat(up->r->pool, up->base, "/e/", ep->id, NULL));
 }
 
 static int route_session(s3up_upload_ctx_t *up)
@@ -620,7 +612,6 @@ static int route_files(s3up_upload_ctx_t *up)
     s3up_object_page_t *page;
     s3up_endpoint_t *ep;
     s3up_error_t *err;
-    json_t *files;
     int rc;
 
     if (id && up->chosen && strcmp(id, up->chosen)) {
@@ -635,25 +626,7 @@ static int route_files(s3up_upload_ctx_t *up)
         APR_SUCCESS) {
         return s3up_reply_s3_error(r, err, "NoSuchEndpoint");
     }
-    files = json_array();
-    for (int i = 0; i < page->objects->nelts; i++) {
-        const s3up_object_t *o = &APR_ARRAY_IDX(page->objects, i, s3up_object_t);
-        json_array_append_new(files,
-                              json_pack("{s:s,s:s,s:I,s:s}", "key", o->key, "name",
-                                        o->key + strlen(ep->prefix), "size", (json_int_t)o->size,
-                                        "last_modified", iso_time(o->last_modified, r->pool)));
-    }
-    return s3up_reply_json(r, HTTP_OK,
-                           json_pack("{s:o,s:o}", "files", files, "next",
-                                     page->truncated && page->next_token
-                                         ? json_string(page->next_token)
-                                         : json_null()));
-}
-
-static int not_allowed(request_rec *r)
-{
-    return s3up_reply_error(r, HTTP_METHOD_NOT_ALLOWED, "BadRequest",
-                            "%s is not allowed on this route", r->method);
+    return s3up_reply_json(r, HTTP_OK, s3up_files_json(page, ep->prefix, r->pool));
 }
 
 /* The API under s3/ and api/: the routes of DESIGN.md §4. */
@@ -664,16 +637,16 @@ static int route_api(s3up_upload_ctx_t *up, const char *path)
     char *rest, *upload_id, *tail;
 
     if (!strcmp(path, "api/session")) {
-        return m == M_GET ? route_session(up) : not_allowed(r);
+        return m == M_GET ? route_session(up) : s3up_reply_not_allowed(r);
     }
     if (!strcmp(path, "api/files")) {
-        return m == M_GET ? route_files(up) : not_allowed(r);
+        return m == M_GET ? route_files(up) : s3up_reply_not_allowed(r);
     }
     if (!strcmp(path, "s3/params")) {
-        return m == M_GET ? route_params(up) : not_allowed(r);
+        return m == M_GET ? route_params(up) : s3up_reply_not_allowed(r);
     }
     if (!strcmp(path, "s3/multipart")) {
-        return m == M_POST ? route_create(up) : not_allowed(r);
+        return m == M_POST ? route_create(up) : s3up_reply_not_allowed(r);
     }
     if (strncmp(path, "s3/multipart/", 13)) {
         return s3up_reply_error(r, HTTP_NOT_FOUND, "BadRequest", "no such route");
@@ -691,16 +664,16 @@ static int route_api(s3up_upload_ctx_t *up, const char *path)
         if (m == M_GET) {
             return route_list_parts(up, upload_id);
         }
-        return m == M_DELETE ? route_abort(up, upload_id) : not_allowed(r);
+        return m == M_DELETE ? route_abort(up, upload_id) : s3up_reply_not_allowed(r);
     }
     if (!strcmp(tail, "complete")) {
-        return m == M_POST ? route_complete(up, upload_id) : not_allowed(r);
+        return m == M_POST ? route_complete(up, upload_id) : s3up_reply_not_allowed(r);
     }
     if (!strcmp(tail, "batch")) {
-        return m == M_GET ? route_sign_batch(up, upload_id) : not_allowed(r);
+        return m == M_GET ? route_sign_batch(up, upload_id) : s3up_reply_not_allowed(r);
     }
     if (!strchr(tail, '/')) {
-        return m == M_GET ? route_sign_part(up, upload_id, tail) : not_allowed(r);
+        return m == M_GET ? route_sign_part(up, upload_id, tail) : s3up_reply_not_allowed(r);
     }
     return s3up_reply_error(r, HTTP_NOT_FOUND, "BadRequest", "no such route");
 }

@@ -61,6 +61,9 @@ void s3up_log(int level, apr_status_t rv, const char *fmt, ...)
 #define S3UP_LOG_INFO 6
 #define S3UP_LOG_DEBUG 7
 
+/* t as "2026-11-29T11:01:33Z" (UTC, whole seconds). */
+const char *s3up_iso8601(apr_time_t t, apr_pool_t *p);
+
 /* A short readable text for our status codes and APR's. */
 const char *s3up_strerror(apr_status_t rv, apr_pool_t *p);
 

@@ -220,14 +220,6 @@ int s3up_store_id_valid(const char *id)
     return 1;
 }
 
-static const char *iso_time(apr_time_t t, apr_pool_t *p)
-{
-    apr_time_exp_t x;
-    apr_time_exp_gmt(&x, t);
-    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", x.tm_year + 1900, x.tm_mon + 1,
-                        x.tm_mday, x.tm_hour, x.tm_min, x.tm_sec);
-}
-
 const char *s3up_store_endpoint_json(const s3up_endpoint_t *ep, apr_pool_t *p)
 {
     json_t *j = s3up_json_own(json_object(), p);
@@ -239,11 +231,11 @@ const char *s3up_store_endpoint_json(const s3up_endpoint_t *ep, apr_pool_t *p)
     json_object_set_new(j, "id", json_string(ep->id));
     json_object_set_new(j, "prefix", json_string(ep->prefix));
     json_object_set_new(j, "members", members);
-    json_object_set_new(j, "created", json_string(iso_time(ep->created, p)));
+    json_object_set_new(j, "created", json_string(s3up_iso8601(ep->created, p)));
     json_object_set_new(j, "created_by",
                         ep->created_by ? json_string(ep->created_by) : json_null());
     json_object_set_new(j, "expires",
-                        ep->expires ? json_string(iso_time(ep->expires, p)) : json_null());
+                        ep->expires ? json_string(s3up_iso8601(ep->expires, p)) : json_null());
     json_object_set_new(j, "max_file_size",
                         ep->max_file_size ? json_integer((json_int_t)ep->max_file_size)
                                           : json_null());
@@ -479,7 +471,7 @@ apr_status_t s3up_store_reserve(s3up_store_t *st, const char *key, apr_time_t ex
 {
     const char *rkey = reservation_key(st, key, p);
     json_t *j =
-        s3up_json_own(json_pack("{s:s,s:s}", "key", key, "expires", iso_time(expires, p)), p);
+        s3up_json_own(json_pack("{s:s,s:s}", "key", key, "expires", s3up_iso8601(expires, p)), p);
     const char *text = s3up_json_dump(j, p);
     s3up_put_cond_t create = {1, NULL}, take_over = {0, NULL};
     s3up_body_t *held;
@@ -622,11 +614,11 @@ apr_status_t s3up_store_link_put(s3up_store_t *st, const s3up_link_t *link, s3up
 
     json_object_set_new(j, "id", json_string(link->id));
     json_object_set_new(j, "endpoint", json_string(link->endpoint));
-    json_object_set_new(j, "created", json_string(iso_time(link->created, p)));
+    json_object_set_new(j, "created", json_string(s3up_iso8601(link->created, p)));
     json_object_set_new(j, "created_by",
                         link->created_by ? json_string(link->created_by) : json_null());
     json_object_set_new(j, "expires",
-                        link->expires ? json_string(iso_time(link->expires, p)) : json_null());
+                        link->expires ? json_string(s3up_iso8601(link->expires, p)) : json_null());
     json_object_set_new(j, "passcode_hash",
                         link->passcode_hash ? json_string(link->passcode_hash) : json_null());
     text = s3up_json_dump(j, p);
