@@ -18,6 +18,7 @@
 #include "s3up.h"
 #include "s3up_xml.h"
 #include "mod_s3up_config.h"
+#include "mod_s3up_admin.h"
 #include "mod_s3up_request.h"
 #include "mod_s3up_upload.h"
 
@@ -262,4 +263,5 @@ static void s3up_register_hooks(apr_pool_t *p)
     ap_hook_post_config(s3up_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(s3up_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(s3up_upload_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(s3up_admin_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
