@@ -19,6 +19,7 @@
 #include "s3up_xml.h"
 #include "mod_s3up_config.h"
 #include "mod_s3up_admin.h"
+#include "mod_s3up_drop.h"
 #include "mod_s3up_request.h"
 #include "mod_s3up_upload.h"
 
@@ -250,6 +251,9 @@ static void s3up_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv = s3up_proc_init(pchild, s);
 
+    if (rv == APR_SUCCESS) {
+        rv = s3up_drop_init(pchild);
+    }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
                      S3UP_LOGNO(0103) "cannot set up the S3 client of this process");
@@ -264,4 +268,5 @@ static void s3up_register_hooks(apr_pool_t *p)
     ap_hook_child_init(s3up_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(s3up_upload_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(s3up_admin_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(s3up_drop_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -691,10 +691,12 @@ int s3up_upload_dispatch(s3up_upload_ctx_t *up, const char *path)
     if (!up->who) {
         return s3up_reply_error(r, HTTP_UNAUTHORIZED, "NotSignedIn", "sign in first");
     }
-    if ((rc = s3up_req_s3(&up->s3, r, up->dc)) != OK) {
-        return rc;
+    if (!up->s3) {
+        if ((rc = s3up_req_s3(&up->s3, r, up->dc)) != OK) {
+            return rc;
+        }
+        s3up_req_store(&up->store, r, up->s3, up->dc);
     }
-    s3up_req_store(&up->store, r, up->s3, up->dc);
     return route_api(up, path);
 }
 

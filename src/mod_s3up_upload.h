@@ -20,7 +20,7 @@ typedef struct s3up_upload_ctx_t {
     int is_admin;                /* may write into any endpoint */
     const char *base;            /* the location's URL path, no trailing '/' */
     const char *chosen;          /* the endpoint of /e/{id}/, or NULL */
-    s3up_s3_t *s3;
+    s3up_s3_t *s3;               /* NULL: made by s3up_upload_dispatch */
     s3up_store_t store;
 } s3up_upload_ctx_t;
 

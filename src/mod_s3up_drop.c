@@ -1,0 +1,239 @@
+/*
+ * Upload links (handler s3up-drop): people without an account open
+ * {location}/{token}, give the passcode if the link has one, and get a
+ * signed cookie that opens the same portal and API as s3up-upload, for
+ * the link's one endpoint. DESIGN.md §4 "Upload links".
+ *
+ * The cookie is checked on every request (signature, expiry) and the link
+ * record behind it at most S3UpCacheTTL later, so a revoked link stops
+ * working on every node within that time.
+ */
+#include <apr_strings.h>
+
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <util_cookies.h>
+
+#include "mod_s3up_drop.h"
+#include "mod_s3up_pages.h"
+#include "mod_s3up_request.h"
+#include "mod_s3up_upload.h"
+#include "s3up_limit.h"
+#include "s3up_token.h"
+
+APLOG_USE_MODULE(s3up);
+
+#define COOKIE "s3up_link"
+#define COOKIE_MAX_AGE apr_time_from_sec(12 * 3600)
+#define PASSCODE_TRIES 5
+#define PASSCODE_WAIT apr_time_from_sec(15 * 60)
+#define FORM_MAX 1024
+
+static s3up_limit_t *limit;
+
+apr_status_t s3up_drop_init(apr_pool_t *pchild)
+{
+    return s3up_limit_create(&limit, PASSCODE_TRIES, PASSCODE_WAIT, pchild);
+}
+
+/* A page of the drop folder, with the status that goes with it. */
+static int drop_page(request_rec *r, int status, const char *page)
+{
+    int rc;
+
+    r->status = status;
+    rc = s3up_pages_serve(r, "drop", page);
+    return rc == OK ? DONE : rc;
+}
+
+/* The link behind a token or a cookie, if it may still be used. */
+static apr_status_t link_usable(s3up_link_t **out, s3up_store_t *st, const char *id, request_rec *r)
+{
+    s3up_endpoint_t *ep;
+    s3up_error_t *err;
+    apr_status_t rv = s3up_store_link_get(out, st, id, &err, r->pool);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if ((*out)->expires && apr_time_now() >= (*out)->expires) {
+        return APR_TIMEUP;
+    }
+    rv = s3up_store_endpoint_get(&ep, st, (*out)->endpoint, &err, r->pool);
+    if (rv == APR_SUCCESS && !s3up_store_endpoint_open(ep, apr_time_now())) {
+        return APR_TIMEUP;
+    }
+    return rv;
+}
+
+static int set_cookie_and_go(request_rec *r, const s3up_link_t *link, const char *base)
+{
+    const char *secret = s3up_conf_secret(s3up_conf_srv(r->server)), *value;
+    s3up_link_cookie_t c = {link->id, link->endpoint, apr_time_now() + COOKIE_MAX_AGE};
+    int https = !strcmp(ap_http_scheme(r), "https");
+
+    if (link->expires && link->expires < c.expires) {
+        c.expires = link->expires;
+    }
+    if (s3up_token_cookie_make(&value, &c, secret, r->pool) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_table_addn(r->err_headers_out, "Set-Cookie",
+                   apr_psprintf(r->pool,
+                                "%s=%s; Path=%s/; Max-Age=%" APR_TIME_T_FMT
+                                "; HttpOnly; SameSite=Strict%s",
+                                COOKIE, value, base, apr_time_sec(c.expires - apr_time_now()),
+                                https ? "; Secure" : ""));
+    apr_table_setn(r->headers_out, "Location",
+                   ap_construct_url(r->pool, apr_pstrcat(r->pool, base, "/", NULL), r));
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, S3UP_LOGNO(0501) "link %.12s opened endpoint %s",
+                  link->id, link->endpoint);
+    return HTTP_SEE_OTHER;
+}
+
+/* The passcode field of a small urlencoded form. */
+static const char *form_passcode(request_rec *r)
+{
+    char *buf = apr_palloc(r->pool, FORM_MAX + 1), *pair, *last;
+    apr_size_t len = 0;
+    long n;
+
+    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK || !ap_should_client_block(r)) {
+        return NULL;
+    }
+    while ((n = ap_get_client_block(r, buf + len, FORM_MAX + 1 - len)) > 0) {
+        len += n;
+        if (len > FORM_MAX) {
+            return NULL;
+        }
+    }
+    buf[len] = '\0';
+    for (pair = apr_strtok(buf, "&", &last); pair; pair = apr_strtok(NULL, "&", &last)) {
+        if (!strncmp(pair, "passcode=", 9) && ap_unescape_urlencoded(pair + 9) == OK) {
+            return pair + 9;
+        }
+    }
+    return NULL;
+}
+
+static int landing(request_rec *r, const char *base, const char *token, s3up_store_t *st)
+{
+    const char *id = s3up_token_id(token, r->pool), *passcode;
+    apr_interval_time_t wait;
+    s3up_link_t *link;
+    apr_status_t rv;
+
+    rv = link_usable(&link, st, id, r);
+    if (rv == S3UP_ENOTFOUND) {
+        return drop_page(r, HTTP_NOT_FOUND, "gone.html");
+    }
+    if (rv == APR_TIMEUP) {
+        return drop_page(r, HTTP_GONE, "gone.html");
+    }
+    if (rv != APR_SUCCESS) {
+        apr_table_setn(r->headers_out, "Retry-After", "5");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (!link->passcode_hash) {
+        return set_cookie_and_go(r, link, base);
+    }
+    if (r->method_number == M_GET) {
+        return drop_page(r, HTTP_OK, "index.html");
+    }
+    if (r->method_number != M_POST) {
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    if (!s3up_same_origin(r)) {
+        return HTTP_FORBIDDEN;
+    }
+    wait = s3up_limit_wait(limit, id, apr_time_now());
+    if (wait > 0) {
+        apr_table_setn(r->headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_sec(wait) + 1));
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      S3UP_LOGNO(0502) "link %.12s: too many wrong passcodes, refused", id);
+        r->method = "GET"; /* the page, not a form post, answers */
+        r->method_number = M_GET;
+        return drop_page(r, HTTP_TOO_MANY_REQUESTS, "wait.html");
+    }
+    passcode = form_passcode(r);
+    if (!s3up_token_passcode_ok(link->passcode_hash, passcode)) {
+        s3up_limit_fail(limit, id, apr_time_now());
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, S3UP_LOGNO(0503) "link %.12s: wrong passcode",
+                      id);
+        apr_table_setn(
+            r->headers_out, "Location",
+            ap_construct_url(r->pool, apr_pstrcat(r->pool, base, "/", token, "?wrong=1", NULL), r));
+        return HTTP_SEE_OTHER;
+    }
+    s3up_limit_clear(limit, id);
+    return set_cookie_and_go(r, link, base);
+}
+
+/* Who a link cookie speaks for: its signature and expiry hold, and its
+ * link still does. NULL otherwise. */
+static const s3up_principal_t *cookie_principal(request_rec *r, s3up_store_t *st)
+{
+    const char *secret = s3up_conf_secret(s3up_conf_srv(r->server)), *value = NULL;
+    s3up_link_cookie_t *c;
+    s3up_principal_t *who;
+    s3up_link_t *link;
+
+    if (ap_cookie_read(r, COOKIE, &value, 0) != APR_SUCCESS || !value ||
+        s3up_token_cookie_read(&c, value, secret, apr_time_now(), r->pool) != APR_SUCCESS ||
+        link_usable(&link, st, c->link_id, r) != APR_SUCCESS ||
+        strcmp(link->endpoint, c->endpoint)) {
+        return NULL;
+    }
+    who = apr_pcalloc(r->pool, sizeof(*who));
+    who->name = apr_psprintf(r->pool, "link:%.12s", link->id);
+    who->via = "link";
+    who->link_endpoint = link->endpoint;
+    return who;
+}
+
+int s3up_drop_handler(request_rec *r)
+{
+    s3up_upload_ctx_t *up;
+    const char *path;
+    apr_size_t n;
+    int rc;
+
+    if (strcmp(r->handler, "s3up-drop")) {
+        return DECLINED;
+    }
+    up = apr_pcalloc(r->pool, sizeof(*up));
+    up->r = r;
+    up->dc = ap_get_module_config(r->per_dir_config, &s3up_module);
+    up->base = s3up_req_base(r);
+    n = strlen(up->base);
+    if (strncmp(r->uri, up->base, n) || r->uri[n] != '/') {
+        return r->method_number == M_GET ? s3up_pages_redirect_slash(r) : HTTP_NOT_FOUND;
+    }
+    path = r->uri + n + 1;
+    if (!s3up_token_valid(path) && !s3up_upload_is_api(path) && strncmp(path, "e/", 2)) {
+        return s3up_pages_serve(r, "upload", path); /* the portal, as for s3up-upload */
+    }
+    if ((rc = s3up_req_s3(&up->s3, r, up->dc)) != OK) {
+        return rc;
+    }
+    s3up_req_store(&up->store, r, up->s3, up->dc);
+    if (s3up_token_valid(path)) {
+        return landing(r, up->base, path, &up->store);
+    }
+    if (!strncmp(path, "e/", 2)) {
+        const char *slash = strchr(path + 2, '/');
+        if (!slash) {
+            return HTTP_NOT_FOUND;
+        }
+        up->chosen = apr_pstrmemdup(r->pool, path + 2, slash - path - 2);
+        path = slash + 1;
+        if (!s3up_upload_is_api(path)) {
+            return s3up_pages_serve(r, "upload", path);
+        }
+    }
+    up->who = cookie_principal(r, &up->store);
+    return s3up_upload_dispatch(up, path);
+}
