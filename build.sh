@@ -3,7 +3,8 @@
 #
 #   ./build.sh          install what is missing, build (make)
 #   ./build.sh test     ... then run every test (t/run)
-#   ./build.sh start    ... then start a local stack in run/: Ceph RGW + httpd
+#   ./build.sh start    ... then start a local portal in run/: Ceph RGW, an OpenID
+#                       provider, httpd with the portal at /upload (sign in as demo)
 #   ./build.sh stop     stop that stack
 set -euo pipefail
 
@@ -70,17 +71,50 @@ stack_info() {
     if [[ -f $RUN/httpd/httpd.env ]]; then
         # shellcheck disable=SC1091
         source "$RUN/httpd/httpd.env"
-        echo "  httpd:         $HTTPD_URL   (pid $HTTPD_PID, files in run/httpd)"
+        echo "  portal:        $HTTPD_URL/upload/"
+        echo "                 sign in with login 'demo' and any password; files go to the"
+        echo "                 endpoint 'demo' (s3://$S3UP_TEST_BUCKET/uploads/demo/)"
+        echo "  httpd:         pid $HTTPD_PID; config and logs in run/httpd (completed"
+        echo "                 multipart uploads: run/httpd/uploads.log)"
     else
-        echo "  httpd:         not started (t/lib/httpd.sh is not there yet)"
+        echo "  httpd:         not started"
+    fi
+    if [[ -f $RUN/oidc/oidc.env ]]; then
+        echo "  OpenID:        $(sed -n 's/^OIDC_ISSUER=//p' "$RUN/oidc/oidc.env")   (test provider:" \
+            "any login, any password)"
     fi
     echo "  S3 (Ceph RGW): $S3UP_TEST_ENDPOINT   (path-style, region $S3UP_TEST_REGION)"
-    echo "  bucket:        $S3UP_TEST_BUCKET"
+    echo "  bucket:        $S3UP_TEST_BUCKET   (CORS rule for the portal: run/cors.log)"
     echo "  access key:    $S3UP_TEST_ACCESS_KEY"
     echo "  secret key:    $S3UP_TEST_SECRET_KEY   (also in $S3UP_TEST_SECRET_KEY_FILE)"
-    echo "  aws cli:       t/lib/rgw.sh aws run/rgw s3 ls s3://$S3UP_TEST_BUCKET"
-    echo "  logs:          run/rgw/log, run/httpd"
+    echo "  aws cli:       t/lib/rgw.sh aws run/rgw s3 ls --recursive s3://$S3UP_TEST_BUCKET/uploads/"
+    echo "  logs:          run/rgw/log, run/oidc/oidc.log, run/httpd"
     echo "  stop:          ./build.sh stop"
+}
+
+# The portal's part of httpd's config: mod_auth_openidc for the local provider (the
+# fragment of t/lib/oidc-conf.sh) in front of <Location /upload>, as in
+# conf/examples/portal-oidc.conf.
+write_portal_conf() {
+    local url=$1
+    HTTPD_URL=$url t/lib/oidc-conf.sh "$RUN/oidc" /upload >"$RUN/oidc/oidc.conf"
+    (umask 077 && openssl rand -hex 32 >"$RUN/link-secret")
+    cat >"$RUN/portal.conf" <<EOF
+# written by ./build.sh start
+LoadModule auth_openidc_module /usr/lib/apache2/modules/mod_auth_openidc.so
+Include "$RUN/oidc/oidc.conf"
+OIDCSessionInactivityTimeout 3600
+S3UpSecretFile "$RUN/link-secret"
+
+<Location /upload>
+    SetHandler s3up-upload
+    # Not signed in: pages go to the login, API calls get mod_s3up's JSON 401.
+    OIDCUnAuthAction pass "%{REQUEST_URI} =~ m#^/upload/(e/[^/]+/)?(s3|api)/#"
+</Location>
+
+LogFormat "%{%Y-%m-%dT%H:%M:%S%z}t %a user=\"%{S3UP_USER}e\" endpoint=\"%{S3UP_ENDPOINT}e\" key=\"%{S3UP_KEY}e\" bytes=%{S3UP_BYTES}e status=%>s" s3up_upload
+CustomLog "$RUN/httpd/uploads.log" s3up_upload env=S3UP_KEY
+EOF
 }
 
 start_stack() {
@@ -95,21 +129,37 @@ start_stack() {
     # shellcheck disable=SC1091
     source "$RUN/rgw/rgw.env"
     set +a
-    if [[ -f t/lib/httpd.sh ]]; then
-        bash t/lib/httpd.sh start "$RUN/httpd" || {
-            say "httpd did not start; stopping Ceph"
-            t/lib/rgw.sh stop "$RUN/rgw"
-            exit 1
-        }
-    else
-        say "t/lib/httpd.sh not found: only Ceph RGW is started"
-    fi
+    # From here on, a failure stops what was started (errtrace: also inside functions).
+    set -E
+    trap 'trap - ERR; say "start failed; stopping what it started"; stop_stack' ERR
+    # httpd's address comes first: the provider must know the redirect URI.
+    local port url
+    port=${HTTPD_PORT:-$(t/lib/freeport)}
+    url=http://127.0.0.1:$port
+    say "OpenID provider"
+    OIDC_REDIRECT_URIS=$(HTTPD_URL=$url t/lib/oidc-conf.sh --redirect-uri /upload) \
+        t/lib/oidc.sh start "$RUN/oidc" >/dev/null
+    say "bucket CORS rule for $url"
+    AWS_ACCESS_KEY_ID=$S3UP_TEST_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$S3UP_TEST_SECRET_KEY \
+        AWS_DEFAULT_REGION=$S3UP_TEST_REGION AWS_CONFIG_FILE=/dev/null \
+        AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
+        conf/s3up-cors --endpoint-url "$S3UP_TEST_ENDPOINT" "$S3UP_TEST_BUCKET" "$url" \
+        >"$RUN/cors.log"
+    say "endpoint 'demo' for the login 'demo'"
+    /usr/bin/python3 t/lib/s3tool.py endpoint demo members=demo "note=./build.sh start"
+    write_portal_conf "$url"
+    mkdir -p "$RUN/httpd"
+    HTTPD_PORT=$port bash t/lib/httpd.sh start "$RUN/httpd" "$RUN/portal.conf"
+    trap - ERR
     stack_info
 }
 
 stop_stack() {
-    if [[ -f t/lib/httpd.sh && -d $RUN/httpd ]]; then
+    if [[ -d $RUN/httpd ]]; then
         bash t/lib/httpd.sh stop "$RUN/httpd"
+    fi
+    if [[ -d $RUN/oidc ]]; then
+        t/lib/oidc.sh stop "$RUN/oidc"
     fi
     if [[ -d $RUN/rgw ]]; then
         t/lib/rgw.sh stop "$RUN/rgw"

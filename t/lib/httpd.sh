@@ -10,7 +10,9 @@
 #
 # Server-wide S3Up* directives come from S3UP_TEST_BUCKET, S3UP_TEST_REGION,
 # S3UP_TEST_ENDPOINT, S3UP_TEST_ACCESS_KEY, S3UP_TEST_SECRET_KEY_FILE (each
-# left out when unset). EXTRA_CONF is Included last.
+# left out when unset). EXTRA_CONF is Included last. HTTPD_PORT, when set, is
+# the port to listen on instead of a free one picked here (for a config that
+# must know its own address beforehand, e.g. an OpenID Connect redirect URI).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -104,7 +106,7 @@ start() {
     # is made traversable, its parents must be already.
     chmod o+x "$dir"
     for _ in 1 2 3; do
-        port=$(free_port)
+        port=${HTTPD_PORT:-$(free_port)}
         write_conf "$dir" "$extra" "$port"
         if ! out=$(configtest "$dir/httpd.conf"); then
             echo "httpd.sh: apache2 -t refused $dir/httpd.conf:" >&2
@@ -129,7 +131,7 @@ start() {
             done
         fi
         # Someone may have taken the port between our pick and httpd's bind.
-        if grep -q "Address already in use" "$dir/error.log" 2>/dev/null; then
+        if [ -z "${HTTPD_PORT:-}" ] && grep -q "Address already in use" "$dir/error.log" 2>/dev/null; then
             stop "$dir" 2>/dev/null || true
             continue
         fi
@@ -165,7 +167,7 @@ case "$cmd" in
 conf)
     [ $# -ge 2 ] || die "usage: $0 conf DIR [EXTRA_CONF]"
     mkdir -p "$2"
-    write_conf "$(cd "$2" && pwd)" "${3:-}" "$(free_port)"
+    write_conf "$(cd "$2" && pwd)" "${3:-}" "${HTTPD_PORT:-$(free_port)}"
     ;;
 start)
     [ $# -ge 2 ] || die "usage: $0 start DIR [EXTRA_CONF]"
