@@ -235,15 +235,30 @@ static int s3up_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     return OK;
 }
 
+static int s3up_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    s3up_drop_pre_config(pconf);
+    return OK;
+}
+
 static int s3up_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
-    (void)pconf;
+    apr_status_t rv;
+
     (void)plog;
     (void)ptemp;
     /* check_config pointed the bridge at the server of that pass; this is
      * the one the children inherit. */
     s3up_log_attach(s);
     s3up_xml_init();
+    rv = s3up_drop_post_config(pconf, s);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     S3UP_LOGNO(0104) "cannot set up the shared memory of upload links");
+        return !OK;
+    }
     return OK;
 }
 
@@ -263,6 +278,7 @@ static void s3up_child_init(apr_pool_t *pchild, server_rec *s)
 static void s3up_register_hooks(apr_pool_t *p)
 {
     (void)p;
+    ap_hook_pre_config(s3up_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(s3up_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(s3up_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(s3up_child_init, NULL, NULL, APR_HOOK_MIDDLE);

@@ -8,12 +8,15 @@
  * record behind it at most S3UpCacheTTL later, so a revoked link stops
  * working on every node within that time.
  */
+#include <apr_global_mutex.h>
+#include <apr_shm.h>
 #include <apr_strings.h>
 
 #include <http_core.h>
 #include <http_log.h>
 #include <http_protocol.h>
 #include <util_cookies.h>
+#include <util_mutex.h>
 
 #include "mod_s3up_drop.h"
 #include "mod_s3up_pages.h"
@@ -30,11 +33,53 @@ APLOG_USE_MODULE(s3up);
 #define PASSCODE_WAIT apr_time_from_sec(15 * 60)
 #define FORM_MAX 1024
 
+#define LIMIT_SLOTS 4096
+#define LIMIT_MUTEX "s3up-limit"
+
+/* Wrong passcodes are counted in shared memory, so every httpd process
+ * sees every try. */
+static apr_shm_t *limit_shm;
+static apr_global_mutex_t *limit_mutex;
 static s3up_limit_t *limit;
+
+void s3up_drop_pre_config(apr_pool_t *pconf)
+{
+    ap_mutex_register(pconf, LIMIT_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+apr_status_t s3up_drop_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    apr_size_t size = s3up_limit_size(LIMIT_SLOTS);
+    apr_status_t rv;
+
+    rv = apr_shm_create(&limit_shm, size, NULL, pconf);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    memset(apr_shm_baseaddr_get(limit_shm), 0, size);
+    return ap_global_mutex_create(&limit_mutex, NULL, LIMIT_MUTEX, NULL, s, pconf, 0);
+}
+
+static void limit_lock(void *baton, int on)
+{
+    (void)baton;
+    if (on) {
+        apr_global_mutex_lock(limit_mutex);
+    } else {
+        apr_global_mutex_unlock(limit_mutex);
+    }
+}
 
 apr_status_t s3up_drop_init(apr_pool_t *pchild)
 {
-    return s3up_limit_create(&limit, PASSCODE_TRIES, PASSCODE_WAIT, pchild);
+    apr_status_t rv =
+        apr_global_mutex_child_init(&limit_mutex, apr_global_mutex_lockfile(limit_mutex), pchild);
+
+    if (rv == APR_SUCCESS) {
+        limit = s3up_limit_attach(apr_shm_baseaddr_get(limit_shm), LIMIT_SLOTS, PASSCODE_TRIES,
+                                  PASSCODE_WAIT, limit_lock, NULL, pchild);
+    }
+    return rv;
 }
 
 /* A page of the drop folder, with the status that goes with it. */

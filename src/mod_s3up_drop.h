@@ -6,7 +6,11 @@
 
 #include <httpd.h>
 
-/* Per process, in child_init: the wrong-passcode limit. */
+/* The wrong-passcode limit, shared by httpd's processes: its mutex is
+ * registered in pre_config, its memory made in post_config, and each
+ * child attaches in child_init. */
+void s3up_drop_pre_config(apr_pool_t *pconf);
+apr_status_t s3up_drop_post_config(apr_pool_t *pconf, server_rec *s);
 apr_status_t s3up_drop_init(apr_pool_t *pchild);
 
 /* Handler "s3up-drop". */

@@ -1,145 +1,124 @@
 /*
- * Failed-try limits, per process.
+ * Failed-try limits over a fixed table.
  */
-#include <stdlib.h>
-
-#include <apr_hash.h>
 #include <apr_strings.h>
-#include <apr_thread_mutex.h>
 
 #include "s3up_limit.h"
 
-#define ENTRIES_MAX 10000
+#define PROBE 8 /* slots looked at for one key */
 
-typedef struct tries_t {
-    char *key;
+typedef struct slot_t {
+    char key[S3UP_LIMIT_KEY_MAX + 1]; /* "" when free */
     int failures;
     apr_time_t start; /* of the window */
-} tries_t;
+} slot_t;
 
 struct s3up_limit_t {
-    int max;
+    slot_t *slots;
+    int n, max;
     apr_interval_time_t window;
-    apr_hash_t *keys;
-#if APR_HAS_THREADS
-    apr_thread_mutex_t *lock;
-#endif
+    s3up_limit_lock_fn *lock;
+    void *baton;
 };
 
-static void lock(s3up_limit_t *l)
+apr_size_t s3up_limit_size(int slots)
 {
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(l->lock);
-#else
-    (void)l;
-#endif
+    return sizeof(slot_t) * (apr_size_t)slots;
 }
 
-static void unlock(s3up_limit_t *l)
+s3up_limit_t *s3up_limit_attach(void *mem, int slots, int max, apr_interval_time_t window,
+                                s3up_limit_lock_fn *lock, void *baton, apr_pool_t *p)
 {
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(l->lock);
-#else
-    (void)l;
-#endif
-}
-
-static void drop(s3up_limit_t *l, tries_t *t)
-{
-    apr_hash_set(l->keys, t->key, APR_HASH_KEY_STRING, NULL);
-    free(t->key);
-    free(t);
-}
-
-/* Forget the windows that have ended (all, if `all`). */
-static void sweep(s3up_limit_t *l, apr_time_t now, int all)
-{
-    apr_hash_index_t *hi;
-    for (hi = apr_hash_first(NULL, l->keys); hi; hi = apr_hash_next(hi)) {
-        tries_t *t = apr_hash_this_val(hi);
-        if (all || now - t->start >= l->window) {
-            drop(l, t);
-        }
-    }
-}
-
-static apr_status_t limit_cleanup(void *data)
-{
-    sweep(data, 0, 1);
-    return APR_SUCCESS;
-}
-
-apr_status_t s3up_limit_create(s3up_limit_t **out, int max, apr_interval_time_t window,
-                               apr_pool_t *pchild)
-{
-    s3up_limit_t *l = apr_pcalloc(pchild, sizeof(*l));
-
+    s3up_limit_t *l = apr_pcalloc(p, sizeof(*l));
+    l->slots = mem;
+    l->n = slots;
     l->max = max;
     l->window = window;
-    l->keys = apr_hash_make(pchild);
-#if APR_HAS_THREADS
-    {
-        apr_status_t rv = apr_thread_mutex_create(&l->lock, APR_THREAD_MUTEX_DEFAULT, pchild);
-        if (rv != APR_SUCCESS) {
-            return rv;
+    l->lock = lock;
+    l->baton = baton;
+    return l;
+}
+
+static void hold(s3up_limit_t *l, int on)
+{
+    if (l->lock) {
+        l->lock(l->baton, on);
+    }
+}
+
+static unsigned int hash(const char *key)
+{
+    unsigned int h = 2166136261u; /* FNV-1a */
+    for (; *key; key++) {
+        h = (h ^ (unsigned char)*key) * 16777619u;
+    }
+    return h;
+}
+
+/* key's slot, or NULL; with `take`, a slot for it (free, expired, or the
+ * oldest nearby). */
+static slot_t *find(s3up_limit_t *l, const char *key, apr_time_t now, int take)
+{
+    unsigned int h = hash(key);
+    slot_t *reusable = NULL, *oldest = NULL, *spare;
+
+    for (int i = 0; i < PROBE && i < l->n; i++) {
+        slot_t *s = &l->slots[(h + i) % (unsigned int)l->n];
+        if (s->key[0] && !strcmp(s->key, key)) {
+            return s;
+        }
+        if (!s->key[0] || now - s->start >= l->window) {
+            reusable = reusable ? reusable : s;
+        } else if (!oldest || s->start < oldest->start) {
+            oldest = s;
         }
     }
-#endif
-    apr_pool_cleanup_register(pchild, l, limit_cleanup, apr_pool_cleanup_null);
-    *out = l;
-    return APR_SUCCESS;
+    spare = reusable ? reusable : oldest;
+    if (!take || !spare) {
+        return NULL;
+    }
+    apr_cpystrn(spare->key, key, sizeof(spare->key));
+    spare->failures = 0;
+    spare->start = now;
+    return spare;
 }
 
 apr_interval_time_t s3up_limit_wait(s3up_limit_t *l, const char *key, apr_time_t now)
 {
     apr_interval_time_t wait = 0;
-    tries_t *t;
+    slot_t *s;
 
-    lock(l);
-    t = apr_hash_get(l->keys, key, APR_HASH_KEY_STRING);
-    if (t && now - t->start >= l->window) {
-        drop(l, t);
-    } else if (t && t->failures >= l->max) {
-        wait = t->start + l->window - now;
+    hold(l, 1);
+    s = find(l, key, now, 0);
+    if (s && now - s->start < l->window && s->failures >= l->max) {
+        wait = s->start + l->window - now;
     }
-    unlock(l);
+    hold(l, 0);
     return wait;
 }
 
 void s3up_limit_fail(s3up_limit_t *l, const char *key, apr_time_t now)
 {
-    tries_t *t;
+    slot_t *s;
 
-    lock(l);
-    t = apr_hash_get(l->keys, key, APR_HASH_KEY_STRING);
-    if (t && now - t->start >= l->window) {
-        drop(l, t);
-        t = NULL;
+    hold(l, 1);
+    s = find(l, key, now, 1);
+    if (now - s->start >= l->window) {
+        s->failures = 0;
+        s->start = now;
     }
-    if (!t) {
-        if (apr_hash_count(l->keys) >= ENTRIES_MAX) {
-            sweep(l, now, 0);
-        }
-        if (apr_hash_count(l->keys) >= ENTRIES_MAX) {
-            sweep(l, now, 1);
-        }
-        t = calloc(1, sizeof(*t));
-        t->key = strdup(key);
-        t->start = now;
-        apr_hash_set(l->keys, t->key, APR_HASH_KEY_STRING, t);
-    }
-    t->failures++;
-    unlock(l);
+    s->failures++;
+    hold(l, 0);
 }
 
 void s3up_limit_clear(s3up_limit_t *l, const char *key)
 {
-    tries_t *t;
+    slot_t *s;
 
-    lock(l);
-    t = apr_hash_get(l->keys, key, APR_HASH_KEY_STRING);
-    if (t) {
-        drop(l, t);
+    hold(l, 1);
+    s = find(l, key, 0, 0);
+    if (s) {
+        s->key[0] = '\0';
     }
-    unlock(l);
+    hold(l, 0);
 }

@@ -1,17 +1,30 @@
 /*
- * A per-process limit on failed tries (wrong passcodes): after `max`
- * failures of one key within `window`, that key waits until the window
- * ends. Thread-safe; memory bounded.
+ * A limit on failed tries (wrong passcodes): after `max` failures of one
+ * key within `window`, that key waits until the window ends.
+ *
+ * The table lives in memory the caller provides, so httpd can put it in
+ * shared memory that all its processes see, with a lock around each use
+ * (a global mutex). Fixed size: when it is full, the oldest windows near a
+ * key's slot give way.
  */
 #ifndef S3UP_LIMIT_H
 #define S3UP_LIMIT_H
 
 #include "s3up.h"
 
+#define S3UP_LIMIT_KEY_MAX 64
+
 typedef struct s3up_limit_t s3up_limit_t;
 
-apr_status_t s3up_limit_create(s3up_limit_t **out, int max, apr_interval_time_t window,
-                               apr_pool_t *pchild);
+typedef void s3up_limit_lock_fn(void *baton, int lock);
+
+/* Bytes of memory a table of `slots` needs. */
+apr_size_t s3up_limit_size(int slots);
+
+/* A limiter over mem (s3up_limit_size(slots) bytes, zeroed by the creator
+ * of the memory). lock may be NULL within one process and thread. */
+s3up_limit_t *s3up_limit_attach(void *mem, int slots, int max, apr_interval_time_t window,
+                                s3up_limit_lock_fn *lock, void *baton, apr_pool_t *p);
 
 /* How long key must wait before its next try: 0 when it may try now. */
 apr_interval_time_t s3up_limit_wait(s3up_limit_t *l, const char *key, apr_time_t now);

@@ -10,6 +10,7 @@
 #include "s3up_json.h"
 #include "s3up_keys.h"
 #include "s3up_sigv4.h"
+#include "s3up_token.h"
 #include "s3up_store.h"
 #include "s3up_xml.h"
 
@@ -414,6 +415,36 @@ apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, co
     return APR_SUCCESS;
 }
 
+/* A conditional write of a JSON record. When S3 fails without saying
+ * whether the write took (a 5xx: Ceph answers 500 when two conditional
+ * writes race), the record itself tells: ours, or someone else's. */
+static apr_status_t put_record(const char **etag, s3up_store_t *st, const char *key,
+                               const char *text, const s3up_put_cond_t *cond, s3up_error_t **err,
+                               apr_pool_t *p)
+{
+    s3up_body_t *now;
+    s3up_error_t *e2;
+    apr_status_t rv;
+
+    rv = s3up_s3_put(etag, st->s3, key, text, strlen(text), "application/json", cond, err, p);
+    if (rv != S3UP_ES3 || (*err)->http_status < 500) {
+        return rv;
+    }
+    if (s3up_s3_get(&now, st->s3, key, RECORD_MAX, &e2, p) != APR_SUCCESS) {
+        return rv;
+    }
+    if (now->len == strlen(text) && !memcmp(now->data, text, now->len)) {
+        if (etag) {
+            *etag = now->object->etag;
+        }
+        return APR_SUCCESS;
+    }
+    (*err)->status = S3UP_ECONFLICT;
+    (*err)->code = "Conflict";
+    (*err)->message = "changed by someone else meanwhile";
+    return S3UP_ECONFLICT;
+}
+
 apr_status_t s3up_store_endpoint_put(s3up_store_t *st, s3up_endpoint_t *ep, s3up_error_t **err,
                                      apr_pool_t *p)
 {
@@ -422,8 +453,7 @@ apr_status_t s3up_store_endpoint_put(s3up_store_t *st, s3up_endpoint_t *ep, s3up
     const char *etag = NULL;
     apr_status_t rv;
 
-    rv = s3up_s3_put(&etag, st->s3, record_key(st, ep->id, p), text, strlen(text),
-                     "application/json", &cond, err, p);
+    rv = put_record(&etag, st, record_key(st, ep->id, p), text, &cond, err, p);
     if (rv != APR_SUCCESS) {
         /* Whatever we held may be stale now. */
         cached_forget(st, record_key(st, ep->id, p), p);
@@ -469,26 +499,32 @@ static const char *reservation_key(const s3up_store_t *st, const char *key, apr_
 apr_status_t s3up_store_reserve(s3up_store_t *st, const char *key, apr_time_t expires,
                                 s3up_error_t **err, apr_pool_t *p)
 {
-    const char *rkey = reservation_key(st, key, p);
-    json_t *j =
-        s3up_json_own(json_pack("{s:s,s:s}", "key", key, "expires", s3up_iso8601(expires, p)), p);
-    const char *text = s3up_json_dump(j, p);
+    const char *rkey = reservation_key(st, key, p), *nonce, *text;
     s3up_put_cond_t create = {1, NULL}, take_over = {0, NULL};
     s3up_body_t *held;
-    json_t *old;
+    json_t *j, *old;
     const char *why;
     apr_time_t until = 0;
     apr_status_t rv;
 
-    rv = s3up_s3_put(NULL, st->s3, rkey, text, strlen(text), "application/json", &create, err, p);
+    /* Each reservation's text is its own, so that put_record can tell
+     * whose write took. */
+    if (s3up_token_new(&nonce, p) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    j = s3up_json_own(
+        json_pack("{s:s,s:s,s:s}", "key", key, "expires", s3up_iso8601(expires, p), "nonce", nonce),
+        p);
+    text = s3up_json_dump(j, p);
+
+    rv = put_record(NULL, st, rkey, text, &create, err, p);
     if (rv != S3UP_ECONFLICT) {
         return rv;
     }
     rv = s3up_s3_get(&held, st->s3, rkey, RECORD_MAX, err, p);
     if (rv == S3UP_ENOTFOUND) {
         /* Released meanwhile: try once more from the start. */
-        return s3up_s3_put(NULL, st->s3, rkey, text, strlen(text), "application/json", &create, err,
-                           p);
+        return put_record(NULL, st, rkey, text, &create, err, p);
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -504,8 +540,7 @@ apr_status_t s3up_store_reserve(s3up_store_t *st, const char *key, apr_time_t ex
         return S3UP_ECONFLICT;
     }
     take_over.if_match = held->object->etag;
-    return s3up_s3_put(NULL, st->s3, rkey, text, strlen(text), "application/json", &take_over, err,
-                       p);
+    return put_record(NULL, st, rkey, text, &take_over, err, p);
 }
 
 apr_status_t s3up_store_release(s3up_store_t *st, const char *key, s3up_error_t **err,
@@ -622,8 +657,7 @@ apr_status_t s3up_store_link_put(s3up_store_t *st, const s3up_link_t *link, s3up
     json_object_set_new(j, "passcode_hash",
                         link->passcode_hash ? json_string(link->passcode_hash) : json_null());
     text = s3up_json_dump(j, p);
-    rv = s3up_s3_put(NULL, st->s3, link_key(st, link->id, p), text, strlen(text),
-                     "application/json", &create, err, p);
+    rv = put_record(NULL, st, link_key(st, link->id, p), text, &create, err, p);
     if (rv == APR_SUCCESS) {
         rv = s3up_s3_put(NULL, st->s3,
                          apr_pstrcat(p, link_index(st, link->endpoint, p), link->id, NULL), "", 0,
