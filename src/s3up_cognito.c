@@ -1,0 +1,451 @@
+/*
+ * Cognito user pools over the AWS JSON 1.1 protocol: POST / with
+ * X-Amz-Target naming the operation, a JSON body, SigV4 with the generic
+ * AWS rules (no x-amz-content-sha256, as botocore and aws-c-auth sign
+ * cognito-idp), and errors as {"__type", "message"}.
+ */
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "s3up_cognito.h"
+#include "s3up_json.h"
+
+#define SERVICE "cognito-idp"
+#define TARGET_PREFIX "AWSCognitoIdentityProviderService."
+#define CONTENT_TYPE "application/x-amz-json-1.1"
+#define MAX_RESPONSE (64 * 1024)
+#define POOL_ID_MAX 55
+#define USERNAME_MAX 128
+
+static apr_time_t default_now(void)
+{
+    return apr_time_now();
+}
+
+static void default_sleep(apr_interval_time_t t)
+{
+    apr_sleep(t);
+}
+
+static apr_uint32_t default_random(void)
+{
+    apr_uint32_t r = 0;
+    apr_generate_random_bytes((unsigned char *)&r, sizeof(r));
+    return r;
+}
+
+apr_status_t s3up_cognito_pool_region(const char **region, const char *user_pool_id, apr_pool_t *p)
+{
+    const char *sep = user_pool_id ? strchr(user_pool_id, '_') : NULL;
+    const char *s;
+
+    if (!sep || sep == user_pool_id || !sep[1] || strlen(user_pool_id) > POOL_ID_MAX ||
+        *user_pool_id == '-' || sep[-1] == '-') {
+        return APR_EINVAL;
+    }
+    for (s = user_pool_id; s < sep; s++) {
+        if (!apr_islower(*s) && !apr_isdigit(*s) && *s != '-') {
+            return APR_EINVAL;
+        }
+    }
+    for (s = sep + 1; *s; s++) {
+        if (!apr_isalnum(*s)) {
+            return APR_EINVAL;
+        }
+    }
+    *region = apr_pstrmemdup(p, user_pool_id, sep - user_pool_id);
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_cognito_init(s3up_cognito_t *c, const char *user_pool_id, const char *endpoint,
+                               const s3up_creds_t *creds, s3up_sigv4_t *signer, s3up_http_t *http,
+                               apr_pool_t *p)
+{
+    s3up_s3_loc_t loc;
+    const char *region;
+
+    if (s3up_cognito_pool_region(&region, user_pool_id, p) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if (!endpoint) {
+        endpoint = apr_pstrcat(p, "https://" SERVICE ".", region, ".amazonaws.com", NULL);
+    }
+    /* S3's endpoint rules are ours too (http(s), no path, Host as curl
+     * sends it); path style with no bucket leaves the origin alone. */
+    if (s3up_s3_loc_init(&loc, endpoint, region, "", 1, p) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    memset(c, 0, sizeof(*c));
+    c->user_pool_id = apr_pstrdup(p, user_pool_id);
+    c->region = region;
+    c->endpoint = endpoint;
+    c->creds = creds;
+    c->signer = signer;
+    c->http = http;
+    c->now = default_now;
+    c->sleep = default_sleep;
+    c->random = default_random;
+    c->max_attempts = 3;
+    c->retry_base = apr_time_from_msec(100);
+    c->retry_cap = apr_time_from_sec(2);
+    c->origin = loc.origin;
+    c->host = loc.host;
+    return APR_SUCCESS;
+}
+
+/* Cognito's special characters, less the quotes, backslash and backtick
+ * that get mangled when a password is pasted into a shell, JSON or mail. */
+#define SYMBOLS "^$*.[]{}()?-!@#%&/,><:;|_~+="
+static const char ALPHABET[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "abcdefghijklmnopqrstuvwxyz"
+                               "0123456789" SYMBOLS;
+#define ALPHABET_LEN (sizeof(ALPHABET) - 1)
+/* Bytes at or above this would favour the first characters: drawn again. */
+#define UNBIASED_LIMIT (256 - 256 % ALPHABET_LEN)
+
+static int has_every_class(const char *pw)
+{
+    int upper = 0, lower = 0, digit = 0, symbol = 0;
+    for (; *pw; pw++) {
+        upper |= apr_isupper(*pw);
+        lower |= apr_islower(*pw);
+        digit |= apr_isdigit(*pw);
+        symbol |= strchr(SYMBOLS, *pw) != NULL;
+    }
+    return upper && lower && digit && symbol;
+}
+
+apr_status_t s3up_cognito_password(const char **out, apr_pool_t *p)
+{
+    unsigned char rnd[64];
+    char pw[S3UP_COGNITO_PASSWORD_LEN + 1];
+    apr_size_t used = sizeof(rnd);
+
+    /* Whole passwords lacking a class are drawn again (about 1 in 9), so
+     * every valid password stays equally likely. */
+    for (int tries = 0; tries < 1000; tries++) {
+        for (int n = 0; n < S3UP_COGNITO_PASSWORD_LEN;) {
+            if (used == sizeof(rnd)) {
+                if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+                    OPENSSL_cleanse(pw, sizeof(pw));
+                    return APR_EGENERAL;
+                }
+                used = 0;
+            }
+            if (rnd[used] < UNBIASED_LIMIT) {
+                pw[n++] = ALPHABET[rnd[used] % ALPHABET_LEN];
+            }
+            used++;
+        }
+        pw[S3UP_COGNITO_PASSWORD_LEN] = '\0';
+        if (has_every_class(pw)) {
+            *out = apr_pstrdup(p, pw);
+            OPENSSL_cleanse(pw, sizeof(pw));
+            OPENSSL_cleanse(rnd, sizeof(rnd));
+            return APR_SUCCESS;
+        }
+    }
+    OPENSSL_cleanse(pw, sizeof(pw));
+    OPENSSL_cleanse(rnd, sizeof(rnd));
+    return APR_EGENERAL;
+}
+
+static s3up_error_t *error_make(apr_status_t status, int http_status, const char *code,
+                                const char *message, apr_pool_t *p)
+{
+    s3up_error_t *e = apr_pcalloc(p, sizeof(*e));
+    e->status = status;
+    e->http_status = http_status;
+    e->code = code;
+    e->message = message;
+    return e;
+}
+
+static apr_status_t fail(s3up_error_t **err, apr_status_t status, const char *code,
+                         const char *message, apr_pool_t *p)
+{
+    *err = error_make(status, 0, code, message, p);
+    return status;
+}
+
+/* "com.amazonaws.cognito#UsernameExistsException" and the header form
+ * "UsernameExistsException:http://internal.amazon.com/..." name one code. */
+static const char *error_code(const char *type, apr_pool_t *p)
+{
+    const char *hash = strrchr(type, '#');
+    const char *colon;
+    if (hash) {
+        type = hash + 1;
+    }
+    colon = strchr(type, ':');
+    return colon ? apr_pstrmemdup(p, type, colon - type) : type;
+}
+
+static int is_throttling(const s3up_error_t *e)
+{
+    return e->http_status == 429 || !strcmp(e->code, "ThrottlingException") ||
+           !strcmp(e->code, "TooManyRequestsException");
+}
+
+/* The one place where Cognito's answers become our error type. */
+static s3up_error_t *error_from_response(const char *op, const s3up_http_resp_t *resp,
+                                         apr_pool_t *p)
+{
+    s3up_error_t *e = error_make(S3UP_ES3, resp->status, NULL, NULL, p);
+    json_t *body = NULL;
+    const char *type = NULL, *why;
+
+    if (resp->body_len &&
+        s3up_json_parse(&body, resp->body, resp->body_len, MAX_RESPONSE, &why, p) == APR_SUCCESS &&
+        json_is_object(body)) {
+        type = s3up_json_str(body, "__type");
+        if (!type) {
+            type = s3up_json_str(body, "code");
+        }
+        e->message = s3up_json_str(body, "message");
+        if (!e->message) {
+            e->message = s3up_json_str(body, "Message");
+        }
+    }
+    if (!type) {
+        type = apr_table_get(resp->headers, "x-amzn-ErrorType");
+    }
+    e->code = type && *type ? error_code(type, p)
+                            : (resp->status >= 500 ? "InternalErrorException" : "UnknownError");
+    if (!e->message || !*e->message) {
+        e->message = apr_psprintf(p, "%s answered HTTP %d", op, resp->status);
+    }
+    e->request_id = apr_table_get(resp->headers, "x-amzn-RequestId");
+    if (!strcmp(e->code, "UsernameExistsException")) {
+        e->status = S3UP_ECONFLICT;
+    } else if (!strcmp(e->code, "UserNotFoundException") ||
+               !strcmp(e->code, "ResourceNotFoundException")) {
+        e->status = S3UP_ENOTFOUND;
+    }
+    e->retryable = resp->status >= 500 || is_throttling(e);
+    return e;
+}
+
+/* Did the failed attempt leave Cognito unchanged, so that even a call that
+ * is not idempotent may be sent again? Nothing was sent, or Cognito said it
+ * was throttled or failed. A 504 or a lost answer leaves it unknown. */
+static int surely_not_done(const s3up_error_t *e)
+{
+    if (e->http_status == 0) {
+        return e->status == S3UP_ENOCONNECT;
+    }
+    return is_throttling(e) || (e->http_status >= 500 && e->http_status != 504);
+}
+
+static apr_interval_time_t backoff(const s3up_cognito_t *c, int attempt)
+{
+    apr_interval_time_t ceiling = c->retry_base << (attempt - 1 < 16 ? attempt - 1 : 16);
+    if (ceiling > c->retry_cap) {
+        ceiling = c->retry_cap;
+    }
+    return ceiling / 2 + (apr_interval_time_t)(c->random() % (apr_uint32_t)(ceiling / 2 + 1));
+}
+
+/* One operation: sign, send, retry what is safe, parse the JSON answer. */
+static apr_status_t cognito_call(json_t **out, const s3up_cognito_t *c, const char *op,
+                                 const json_t *input, int idempotent, s3up_error_t **err,
+                                 apr_pool_t *p)
+{
+    const char *body = s3up_json_dump(input, p);
+    apr_size_t body_len = strlen(body);
+    const char *payload = s3up_sigv4_sha256_hex(body, body_len, p);
+    const char *url = apr_pstrcat(p, c->origin, "/", NULL);
+    const char *target = apr_pstrcat(p, TARGET_PREFIX, op, NULL);
+    int answered_before = 0;
+    s3up_error_t *e;
+    apr_status_t rv;
+
+    for (int attempt = 1;; attempt++) {
+        s3up_sigv4_req_t sreq = {0};
+        s3up_http_req_t hreq = {0};
+        s3up_http_resp_t *resp = NULL;
+        const char *detail = NULL;
+        const char *why = NULL;
+        apr_interval_time_t wait;
+
+        sreq.method = "POST";
+        sreq.path = "/";
+        sreq.headers = apr_array_make(p, 8, sizeof(s3up_kv_t));
+        s3up_kv_add(sreq.headers, "host", c->host);
+        s3up_kv_add(sreq.headers, "content-type", CONTENT_TYPE);
+        s3up_kv_add(sreq.headers, "x-amz-target", target);
+        sreq.payload_hash = payload;
+        sreq.region = c->region;
+        sreq.service = SERVICE;
+        sreq.now = c->now();
+        sreq.flags = S3UP_SIGV4_DOUBLE_ENCODE | S3UP_SIGV4_NORMALIZE | S3UP_SIGV4_NO_SHA256_HDR;
+        rv = s3up_sigv4_sign_headers(c->signer, &sreq, c->creds, p);
+        if (rv != APR_SUCCESS) {
+            return fail(err, rv, "SigningFailed", "the request could not be signed", p);
+        }
+
+        hreq.method = "POST";
+        hreq.url = url;
+        hreq.headers = sreq.headers;
+        hreq.body = body;
+        hreq.body_len = body_len;
+        hreq.max_response = MAX_RESPONSE;
+        rv = s3up_http_perform(&resp, &detail, c->http, &hreq, p);
+
+        if (rv == APR_SUCCESS && resp->status < 300) {
+            rv = s3up_json_parse(out, resp->body, resp->body_len, MAX_RESPONSE, &why, p);
+            if (rv != APR_SUCCESS || !json_is_object(*out)) {
+                return fail(err, S3UP_EPARSE, "BadResponse",
+                            apr_psprintf(p, "%s: unreadable answer (%s)", op,
+                                         why ? why : "not a JSON object"),
+                            p);
+            }
+            return APR_SUCCESS;
+        } else if (rv == APR_SUCCESS) {
+            e = error_from_response(op, resp, p);
+        } else {
+            e = error_make(rv, 0, rv == S3UP_ETOOBIG ? "ResponseTooLarge" : "TransportError",
+                           apr_psprintf(p, "%s: %s", op, detail ? detail : "no answer"), p);
+            e->retryable = rv == S3UP_ETRANSPORT || rv == S3UP_ENOCONNECT;
+        }
+        if (e->status == S3UP_ECONFLICT && answered_before) {
+            e->message = apr_psprintf(p,
+                                      "%s (an earlier attempt failed with HTTP %d and may have "
+                                      "created it)",
+                                      e->message, answered_before);
+        }
+
+        if (attempt >= c->max_attempts || !e->retryable || !(idempotent || surely_not_done(e))) {
+            break;
+        }
+        if (e->http_status) {
+            answered_before = e->http_status;
+        }
+        wait = backoff(c, attempt);
+        s3up_log(S3UP_LOG_WARN, e->status, "%s failed (%s, attempt %d of %d), retrying in %d ms",
+                 op, e->code, attempt, c->max_attempts, (int)apr_time_as_msec(wait));
+        c->sleep(wait);
+    }
+    *err = e;
+    return e->status;
+}
+
+/* Cognito's patterns for these fields allow no blanks or control
+ * characters; jansson refuses text that is not UTF-8. */
+static int text_ok(const char *s, apr_size_t max)
+{
+    apr_size_t n = 0;
+    for (; *s; s++, n++) {
+        if ((unsigned char)*s <= 0x20 || *s == 0x7f) {
+            return 0;
+        }
+    }
+    return n > 0 && n <= max;
+}
+
+/* Seconds since the epoch, an integer or a fraction, as Cognito sends dates. */
+static apr_time_t json_time(const json_t *v)
+{
+    return json_is_number(v) ? (apr_time_t)(json_number_value(v) * APR_USEC_PER_SEC) : 0;
+}
+
+/* A user as AdminCreateUser ("Attributes") or AdminGetUser
+ * ("UserAttributes") describes it. */
+static s3up_cognito_user_t *user_from_json(const json_t *obj, const char *attributes_name,
+                                           apr_pool_t *p)
+{
+    s3up_cognito_user_t *u;
+    const json_t *attrs = json_object_get(obj, attributes_name);
+    const json_t *enabled = json_object_get(obj, "Enabled");
+    const json_t *attr;
+    size_t i;
+
+    if (!json_is_object(obj) || !s3up_json_str(obj, "Username")) {
+        return NULL;
+    }
+    u = apr_pcalloc(p, sizeof(*u));
+    u->username = apr_pstrdup(p, s3up_json_str(obj, "Username"));
+    u->status = apr_pstrdup(p, s3up_json_str(obj, "UserStatus"));
+    u->enabled = !enabled || json_is_true(enabled);
+    u->created = json_time(json_object_get(obj, "UserCreateDate"));
+    u->attributes = apr_table_make(p, 4);
+    json_array_foreach(attrs, i, attr)
+    {
+        const char *name = s3up_json_str(attr, "Name");
+        const char *value = s3up_json_str(attr, "Value");
+        if (name && value) {
+            apr_table_set(u->attributes, name, value);
+        }
+    }
+    return u;
+}
+
+apr_status_t s3up_cognito_admin_create_user(s3up_cognito_user_t **out, const s3up_cognito_t *c,
+                                            const char *username, const char *temporary_password,
+                                            const char *email, s3up_error_t **err, apr_pool_t *p)
+{
+    json_t *in, *answer = NULL, *u;
+    apr_status_t rv;
+
+    if (!username || !text_ok(username, USERNAME_MAX)) {
+        return fail(err, APR_EINVAL, "InvalidParameterException", "bad username", p);
+    }
+    if (!temporary_password || !text_ok(temporary_password, 256)) {
+        return fail(err, APR_EINVAL, "InvalidParameterException", "bad temporary password", p);
+    }
+    if (email && !text_ok(email, 2048)) {
+        return fail(err, APR_EINVAL, "InvalidParameterException", "bad email", p);
+    }
+    in = s3up_json_own(json_object(), p);
+    if (json_object_set_new(in, "UserPoolId", json_string(c->user_pool_id)) ||
+        json_object_set_new(in, "Username", json_string(username)) ||
+        json_object_set_new(in, "TemporaryPassword", json_string(temporary_password)) ||
+        json_object_set_new(in, "MessageAction", json_string("SUPPRESS"))) {
+        return fail(err, APR_EINVAL, "InvalidParameterException", "text is not UTF-8", p);
+    }
+    if (email) {
+        json_t *value = json_string(email);
+        if (!value) {
+            return fail(err, APR_EINVAL, "InvalidParameterException", "email is not UTF-8", p);
+        }
+        json_object_set_new(in, "UserAttributes",
+                            json_pack("[{s:s, s:o}]", "Name", "email", "Value", value));
+    }
+    rv = cognito_call(&answer, c, "AdminCreateUser", in, 0, err, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    u = json_object_get(answer, "User");
+    *out = user_from_json(u, "Attributes", p);
+    if (!*out) {
+        return fail(err, S3UP_EPARSE, "BadResponse", "AdminCreateUser: no User in the answer", p);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_cognito_admin_get_user(s3up_cognito_user_t **out, const s3up_cognito_t *c,
+                                         const char *username, s3up_error_t **err, apr_pool_t *p)
+{
+    json_t *in, *answer = NULL;
+    apr_status_t rv;
+
+    if (!username || !text_ok(username, USERNAME_MAX)) {
+        return fail(err, APR_EINVAL, "InvalidParameterException", "bad username", p);
+    }
+    in = s3up_json_own(json_object(), p);
+    if (json_object_set_new(in, "UserPoolId", json_string(c->user_pool_id)) ||
+        json_object_set_new(in, "Username", json_string(username))) {
+        return fail(err, APR_EINVAL, "InvalidParameterException", "text is not UTF-8", p);
+    }
+    rv = cognito_call(&answer, c, "AdminGetUser", in, 1, err, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = user_from_json(answer, "UserAttributes", p);
+    if (!*out) {
+        return fail(err, S3UP_EPARSE, "BadResponse", "AdminGetUser: no Username in the answer", p);
+    }
+    return APR_SUCCESS;
+}
