@@ -19,6 +19,7 @@
 #include "mod_s3up_pages.h"
 #include "mod_s3up_request.h"
 #include "mod_s3up_upload.h"
+#include "s3up_cognito.h"
 #include "s3up_json.h"
 #include "s3up_keys.h"
 #include "s3up_sigv4.h"
@@ -281,10 +282,46 @@ static int create_link(json_t **out, admin_t *a, const s3up_endpoint_t *ep, cons
     return OK;
 }
 
+/* A Cognito user named after the endpoint, with a temporary password that
+ * is shown this once; the user becomes a member. Signed with the
+ * location's AWS credentials. */
+static int create_cognito_user(json_t **out, admin_t *a, s3up_endpoint_t *ep)
+{
+    request_rec *r = a->r;
+    const char *pool_id = s3up_conf_cognito_user_pool(a->sc), *password;
+    s3up_cognito_t c;
+    s3up_cognito_user_t *user;
+    s3up_error_t *err;
+
+    if (!pool_id) {
+        return s3up_reply_error(r, HTTP_CONFLICT, "Conflict",
+                                "S3UpCognitoUserPool is not set on this server");
+    }
+    if (s3up_cognito_init(&c, pool_id, s3up_conf_cognito_endpoint(a->sc), a->s3->creds,
+                          a->s3->signer, a->s3->http, r->pool) != APR_SUCCESS ||
+        s3up_cognito_password(&password, r->pool) != APR_SUCCESS) {
+        return s3up_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "StoreError",
+                                "the Cognito client could not be set up");
+    }
+    if (s3up_cognito_admin_create_user(&user, &c, ep->id, password, NULL, &err, r->pool) !=
+        APR_SUCCESS) {
+        audit(a, "cognito-create", ep->id, NULL, err->code ? err->code : "failed");
+        if (err->status == S3UP_ECONFLICT) {
+            return s3up_reply_error(r, HTTP_CONFLICT, "Conflict",
+                                    "Cognito has a user named '%s' already", ep->id);
+        }
+        return s3up_reply_s3_error(r, err, "NoSuchEndpoint");
+    }
+    APR_ARRAY_PUSH(ep->members, const char *) = user->username;
+    audit(a, "cognito-create", ep->id, NULL, "ok");
+    *out = json_pack("{s:s,s:s}", "username", user->username, "temporary_password", password);
+    return OK;
+}
+
 static int route_create(admin_t *a)
 {
     request_rec *r = a->r;
-    json_t *body, *reply, *link = NULL;
+    json_t *body, *reply, *link = NULL, *cognito = NULL;
     s3up_endpoint_t *ep = apr_pcalloc(r->pool, sizeof(*ep));
     const apr_array_header_t *no_members = apr_array_make(r->pool, 1, sizeof(const char *));
     const char *id;
@@ -310,9 +347,17 @@ static int route_create(admin_t *a)
     if ((rc = apply_fields(a, ep, body)) != OK) {
         return rc;
     }
+    /* Before the record is written: a taken id must not leave a user
+     * behind, so the id is checked first. */
     if (json_is_true(json_object_get(body, "cognito"))) {
-        return s3up_reply_error(r, HTTP_CONFLICT, "Conflict",
-                                "Cognito users are not available on this server");
+        s3up_endpoint_t *taken;
+        if (s3up_store_endpoint_get(&taken, &a->store, id, &err, r->pool) == APR_SUCCESS) {
+            return s3up_reply_error(r, HTTP_CONFLICT, "Conflict", "an endpoint '%s' exists already",
+                                    id);
+        }
+        if ((rc = create_cognito_user(&cognito, a, ep)) != OK) {
+            return rc;
+        }
     }
     rv = s3up_store_endpoint_put(&a->store, ep, &err, r->pool);
     if (rv == S3UP_ECONFLICT) {
@@ -335,6 +380,9 @@ static int route_create(admin_t *a)
                       portal_url(a, id) ? json_string(portal_url(a, id)) : json_null());
     if (link) {
         json_object_set_new(reply, "link", link);
+    }
+    if (cognito) {
+        json_object_set_new(reply, "cognito", cognito);
     }
     return s3up_reply_json(r, HTTP_CREATED, reply);
 }

@@ -97,6 +97,7 @@ void *s3up_conf_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(secret);
     MERGE_NUM(cache_ttl);
     MERGE_PTR(cognito_user_pool);
+    MERGE_PTR(cognito_endpoint);
     MERGE_PTR(document_root);
     MERGE_PTR(portal_url);
     MERGE_PTR(link_url);
@@ -729,6 +730,19 @@ static const char *s3up_cmd_cognito_user_pool_set(cmd_parms *cmd, void *dcv, con
     return NULL;
 }
 
+static const char *s3up_cmd_cognito_endpoint_set(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    s3up_srv_conf_t *sc = s3up_conf_srv(cmd->server);
+    const char *err;
+
+    (void)dcv;
+    if ((err = server_only(cmd))) {
+        return err;
+    }
+    err = parse_endpoint(&sc->cognito_endpoint, arg, cmd->pool);
+    return err ? FAIL(cmd, err) : NULL;
+}
+
 static const char *s3up_cmd_document_root_set(cmd_parms *cmd, void *dcv, const char *arg)
 {
     s3up_srv_conf_t *sc = s3up_conf_srv(cmd->server);
@@ -842,6 +856,9 @@ const command_rec s3up_cmds[] = {
                   "server-wide)"),
     AP_INIT_TAKE1("S3UpCognitoUserPool", s3up_cmd_cognito_user_pool_set, NULL, WHERE_SRV,
                   "Cognito user pool id for creating customer accounts (server-wide)"),
+    AP_INIT_TAKE1("S3UpCognitoEndpoint", s3up_cmd_cognito_endpoint_set, NULL, WHERE_SRV,
+                  "the Cognito API, an http(s) URL without path (default "
+                  "https://cognito-idp.REGION.amazonaws.com; server-wide)"),
     AP_INIT_TAKE1("S3UpDocumentRoot", s3up_cmd_document_root_set, NULL, WHERE_SRV,
                   "directory of the portal pages (server-wide)"),
     AP_INIT_TAKE1("S3UpPortalURL", s3up_cmd_portal_url_set, NULL, WHERE_SRV,
@@ -958,6 +975,11 @@ apr_interval_time_t s3up_conf_cache_ttl(const s3up_srv_conf_t *sc)
 const char *s3up_conf_cognito_user_pool(const s3up_srv_conf_t *sc)
 {
     return sc->cognito_user_pool;
+}
+
+const char *s3up_conf_cognito_endpoint(const s3up_srv_conf_t *sc)
+{
+    return sc->cognito_endpoint;
 }
 
 const char *s3up_conf_document_root(const s3up_srv_conf_t *sc)

@@ -76,6 +76,7 @@ typedef enum {
     X(const char *, secret, "S3UpSecretFile") /* the file's contents: the HMAC key */              \
     X(apr_interval_time_t, cache_ttl, "S3UpCacheTTL")                                              \
     X(const char *, cognito_user_pool, "S3UpCognitoUserPool")                                      \
+    X(const char *, cognito_endpoint, "S3UpCognitoEndpoint")                                       \
     X(const char *, document_root, "S3UpDocumentRoot")                                             \
     X(const char *, portal_url, "S3UpPortalURL")                                                   \
     X(const char *, link_url, "S3UpLinkURL")
@@ -123,6 +124,7 @@ s3up_upload_mode_e s3up_conf_upload_mode(const s3up_dir_conf_t *dc);
 const char *s3up_conf_secret(const s3up_srv_conf_t *sc); /* NULL: not configured */
 apr_interval_time_t s3up_conf_cache_ttl(const s3up_srv_conf_t *sc);
 const char *s3up_conf_cognito_user_pool(const s3up_srv_conf_t *sc);
+const char *s3up_conf_cognito_endpoint(const s3up_srv_conf_t *sc); /* NULL: AWS's */
 const char *s3up_conf_document_root(const s3up_srv_conf_t *sc);
 const char *s3up_conf_portal_url(const s3up_srv_conf_t *sc);
 const char *s3up_conf_link_url(const s3up_srv_conf_t *sc);

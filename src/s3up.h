@@ -61,6 +61,12 @@ void s3up_log(int level, apr_status_t rv, const char *fmt, ...)
 #define S3UP_LOG_INFO 6
 #define S3UP_LOG_DEBUG 7
 
+/* The wait before retry number `attempt` (1, 2, ...): base doubling up to
+ * cap, then half of that plus jitter from random, so that retries still
+ * back off yet many clients' retries spread apart. */
+apr_interval_time_t s3up_backoff(apr_interval_time_t base, apr_interval_time_t cap, int attempt,
+                                 apr_uint32_t random);
+
 /* t as "2026-11-29T11:01:33Z" (UTC, whole seconds). */
 const char *s3up_iso8601(apr_time_t t, apr_pool_t *p);
 

@@ -239,15 +239,6 @@ static int surely_not_done(const s3up_error_t *e)
     return is_throttling(e) || (e->http_status >= 500 && e->http_status != 504);
 }
 
-static apr_interval_time_t backoff(const s3up_cognito_t *c, int attempt)
-{
-    apr_interval_time_t ceiling = c->retry_base << (attempt - 1 < 16 ? attempt - 1 : 16);
-    if (ceiling > c->retry_cap) {
-        ceiling = c->retry_cap;
-    }
-    return ceiling / 2 + (apr_interval_time_t)(c->random() % (apr_uint32_t)(ceiling / 2 + 1));
-}
-
 /* One operation: sign, send, retry what is safe, parse the JSON answer. */
 static apr_status_t cognito_call(json_t **out, const s3up_cognito_t *c, const char *op,
                                  const json_t *input, int idempotent, s3up_error_t **err,
@@ -323,7 +314,7 @@ static apr_status_t cognito_call(json_t **out, const s3up_cognito_t *c, const ch
         if (e->http_status) {
             answered_before = e->http_status;
         }
-        wait = backoff(c, attempt);
+        wait = s3up_backoff(c->retry_base, c->retry_cap, attempt, c->random());
         s3up_log(S3UP_LOG_WARN, e->status, "%s failed (%s, attempt %d of %d), retrying in %d ms",
                  op, e->code, attempt, c->max_attempts, (int)apr_time_as_msec(wait));
         c->sleep(wait);

@@ -205,20 +205,6 @@ static s3up_error_t *error_from_response(const call_t *c, const s3up_http_resp_t
     return e;
 }
 
-static apr_interval_time_t backoff(s3up_s3_t *s3, int attempt)
-{
-    apr_interval_time_t ceiling = s3->retry_base;
-    for (int i = 1; i < attempt && ceiling < s3->retry_cap; i++) {
-        ceiling *= 2;
-    }
-    if (ceiling > s3->retry_cap) {
-        ceiling = s3->retry_cap;
-    }
-    /* Half the ceiling plus jitter: still backs off, yet spreads the
-     * retries of many clients apart. */
-    return ceiling / 2 + (apr_interval_time_t)(s3->random() % (apr_uint32_t)(ceiling / 2 + 1));
-}
-
 static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, const call_t *c,
                             s3up_error_t **err, apr_pool_t *p)
 {
@@ -291,7 +277,7 @@ static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, const call_t 
             !(c->idempotent || e->status == S3UP_ENOCONNECT)) {
             break;
         }
-        wait = backoff(s3, attempt);
+        wait = s3up_backoff(s3->retry_base, s3->retry_cap, attempt, s3->random());
         s3up_log(S3UP_LOG_WARN, e->status, "%s failed (%s, attempt %d of %d), retrying in %d ms",
                  c->op, e->code, attempt, s3->max_attempts, (int)apr_time_as_msec(wait));
         s3->sleep(wait);

@@ -104,6 +104,7 @@ static sample_t samples[] = {
     {"S3UpSecretFile", NULL, NULL}, /* temporary files, made in main() */
     {"S3UpCacheTTL", "10s", "1m"},
     {"S3UpCognitoUserPool", "eu-west-1_Base1", "us-east-1_Add2"},
+    {"S3UpCognitoEndpoint", "http://127.0.0.1:9229", "https://cognito.example.com"},
     {"S3UpDocumentRoot", "/", "/tmp"},
     {"S3UpPortalURL", "/base/", "https://portal.example.com/"},
     {"S3UpLinkURL", "/base-drop", "https://files.example.com/drop"},
