@@ -7,6 +7,24 @@
 
 #include "s3up.h"
 
+s3up_error_t *s3up_error_make(apr_status_t status, int http_status, const char *code,
+                              const char *message, apr_pool_t *p)
+{
+    s3up_error_t *e = apr_pcalloc(p, sizeof(*e));
+    e->status = status;
+    e->http_status = http_status;
+    e->code = code;
+    e->message = message;
+    return e;
+}
+
+apr_status_t s3up_fail(s3up_error_t **err, apr_status_t status, const char *code,
+                       const char *message, apr_pool_t *p)
+{
+    *err = s3up_error_make(status, 0, code, message, p);
+    return status;
+}
+
 void s3up_kv_add(apr_array_header_t *kvs, const char *name, const char *value)
 {
     s3up_kv_t *kv = apr_array_push(kvs);

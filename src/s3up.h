@@ -35,6 +35,13 @@ typedef struct s3up_error_t {
     int retryable;          /* 500, 503, SlowDown, network: worth trying again */
 } s3up_error_t;
 
+/* A new error, and the shortcut for failing with one of ours (no HTTP
+ * answer behind it): `return s3up_fail(err, APR_EINVAL, ...);`. */
+s3up_error_t *s3up_error_make(apr_status_t status, int http_status, const char *code,
+                              const char *message, apr_pool_t *p);
+apr_status_t s3up_fail(s3up_error_t **err, apr_status_t status, const char *code,
+                       const char *message, apr_pool_t *p);
+
 /* A name/value pair: HTTP headers, query parameters, form fields. */
 typedef struct s3up_kv_t {
     const char *name;

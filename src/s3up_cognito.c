@@ -152,24 +152,6 @@ apr_status_t s3up_cognito_password(const char **out, apr_pool_t *p)
     return APR_EGENERAL;
 }
 
-static s3up_error_t *error_make(apr_status_t status, int http_status, const char *code,
-                                const char *message, apr_pool_t *p)
-{
-    s3up_error_t *e = apr_pcalloc(p, sizeof(*e));
-    e->status = status;
-    e->http_status = http_status;
-    e->code = code;
-    e->message = message;
-    return e;
-}
-
-static apr_status_t fail(s3up_error_t **err, apr_status_t status, const char *code,
-                         const char *message, apr_pool_t *p)
-{
-    *err = error_make(status, 0, code, message, p);
-    return status;
-}
-
 /* "com.amazonaws.cognito#UsernameExistsException" and the header form
  * "UsernameExistsException:http://internal.amazon.com/..." name one code. */
 static const char *error_code(const char *type, apr_pool_t *p)
@@ -193,7 +175,7 @@ static int is_throttling(const s3up_error_t *e)
 static s3up_error_t *error_from_response(const char *op, const s3up_http_resp_t *resp,
                                          apr_pool_t *p)
 {
-    s3up_error_t *e = error_make(S3UP_ES3, resp->status, NULL, NULL, p);
+    s3up_error_t *e = s3up_error_make(S3UP_ES3, resp->status, NULL, NULL, p);
     json_t *body = NULL;
     const char *type = NULL, *why;
 
@@ -274,7 +256,7 @@ static apr_status_t cognito_call(json_t **out, const s3up_cognito_t *c, const ch
         sreq.flags = S3UP_SIGV4_DOUBLE_ENCODE | S3UP_SIGV4_NORMALIZE | S3UP_SIGV4_NO_SHA256_HDR;
         rv = s3up_sigv4_sign_headers(c->signer, &sreq, c->creds, p);
         if (rv != APR_SUCCESS) {
-            return fail(err, rv, "SigningFailed", "the request could not be signed", p);
+            return s3up_fail(err, rv, "SigningFailed", "the request could not be signed", p);
         }
 
         hreq.method = "POST";
@@ -288,17 +270,17 @@ static apr_status_t cognito_call(json_t **out, const s3up_cognito_t *c, const ch
         if (rv == APR_SUCCESS && resp->status < 300) {
             rv = s3up_json_parse(out, resp->body, resp->body_len, MAX_RESPONSE, &why, p);
             if (rv != APR_SUCCESS || !json_is_object(*out)) {
-                return fail(err, S3UP_EPARSE, "BadResponse",
-                            apr_psprintf(p, "%s: unreadable answer (%s)", op,
-                                         why ? why : "not a JSON object"),
-                            p);
+                return s3up_fail(err, S3UP_EPARSE, "BadResponse",
+                                 apr_psprintf(p, "%s: unreadable answer (%s)", op,
+                                              why ? why : "not a JSON object"),
+                                 p);
             }
             return APR_SUCCESS;
         } else if (rv == APR_SUCCESS) {
             e = error_from_response(op, resp, p);
         } else {
-            e = error_make(rv, 0, rv == S3UP_ETOOBIG ? "ResponseTooLarge" : "TransportError",
-                           apr_psprintf(p, "%s: %s", op, detail ? detail : "no answer"), p);
+            e = s3up_error_make(rv, 0, rv == S3UP_ETOOBIG ? "ResponseTooLarge" : "TransportError",
+                                apr_psprintf(p, "%s: %s", op, detail ? detail : "no answer"), p);
             e->retryable = rv == S3UP_ETRANSPORT || rv == S3UP_ENOCONNECT;
         }
         if (e->status == S3UP_ECONFLICT && answered_before) {
@@ -381,25 +363,25 @@ apr_status_t s3up_cognito_admin_create_user(s3up_cognito_user_t **out, const s3u
     apr_status_t rv;
 
     if (!username || !text_ok(username, USERNAME_MAX)) {
-        return fail(err, APR_EINVAL, "InvalidParameterException", "bad username", p);
+        return s3up_fail(err, APR_EINVAL, "InvalidParameterException", "bad username", p);
     }
     if (!temporary_password || !text_ok(temporary_password, 256)) {
-        return fail(err, APR_EINVAL, "InvalidParameterException", "bad temporary password", p);
+        return s3up_fail(err, APR_EINVAL, "InvalidParameterException", "bad temporary password", p);
     }
     if (email && !text_ok(email, 2048)) {
-        return fail(err, APR_EINVAL, "InvalidParameterException", "bad email", p);
+        return s3up_fail(err, APR_EINVAL, "InvalidParameterException", "bad email", p);
     }
     in = s3up_json_own(json_object(), p);
     if (json_object_set_new(in, "UserPoolId", json_string(c->user_pool_id)) ||
         json_object_set_new(in, "Username", json_string(username)) ||
         json_object_set_new(in, "TemporaryPassword", json_string(temporary_password)) ||
         json_object_set_new(in, "MessageAction", json_string("SUPPRESS"))) {
-        return fail(err, APR_EINVAL, "InvalidParameterException", "text is not UTF-8", p);
+        return s3up_fail(err, APR_EINVAL, "InvalidParameterException", "text is not UTF-8", p);
     }
     if (email) {
         json_t *value = json_string(email);
         if (!value) {
-            return fail(err, APR_EINVAL, "InvalidParameterException", "email is not UTF-8", p);
+            return s3up_fail(err, APR_EINVAL, "InvalidParameterException", "email is not UTF-8", p);
         }
         json_object_set_new(in, "UserAttributes",
                             json_pack("[{s:s, s:o}]", "Name", "email", "Value", value));
@@ -411,7 +393,8 @@ apr_status_t s3up_cognito_admin_create_user(s3up_cognito_user_t **out, const s3u
     u = json_object_get(answer, "User");
     *out = user_from_json(u, "Attributes", p);
     if (!*out) {
-        return fail(err, S3UP_EPARSE, "BadResponse", "AdminCreateUser: no User in the answer", p);
+        return s3up_fail(err, S3UP_EPARSE, "BadResponse", "AdminCreateUser: no User in the answer",
+                         p);
     }
     return APR_SUCCESS;
 }
@@ -423,12 +406,12 @@ apr_status_t s3up_cognito_admin_get_user(s3up_cognito_user_t **out, const s3up_c
     apr_status_t rv;
 
     if (!username || !text_ok(username, USERNAME_MAX)) {
-        return fail(err, APR_EINVAL, "InvalidParameterException", "bad username", p);
+        return s3up_fail(err, APR_EINVAL, "InvalidParameterException", "bad username", p);
     }
     in = s3up_json_own(json_object(), p);
     if (json_object_set_new(in, "UserPoolId", json_string(c->user_pool_id)) ||
         json_object_set_new(in, "Username", json_string(username))) {
-        return fail(err, APR_EINVAL, "InvalidParameterException", "text is not UTF-8", p);
+        return s3up_fail(err, APR_EINVAL, "InvalidParameterException", "text is not UTF-8", p);
     }
     rv = cognito_call(&answer, c, "AdminGetUser", in, 1, err, p);
     if (rv != APR_SUCCESS) {
@@ -436,7 +419,8 @@ apr_status_t s3up_cognito_admin_get_user(s3up_cognito_user_t **out, const s3up_c
     }
     *out = user_from_json(answer, "UserAttributes", p);
     if (!*out) {
-        return fail(err, S3UP_EPARSE, "BadResponse", "AdminGetUser: no Username in the answer", p);
+        return s3up_fail(err, S3UP_EPARSE, "BadResponse", "AdminGetUser: no Username in the answer",
+                         p);
     }
     return APR_SUCCESS;
 }

@@ -138,24 +138,6 @@ static int header_value_ok(const char *v)
     return 1;
 }
 
-static s3up_error_t *error_make(apr_status_t status, int http_status, const char *code,
-                                const char *message, apr_pool_t *p)
-{
-    s3up_error_t *e = apr_pcalloc(p, sizeof(*e));
-    e->status = status;
-    e->http_status = http_status;
-    e->code = code;
-    e->message = message;
-    return e;
-}
-
-static apr_status_t fail(s3up_error_t **err, apr_status_t status, const char *code,
-                         const char *message, apr_pool_t *p)
-{
-    *err = error_make(status, 0, code, message, p);
-    return status;
-}
-
 static const char *code_for_status(int status, int head)
 {
     switch (status) {
@@ -182,7 +164,7 @@ static const char *code_for_status(int status, int head)
 static s3up_error_t *error_from_response(const call_t *c, const s3up_http_resp_t *resp,
                                          apr_pool_t *p)
 {
-    s3up_error_t *e = error_make(S3UP_ES3, resp->status, NULL, NULL, p);
+    s3up_error_t *e = s3up_error_make(S3UP_ES3, resp->status, NULL, NULL, p);
 
     if (resp->body_len == 0 ||
         s3up_xml_parse_error(e, resp->body, resp->body_len, p) != APR_SUCCESS) {
@@ -237,7 +219,7 @@ static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, const call_t 
         sreq.now = s3->now();
         rv = s3up_sigv4_sign_headers(s3->signer, &sreq, s3->creds, p);
         if (rv != APR_SUCCESS) {
-            return fail(err, rv, "SigningFailed", "the request could not be signed", p);
+            return s3up_fail(err, rv, "SigningFailed", "the request could not be signed", p);
         }
 
         hreq.method = c->method;
@@ -252,7 +234,7 @@ static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, const call_t 
         if (rv == APR_SUCCESS && resp->status < 300) {
             s3up_error_t *in200 = NULL;
             if (c->error_in_200 && resp->body_len) {
-                in200 = error_make(S3UP_ES3, resp->status, NULL, NULL, p);
+                in200 = s3up_error_make(S3UP_ES3, resp->status, NULL, NULL, p);
                 if (s3up_xml_parse_error(in200, resp->body, resp->body_len, p) != APR_SUCCESS) {
                     in200 = NULL;
                 } else {
@@ -268,8 +250,8 @@ static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, const call_t 
         } else if (rv == APR_SUCCESS) {
             e = error_from_response(c, resp, p);
         } else {
-            e = error_make(rv, 0, rv == S3UP_ETOOBIG ? "ResponseTooLarge" : "TransportError",
-                           apr_psprintf(p, "%s: %s", c->op, detail ? detail : "no answer"), p);
+            e = s3up_error_make(rv, 0, rv == S3UP_ETOOBIG ? "ResponseTooLarge" : "TransportError",
+                                apr_psprintf(p, "%s: %s", c->op, detail ? detail : "no answer"), p);
             e->retryable = rv == S3UP_ETRANSPORT || rv == S3UP_ENOCONNECT;
         }
 
@@ -322,12 +304,12 @@ apr_status_t s3up_s3_create_multipart(const char **upload_id, s3up_s3_t *s3, con
     c.headers = kvs(p);
     if (content_type) {
         if (!header_value_ok(content_type)) {
-            return fail(err, APR_EINVAL, "InvalidArgument", "bad content type", p);
+            return s3up_fail(err, APR_EINVAL, "InvalidArgument", "bad content type", p);
         }
         s3up_kv_add(c.headers, "content-type", content_type);
     }
     if (add_meta(c.headers, meta, p) != APR_SUCCESS) {
-        return fail(err, APR_EINVAL, "InvalidArgument", "bad metadata", p);
+        return s3up_fail(err, APR_EINVAL, "InvalidArgument", "bad metadata", p);
     }
     c.body = "";
     rv = s3_call(&resp, s3, &c, err, p);
@@ -336,7 +318,7 @@ apr_status_t s3up_s3_create_multipart(const char **upload_id, s3up_s3_t *s3, con
     }
     rv = s3up_xml_parse_initiate(upload_id, resp->body, resp->body_len, p);
     if (rv != APR_SUCCESS) {
-        return fail(err, rv, "BadResponse", "CreateMultipartUpload: unreadable answer", p);
+        return s3up_fail(err, rv, "BadResponse", "CreateMultipartUpload: unreadable answer", p);
     }
     return APR_SUCCESS;
 }
@@ -422,7 +404,7 @@ apr_status_t s3up_s3_list_parts(apr_array_header_t **parts, s3up_s3_t *s3, const
         }
         rv = s3up_xml_parse_list_parts(&page, resp->body, resp->body_len, p);
         if (rv != APR_SUCCESS) {
-            return fail(err, rv, "BadResponse", "ListParts: unreadable answer", p);
+            return s3up_fail(err, rv, "BadResponse", "ListParts: unreadable answer", p);
         }
         apr_array_cat(all, page->parts);
         if (!page->truncated) {
@@ -431,7 +413,8 @@ apr_status_t s3up_s3_list_parts(apr_array_header_t **parts, s3up_s3_t *s3, const
         /* A marker that does not move on, or more parts than S3 allows,
          * would page forever. */
         if (page->next_marker <= marker || all->nelts > S3UP_MAX_PARTS) {
-            return fail(err, S3UP_EPARSE, "BadResponse", "ListParts: paging does not advance", p);
+            return s3up_fail(err, S3UP_EPARSE, "BadResponse", "ListParts: paging does not advance",
+                             p);
         }
         marker = page->next_marker;
     }
@@ -451,7 +434,8 @@ apr_status_t s3up_s3_complete(s3up_complete_t **out, s3up_s3_t *s3, const char *
 
     rv = s3up_xml_build_complete(&xml, parts, p);
     if (rv != APR_SUCCESS) {
-        return fail(err, rv, "InvalidPart", "the part list is empty, repeated or out of range", p);
+        return s3up_fail(err, rv, "InvalidPart", "the part list is empty, repeated or out of range",
+                         p);
     }
     c.op = "CompleteMultipartUpload";
     c.method = "POST";
@@ -475,7 +459,7 @@ apr_status_t s3up_s3_complete(s3up_complete_t **out, s3up_s3_t *s3, const char *
         return rv;
     }
     if (rv != APR_SUCCESS) {
-        return fail(err, rv, "BadResponse", "CompleteMultipartUpload: unreadable answer", p);
+        return s3up_fail(err, rv, "BadResponse", "CompleteMultipartUpload: unreadable answer", p);
     }
     return APR_SUCCESS;
 }
@@ -527,7 +511,7 @@ apr_status_t s3up_s3_list_uploads(s3up_upload_page_t **out, s3up_s3_t *s3, const
     }
     rv = s3up_xml_parse_list_uploads(out, resp->body, resp->body_len, p);
     if (rv != APR_SUCCESS) {
-        return fail(err, rv, "BadResponse", "ListMultipartUploads: unreadable answer", p);
+        return s3up_fail(err, rv, "BadResponse", "ListMultipartUploads: unreadable answer", p);
     }
     return APR_SUCCESS;
 }
@@ -564,7 +548,7 @@ apr_status_t s3up_s3_list_objects(s3up_object_page_t **out, s3up_s3_t *s3, const
     }
     rv = s3up_xml_parse_list_objects(out, resp->body, resp->body_len, p);
     if (rv != APR_SUCCESS) {
-        return fail(err, rv, "BadResponse", "ListObjectsV2: unreadable answer", p);
+        return s3up_fail(err, rv, "BadResponse", "ListObjectsV2: unreadable answer", p);
     }
     return APR_SUCCESS;
 }
@@ -670,7 +654,7 @@ apr_status_t s3up_s3_put(const char **etag, s3up_s3_t *s3, const char *key, cons
     c.headers = kvs(p);
     if (content_type) {
         if (!header_value_ok(content_type)) {
-            return fail(err, APR_EINVAL, "InvalidArgument", "bad content type", p);
+            return s3up_fail(err, APR_EINVAL, "InvalidArgument", "bad content type", p);
         }
         s3up_kv_add(c.headers, "content-type", content_type);
     }
@@ -685,7 +669,7 @@ apr_status_t s3up_s3_put(const char **etag, s3up_s3_t *s3, const char *key, cons
         /* Ceph RGW matches only the bare form; AWS accepts both. */
         const char *bare = unquote(cond->if_match, p);
         if (!header_value_ok(bare)) {
-            return fail(err, APR_EINVAL, "InvalidArgument", "bad ETag", p);
+            return s3up_fail(err, APR_EINVAL, "InvalidArgument", "bad ETag", p);
         }
         s3up_kv_add(c.headers, "if-match", bare);
         c.idempotent = 0;

@@ -307,11 +307,7 @@ int s3up_store_endpoint_open(const s3up_endpoint_t *ep, apr_time_t now)
 
 static s3up_error_t *not_found(const char *code, const char *message, apr_pool_t *p)
 {
-    s3up_error_t *e = apr_pcalloc(p, sizeof(*e));
-    e->status = S3UP_ENOTFOUND;
-    e->code = code;
-    e->message = message;
-    return e;
+    return s3up_error_make(S3UP_ENOTFOUND, 0, code, message, p);
 }
 
 /* A small record, from the cache while fresh: S3UP_ENOTFOUND (with *err
