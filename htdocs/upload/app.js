@@ -168,7 +168,7 @@ function startUppy(session, ep) {
     inline: true,
     target: '#uppy',
     width: '100%',
-    height: 420,
+    height: matchMedia('(max-width: 34rem)').matches ? 320 : 420,
     fileManagerSelectionType: 'both',
     proudlyDisplayPoweredByUppy: false,
     note: `Any number of files, each up to ${humanSize(ep.max_file_size)}.`,
@@ -219,7 +219,10 @@ async function loadFiles(more) {
     return;
   }
   const rows = page.files.map((f) => {
+    // Explicit roles: at phone width the table is laid out as blocks, which drops the
+    // table semantics in some browsers.
     const tr = document.createElement('tr');
+    tr.setAttribute('role', 'row');
     const name = document.createElement('td');
     name.className = 'name';
     name.textContent = f.name;
@@ -228,6 +231,7 @@ async function loadFiles(more) {
     size.textContent = humanSize(f.size);
     const when = document.createElement('td');
     when.append(timeElement(f.last_modified));
+    for (const td of [name, size, when]) td.setAttribute('role', 'cell');
     tr.append(name, size, when);
     return tr;
   });
