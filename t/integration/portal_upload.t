@@ -26,6 +26,8 @@ run(async () => {
   cleanup(() => { if (passing()) rmSync(dir, { recursive: true, force: true }); else note(`kept ${dir}`); });
   const tag = randomId();
   const user = `pat-${tag}`, ep = `acme-${tag}`;
+  // Someone with two folders, and someone with none.
+  const multi = `max-${tag}`, north = `north-${tag}`, south = `south-${tag}`, nobody = `nia-${tag}`;
 
   let t0 = performance.now();
   const files = join(dir, 'files');
@@ -49,6 +51,8 @@ run(async () => {
 </Location>
 `, ['/upload'], cleanup);
   s3tool('endpoint', ep, `members=${user}`);
+  s3tool('endpoint', north, `members=${multi}`);
+  s3tool('endpoint', south, `members=${multi}`, 'expires=2099-01-01T00:00:00Z');
   s3tool('cors', url);
   note(`provider + httpd + endpoint + CORS: ${ms(t0)} ms`);
 
@@ -113,6 +117,37 @@ run(async () => {
   await page.locator('#files-body td.name', { hasText: 'shipment/photos/raw/a.raw' }).waitFor({ timeout: 10000 }).catch(() => {});
   const all = await page.locator('#files-body td.name').allTextContents();
   ok(Object.keys(folder).every((p) => all.includes(p)), 'the list shows the folder files with their paths', all.join(', '));
+
+  // -- several folders: a choice first, then one folder's page (<location>/e/{id}/)
+  const ctx2 = await b.newContext();
+  const page2 = await ctx2.newPage();
+  page2.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await login(page2, `${url}/upload/`, multi);
+  const picker = page2.getByRole('navigation', { name: 'Choose a folder' });
+  await picker.waitFor();
+  is((await picker.getByRole('link').allTextContents()).sort(), [north, south].sort(), 'two folders: the page offers both');
+  ok(await page2.locator('#send').isHidden(), '... and no Dashboard before one is chosen');
+  if (shots) await page2.screenshot({ path: join(shots, 'picker-desktop.png'), fullPage: true });
+  await picker.getByRole('link', { name: south }).click();
+  await page2.waitForURL(`${url}/upload/e/${south}/`);
+  await page2.locator('#endpoint-id').filter({ hasText: south }).waitFor();
+  ok(true, `the chosen folder's page is ${url}/upload/e/${south}/`);
+  await page2.getByRole('link', { name: 'Choose another folder' }).waitFor();
+  ok(true, '... with a way back to the choice');
+  await page2.locator('.uppy-Dashboard-input:not([webkitdirectory])').first().setInputFiles(join(files, 'note.txt'));
+  await page2.locator('.uppy-StatusBar-actionBtn--upload').click();
+  await page2.locator('.uppy-StatusBar.is-complete').waitFor();
+  is(s3tool('sha256', `uploads/${south}/note.txt`), src['note.txt'], 'a file sent from that page lands in that folder');
+  await page2.locator('#files-body td.name', { hasText: 'note.txt' }).waitFor();
+  ok(true, "... and is in that folder's list");
+
+  // -- no folder at all: said plainly
+  const ctx3 = await b.newContext();
+  const page3 = await ctx3.newPage();
+  await login(page3, `${url}/upload/`, nobody);
+  await page3.locator('#problem').waitFor();
+  is(await page3.locator('#problem h2').textContent(), 'No folder to send files to', 'no endpoint: the page says so');
+  ok(await page3.locator('#problem').evaluate((e) => e === document.activeElement), '... and moves the focus to the message');
 
   if (shots) {
     await page.screenshot({ path: join(shots, 'done-desktop.png'), fullPage: true });
