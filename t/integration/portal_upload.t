@@ -56,7 +56,7 @@ run(async () => {
   s3tool('cors', url);
   note(`provider + httpd + endpoint + CORS: ${ms(t0)} ms`);
 
-  const b = await launch({ timeout: 60000 });
+  const b = await launch({ timeout: 60000, intercept: false });
   cleanup(() => b.close());
   const page = await b.newPage();
   const problems = [];
