@@ -149,6 +149,18 @@ run(async () => {
   is(await page3.locator('#problem h2').textContent(), 'No folder to send files to', 'no endpoint: the page says so');
   ok(await page3.locator('#problem').evaluate((e) => e === document.activeElement), '... and moves the focus to the message');
 
+  // -- the session call refused (a sign-in that ended; with mod_auth_openidc the page itself
+  // would be sent to the provider first, so the refusal is staged here)
+  await ctx3.route('**/upload/api/session', (route) => route.fulfill({ status: 401, contentType: 'text/html', body: '<h1>Unauthorized</h1>' }));
+  await page3.reload();
+  await page3.locator('#problem h2', { hasText: 'You are not signed in' }).waitFor();
+  is(await page3.getByRole('link', { name: 'Sign in' }).getAttribute('href'), `${url}/upload/`, 'session 401: "not signed in", with a way to sign in again');
+  await ctx3.unroute('**/upload/api/session');
+  await ctx3.route('**/upload/api/session', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"StoreUnavailable","message":"the store did not answer"}}' }));
+  await page3.reload();
+  await page3.locator('#problem h2', { hasText: 'not available right now' }).waitFor();
+  like(await page3.locator('#problem').textContent(), /the store did not answer \(HTTP 503\)/, "session 503: the server's message and a way to try again");
+
   if (shots) {
     await page.screenshot({ path: join(shots, 'done-desktop.png'), fullPage: true });
     await page.setViewportSize({ width: 360, height: 740 });
