@@ -38,7 +38,7 @@ async function getJSON(path) {
 }
 
 // Sizes as Uppy's Dashboard shows them (1024 steps), so the page speaks one language.
-export function humanSize(n) {
+function humanSize(n) {
   if (!Number.isFinite(n)) return '';
   const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB'];
   let i = 0;
@@ -127,9 +127,8 @@ function showPicker(endpoints) {
 
 function showEndpoint(ep) {
   $('endpoint-id').textContent = ep.id;
-  const facts = [`Files up to ${humanSize(ep.max_file_size)} each.`];
   const p = $('endpoint-facts');
-  p.replaceChildren(facts.join(' '));
+  p.replaceChildren(`Files up to ${humanSize(ep.max_file_size)} each.`);
   if (ep.expires) p.append(' Open until ', timeElement(ep.expires), '.');
   show('endpoint');
 }
@@ -172,8 +171,6 @@ function startUppy(session, ep) {
     fileManagerSelectionType: 'both',
     proudlyDisplayPoweredByUppy: false,
     note: `Any number of files, each up to ${humanSize(ep.max_file_size)}.`,
-    // Read-only here: no name editing, which would not change the stored name.
-    metaFields: [],
     // Uppy names every file's remove button the same; a screen reader user needs to know
     // which file a button removes (or cancels, while it uploads).
     locale: { strings: { removeFile: 'Remove file %{file}' } },
@@ -192,7 +189,6 @@ function startUppy(session, ep) {
   uppy.on('upload-success', () => refreshSoon());
   uppy.on('complete', () => refreshSoon());
   show('send');
-  return uppy;
 }
 
 // -- files received
@@ -213,7 +209,8 @@ async function loadFiles(more) {
   status.textContent = more ? 'Loading more files…' : 'Loading files…';
   let page;
   try {
-    page = await getJSON(`api/files${params.size ? `?${params}` : ''}`);
+    const query = params.toString();
+    page = await getJSON(query ? `api/files?${query}` : 'api/files');
   } catch (err) {
     status.textContent = `The list of files could not be loaded: ${err.message}.`;
     return;
