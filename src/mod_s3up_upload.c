@@ -226,6 +226,23 @@ static apr_off_t declared_size(const json_t *body, const json_t *meta)
     return json_is_integer(v) ? (apr_off_t)json_integer_value(v) : -1;
 }
 
+/* The path a file goes to: Uppy's relativePath, for a file from a folder,
+ * ends with the file's name; anything else (the text "null" that a query
+ * carries for plain files, a stale value) is no path, and the name is. */
+static const char *path_of(const char *filename, const char *relative_path)
+{
+    apr_size_t n = relative_path ? strlen(relative_path) : 0, f = strlen(filename);
+
+    if (n == f && !strcmp(relative_path, filename)) {
+        return relative_path;
+    }
+    if (n > f && !strcmp(relative_path + n - f, filename) &&
+        (relative_path[n - f - 1] == '/' || relative_path[n - f - 1] == '\\')) {
+        return relative_path;
+    }
+    return filename;
+}
+
 /* Choose and reserve the key for a new file of the caller's. */
 static int new_key(const char **key, s3up_upload_ctx_t *up, const s3up_endpoint_t *ep,
                    const char *filename, const char *relative_path, apr_time_t reserve_until)
@@ -237,8 +254,7 @@ static int new_key(const char **key, s3up_upload_ctx_t *up, const s3up_endpoint_
     if (!filename || !*filename) {
         return s3up_reply_error(up->r, HTTP_BAD_REQUEST, "BadRequest", "filename is missing");
     }
-    rv = s3up_keys_relpath(&rel, relative_path && *relative_path ? relative_path : filename, &why,
-                           up->r->pool);
+    rv = s3up_keys_relpath(&rel, path_of(filename, relative_path), &why, up->r->pool);
     if (rv != APR_SUCCESS) {
         return s3up_reply_error(up->r, HTTP_BAD_REQUEST, "InvalidKey", "%s", why);
     }
@@ -538,6 +554,9 @@ static int route_params(s3up_upload_ctx_t *up)
     limit = limit_of(up, ep);
     if (limit > POST_OBJECT_MAX) {
         limit = POST_OBJECT_MAX;
+    }
+    if (!size_arg) {
+        size_arg = s3up_arg(r, "metadata[size]");
     }
     if (size_arg && apr_atoi64(size_arg) > limit) {
         return s3up_reply_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "TooLarge",

@@ -247,8 +247,14 @@ run(async () => {
   for (const [k, v] of Object.entries(res.json.fields)) form.append(k, v);
   form.append('file', new Blob([bytes(1000, 5)]));
   const posted = await fetch(res.json.url, { method: 'POST', body: form });
+  res = await api('alice', 'GET', `/s3/params?${q({ filename: 'plain.txt', 'metadata[relativePath]': 'null' })}`);
+  is(res.json?.fields?.key, `uploads/${acme}/plain.txt`, 'params: a relativePath of "null" (stock Uppy, plain file) is no path');
+  res = await api('alice', 'GET', `/s3/params?${q({ filename: 'x.txt', 'metadata[relativePath]': 'other/name.txt' })}`);
+  is(res.json?.fields?.key, `uploads/${acme}/x.txt`, 'params: a relativePath that is not this file\'s is no path');
   ok(posted.status >= 200 && posted.status < 300, 'the browser-style POST is accepted by S3', `${posted.status}`);
   is(s3tool('sha256', `uploads/${acme}/note.txt`), sha256(bytes(1000, 5)), 'the POSTed file is stored whole');
+  res = await api('carol', 'GET', `/e/${small}/s3/params?${q({ filename: 'n.txt', 'metadata[size]': 7 * MiB })}`);
+  isError(res, 413, 'TooLarge', 'params: a metadata size over the limit');
   res = await api('carol', 'GET', `/e/${small}/s3/params?${q({ filename: 'n.txt' })}`);
   const tooBig = new FormData();
   for (const [k, v] of Object.entries(res.json.fields)) tooBig.append(k, v);
