@@ -48,6 +48,7 @@ void *s3up_conf_create_dir(apr_pool_t *p, char *dir)
     dc->presign_expires = S3UP_CONF_UNSET;
     dc->share_max_expires = S3UP_CONF_UNSET;
     dc->upload_mode = S3UP_CONF_UNSET;
+    dc->parts_in_flight = S3UP_CONF_UNSET;
     return dc;
 }
 
@@ -76,6 +77,7 @@ void *s3up_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(user_claim);
     MERGE_PTR(claim_prefix);
     MERGE_NUM(upload_mode);
+    MERGE_NUM(parts_in_flight);
     return n;
 }
 
@@ -666,6 +668,19 @@ static const char *s3up_cmd_upload_mode_set(cmd_parms *cmd, void *dcv, const cha
     return NULL;
 }
 
+static const char *s3up_cmd_parts_in_flight_set(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    s3up_dir_conf_t *dc = dcv;
+    char *end;
+    long n = strtol(arg, &end, 10);
+
+    if (!apr_isdigit(*arg) || *end || n < 1 || n > 32) {
+        return FAIL(cmd, apr_psprintf(cmd->pool, "'%s' is not a number from 1 to 32", arg));
+    }
+    dc->parts_in_flight = (int)n;
+    return NULL;
+}
+
 static const char *s3up_cmd_secret_file_set(cmd_parms *cmd, void *dcv, const char *arg)
 {
     s3up_srv_conf_t *sc = s3up_conf_srv(cmd->server);
@@ -847,6 +862,8 @@ const command_rec s3up_cmds[] = {
                   "claim naming the signed-in person (default REMOTE_USER)"),
     AP_INIT_TAKE1("S3UpClaimPrefix", s3up_cmd_claim_prefix_set, NULL, WHERE_DIR,
                   "prefix of claims in the environment (default OIDC_CLAIM_)"),
+    AP_INIT_TAKE1("S3UpPartsInFlight", s3up_cmd_parts_in_flight_set, NULL, WHERE_DIR,
+                  "how many parts of one file the portal sends at once (default 4)"),
     AP_INIT_TAKE1("S3UpUploadMode", s3up_cmd_upload_mode_set, NULL, WHERE_DIR,
                   "direct: browsers PUT parts to S3; proxy: through httpd (default direct)"),
     AP_INIT_TAKE1("S3UpSecretFile", s3up_cmd_secret_file_set, NULL, WHERE_SRV,
@@ -955,6 +972,11 @@ const char *s3up_conf_user_claim(const s3up_dir_conf_t *dc)
 const char *s3up_conf_claim_prefix(const s3up_dir_conf_t *dc)
 {
     return dc->claim_prefix ? dc->claim_prefix : S3UP_DEFAULT_CLAIM_PREFIX;
+}
+
+int s3up_conf_parts_in_flight(const s3up_dir_conf_t *dc)
+{
+    return dc->parts_in_flight != S3UP_CONF_UNSET ? dc->parts_in_flight : 4;
 }
 
 s3up_upload_mode_e s3up_conf_upload_mode(const s3up_dir_conf_t *dc)

@@ -69,7 +69,8 @@ typedef enum {
     X(apr_interval_time_t, share_max_expires, "S3UpShareMaxExpires")                               \
     X(const char *, user_claim, "S3UpUserClaim")                                                   \
     X(const char *, claim_prefix, "S3UpClaimPrefix")                                               \
-    X(int, upload_mode, "S3UpUploadMode") /* s3up_upload_mode_e */
+    X(int, upload_mode, "S3UpUploadMode") /* s3up_upload_mode_e */                                 \
+    X(int, parts_in_flight, "S3UpPartsInFlight")
 
 #define S3UP_SRV_FIELDS(X)                                                                         \
     X(const char *, secret_file, "S3UpSecretFile")                                                 \
@@ -120,6 +121,7 @@ apr_interval_time_t s3up_conf_share_max_expires(const s3up_dir_conf_t *dc);
 const char *s3up_conf_user_claim(const s3up_dir_conf_t *dc);
 const char *s3up_conf_claim_prefix(const s3up_dir_conf_t *dc);
 s3up_upload_mode_e s3up_conf_upload_mode(const s3up_dir_conf_t *dc);
+int s3up_conf_parts_in_flight(const s3up_dir_conf_t *dc);
 
 const char *s3up_conf_secret(const s3up_srv_conf_t *sc); /* NULL: not configured */
 apr_interval_time_t s3up_conf_cache_ttl(const s3up_srv_conf_t *sc);

@@ -602,7 +602,8 @@ static int route_session(s3up_upload_ctx_t *up)
     reply = s3up_json_own(
         json_pack("{s:{s:s,s:s},s:o,s:I,s:i,s:s}", "user", "name", up->who->name, "via",
                   up->who->via, "endpoints", list, "part_size",
-                  (json_int_t)s3up_conf_part_size(up->dc), "parts_in_flight", 4, "mode",
+                  (json_int_t)s3up_conf_part_size(up->dc), "parts_in_flight",
+                  s3up_conf_parts_in_flight(up->dc), "mode",
                   s3up_conf_upload_mode(up->dc) == S3UP_MODE_PROXY ? "proxy" : "direct"),
         r->pool);
     if ((rc = my_endpoint_ids(&ids, up)) != OK) {
