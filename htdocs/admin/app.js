@@ -397,6 +397,9 @@ function renderEndpoint(data) {
   $('s-limit').value = sizeText(ep.max_file_size);
   $('s-note').value = ep.note;
   $('delete-id').textContent = ep.id;
+  $('send-closed').textContent = st === 'active' ? ''
+    : `This endpoint is ${st}: uploads into it are refused until it is reactivated${st === 'expired' ? ' or given a later end' : ''}.`;
+  show('send-closed', st !== 'active');
   renderLinks(data.links);
 }
 

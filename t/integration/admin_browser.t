@@ -239,6 +239,12 @@ S3UpCacheTTL 1s
   await page.locator('#endpoints-body tr').first().waitFor();
   await shot(page, 'list-phone', false);
   overflow = Math.max(overflow, await sideways());
+  await page.getByLabel('Find an endpoint').fill(`cme-${tag}`);
+  is(await page.locator('#endpoints-body tr').count(), 1, 'typing filters the list');
+  await page.getByLabel('Find an endpoint').fill(ep);
+  await page.getByLabel('Find an endpoint').press('Enter');
+  await page.locator('#list-status').filter({ hasText: /^1 endpoint\.$/ }).waitFor();
+  is(await page.locator('#endpoints-body a').allTextContents(), [ep], 'Search asks the server by id prefix');
   await page.getByRole('button', { name: 'New endpoint' }).click();
   await shot(page, 'create-phone', false);
   await page.keyboard.press('Escape');
