@@ -94,6 +94,7 @@ export { rmSync };
 // openid-connect + Require valid-user from t/lib/oidc-conf.sh. The provider must know the
 // redirect URI before it starts, and httpd.sh picks its port only when it starts httpd: so
 // the browser-facing port is chosen here, and httpd also Listens on it.
+// `locations` may also be a function of that URL (for S3UpLinkURL and the like).
 // Returns {url, httpd, issuer}; the provider and httpd stop through cleanup().
 export function startOidcHttpd(dir, locations, protect, cleanup) {
   const port = execFileSync(join(top, 't/lib/freeport'), { encoding: 'utf8' }).trim();
@@ -110,7 +111,7 @@ export function startOidcHttpd(dir, locations, protect, cleanup) {
 Listen 127.0.0.1:${port}
 LoadModule auth_openidc_module /usr/lib/apache2/modules/mod_auth_openidc.so
 ${oidcConf}
-${locations}
+${typeof locations === 'function' ? locations(url) : locations}
 `);
   cleanup(() => httpd.stop());
   return { url, httpd, issuer: readEnv(join(dir, 'oidc.env')).OIDC_ISSUER };

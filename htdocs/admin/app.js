@@ -1,0 +1,781 @@
+// The admin portal: upload endpoints (list, search, create with one-time secrets), one
+// endpoint's page (members, status, expiry, limit, note, upload links, files, unfinished
+// uploads, an Uppy Dashboard into the customer's folder, deletion).
+//
+// Routing is in the hash (#/ and #/e/{id}), so the page itself is always <location>/ and
+// every address below is relative to it: api/... for the admin API, e/{id}/s3/... for the
+// customer routes into an endpoint's folder.
+import { Uppy, Dashboard, AwsS3 } from './vendor/uppy.min.mjs';
+
+const MiB = 1024 * 1024;
+const MULTIPART_ABOVE = 100 * MiB;
+const here = new URL('.', location.href);
+const $ = (id) => document.getElementById(id);
+const enc = encodeURIComponent;
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+// One call to the admin API; JSON in and out, errors as ApiError with the server's message.
+async function api(method, path, body) {
+  const init = { method, headers: { accept: 'application/json' }, cache: 'no-store' };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(new URL(path, here), init);
+  } catch {
+    throw new ApiError(0, 'Network', 'The server could not be reached. Check your connection and try again');
+  }
+  const json = await res.json().catch(() => null);
+  if (!res.ok) {
+    throw new ApiError(res.status, json?.error?.code ?? '', json?.error?.message ?? (res.statusText || `HTTP ${res.status}`));
+  }
+  return json;
+}
+
+// -- sizes and times
+
+// Sizes as Uppy's Dashboard and the customer portal show them (1024 steps).
+export function humanSize(n) {
+  if (!Number.isFinite(n)) return '';
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+  if (i === 0) return `${n} ${n === 1 ? 'byte' : 'bytes'}`;
+  return `${n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+// "10G", "1.5 TB", "500m", "1048576" → bytes (1024 steps, as S3UpMaxFileSize reads them);
+// null for empty, NaN for nonsense.
+export function parseSize(text) {
+  const t = text.trim();
+  if (!t) return null;
+  const m = t.match(/^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i);
+  if (!m) return NaN;
+  const power = ' kmgtp'.indexOf(m[2].toLowerCase() || ' ');
+  return Math.round(Number(m[1]) * 1024 ** power);
+}
+
+// A size as the form shows it back: the largest unit that divides it.
+function sizeText(n) {
+  if (!n) return '';
+  for (const [u, p] of [['T', 4], ['G', 3], ['M', 2], ['K', 1]]) {
+    if (n % 1024 ** p === 0) return `${n / 1024 ** p}${u}`;
+  }
+  return String(n);
+}
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+
+function timeElement(iso, format = dateFormat) {
+  const t = document.createElement('time');
+  t.dateTime = iso;
+  const d = new Date(iso);
+  t.textContent = Number.isNaN(d.getTime()) ? iso : format.format(d);
+  return t;
+}
+
+// A date input's value (a local day) → the end of that day, as the ISO time the API takes.
+function endOfDay(value) {
+  if (!value) return null;
+  const [y, m, d] = value.split('-').map(Number);
+  return new Date(y, m - 1, d, 23, 59, 59).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+// An ISO time → the local day for a date input.
+function dayValue(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+function age(iso) {
+  const s = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+  if (s < 90) return 'just now';
+  if (s < 5400) return `${Math.round(s / 60)} minutes ago`;
+  if (s < 129600) return `${Math.round(s / 3600)} hours ago`;
+  return `${Math.round(s / 86400)} days ago`;
+}
+
+// -- small DOM helpers
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  e.append(...children);
+  return e;
+}
+
+function show(id, on = true) { $(id).hidden = !on; }
+
+// Explicit table roles: at phone width the tables are laid out as blocks, which drops
+// their semantics in some browsers.
+function tableRoles(root) {
+  for (const [sel, role] of [['table', 'table'], ['thead, tbody', 'rowgroup'], ['tr', 'row'], ['th', 'columnheader'], ['td', 'cell']]) {
+    for (const e of root.querySelectorAll(sel)) e.setAttribute('role', role);
+  }
+}
+tableRoles(document);
+const observer = new MutationObserver((changes) => {
+  for (const c of changes) tableRoles(c.target);
+});
+for (const tbody of document.querySelectorAll('tbody')) observer.observe(tbody, { childList: true });
+
+function setError(id, text) {
+  $(id).textContent = text ?? '';
+  $(id).hidden = !text;
+}
+
+function flash(text) {
+  $('flash').textContent = text;
+  $('flash').hidden = !text;
+}
+
+function problem(title, text) {
+  show('loading', false);
+  show('view-list', false);
+  show('view-endpoint', false);
+  $('problem').replaceChildren(el('h2', {}, title), el('p', {}, text));
+  show('problem');
+  $('problem').focus();
+}
+
+function lines(text) {
+  return text.split('\n').map((s) => s.trim()).filter(Boolean);
+}
+
+// Copy the text of the element named by a button's data-copy; says so in a live region.
+async function copyFrom(button, statusId) {
+  const target = $(button.dataset.copy);
+  const text = 'value' in target && target.tagName === 'INPUT' ? target.value : target.textContent;
+  let done = false;
+  try {
+    await navigator.clipboard.writeText(text);
+    done = true;
+  } catch {
+    // No clipboard API (a page over plain http on another host): select it for Ctrl+C.
+    if (target.tagName === 'INPUT') {
+      target.select();
+      done = document.execCommand?.('copy') ?? false;
+    }
+  }
+  const status = $(statusId);
+  if (status) status.textContent = done ? 'Copied.' : 'Select the text and copy it (Ctrl+C).';
+  button.textContent = done ? 'Copied' : 'Copy';
+  setTimeout(() => { button.textContent = 'Copy'; }, 2000);
+}
+
+document.addEventListener('click', (e) => {
+  const b = e.target.closest('button.copy');
+  if (b) copyFrom(b, b.closest('dialog')?.querySelector('[role=status]')?.id ?? 'flash');
+  const close = e.target.closest('[data-close]');
+  if (close) close.closest('dialog').close();
+});
+
+// Dialogs: showModal keeps focus inside and closes on Escape; on close, focus goes back
+// to whatever opened it.
+function openDialog(dialog, focus) {
+  const opener = document.activeElement;
+  dialog.addEventListener('close', () => opener?.focus?.(), { once: true });
+  dialog.showModal();
+  (focus ?? dialog.querySelector('input:not([disabled]), select, textarea, button'))?.focus();
+}
+
+function confirmAction(title, text, yes) {
+  const d = $('confirm');
+  $('confirm-title').textContent = title;
+  $('confirm-text').textContent = text;
+  $('confirm-yes').textContent = yes;
+  d.returnValue = '';
+  return new Promise((resolve) => {
+    d.addEventListener('close', () => resolve(d.returnValue === 'yes'), { once: true });
+    openDialog(d, $('confirm-no'));
+  });
+}
+
+// Passcode choice (radios none/generate/typed + a text field) → the API's passcode value.
+function passcodeChoice(radioName, inputId) {
+  const choice = document.querySelector(`input[name="${radioName}"]:checked`).value;
+  if (choice === 'generate') return true;
+  if (choice === 'typed') return $(inputId).value;
+  return null;
+}
+
+function wirePasscode(radioName, inputId) {
+  for (const r of document.querySelectorAll(`input[name="${radioName}"]`)) {
+    r.addEventListener('change', () => {
+      const typed = r.value === 'typed' && r.checked;
+      $(inputId).disabled = !typed;
+      if (typed) $(inputId).focus();
+    });
+  }
+}
+
+// -- the list
+
+const list = { endpoints: [], next: null, q: '' };
+
+function matches(ep, text) {
+  if (!text) return true;
+  const t = text.toLowerCase();
+  return ep.id.includes(t) || ep.note.toLowerCase().includes(t)
+    || ep.members.some((m) => m.toLowerCase().includes(t));
+}
+
+function statusText(ep) {
+  if (ep.status !== 'active') return 'revoked';
+  if (ep.expires && new Date(ep.expires) < new Date()) return 'expired';
+  return 'active';
+}
+
+function renderList() {
+  const text = $('q').value.trim();
+  const shown = list.endpoints.filter((ep) => matches(ep, text));
+  $('endpoints-body').replaceChildren(...shown.map((ep) => {
+    const st = statusText(ep);
+    return el('tr', {},
+      el('td', { class: 'name' }, el('a', { href: `#/e/${enc(ep.id)}`, class: 'id' }, ep.id)),
+      el('td', {}, el('span', { class: `badge ${st}` }, st)),
+      el('td', { class: 'members' }, ep.members.length ? ep.members.join(', ') : '—'),
+      el('td', {}, ep.expires ? timeElement(ep.expires, dayFormat) : 'no end'),
+      el('td', { class: 'note-cell' }, ep.note || ''));
+  }));
+  show('endpoints', shown.length > 0);
+  show('list-more', Boolean(list.next));
+  const total = list.endpoints.length;
+  let s;
+  if (total === 0) s = list.q ? `No endpoint id starts with “${list.q}”.` : 'No endpoints yet. Make one with “New endpoint”.';
+  else if (shown.length === 0) s = `None of the ${total} loaded endpoints matches “${text}”.`;
+  else s = `${shown.length} ${shown.length === 1 ? 'endpoint' : 'endpoints'}${shown.length < total ? ` of ${total} loaded` : ''}${list.next ? ', more on the server' : ''}.`;
+  $('list-status').textContent = s;
+}
+
+async function loadList(more) {
+  const params = new URLSearchParams();
+  if (list.q) params.set('q', list.q);
+  if (more && list.next) params.set('cursor', list.next);
+  $('list-status').textContent = 'Loading endpoints…';
+  let page;
+  try {
+    page = await api('GET', `api/endpoints${params.size ? `?${params}` : ''}`);
+  } catch (err) {
+    $('list-status').textContent = `The endpoints could not be loaded: ${err.message}.`;
+    return;
+  }
+  list.endpoints = more ? list.endpoints.concat(page.endpoints) : page.endpoints;
+  list.next = page.next;
+  renderList();
+}
+
+$('q').addEventListener('input', renderList);
+$('search').addEventListener('submit', (e) => {
+  e.preventDefault();
+  // The server searches by id prefix; ids are lowercase.
+  list.q = $('q').value.trim().toLowerCase();
+  loadList(false);
+});
+$('list-more').addEventListener('click', () => loadList(true));
+
+// -- create
+
+wirePasscode('c-pc', 'c-passcode');
+$('c-link').addEventListener('change', () => show('c-link-opts', $('c-link').checked));
+$('new').addEventListener('click', () => {
+  $('create-form').reset();
+  $('c-passcode').disabled = true;
+  show('c-link-opts', false);
+  setError('create-error', null);
+  openDialog($('create'), $('c-id'));
+});
+
+function createBody() {
+  const id = $('c-id').value.trim();
+  if (!/^[a-z0-9-]{1,63}$/.test(id)) {
+    return { error: 'The id must be 1 to 63 lowercase letters, digits or “-”.', field: 'c-id' };
+  }
+  const limit = parseSize($('c-limit').value);
+  if (Number.isNaN(limit) || limit === 0) return { error: 'Largest file: a size such as 500M, 10G or 2T.', field: 'c-limit' };
+  const body = { id, members: lines($('c-members').value), note: $('c-note').value.trim() };
+  const expires = endOfDay($('c-expires').value);
+  if (expires) body.expires = expires;
+  if (limit) body.max_file_size = limit;
+  if ($('c-link').checked) {
+    const passcode = passcodeChoice('c-pc', 'c-passcode');
+    if (typeof passcode === 'string' && (passcode.length < 6 || passcode.length > 128)) {
+      return { error: 'The passcode must be 6 to 128 characters.', field: 'c-passcode' };
+    }
+    body.link = passcode === null ? {} : { passcode };
+    if (expires) body.link.expires = expires;
+  }
+  if ($('c-cognito').checked) body.cognito = true;
+  return { body };
+}
+
+$('create-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const { body, error, field } = createBody();
+  if (error) {
+    setError('create-error', error);
+    $(field).focus();
+    return;
+  }
+  setError('create-error', null);
+  $('create-go').disabled = true;
+  let made;
+  try {
+    made = await api('POST', 'api/endpoints', body);
+  } catch (err) {
+    setError('create-error', `Not created: ${err.message}.`);
+    return;
+  } finally {
+    $('create-go').disabled = false;
+  }
+  $('create').close();
+  showSecrets(`Endpoint ${made.endpoint.id} created`, made.endpoint.id, [
+    ['Customer portal', made.portal_url, 'For members: they sign in there.'],
+    ...(made.link ? [['Upload link', made.link.url, 'For anyone without an account.']] : []),
+    ...(made.link?.passcode ? [['Passcode', made.link.passcode, 'Send it separately from the link.']] : []),
+    ...(made.cognito ? [['Cognito user', made.cognito.username, null],
+      ['Temporary password', made.cognito.temporary_password, 'Must be changed at first sign-in.']] : []),
+  ]);
+  list.q = '';
+  loadList(false);
+});
+
+// The one-time secrets dialog: each value in a read-only field with a copy button.
+function showSecrets(title, id, items) {
+  $('secrets-title').textContent = title;
+  $('secrets-copied').textContent = '';
+  $('secrets-list').replaceChildren(...items.flatMap(([label, value, help], i) => {
+    const fid = `secret-${i}`;
+    const dt = el('dt', {}, el('label', { for: fid }, label));
+    const input = el('input', { id: fid, type: 'text', readonly: '', value, spellcheck: 'false', class: 'secret-value' });
+    const dd = el('dd', {}, el('div', { class: 'row' }, input,
+      el('button', { type: 'button', class: 'button secondary copy', 'data-copy': fid, 'aria-label': `Copy ${label.toLowerCase()}` }, 'Copy')));
+    if (help) dd.append(el('p', { class: 'note' }, help));
+    return [dt, dd];
+  }));
+  $('secrets-open').href = `#/e/${enc(id)}`;
+  const openLink = $('secrets-open');
+  openLink.hidden = location.hash === `#/e/${enc(id)}`;
+  openLink.onclick = () => $('secrets').close();
+  openDialog($('secrets'), $('secrets-title'));
+}
+
+// -- one endpoint
+
+const current = { id: null, endpoint: null, cursor: null, uppy: null };
+
+function renderEndpoint(data) {
+  const ep = data.endpoint;
+  current.endpoint = ep;
+  $('ep-id').textContent = ep.id;
+  const st = statusText(ep);
+  $('ep-status').textContent = st;
+  $('ep-status').className = `badge ${st}`;
+  $('ep-portal').textContent = ep.portal_url ?? '(S3UpPortalURL is not set)';
+  $('ep-files').textContent = `${data.totals.files}${data.totals.complete ? '' : ' or more'}`;
+  $('ep-bytes').textContent = `${humanSize(data.totals.bytes)}${data.totals.complete ? '' : ' or more'}`;
+  $('ep-created').replaceChildren(timeElement(ep.created), ep.created_by ? ` by ${ep.created_by}` : '');
+  $('ep-toggle').textContent = ep.status === 'active' ? 'Revoke (refuse new uploads)' : 'Reactivate';
+  $('s-members').value = ep.members.join('\n');
+  $('s-expires').value = dayValue(ep.expires);
+  $('s-limit').value = sizeText(ep.max_file_size);
+  $('s-note').value = ep.note;
+  $('delete-id').textContent = ep.id;
+  $('send-closed').textContent = st === 'active' ? ''
+    : `This endpoint is ${st}: uploads into it are refused until it is reactivated${st === 'expired' ? ' or given a later end' : ''}.`;
+  show('send-closed', st !== 'active');
+  renderLinks(data.links);
+}
+
+function renderLinks(links) {
+  $('links-body').replaceChildren(...links.map((l) => el('tr', {},
+    el('td', { class: 'id' }, `…${l.id.slice(-8)}`),
+    el('td', {}, timeElement(l.created), l.created_by ? ` by ${l.created_by}` : ''),
+    el('td', {}, l.expires ? timeElement(l.expires) : 'until revoked'),
+    el('td', {}, l.has_passcode ? 'yes' : 'no'),
+    el('td', { class: 'act' }, el('button', {
+      type: 'button',
+      class: 'button small secondary',
+      'aria-label': `Revoke link …${l.id.slice(-8)}`,
+      onclick: () => revokeLink(l),
+    }, 'Revoke')))));
+  show('links', links.length > 0);
+  $('links-status').textContent = links.length ? '' : 'No upload links.';
+}
+
+async function loadEndpoint() {
+  const data = await api('GET', `api/endpoints/${enc(current.id)}`);
+  renderEndpoint(data);
+  return data;
+}
+
+// A change (PATCH) with the version the page shows, so a change made meanwhile by someone
+// else is not overwritten: on 409 the page reloads and says so.
+async function change(fields, errorId) {
+  setError(errorId, null);
+  try {
+    const res = await api('PATCH', `api/endpoints/${enc(current.id)}`, { ...fields, version: current.endpoint.version });
+    flash('Saved.');
+    await loadEndpoint().catch(() => renderEndpoint({ endpoint: res.endpoint, totals: { files: 0, bytes: 0, complete: false }, links: [] }));
+    return true;
+  } catch (err) {
+    if (err.status === 409) {
+      await loadEndpoint().catch(() => {});
+      setError(errorId, 'Someone else changed this endpoint while you were editing it. The page now shows their version: check it and make your change again.');
+    } else {
+      setError(errorId, `Not saved: ${err.message}.`);
+    }
+    $(errorId).focus?.();
+    return false;
+  }
+}
+
+$('settings').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const limit = parseSize($('s-limit').value);
+  if (Number.isNaN(limit) || limit === 0) {
+    setError('settings-error', 'Largest file: a size such as 500M, 10G or 2T, or empty.');
+    $('s-limit').focus();
+    return;
+  }
+  change({
+    members: lines($('s-members').value),
+    expires: endOfDay($('s-expires').value),
+    max_file_size: limit,
+    note: $('s-note').value.trim(),
+  }, 'settings-error');
+});
+
+$('ep-toggle').addEventListener('click', async () => {
+  const ep = current.endpoint;
+  if (ep.status === 'active') {
+    const yes = await confirmAction(`Revoke ${ep.id}?`,
+      'New uploads are refused at once (on other servers within a minute). Files already received stay. You can reactivate it later.', 'Revoke');
+    if (!yes) return;
+  }
+  await change({ status: ep.status === 'active' ? 'revoked' : 'active' }, 'settings-error');
+});
+
+// -- links
+
+wirePasscode('l-pc', 'l-passcode');
+$('link-new').addEventListener('click', () => {
+  $('link-form').reset();
+  $('l-passcode').disabled = true;
+  setError('link-error', null);
+  openDialog($('link-dialog'));
+});
+
+$('link-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const passcode = passcodeChoice('l-pc', 'l-passcode');
+  if (typeof passcode === 'string' && (passcode.length < 6 || passcode.length > 128)) {
+    setError('link-error', 'The passcode must be 6 to 128 characters.');
+    $('l-passcode').focus();
+    return;
+  }
+  const body = {};
+  if (passcode !== null) body.passcode = passcode;
+  const expires = endOfDay($('l-expires').value);
+  if (expires) body.expires = expires;
+  let made;
+  try {
+    made = await api('POST', `api/endpoints/${enc(current.id)}/links`, body);
+  } catch (err) {
+    setError('link-error', `No link made: ${err.message}.`);
+    return;
+  }
+  $('link-dialog').close();
+  showSecrets('Upload link made', current.id, [
+    ['Upload link', made.link.url, 'For anyone without an account.'],
+    ...(made.link.passcode ? [['Passcode', made.link.passcode, 'Send it separately from the link.']] : []),
+  ]);
+  loadEndpoint().catch(() => {});
+});
+
+async function revokeLink(l) {
+  const yes = await confirmAction('Revoke this upload link?',
+    'Whoever has it can no longer upload (pages already open stop working within a minute).', 'Revoke link');
+  if (!yes) return;
+  try {
+    await api('DELETE', `api/endpoints/${enc(current.id)}/links/${enc(l.id)}`);
+    flash('Link revoked.');
+  } catch (err) {
+    flash(`The link was not revoked: ${err.message}.`);
+  }
+  await loadEndpoint().catch(() => {});
+  $('links-title').focus?.();
+}
+
+// -- files
+
+function fileRow(f) {
+  const actions = el('td', { class: 'act' },
+    el('a', { class: 'button small secondary', href: new URL(`api/download?key=${enc(f.key)}`, here).href, download: '', 'aria-label': `Download ${f.name}` }, 'Download'),
+    el('button', { type: 'button', class: 'button small secondary', 'aria-label': `Share ${f.name}`, onclick: () => openShare(f) }, 'Share'),
+    el('button', { type: 'button', class: 'button small bad-outline', 'aria-label': `Delete ${f.name}`, onclick: () => deleteFile(f) }, 'Delete'));
+  const tr = el('tr', { 'data-key': f.key },
+    el('td', { class: 'name' }, f.name),
+    el('td', { class: 'num', 'data-bytes': f.size, title: `${f.size.toLocaleString()} bytes` }, humanSize(f.size)),
+    el('td', {}, timeElement(f.last_modified)),
+    actions);
+  return tr;
+}
+
+async function loadFiles(more) {
+  const params = new URLSearchParams();
+  if (more && current.cursor) params.set('cursor', current.cursor);
+  $('files-status').textContent = more ? 'Loading more files…' : 'Loading files…';
+  let page;
+  try {
+    page = await api('GET', `api/endpoints/${enc(current.id)}/files${params.size ? `?${params}` : ''}`);
+  } catch (err) {
+    $('files-status').textContent = `The files could not be loaded: ${err.message}.`;
+    return;
+  }
+  const rows = page.files.map(fileRow);
+  if (more) $('files-body').append(...rows); else $('files-body').replaceChildren(...rows);
+  current.cursor = page.next;
+  const n = $('files-body').children.length;
+  show('files', n > 0);
+  show('files-more', Boolean(current.cursor));
+  $('files-status').textContent = n === 0 ? 'No files yet.' : `${n} ${n === 1 ? 'file' : 'files'}${current.cursor ? ' shown, more below' : ''}.`;
+}
+
+$('files-refresh').addEventListener('click', () => { loadFiles(false); loadEndpoint().catch(() => {}); });
+$('files-more').addEventListener('click', async () => {
+  await loadFiles(true);
+  if ($('files-more').hidden) $('files-title').focus();
+});
+
+async function deleteFile(f) {
+  const yes = await confirmAction(`Delete ${f.name}?`, `The file (${humanSize(f.size)}) is removed from the bucket. This cannot be undone.`, 'Delete file');
+  if (!yes) return;
+  try {
+    await api('DELETE', `api/files?key=${enc(f.key)}`);
+    flash(`${f.name} deleted.`);
+  } catch (err) {
+    flash(`${f.name} was not deleted: ${err.message}.`);
+  }
+  await loadFiles(false);
+  loadEndpoint().catch(() => {});
+  $('files-title').focus();
+}
+
+let shared = null;
+function openShare(f) {
+  shared = f;
+  $('share-name').textContent = f.name;
+  show('share-result', false);
+  $('share-copied').textContent = '';
+  setError('share-error', null);
+  $('share-go').textContent = 'Make address';
+  openDialog($('share'), $('share-life'));
+}
+
+$('share-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  setError('share-error', null);
+  let res;
+  try {
+    res = await api('POST', 'api/share', { key: shared.key, expires: Number($('share-life').value) });
+  } catch (err) {
+    // The server names its longest lifetime (S3UpShareMaxExpires): offer no longer ones.
+    const max = Number(err.message.match(/from \d+ to (\d+)/)?.[1]);
+    if (max) {
+      for (const o of $('share-life').options) o.disabled = Number(o.value) > max;
+      setError('share-error', `This server allows shared addresses for at most ${humanDuration(max)}. Choose a shorter time.`);
+    } else {
+      setError('share-error', `No address made: ${err.message}.`);
+    }
+    $('share-life').focus();
+    return;
+  }
+  $('share-url').value = res.url;
+  $('share-until').replaceChildren('Works until ', timeElement(res.expires_at), '.');
+  show('share-result');
+  $('share-go').textContent = 'Make another';
+  $('share-url').focus();
+  $('share-url').select();
+});
+
+function humanDuration(s) {
+  if (s % 86400 === 0) return `${s / 86400} ${s === 86400 ? 'day' : 'days'}`;
+  if (s % 3600 === 0) return `${s / 3600} ${s === 3600 ? 'hour' : 'hours'}`;
+  return `${Math.round(s / 60)} minutes`;
+}
+
+// -- unfinished uploads
+
+async function loadUploads() {
+  $('uploads-status').textContent = 'Loading…';
+  let res;
+  try {
+    res = await api('GET', `api/uploads?endpoint=${enc(current.id)}`);
+  } catch (err) {
+    $('uploads-status').textContent = `The unfinished uploads could not be loaded: ${err.message}.`;
+    return;
+  }
+  const prefix = current.endpoint?.prefix ?? '';
+  $('uploads-body').replaceChildren(...res.uploads.map((u) => {
+    const name = u.key.startsWith(prefix) ? u.key.slice(prefix.length) : u.key;
+    return el('tr', {},
+      el('td', { class: 'name' }, name),
+      el('td', {}, el('time', { datetime: u.initiated, title: dateFormat.format(new Date(u.initiated)) }, age(u.initiated))),
+      el('td', { class: 'num' }, `${humanSize(u.bytes)} in ${u.parts} ${u.parts === 1 ? 'part' : 'parts'}`),
+      el('td', { class: 'act' }, el('button', {
+        type: 'button', class: 'button small bad-outline', 'aria-label': `Abort the upload of ${name}`, onclick: () => abortUpload(u, name),
+      }, 'Abort')));
+  }));
+  show('uploads', res.uploads.length > 0);
+  $('uploads-status').textContent = res.uploads.length === 0 ? 'None.'
+    : `${res.uploads.length}${res.truncated ? ' (and more)' : ''} unfinished.`;
+}
+
+async function abortUpload(u, name) {
+  const yes = await confirmAction(`Abort the upload of ${name}?`,
+    'Its parts are deleted. If someone is still sending it, their upload fails.', 'Abort upload');
+  if (!yes) return;
+  try {
+    await api('DELETE', `api/uploads?key=${enc(u.key)}&uploadId=${enc(u.upload_id)}`);
+    flash(`The upload of ${name} was aborted.`);
+  } catch (err) {
+    flash(`Not aborted: ${err.message}.`);
+  }
+  await loadUploads();
+  $('uploads-title').focus?.();
+}
+
+$('uploads-refresh').addEventListener('click', loadUploads);
+
+// -- Uppy into the customer's folder, through <location>/e/{id}/s3/...
+
+async function startUppy(id) {
+  current.uppy?.destroy();
+  const base = new URL(`e/${enc(id)}`, here).href;
+  let partSize = 64 * MiB;
+  try {
+    partSize = (await api('GET', `e/${enc(id)}/api/session`)).part_size ?? partSize;
+  } catch { /* the default is fine for signing; the server plans the parts anyway */ }
+  const uppy = new Uppy({
+    id: `s3up-admin-${id}`,
+    autoProceed: false,
+    onBeforeFileAdded: (file) => {
+      // Dashboard sets relativePath to null for a plain file, which would travel as the
+      // text "null": send it only for files of a folder. The size lets the server refuse
+      // an over-limit file before any byte is sent.
+      const { relativePath, ...meta } = file.meta;
+      if (relativePath) meta.relativePath = relativePath;
+      meta.size = file.size;
+      return { ...file, meta };
+    },
+  });
+  uppy.use(Dashboard, {
+    inline: true,
+    target: '#uppy',
+    width: '100%',
+    height: matchMedia('(max-width: 34rem)').matches ? 300 : 360,
+    fileManagerSelectionType: 'both',
+    proudlyDisplayPoweredByUppy: false,
+    metaFields: [],
+    locale: { strings: { removeFile: 'Remove file %{file}' } },
+  });
+  uppy.use(AwsS3, {
+    companionEndpoint: base,
+    shouldUseMultipart: (file) => (file.size ?? 0) > MULTIPART_ABOVE,
+    getChunkSize: () => partSize,
+    limit: 4,
+  });
+  uppy.on('complete', () => { loadFiles(false); loadEndpoint().catch(() => {}); loadUploads(); });
+  current.uppy = uppy;
+}
+
+// -- delete the endpoint
+
+$('delete-confirm').addEventListener('input', () => {
+  $('delete-go').disabled = $('delete-confirm').value.trim() !== current.id;
+});
+
+$('delete-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  if ($('delete-confirm').value.trim() !== current.id) return;
+  const files = document.querySelector('#delete-form input[name=files]:checked').value;
+  setError('delete-error', null);
+  $('delete-go').disabled = true;
+  try {
+    const res = await api('DELETE', `api/endpoints/${enc(current.id)}?files=${files}`);
+    keepFlash = true;
+    location.hash = '#/';
+    flash(files === 'delete'
+      ? `Endpoint ${res.deleted} deleted with its ${res.files_deleted} ${res.files_deleted === 1 ? 'file' : 'files'}.`
+      : `Endpoint ${res.deleted} deleted; its files are kept in the bucket.`);
+  } catch (err) {
+    setError('delete-error', `Not deleted: ${err.message}.`);
+    $('delete-go').disabled = false;
+  }
+});
+
+// -- routing
+
+// A message meant for the next view (after deleting an endpoint) outlives one route change.
+let keepFlash = false;
+
+async function route() {
+  const m = location.hash.match(/^#\/e\/([^/]+)$/);
+  if (!keepFlash) flash('');
+  keepFlash = false;
+  show('problem', false);
+  show('loading', false);
+  for (const d of document.querySelectorAll('dialog[open]')) if (d.id !== 'secrets') d.close();
+  if (!m) {
+    current.uppy?.destroy();
+    current.uppy = null;
+    current.id = null;
+    document.title = 'Upload endpoints · admin';
+    show('view-endpoint', false);
+    show('view-list');
+    $('list-title').focus();
+    await loadList(false);
+    return;
+  }
+  const id = decodeURIComponent(m[1]);
+  current.id = id;
+  current.cursor = null;
+  document.title = `${id} · upload endpoints`;
+  show('view-list', false);
+  try {
+    await loadEndpoint();
+  } catch (err) {
+    if (err.status === 404) problem('No such endpoint', `There is no endpoint “${id}”. It may have been deleted.`);
+    else problem('The endpoint could not be loaded', `${err.message}${err.status ? ` (HTTP ${err.status})` : ''}.`);
+    return;
+  }
+  $('delete-form').reset();
+  $('delete-go').disabled = true;
+  setError('settings-error', null);
+  setError('delete-error', null);
+  show('view-endpoint');
+  $('ep-title').focus();
+  loadFiles(false);
+  loadUploads();
+  startUppy(id);
+}
+
+window.addEventListener('hashchange', route);
+route();
