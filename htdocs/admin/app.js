@@ -422,6 +422,8 @@ function renderLinks(links) {
 async function loadEndpoint() {
   const data = await api('GET', `api/endpoints/${enc(current.id)}`);
   renderEndpoint(data);
+  // The server's longest share (S3UpShareMaxExpires): offer no longer lifetimes.
+  for (const o of $('share-life').options) o.disabled = Number(o.value) > data.share_max_expires;
   return data;
 }
 
@@ -596,14 +598,7 @@ $('share-form').addEventListener('submit', async (e) => {
   try {
     res = await api('POST', 'api/share', { key: shared.key, expires: Number($('share-life').value) });
   } catch (err) {
-    // The server names its longest lifetime (S3UpShareMaxExpires): offer no longer ones.
-    const max = Number(err.message.match(/from \d+ to (\d+)/)?.[1]);
-    if (max) {
-      for (const o of $('share-life').options) o.disabled = Number(o.value) > max;
-      setError('share-error', `This server allows shared addresses for at most ${humanDuration(max)}. Choose a shorter time.`);
-    } else {
-      setError('share-error', `No address made: ${err.message}.`);
-    }
+    setError('share-error', `No address made: ${err.message}.`);
     $('share-life').focus();
     return;
   }
@@ -614,12 +609,6 @@ $('share-form').addEventListener('submit', async (e) => {
   $('share-url').focus();
   $('share-url').select();
 });
-
-function humanDuration(s) {
-  if (s % 86400 === 0) return `${s / 86400} ${s === 86400 ? 'day' : 'days'}`;
-  if (s % 3600 === 0) return `${s / 3600} ${s === 3600 ? 'hour' : 'hours'}`;
-  return `${Math.round(s / 60)} minutes`;
-}
 
 // -- unfinished uploads
 

@@ -203,6 +203,7 @@ CustomLog "${dir}/audit.log" s3up_audit
   ok(res.json?.totals?.files === 2 && res.json.totals.bytes === memberData.length + linkData.length && res.json.totals.complete,
     'totals per endpoint', JSON.stringify(res.json?.totals));
   ok(res.json?.links?.length === 1 && res.json.links[0].has_passcode && !res.text.includes(token), 'the link is listed, without its token');
+  is(res.json?.share_max_expires, 86400, 'the longest share this server makes (S3UpShareMaxExpires), for the page');
   const version = res.json?.endpoint?.version;
 
   // -- download, share, delete
