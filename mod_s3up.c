@@ -254,9 +254,12 @@ static int s3up_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     s3up_log_attach(s);
     s3up_xml_init();
     rv = s3up_drop_post_config(pconf, s);
+    if (rv == APR_SUCCESS) {
+        rv = s3up_req_post_config(pconf);
+    }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     S3UP_LOGNO(0104) "cannot set up the shared memory of upload links");
+                     S3UP_LOGNO(0104) "cannot set up shared memory for httpd's processes");
         return !OK;
     }
     return OK;

@@ -472,9 +472,8 @@ static int route_get(admin_t *a, const char *id)
         token = page->truncated ? page->next_token : NULL;
     } while (token && ++pages < TOTALS_PAGES_MAX);
     json_object_set_new(reply, "endpoint", endpoint_json(a, ep));
-    json_object_set_new(
-        reply, "share_max_expires",
-        json_integer((json_int_t)apr_time_sec(s3up_conf_share_max_expires(a->dc))));
+    json_object_set_new(reply, "share_max_expires",
+                        json_integer((json_int_t)apr_time_sec(s3up_conf_share_max_expires(a->dc))));
     json_object_set_new(reply, "totals",
                         json_pack("{s:i,s:I,s:b}", "files", files, "bytes", (json_int_t)bytes,
                                   "complete", token == NULL));

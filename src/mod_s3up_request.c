@@ -3,6 +3,7 @@
  * out, the error shape, query arguments, the same-origin check.
  */
 #include <apr_hash.h>
+#include <apr_shm.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
@@ -39,6 +40,18 @@ typedef struct s3up_conn_t {
 
 static proc_t *proc;
 
+/* The store's write counter, in shared memory made before the fork. */
+static apr_shm_t *generation_shm;
+
+apr_status_t s3up_req_post_config(apr_pool_t *pconf)
+{
+    apr_status_t rv = apr_shm_create(&generation_shm, sizeof(apr_uint32_t), NULL, pconf);
+    if (rv == APR_SUCCESS) {
+        memset(apr_shm_baseaddr_get(generation_shm), 0, sizeof(apr_uint32_t));
+    }
+    return rv;
+}
+
 apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s)
 {
     proc_t *ps = apr_pcalloc(pchild, sizeof(*ps));
@@ -50,6 +63,9 @@ apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s)
     if ((rv = s3up_curl_share_create(&ps->share, pchild)) != APR_SUCCESS ||
         (rv = s3up_store_cache_create(&ps->cache, pchild)) != APR_SUCCESS) {
         return rv;
+    }
+    if (generation_shm) {
+        s3up_store_cache_share(ps->cache, apr_shm_baseaddr_get(generation_shm));
     }
 #if APR_HAS_THREADS
     if ((rv = apr_thread_mutex_create(&ps->lock, APR_THREAD_MUTEX_DEFAULT, pchild)) !=

@@ -16,6 +16,10 @@
 /* Longest JSON body a client may send. */
 #define S3UP_JSON_BODY_MAX (64 * 1024)
 
+/* Shared by httpd's processes, made in post_config: the store's write
+ * counter, so a change made through one process is seen by all at once. */
+apr_status_t s3up_req_post_config(apr_pool_t *pconf);
+
 /* Per-process state: the curl share and the store cache. Made in
  * child_init. */
 apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s);

@@ -3,6 +3,7 @@
  */
 #include <stdlib.h>
 
+#include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
@@ -23,11 +24,16 @@ typedef struct entry_t {
     char *text; /* NULL when S3 said there is none */
     char *etag; /* malloc'd */
     apr_time_t fetched;
+    apr_uint32_t generation; /* of the store when it was read */
 } entry_t;
 
 struct s3up_store_cache_t {
-    /* "e:{bucket}/{state prefix}{id}", "m:{bucket}/{state prefix}{sha256(who)}" -> entry_t */
+    /* "r:{bucket}/{key}" records, "i:{bucket}/{prefix}" index listings -> entry_t */
     apr_hash_t *entries;
+    /* Bumped by every write; an entry read before the last write is stale.
+     * Shared memory when httpd shares it between its processes. */
+    volatile apr_uint32_t *generation;
+    apr_uint32_t own_generation;
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;
 #endif
@@ -81,6 +87,7 @@ apr_status_t s3up_store_cache_create(s3up_store_cache_t **out, apr_pool_t *pchil
     s3up_store_cache_t *c = apr_pcalloc(pchild, sizeof(*c));
 
     c->entries = apr_hash_make(pchild);
+    c->generation = &c->own_generation;
 #if APR_HAS_THREADS
     {
         apr_status_t rv = apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, pchild);
@@ -92,6 +99,11 @@ apr_status_t s3up_store_cache_create(s3up_store_cache_t **out, apr_pool_t *pchil
     apr_pool_cleanup_register(pchild, c, cache_cleanup, apr_pool_cleanup_null);
     *out = c;
     return APR_SUCCESS;
+}
+
+void s3up_store_cache_share(s3up_store_cache_t *c, volatile apr_uint32_t *generation)
+{
+    c->generation = generation;
 }
 
 /* A fresh cached entry copied into p: 1 if found (text NULL = known absent). */
@@ -106,7 +118,8 @@ static int cache_get(s3up_store_cache_t *c, const char *key, apr_time_t now,
     }
     lock(c);
     e = apr_hash_get(c->entries, key, APR_HASH_KEY_STRING);
-    if (e && now - e->fetched < ttl && now >= e->fetched) {
+    if (e && now - e->fetched < ttl && now >= e->fetched &&
+        e->generation == apr_atomic_read32(c->generation)) {
         *text = e->text ? apr_pstrdup(p, e->text) : NULL;
         *etag = e->etag ? apr_pstrdup(p, e->etag) : NULL;
         hit = 1;
@@ -124,11 +137,13 @@ static void cache_drop_locked(s3up_store_cache_t *c, const char *key)
     }
 }
 
+/* generation: the store's, read before the record was. */
 static void cache_set(s3up_store_cache_t *c, const char *key, const char *text, const char *etag,
-                      apr_time_t now)
+                      apr_time_t now, apr_uint32_t generation)
 {
     entry_t *e = calloc(1, sizeof(*e));
 
+    e->generation = generation;
     e->key = strdup(key);
     e->text = text ? strdup(text) : NULL;
     e->etag = etag ? strdup(etag) : NULL;
@@ -143,8 +158,11 @@ static void cache_set(s3up_store_cache_t *c, const char *key, const char *text, 
     unlock(c);
 }
 
+/* After a write: key is forgotten here, and every process's cache entries
+ * older than the write are too. */
 static void cache_drop(s3up_store_cache_t *c, const char *key)
 {
+    apr_atomic_inc32(c->generation);
     lock(c);
     cache_drop_locked(c, key);
     unlock(c);
@@ -184,7 +202,9 @@ static void cached_forget(s3up_store_t *st, const char *key, apr_pool_t *p)
 static void cached_set(s3up_store_t *st, const char *key, const char *text, const char *etag,
                        apr_pool_t *p)
 {
-    cache_set(st->cache, record_ckey(st, key, p), text, etag, st->s3->now());
+    cache_drop(st->cache, record_ckey(st, key, p));
+    cache_set(st->cache, record_ckey(st, key, p), text, etag, st->s3->now(),
+              apr_atomic_read32(st->cache->generation));
 }
 
 static void index_forget(s3up_store_t *st, const char *prefix, apr_pool_t *p)
@@ -317,6 +337,7 @@ static apr_status_t cached_get(const char **text, const char **etag, s3up_store_
 {
     const char *ckey = record_ckey(st, key, p);
     apr_time_t now = st->s3->now();
+    apr_uint32_t generation = apr_atomic_read32(st->cache->generation);
     s3up_error_t *e;
     s3up_body_t *body;
     apr_status_t rv;
@@ -325,14 +346,14 @@ static apr_status_t cached_get(const char **text, const char **etag, s3up_store_
     if (!cache_get(st->cache, ckey, now, st->ttl, text, etag, p)) {
         rv = s3up_s3_get(&body, st->s3, key, RECORD_MAX, &e, p);
         if (rv == S3UP_ENOTFOUND) {
-            cache_set(st->cache, ckey, NULL, NULL, now);
+            cache_set(st->cache, ckey, NULL, NULL, now, generation);
         } else if (rv != APR_SUCCESS) {
             *err = e;
             return rv;
         } else {
             *text = body->data;
             *etag = body->object->etag;
-            cache_set(st->cache, ckey, *text, *etag, now);
+            cache_set(st->cache, ckey, *text, *etag, now, generation);
         }
     }
     return *text ? APR_SUCCESS : S3UP_ENOTFOUND;
@@ -352,6 +373,7 @@ static apr_status_t cached_index(apr_array_header_t **ids, s3up_store_t *st, con
     const char *text = NULL, *etag = NULL, *token = NULL;
     apr_array_header_t *found = apr_array_make(p, 4, sizeof(const char *));
     apr_time_t now = st->s3->now();
+    apr_uint32_t generation = apr_atomic_read32(st->cache->generation);
     apr_size_t plen = strlen(prefix);
 
     if (cache_get(st->cache, ckey, now, st->ttl, &text, &etag, p)) {
@@ -377,7 +399,7 @@ static apr_status_t cached_index(apr_array_header_t **ids, s3up_store_t *st, con
         token = page->truncated ? page->next_token : NULL;
     } while (token);
     qsort(found->elts, found->nelts, sizeof(const char *), cmp_str);
-    cache_set(st->cache, ckey, apr_array_pstrcat(p, found, '\n'), NULL, now);
+    cache_set(st->cache, ckey, apr_array_pstrcat(p, found, '\n'), NULL, now, generation);
     *ids = found;
     return APR_SUCCESS;
 }

@@ -32,6 +32,12 @@ typedef struct s3up_endpoint_t {
 typedef struct s3up_store_cache_t s3up_store_cache_t;
 apr_status_t s3up_store_cache_create(s3up_store_cache_t **out, apr_pool_t *pchild);
 
+/* Let caches of several processes see each other's writes at once: every
+ * write bumps *generation (shared memory, zeroed, made before the
+ * processes fork), and an entry read before the last write is not used.
+ * Other servers sharing the bucket still see a write after the TTL. */
+void s3up_store_cache_share(s3up_store_cache_t *c, volatile apr_uint32_t *generation);
+
 /* The state of one bucket as a request sees it. */
 typedef struct s3up_store_t {
     s3up_store_cache_t *cache;

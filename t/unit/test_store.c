@@ -154,6 +154,31 @@ static void test_cache(apr_pool_t *p)
     script(1, BODY(200, "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>"));
     rv = s3up_store_member_endpoints(&ids, st, "alice", &err, p);
     ok(rv == APR_SUCCESS && fake.calls == 1, "adding a member forgets the cached list");
+
+    {
+        /* Two processes' caches sharing one write counter (shared memory
+         * in httpd): a write through one is seen by the other at once. */
+        static volatile apr_uint32_t generation;
+        s3up_store_cache_t *other_cache;
+        s3up_store_t other;
+
+        s3up_store_cache_share(cache, &generation);
+        s3up_store_cache_create(&other_cache, p);
+        s3up_store_cache_share(other_cache, &generation);
+        other = (s3up_store_t){other_cache, &s3, ".s3up/", apr_time_from_sec(30)};
+
+        script(1, ((fake_answer_t){APR_SUCCESS, 200, record, NULL, "\"v7\""}));
+        s3up_store_endpoint_get(&ep, &other, "acme", &err, p);
+        script(0);
+        rv = s3up_store_endpoint_get(&ep, &other, "acme", &err, p);
+        ok(rv == APR_SUCCESS && fake.calls == 0, "the other process caches the record");
+        script(1, OK(200));
+        s3up_store_member_add(st, "carol", "acme", &err, p);
+        script(1, ((fake_answer_t){APR_SUCCESS, 200, record, NULL, "\"v8\""}));
+        rv = s3up_store_endpoint_get(&ep, &other, "acme", &err, p);
+        ok(rv == APR_SUCCESS && fake.calls == 1 && !strcmp(ep->etag, "\"v8\""),
+           "after a write through this one, the other reads the bucket again");
+    }
 }
 
 int main(void)
