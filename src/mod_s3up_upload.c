@@ -21,6 +21,7 @@
 #include "s3up_json.h"
 #include "s3up_keys.h"
 #include "s3up_sigv4.h"
+#include "s3up_token.h"
 
 APLOG_USE_MODULE(s3up);
 
@@ -312,6 +313,115 @@ static int part_number(const char *s)
     return s && *s && !*end && n >= 1 && n <= S3UP_MAX_PARTS ? (int)n : 0;
 }
 
+/* Where the browser PUTs a part: straight to S3 (a presigned URL), or, in
+ * proxy mode, to this location with a token, for httpd to pass on. */
+static apr_status_t part_url(const char **url, s3up_upload_ctx_t *up, const s3up_endpoint_t *ep,
+                             const char *key, const char *upload_id, int number)
+{
+    request_rec *r = up->r;
+    apr_interval_time_t expires = s3up_conf_presign_expires(up->dc);
+    apr_off_t max = limit_of(up, ep);
+    const char *token;
+    apr_status_t rv;
+
+    if (s3up_conf_upload_mode(up->dc) != S3UP_MODE_PROXY) {
+        return s3up_s3_presign_upload_part(url, up->s3, key, upload_id, number, expires, r->pool);
+    }
+    rv = s3up_token_part_make(
+        &token, key, upload_id, number, max < S3UP_PART_SIZE_MAX ? max : S3UP_PART_SIZE_MAX,
+        apr_time_now() + expires, s3up_conf_secret(s3up_conf_srv(r->server)), r->pool);
+    if (rv == APR_SUCCESS) {
+        *url = ap_construct_url(r->pool,
+                                apr_psprintf(r->pool, "%s%s%s/s3/multipart/%s/%d/data?key=%s&t=%s",
+                                             up->base, up->chosen ? "/e/" : "",
+                                             up->chosen ? up->chosen : "",
+                                             s3up_sigv4_uri_encode(upload_id, 0, r->pool), number,
+                                             s3up_sigv4_uri_encode(key, 0, r->pool), token),
+                                r);
+    }
+    return rv;
+}
+
+/* Proxy mode: the body of a part PUT, read as curl sends it on to S3. */
+typedef struct part_body_t {
+    request_rec *r;
+    apr_off_t got;
+} part_body_t;
+
+static apr_status_t read_part_body(void *baton, char *buf, apr_size_t len, apr_size_t *nread,
+                                   int rewind)
+{
+    part_body_t *b = baton;
+    long n;
+
+    if (rewind) {
+        return b->got == 0 ? APR_SUCCESS : APR_ENOTIMPL;
+    }
+    n = ap_get_client_block(b->r, buf, len);
+    if (n < 0) {
+        return APR_EGENERAL;
+    }
+    b->got += n;
+    *nread = (apr_size_t)n;
+    return APR_SUCCESS;
+}
+
+/* PUT s3/multipart/{uploadId}/{n}/data?key=&t= (proxy mode). httpd's
+ * authentication guards it like every route of the location; the token,
+ * made when the part was signed for someone who may write the key, binds
+ * the URL to that part and size for its lifetime. The bytes stream on to
+ * S3 with bounded memory. */
+static int route_part_data(s3up_upload_ctx_t *up, const char *upload_id, const char *n)
+{
+    request_rec *r = up->r;
+    const char *key = s3up_arg(r, "key"), *clen = apr_table_get(r->headers_in, "Content-Length");
+    const char *etag;
+    part_body_t body = {r, 0};
+    s3up_error_t *err;
+    apr_off_t max = 0, size;
+    apr_status_t rv;
+    int number = part_number(n), rc;
+
+    rv = s3up_token_part_check(&max, s3up_arg(r, "t"), key, upload_id, number, apr_time_now(),
+                               s3up_conf_secret(s3up_conf_srv(r->server)), r->pool);
+    if (rv != APR_SUCCESS) {
+        return s3up_reply_error(r, HTTP_FORBIDDEN, "Forbidden",
+                                rv == APR_TIMEUP ? "this part's upload address has expired"
+                                                 : "this is not a valid upload address");
+    }
+    if (!clen) {
+        return s3up_reply_error(r, HTTP_LENGTH_REQUIRED, "BadRequest",
+                                "send the part with a Content-Length");
+    }
+    size = apr_atoi64(clen);
+    if (size < 0) {
+        return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest", "a bad Content-Length");
+    }
+    if (size > max) {
+        return s3up_reply_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "TooLarge",
+                                "a part may be at most %" APR_OFF_T_FMT " bytes here", max);
+    }
+    if ((rc = s3up_req_s3(&up->s3, r, up->dc)) != OK) {
+        return rc;
+    }
+    if (ap_setup_client_block(r, REQUEST_CHUNKED_ERROR) != OK || !ap_should_client_block(r)) {
+        return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest", "the part cannot be read");
+    }
+    rv = s3up_s3_upload_part(&etag, up->s3, key, upload_id, number, read_part_body, &body, size,
+                             &err, r->pool);
+    if (body.got < size) {
+        return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
+                                "the part was cut off after %" APR_OFF_T_FMT " of %" APR_OFF_T_FMT
+                                " bytes",
+                                body.got, size);
+    }
+    if (rv != APR_SUCCESS) {
+        return s3up_reply_s3_error(r, err, "NoSuchUpload");
+    }
+    apr_table_setn(r->headers_out, "ETag", etag ? etag : "");
+    return s3up_reply_json(r, HTTP_OK, json_pack("{s:s}", "etag", etag ? etag : ""));
+}
+
 static int route_sign_part(s3up_upload_ctx_t *up, const char *upload_id, const char *n)
 {
     request_rec *r = up->r;
@@ -327,8 +437,7 @@ static int route_sign_part(s3up_upload_ctx_t *up, const char *upload_id, const c
     if ((rc = endpoint_of_key(&ep, up, key, 1)) != OK) {
         return rc;
     }
-    if (s3up_s3_presign_upload_part(&url, up->s3, key, upload_id, number, expires, r->pool) !=
-        APR_SUCCESS) {
+    if (part_url(&url, up, ep, key, upload_id, number) != APR_SUCCESS) {
         return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest", "this part cannot be signed");
     }
     return s3up_reply_json(
@@ -340,7 +449,6 @@ static int route_sign_batch(s3up_upload_ctx_t *up, const char *upload_id)
 {
     request_rec *r = up->r;
     const char *key = s3up_arg(r, "key"), *numbers = s3up_arg(r, "partNumbers");
-    apr_interval_time_t expires = s3up_conf_presign_expires(up->dc);
     s3up_endpoint_t *ep;
     json_t *urls;
     char *list, *tok, *last;
@@ -361,8 +469,7 @@ static int route_sign_batch(s3up_upload_ctx_t *up, const char *upload_id)
             return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
                                     "partNumbers: up to %d numbers from 1 to 10000", BATCH_MAX);
         }
-        if (s3up_s3_presign_upload_part(&url, up->s3, key, upload_id, number, expires, r->pool) !=
-            APR_SUCCESS) {
+        if (part_url(&url, up, ep, key, upload_id, number) != APR_SUCCESS) {
             return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
                                     "this part cannot be signed");
         }
@@ -548,6 +655,11 @@ static int route_params(s3up_upload_ctx_t *up)
     json_t *fields;
     int rc;
 
+    if (s3up_conf_upload_mode(up->dc) == S3UP_MODE_PROXY) {
+        return s3up_reply_error(r, HTTP_CONFLICT, "Conflict",
+                                "this location takes files through the server: upload in parts "
+                                "(s3/multipart)");
+    }
     if ((rc = endpoint_default(&ep, up, 1)) != OK) {
         return rc;
     }
@@ -707,6 +819,22 @@ int s3up_upload_dispatch(s3up_upload_ctx_t *up, const char *path)
     if (state_changing && !s3up_same_origin(r)) {
         return s3up_reply_error(r, HTTP_FORBIDDEN, "CrossOrigin",
                                 "requests from other sites are refused");
+    }
+    if (!strncmp(path, "s3/multipart/", 13)) {
+        /* s3/multipart/{uploadId}/{n}/data: a part through httpd, allowed
+         * by its token (what it may be checked when it was signed). */
+        const char *id = path + 13, *slash = strchr(id, '/'), *slash2;
+        if (slash && (slash2 = strchr(slash + 1, '/')) != NULL && !strcmp(slash2, "/data")) {
+            if (r->method_number != M_PUT) {
+                return s3up_reply_not_allowed(r);
+            }
+            if (s3up_conf_upload_mode(up->dc) != S3UP_MODE_PROXY) {
+                return s3up_reply_error(r, HTTP_NOT_FOUND, "BadRequest",
+                                        "parts go straight to S3 from this location");
+            }
+            return route_part_data(up, apr_pstrmemdup(r->pool, id, slash - id),
+                                   apr_pstrmemdup(r->pool, slash + 1, slash2 - slash - 1));
+        }
     }
     if (!up->who) {
         return s3up_reply_error(r, HTTP_UNAUTHORIZED, "NotSignedIn", "sign in first");

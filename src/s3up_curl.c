@@ -215,7 +215,7 @@ static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)apr_time_as_msec(h->connect_timeout));
-    if (h->timeout > 0) {
+    if (h->timeout > 0 && !req->body_read) {
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)apr_time_as_msec(h->timeout));
     } else {
         /* Streams of any length: give up only when the line goes quiet. */
@@ -235,6 +235,9 @@ static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3
         curl_easy_setopt(c, CURLOPT_READDATA, &x);
         curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
         curl_easy_setopt(c, CURLOPT_SEEKDATA, &x);
+        if (req->body_read) {
+            curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+        }
         curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
                          (curl_off_t)(req->body_read ? req->body_size : (apr_off_t)req->body_len));
     }

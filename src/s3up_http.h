@@ -21,7 +21,10 @@ typedef struct s3up_http_req_t {
     apr_array_header_t *headers; /* s3up_kv_t, signed */
     const char *body;            /* a small body in memory, or NULL ... */
     apr_size_t body_len;
-    s3up_http_read_fn *body_read; /* ... or a streamed one of body_size bytes */
+    /* ... or a streamed one of body_size bytes. A streamed body has no
+     * total timeout (it may take hours): only a line that stalls for a
+     * minute ends it. */
+    s3up_http_read_fn *body_read;
     void *body_baton;
     apr_off_t body_size;
     apr_size_t max_response; /* longest body to keep, more is S3UP_ETOOBIG;

@@ -25,6 +25,9 @@ typedef struct call_t {
     apr_array_header_t *headers; /* s3up_kv_t, besides the signed ones */
     const char *body;
     apr_size_t body_len;
+    s3up_http_read_fn *body_read; /* or a streamed body, sent UNSIGNED-PAYLOAD */
+    void *body_baton;
+    apr_off_t body_size;
     apr_size_t max_response;
     int head;
     int idempotent;   /* safe to send again after any failure */
@@ -192,8 +195,9 @@ static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, const call_t 
 {
     const char *path = key_path(s3->loc, c->key, p);
     const char *url = apr_pstrcat(p, s3->loc->origin, path, NULL);
-    const char *payload =
-        c->body ? s3up_sigv4_sha256_hex(c->body, c->body_len, p) : S3UP_SIGV4_EMPTY_SHA256;
+    const char *payload = c->body_read ? S3UP_SIGV4_UNSIGNED_PAYLOAD
+                          : c->body    ? s3up_sigv4_sha256_hex(c->body, c->body_len, p)
+                                       : S3UP_SIGV4_EMPTY_SHA256;
     apr_array_header_t *query = c->query ? c->query : kvs(p);
     s3up_error_t *e = NULL;
     apr_status_t rv;
@@ -227,6 +231,9 @@ static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, const call_t 
         hreq.headers = sreq.headers;
         hreq.body = c->body;
         hreq.body_len = c->body_len;
+        hreq.body_read = c->body_read;
+        hreq.body_baton = c->body_baton;
+        hreq.body_size = c->body_size;
         hreq.max_response = c->max_response;
         hreq.head = c->head;
         rv = s3up_http_perform(&resp, &detail, s3->http, &hreq, p);
@@ -373,6 +380,35 @@ apr_status_t s3up_s3_presign_get(const char **url, s3up_s3_t *s3, const char *ke
         s3up_kv_add(query, "response-content-disposition", disposition);
     }
     return presign(url, s3, "GET", key, query, expires, p);
+}
+
+apr_status_t s3up_s3_upload_part(const char **etag, s3up_s3_t *s3, const char *key,
+                                 const char *upload_id, int part_number, s3up_http_read_fn *read,
+                                 void *baton, apr_off_t size, s3up_error_t **err, apr_pool_t *p)
+{
+    call_t c = {0};
+    s3up_http_resp_t *resp;
+    apr_status_t rv;
+
+    if (part_number < 1 || part_number > S3UP_MAX_PARTS || size < 0) {
+        return s3up_fail(err, APR_EINVAL, "InvalidArgument", "no such part", p);
+    }
+    c.op = "UploadPart";
+    c.method = "PUT";
+    c.key = key;
+    c.query = kvs(p);
+    s3up_kv_add(c.query, "partNumber", apr_itoa(p, part_number));
+    s3up_kv_add(c.query, "uploadId", upload_id);
+    /* The bytes come from a client as they arrive: they cannot be sent
+     * again, so nothing is retried once a byte went out. */
+    c.body_read = read;
+    c.body_baton = baton;
+    c.body_size = size;
+    rv = s3_call(&resp, s3, &c, err, p);
+    if (rv == APR_SUCCESS) {
+        *etag = apr_table_get(resp->headers, "etag");
+    }
+    return rv;
 }
 
 apr_status_t s3up_s3_list_parts(apr_array_header_t **parts, s3up_s3_t *s3, const char *key,

@@ -121,6 +121,12 @@ apr_status_t s3up_s3_presign_upload_part(const char **url, s3up_s3_t *s3, const 
                                          const char *upload_id, int part_number,
                                          apr_interval_time_t expires, apr_pool_t *p);
 
+/* UploadPart with a body streamed from read (size bytes), for the proxy
+ * mode: memory stays flat whatever the size. Not retried. */
+apr_status_t s3up_s3_upload_part(const char **etag, s3up_s3_t *s3, const char *key,
+                                 const char *upload_id, int part_number, s3up_http_read_fn *read,
+                                 void *baton, apr_off_t size, s3up_error_t **err, apr_pool_t *p);
+
 /* Every part, following all pages. */
 apr_status_t s3up_s3_list_parts(apr_array_header_t **parts, s3up_s3_t *s3, const char *key,
                                 const char *upload_id, s3up_error_t **err, apr_pool_t *p);

@@ -134,6 +134,65 @@ apr_status_t s3up_token_cookie_read(s3up_link_cookie_t **out, const char *value,
     return APR_SUCCESS;
 }
 
+static const char *part_mac(const char *key, const char *upload_id, int part, apr_int64_t max,
+                            apr_int64_t expires, const char *secret, apr_pool_t *p)
+{
+    return cookie_mac(apr_psprintf(p,
+                                   "part1\n%" APR_INT64_T_FMT "\n%" APR_INT64_T_FMT "\n%s\n%d\n%s",
+                                   expires, max, upload_id, part, key),
+                      secret, p);
+}
+
+apr_status_t s3up_token_part_make(const char **token, const char *key, const char *upload_id,
+                                  int part, apr_off_t max_bytes, apr_time_t expires,
+                                  const char *secret, apr_pool_t *p)
+{
+    apr_int64_t secs = apr_time_sec(expires);
+    const char *mac;
+
+    if (!secret || !*secret || !key || !upload_id) {
+        return APR_EINVAL;
+    }
+    mac = part_mac(key, upload_id, part, max_bytes, secs, secret, p);
+    if (!mac) {
+        return APR_EGENERAL;
+    }
+    *token = apr_psprintf(p, "%" APR_INT64_T_FMT ".%" APR_INT64_T_FMT ".%s", secs,
+                          (apr_int64_t)max_bytes, mac);
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_token_part_check(apr_off_t *max_bytes, const char *token, const char *key,
+                                   const char *upload_id, int part, apr_time_t now,
+                                   const char *secret, apr_pool_t *p)
+{
+    apr_int64_t expires, max;
+    char *end, *end2;
+    const char *want;
+
+    if (!token || !key || !upload_id || !secret || !*secret || strlen(token) > 128) {
+        return APR_EINVAL;
+    }
+    expires = apr_strtoi64(token, &end, 10);
+    if (*end != '.' || expires <= 0) {
+        return APR_EINVAL;
+    }
+    max = apr_strtoi64(end + 1, &end2, 10);
+    if (*end2 != '.' || max < 0) {
+        return APR_EINVAL;
+    }
+    want = part_mac(key, upload_id, part, max, expires, secret, p);
+    if (!want || strlen(want) != strlen(end2 + 1) ||
+        CRYPTO_memcmp(want, end2 + 1, strlen(want)) != 0) {
+        return APR_EINVAL;
+    }
+    if (now >= apr_time_from_sec(expires)) {
+        return APR_TIMEUP;
+    }
+    *max_bytes = (apr_off_t)max;
+    return APR_SUCCESS;
+}
+
 /* 2^11 rounds: tens of milliseconds a guess. */
 #define BCRYPT_COST 11
 

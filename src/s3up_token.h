@@ -37,6 +37,19 @@ apr_status_t s3up_token_cookie_make(const char **value, const s3up_link_cookie_t
 apr_status_t s3up_token_cookie_read(s3up_link_cookie_t **out, const char *value, const char *key,
                                     apr_time_t now, apr_pool_t *p);
 
+/* Proxy mode: a part's upload URL carries a token instead of a signature
+ * for S3, "{expires}.{max bytes}.{base64url(hmac)}" over the upload, the
+ * part number and the key, signed with the S3UpSecretFile key. */
+apr_status_t s3up_token_part_make(const char **token, const char *key, const char *upload_id,
+                                  int part, apr_off_t max_bytes, apr_time_t expires,
+                                  const char *secret, apr_pool_t *p);
+
+/* APR_SUCCESS and *max_bytes when token is this part's and unexpired;
+ * APR_EINVAL when it is not, APR_TIMEUP when it expired. */
+apr_status_t s3up_token_part_check(apr_off_t *max_bytes, const char *token, const char *key,
+                                   const char *upload_id, int part, apr_time_t now,
+                                   const char *secret, apr_pool_t *p);
+
 /* A passcode's bcrypt hash (APR's), for the link record. */
 apr_status_t s3up_token_passcode_hash(const char **hash, const char *passcode, apr_pool_t *p);
 

@@ -96,6 +96,38 @@ int main(void)
         is_int(s3up_token_passcode_hash(&hash, "", p), APR_EINVAL, "an empty passcode is refused");
     }
 
+    {
+        const char *t;
+        apr_off_t max = 0;
+        ok(s3up_token_part_make(&t, "uploads/acme/a b.bin", "2~x", 3, 64 * 1024 * 1024,
+                                now + apr_time_from_sec(60), KEY, p) == APR_SUCCESS,
+           "part token made: %s", t);
+        ok(s3up_token_part_check(&max, t, "uploads/acme/a b.bin", "2~x", 3, now, KEY, p) ==
+                   APR_SUCCESS &&
+               max == 64 * 1024 * 1024,
+           "part token checks out, with its byte limit");
+        is_int(s3up_token_part_check(&max, t, "uploads/acme/a b.bin", "2~x", 4, now, KEY, p),
+               APR_EINVAL, "another part number is refused");
+        is_int(s3up_token_part_check(&max, t, "uploads/acme/other.bin", "2~x", 3, now, KEY, p),
+               APR_EINVAL, "another key is refused");
+        is_int(s3up_token_part_check(&max, t, "uploads/acme/a b.bin", "2~y", 3, now, KEY, p),
+               APR_EINVAL, "another upload is refused");
+        is_int(s3up_token_part_check(&max, t, "uploads/acme/a b.bin", "2~x", 3,
+                                     now + apr_time_from_sec(61), KEY, p),
+               APR_TIMEUP, "an expired part token is refused");
+        {
+            /* A bigger limit written into the token does not carry the signature. */
+            char *raised = apr_pstrdup(p, t);
+            char *dot = strchr(raised, '.');
+            dot[1] = '9';
+            is_int(
+                s3up_token_part_check(&max, raised, "uploads/acme/a b.bin", "2~x", 3, now, KEY, p),
+                APR_EINVAL, "a raised byte limit is refused");
+        }
+        is_int(s3up_token_part_check(&max, "garbage", "k", "u", 1, now, KEY, p), APR_EINVAL,
+               "garbage is refused");
+    }
+
     apr_pool_destroy(p);
     apr_terminate();
     return done_testing();

@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// Proxy mode (S3UpUploadMode proxy): part URLs point at httpd, which
+// streams each part on to S3 UploadPart. The part URL lies below the
+// location, so httpd's authentication applies as to every route; the token
+// in it binds the URL to one part of one upload, for its lifetime; sizes
+// are enforced before a byte goes on.
+// CommonJS, as node runs *.t files; the ES modules of t/lib load with require().
+const { execFileSync } = require('node:child_process');
+const { writeFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { run, ok, is, like, cleanup, passing } = require('../lib/tap.mjs');
+const {
+  requireBed, scratch, startHttpd, htpasswd, s3tool, bytes, sha256, randomId, rmSync,
+} = require('../lib/stack.mjs');
+
+requireBed();
+const MiB = 1024 * 1024;
+
+run(async () => {
+  const dir = scratch('proxy_api');
+  const tag = randomId();
+  const user = `pat-${tag}`, ep = `prox-${tag}`, small = `tiny-${tag}`;
+  const pw = htpasswd(dir, { [user]: 'pw' });
+  const secret = join(dir, 'secret');
+  writeFileSync(secret, randomId(24), { mode: 0o600 });
+  const httpd = startHttpd(dir, `
+S3UpSecretFile "${secret}"
+<Location /upload>
+    SetHandler s3up-upload
+    S3UpUploadMode proxy
+    AuthType Basic
+    AuthName "test"
+    AuthBasicProvider file
+    AuthUserFile "${pw}"
+    Require valid-user
+</Location>
+`);
+  cleanup(() => httpd.stop());
+  cleanup(() => { if (passing()) rmSync(dir, { recursive: true, force: true }); });
+  s3tool('endpoint', ep, `members=${user}`);
+  s3tool('endpoint', small, `members=${user}`, `max_file_size=${6 * MiB}`);
+
+  const auth = { authorization: `Basic ${Buffer.from(`${user}:pw`).toString('base64')}` };
+  const api = async (method, path, body) => {
+    const res = await fetch(`${httpd.url}/upload${path}`, {
+      method, headers: { ...auth, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: res.status, json: await res.json().catch(() => null) };
+  };
+  const q = (o) => new URLSearchParams(o).toString();
+  const enc = encodeURIComponent;
+
+  let res = await api('GET', `/e/${ep}/api/session`);
+  is(res.json?.mode, 'proxy', 'the session says proxy');
+  res = await api('POST', `/e/${ep}/s3/multipart`, { filename: 'through httpd.bin' });
+  const { key, uploadId } = res.json ?? {};
+  ok(res.status === 200 && key, 'create');
+  const data = bytes(12 * MiB + 5, 31);
+  const parts = [];
+  for (let n = 1, off = 0; off < data.length; n++, off += 5 * MiB) {
+    res = await api('GET', `/e/${ep}/s3/multipart/${enc(uploadId)}/${n}?${q({ key })}`);
+    if (n === 1) {
+      ok(res.json?.url?.startsWith(`${httpd.url}/upload/e/${ep}/s3/multipart/`) && !res.json.url.includes('X-Amz-Signature'),
+        'a part URL of this server, no S3 signature in it', res.json?.url);
+    }
+    const put = await fetch(res.json.url, { method: 'PUT', headers: auth, body: data.subarray(off, off + 5 * MiB) });
+    parts.push({ PartNumber: n, ETag: put.headers.get('etag') });
+    if (n === 1) ok(put.status === 200 && /^"[0-9a-f]{32}"$/.test(put.headers.get('etag')), "the PUT answers with S3's ETag");
+  }
+  res = await api('POST', `/e/${ep}/s3/multipart/${enc(uploadId)}/complete?${q({ key })}`, { parts });
+  is(res.status, 200, 'complete');
+  is(s3tool('sha256', key), sha256(data), 'the bytes went through httpd unchanged (sha256)');
+
+  // The token is the permission: for this upload, this part, this key.
+  res = await api('POST', `/e/${ep}/s3/multipart`, { filename: 'other.bin' });
+  const o = res.json;
+  res = await api('GET', `/e/${ep}/s3/multipart/${enc(o.uploadId)}/1?${q({ key: o.key })}`);
+  const url = new URL(res.json.url);
+  let r = await fetch(url, { method: 'PUT', body: bytes(10) });
+  is(r.status, 401, "httpd's authentication applies to part URLs too");
+  r = await fetch(url, { method: 'PUT', headers: auth, body: bytes(10) });
+  is(r.status, 200, 'the signed part URL works');
+  const tamper = async (name, change) => {
+    const u = new URL(url);
+    change(u);
+    const t = await fetch(u, { method: 'PUT', headers: auth, body: bytes(10) });
+    is(t.status, 403, `${name}: 403`);
+  };
+  await tamper('another part number', (u) => { u.pathname = u.pathname.replace(/\/1\/data$/, '/2/data'); });
+  await tamper('another key', (u) => { u.searchParams.set('key', `uploads/${ep}/elsewhere.bin`); });
+  await tamper('a changed token', (u) => { u.searchParams.set('t', u.searchParams.get('t').replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))); });
+  await tamper('no token', (u) => { u.searchParams.delete('t'); });
+  const chunked = execFileSync('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-u', `${user}:pw`, '-X', 'PUT', '-H', 'Transfer-Encoding: chunked', '--data-binary', 'abc', url.href], { encoding: 'utf8' });
+  is(chunked, '411', 'a part without Content-Length: 411');
+  await api('DELETE', `/e/${ep}/s3/multipart/${enc(o.uploadId)}?${q({ key: o.key })}`);
+
+  // Sizes are enforced by httpd before a byte goes on.
+  res = await api('POST', `/e/${small}/s3/multipart`, { filename: 'big.bin' });
+  const b = res.json;
+  res = await api('GET', `/e/${small}/s3/multipart/${enc(b.uploadId)}/1?${q({ key: b.key })}`);
+  r = await fetch(res.json.url, { method: 'PUT', headers: auth, body: bytes(6 * MiB + 1, 2) });
+  const refusal = await r.json().catch(() => null);
+  ok(r.status === 413 && refusal?.error?.code === 'TooLarge', 'a part over the endpoint limit: 413 before anything reaches S3');
+  await api('DELETE', `/e/${small}/s3/multipart/${enc(b.uploadId)}?${q({ key: b.key })}`);
+
+  res = await api('GET', `/e/${ep}/s3/params?${q({ filename: 'small.txt' })}`);
+  is(res.status, 409, 'no direct-to-S3 form upload in proxy mode');
+  ok(!/X-Amz-Signature|Authorization: AWS4/.test(httpd.errorLog()), 'no signatures in the log');
+});
