@@ -101,4 +101,10 @@ for v in S3UP_USER S3UP_ENDPOINT S3UP_KEY S3UP_BYTES; do
     like "$log" "%\\{$v\\}e" "portal-oidc.conf logs $v"
 done
 
+# The admin example logs admin actions with the variables the handler sets.
+log=$(grep '^LogFormat' "$TOP/conf/examples/admin-oidc.conf")
+for v in S3UP_USER S3UP_ENDPOINT S3UP_KEY; do
+    like "$log" "%\\{$v\\}e" "admin-oidc.conf logs $v"
+done
+
 done_testing
