@@ -112,15 +112,20 @@ run(async () => {
   is(s3tool('sha256', key('big.bin')), sum['big.bin'], "big.bin: the object's sha256 equals the file's");
   is(s3tool('uploads', `uploads/${ep}/`), [], 'no unfinished multipart upload left behind');
 
-  // -- PUTs that fail (network error, 503, 429) are sent again
+  // -- PUTs that fail (network error, 503, 429) are sent again; a 403 (an expired URL) once
+  // with a new URL
   await add('retry.bin');
-  await steer(() => { window.s3probe.fail[2] = ['network', 503]; window.s3probe.fail[5] = [429]; });
+  await steer(() => { window.s3probe.fail[2] = ['network', 503]; window.s3probe.fail[5] = [429]; window.s3probe.fail[4] = [403]; });
+  before = calls.length;
   t0 = performance.now();
   await start.click();
   await complete.waitFor({ timeout: 120000 });
-  note(`48 MiB with three failed PUTs: ${ms(t0)} ms`);
+  note(`48 MiB with four failed PUTs: ${ms(t0)} ms`);
   st = await probe();
-  is(st.injected.map(String).sort(), ['2,503', '2,network', '5,429'], 'part 2 failed twice (network, 503), part 5 once (429)');
+  is(st.injected.map(String).sort(), ['2,503', '2,network', '4,403', '5,429'], 'part 2 failed twice (network, 503), part 4 (403) and 5 (429) once');
+  const signed4 = calls.slice(before).filter((c) => /^GET .*\/batch\?/.test(c)
+    && new URL(c.slice(4)).searchParams.get('partNumbers').split(',').includes('4'));
+  is(signed4.length, 2, 'part 4 was signed again after its 403');
   ok(everyOnce(st.puts, parts(size['retry.bin'])), '... each part then reached S3 once: the failed ones were sent again', JSON.stringify(st.puts));
   is(s3tool('sha256', key('retry.bin')), sum['retry.bin'], "retry.bin: the object's sha256 equals the file's");
 
