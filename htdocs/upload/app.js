@@ -193,8 +193,11 @@ function startUppy(session, ep) {
     uppy.use(S3UpUploader, {
       endpoint: here.href.replace(/\/$/, ''),
       partSize: session.part_size,
-      // Parts of one file at once; across files at most 6 (the plugin's `limit`).
+      // Parts of one file at once (S3UpPartsInFlight); across files at most 6, the browser's
+      // connections to one host. In proxy mode the parts go to this host too: keep one
+      // connection for the API.
       partsInFlight: session.parts_in_flight,
+      limit: session.mode === 'proxy' ? 5 : 6,
     });
   }
   uppy.use(GoldenRetriever, {

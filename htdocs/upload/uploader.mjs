@@ -277,6 +277,7 @@ class Job {
   makeParts(size = this.partSize) {
     this.partSize = size;
     this.parts = [];
+    this.first = 0;
     for (let start = 0, n = 1; start < this.size || n === 1; start += size, n++) {
       const end = Math.min(start + size, this.size);
       this.parts.push({ n, start, end, size: end - start, state: 'pending', sent: 0, tries: 0, resigned: false, xhr: null });
@@ -332,28 +333,31 @@ class Job {
 
   startParts() {
     const { partsInFlight } = this.p.opts;
+    const { parts } = this;
+    // Parts before `first` are all done: a file may have 10,000 parts.
+    while (this.first < parts.length && parts[this.first].state === 'done') this.first += 1;
+    if (this.first === parts.length) {
+      if (this.state === 'running') this.complete();
+      return;
+    }
     let ready = 0;
-    let left = 0;
-    for (const part of this.parts) {
-      if (part.state !== 'done') left += 1;
+    for (let i = this.first; i < parts.length && ready < partsInFlight; i++) {
+      const part = parts[i];
       if (part.state !== 'pending') continue;
       const url = this.fresh(part.n);
       if (!url) continue;
-      if (this.inflight >= partsInFlight || this.p.free() <= 0 || this.paused) {
-        ready += 1;
-        continue;
-      }
-      this.sendPart(part, url);
+      if (this.inflight >= partsInFlight || this.p.free() <= 0) ready += 1;
+      else this.sendPart(part, url);
     }
     if (ready < partsInFlight) this.signAhead();
-    if (left === 0 && this.state === 'running') this.complete();
   }
 
   // Sign the next parts that have no (fresh) URL, one batch at a time.
   async signAhead() {
     if (this.signing || this.ended || this.paused) return;
     const want = [];
-    for (const part of this.parts) {
+    for (let i = this.first; i < this.parts.length; i++) {
+      const part = this.parts[i];
       if ((part.state === 'pending' || part.state === 'waiting') && !this.fresh(part.n)) want.push(part.n);
       if (want.length >= this.p.opts.signBatch) break;
     }
