@@ -5,10 +5,15 @@
 // Every address is relative to the page's folder: the page is served at <location>/ and at
 // <location>/e/{endpoint}/, and the API (api/..., s3/...) lies below the same folder.
 import { Uppy, Dashboard, AwsS3, GoldenRetriever } from './vendor/uppy.min.mjs';
+import S3UpUploader from './uploader.mjs';
 
 const MiB = 1024 * 1024;
-// Below this a file goes up in one form POST (/s3/params); above it in parts.
+// Uppy's stock AwsS3 plugin only: below this a file goes up in one form POST (/s3/params);
+// above it in parts. Our uploader sends a file in parts when it needs more than one.
 const MULTIPART_ABOVE = 100 * MiB;
+// Which uploader sends the files: ours (uploader.mjs), or with ?uploader=stock in the page's
+// address Uppy's own AwsS3 plugin against the same server (to compare them).
+const STOCK = new URLSearchParams(location.search).get('uploader') === 'stock';
 // Files up to this size are kept in the browser (IndexedDB) so an upload resumes after a
 // reload by itself; bigger ones are picked again after a reload (their parts still resume).
 const KEEP_IN_BROWSER = 32 * MiB;
@@ -175,14 +180,26 @@ function startUppy(session, ep) {
     // which file a button removes (or cancels, while it uploads).
     locale: { strings: { removeFile: 'Remove file %{file}' } },
   });
-  uppy.use(AwsS3, {
-    // No trailing slash: the plugin appends "/s3/...".
-    companionEndpoint: here.href.replace(/\/$/, ''),
-    shouldUseMultipart: (file) => (file.size ?? 0) > MULTIPART_ABOVE,
-    getChunkSize: () => session.part_size,
-    // Files at once; a big file's parts go one after another.
-    limit: 4,
-  });
+  if (STOCK) {
+    uppy.use(AwsS3, {
+      // No trailing slash: the plugin appends "/s3/...".
+      companionEndpoint: here.href.replace(/\/$/, ''),
+      shouldUseMultipart: (file) => (file.size ?? 0) > MULTIPART_ABOVE,
+      getChunkSize: () => session.part_size,
+      // Files at once; a big file's parts go one after another.
+      limit: 4,
+    });
+  } else {
+    uppy.use(S3UpUploader, {
+      endpoint: here.href.replace(/\/$/, ''),
+      partSize: session.part_size,
+      // Parts of one file at once (S3UpPartsInFlight); across files at most 6, the browser's
+      // connections to one host. In proxy mode the parts go to this host too: keep one
+      // connection for the API.
+      partsInFlight: session.parts_in_flight,
+      limit: session.mode === 'proxy' ? 5 : 6,
+    });
+  }
   uppy.use(GoldenRetriever, {
     indexedDB: { maxFileSize: KEEP_IN_BROWSER, maxTotalSize: 8 * KEEP_IN_BROWSER },
   });

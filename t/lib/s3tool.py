@@ -6,6 +6,8 @@ mod_s3up's own S3 code. Reads the S3UP_TEST_* variables of t/lib/rgw.sh.
   s3tool.py head KEY                   JSON: size, etag, metadata ("null" if absent)
   s3tool.py list PREFIX                JSON: [{key, size}] of every object
   s3tool.py uploads PREFIX             JSON: [{key, upload_id}] unfinished uploads
+  s3tool.py parts KEY UPLOAD_ID        JSON: [part numbers] S3 holds for an upload
+                                       ("null" if the upload is gone)
   s3tool.py put KEY FILE               upload a local file (or "-" for empty)
   s3tool.py endpoint ID [k=v ...]      write an endpoint record and member index
                                        (members=a,b max_file_size=N status=...
@@ -93,6 +95,20 @@ def cmd_uploads(s3, prefix):
     print(json.dumps([{"key": u["Key"], "upload_id": u["UploadId"]} for u in uploads(s3, prefix)]))
 
 
+def cmd_parts(s3, key, upload_id):
+    numbers = []
+    try:
+        for page in s3.get_paginator("list_parts").paginate(Bucket=BUCKET, Key=key,
+                                                             UploadId=upload_id):
+            numbers += [p["PartNumber"] for p in page.get("Parts", [])]
+    except s3.exceptions.ClientError as e:
+        if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NoSuchUpload"):
+            print("null")
+            return
+        raise
+    print(json.dumps(sorted(numbers)))
+
+
 def cmd_put(s3, key, path):
     data = b"" if path == "-" else open(path, "rb").read()
     s3.put_object(Bucket=BUCKET, Key=key, Body=data)
@@ -139,6 +155,7 @@ def cmd_cors(s3, *origins):
 
 
 COMMANDS = {"sha256": cmd_sha256, "head": cmd_head, "list": cmd_list, "uploads": cmd_uploads,
+            "parts": cmd_parts,
             "put": cmd_put, "endpoint": cmd_endpoint, "wipe": cmd_wipe,
             "cors": cmd_cors}
 
