@@ -475,7 +475,9 @@ static int route_sign_batch(s3up_upload_ctx_t *up, const char *upload_id)
         }
         json_object_set_new(urls, apr_itoa(r->pool, number), json_string(url));
     }
-    return s3up_reply_json(r, HTTP_OK, json_pack("{s:O}", "presignedUrls", urls));
+    return s3up_reply_json(r, HTTP_OK,
+                           json_pack("{s:O,s:I}", "presignedUrls", urls, "expires",
+                                     (json_int_t)apr_time_sec(s3up_conf_presign_expires(up->dc))));
 }
 
 static int route_list_parts(s3up_upload_ctx_t *up, const char *upload_id)
@@ -560,6 +562,29 @@ static int refuse_too_large(s3up_upload_ctx_t *up, const char *key, const char *
                             size, limit);
 }
 
+static int complete_reply(s3up_upload_ctx_t *up, const char *key)
+{
+    return s3up_reply_json(up->r, HTTP_OK,
+                           json_pack("{s:s,s:s,s:s}", "location",
+                                     s3up_s3_url(up->s3->loc, key, up->r->pool), "key", key,
+                                     "bucket", up->s3->loc->bucket));
+}
+
+/* The upload is gone and its key holds a file this person uploaded: it
+ * was completed (keys are reserved per upload). */
+static int completed_before(s3up_upload_ctx_t *up, const char *key)
+{
+    s3up_object_t *obj;
+    s3up_error_t *err;
+    const char *by;
+
+    if (s3up_s3_head(&obj, up->s3, key, &err, up->r->pool) != APR_SUCCESS) {
+        return 0;
+    }
+    by = apr_table_get(obj->meta, "uploaded-by");
+    return by && !strcmp(by, meta_value(up->who->name, up->r->pool));
+}
+
 static int route_complete(s3up_upload_ctx_t *up, const char *upload_id)
 {
     request_rec *r = up->r;
@@ -570,6 +595,7 @@ static int route_complete(s3up_upload_ctx_t *up, const char *upload_id)
     s3up_complete_t *done;
     s3up_object_t *obj;
     apr_off_t size = 0, limit;
+    apr_status_t rv;
     json_t *body;
     int rc;
 
@@ -579,7 +605,13 @@ static int route_complete(s3up_upload_ctx_t *up, const char *upload_id)
     }
     limit = limit_of(up, ep);
     /* What S3 holds for the parts asked for, before they become a file. */
-    if (s3up_s3_list_parts(&stored, up->s3, key, upload_id, &err, r->pool) != APR_SUCCESS) {
+    rv = s3up_s3_list_parts(&stored, up->s3, key, upload_id, &err, r->pool);
+    if (rv == S3UP_ENOTFOUND && completed_before(up, key)) {
+        /* Completed already, and the answer was lost on its way: the same
+         * answer again, so a retried complete is not a failure. */
+        return complete_reply(up, key);
+    }
+    if (rv != APR_SUCCESS) {
         return s3up_reply_s3_error(r, err, "NoSuchUpload");
     }
     for (int i = 0; i < stored->nelts; i++) {
@@ -614,10 +646,7 @@ static int route_complete(s3up_upload_ctx_t *up, const char *upload_id)
                   S3UP_LOGNO(0303) "upload complete: user=%s via=%s endpoint=%s key=%s "
                                    "bytes=%" APR_OFF_T_FMT,
                   up->who->name, up->who->via, ep->id, key, obj->size);
-    return s3up_reply_json(r, HTTP_OK,
-                           json_pack("{s:s,s:s,s:s}", "location",
-                                     s3up_s3_url(up->s3->loc, key, r->pool), "key", key, "bucket",
-                                     up->s3->loc->bucket));
+    return complete_reply(up, key);
 }
 
 static int route_abort(s3up_upload_ctx_t *up, const char *upload_id)

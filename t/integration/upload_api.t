@@ -107,7 +107,7 @@ run(async () => {
 
   res = await api('alice', 'GET', `/s3/multipart/${encodeURIComponent(uploadId)}/batch?${q({ key, partNumbers: '1,2,3' })}`);
   ok(res.status === 200 && Object.keys(res.json?.presignedUrls ?? {}).join() === '1,2,3'
-    && res.json.presignedUrls['2'].includes('partNumber=2'), 'batch: a URL per part', res.text);
+    && res.json.presignedUrls['2'].includes('partNumber=2') && res.json.expires === 3600, 'batch: a URL per part, and their lifetime', res.text);
 
   // Uppy may send some ETags without quotes: both forms are fine.
   const mixed = up.parts.map((p, i) => (i === 1 ? { ...p, ETag: p.ETag.replace(/"/g, '') } : p));
@@ -116,6 +116,10 @@ run(async () => {
   is(res.json?.key, key, 'complete: key');
   like(res.json?.location ?? '', /big%20file\.bin$/, 'complete: location');
   is(s3tool('sha256', key), sha256(data), "the object's sha256 equals the source's");
+  res = await api('alice', 'POST', `/s3/multipart/${encodeURIComponent(uploadId)}/complete?${q({ key })}`, { parts: mixed }, { origin: httpd.url });
+  ok(res.status === 200 && res.json?.key === key, 'complete again (its answer lost on the way): the same answer', res.text);
+  res = await api('bob', 'POST', `/e/${other}/s3/multipart/${encodeURIComponent(uploadId)}/complete?${q({ key: `uploads/${other}/big file.bin` })}`, { parts: mixed });
+  isError(res, 404, 'NoSuchUpload', "a completed upload's id does not complete another key");
   const head = s3tool('head', key);
   is(head?.metadata?.['uploaded-by'], person('alice'), 'uploader recorded in the object metadata');
   is(head?.metadata?.['original-name'], 'big file.bin', 'original name recorded');
