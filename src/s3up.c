@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 
+#include <apr_general.h>
 #include <apr_strings.h>
 
 #include "s3up.h"
@@ -117,4 +118,21 @@ apr_interval_time_t s3up_backoff(apr_interval_time_t base, apr_interval_time_t c
         ceiling = cap;
     }
     return ceiling / 2 + (apr_interval_time_t)(random % (apr_uint32_t)(ceiling / 2 + 1));
+}
+
+apr_time_t s3up_clock_now(void)
+{
+    return apr_time_now();
+}
+
+void s3up_clock_sleep(apr_interval_time_t t)
+{
+    apr_sleep(t);
+}
+
+apr_uint32_t s3up_random32(void)
+{
+    apr_uint32_t r = 0;
+    apr_generate_random_bytes((unsigned char *)&r, sizeof(r));
+    return r;
 }

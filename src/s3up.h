@@ -68,6 +68,12 @@ void s3up_log(int level, apr_status_t rv, const char *fmt, ...)
 #define S3UP_LOG_INFO 6
 #define S3UP_LOG_DEBUG 7
 
+/* The clients' defaults for what tests replace: apr_time_now, apr_sleep,
+ * and 32 random bits (for jitter). */
+apr_time_t s3up_clock_now(void);
+void s3up_clock_sleep(apr_interval_time_t t);
+apr_uint32_t s3up_random32(void);
+
 /* The wait before retry number `attempt` (1, 2, ...): base doubling up to
  * cap, then half of that plus jitter from random, so that retries still
  * back off yet many clients' retries spread apart. */

@@ -19,23 +19,6 @@
 #define POOL_ID_MAX 55
 #define USERNAME_MAX 128
 
-static apr_time_t default_now(void)
-{
-    return apr_time_now();
-}
-
-static void default_sleep(apr_interval_time_t t)
-{
-    apr_sleep(t);
-}
-
-static apr_uint32_t default_random(void)
-{
-    apr_uint32_t r = 0;
-    apr_generate_random_bytes((unsigned char *)&r, sizeof(r));
-    return r;
-}
-
 apr_status_t s3up_cognito_pool_region(const char **region, const char *user_pool_id, apr_pool_t *p)
 {
     const char *sep = user_pool_id ? strchr(user_pool_id, '_') : NULL;
@@ -84,9 +67,9 @@ apr_status_t s3up_cognito_init(s3up_cognito_t *c, const char *user_pool_id, cons
     c->creds = creds;
     c->signer = signer;
     c->http = http;
-    c->now = default_now;
-    c->sleep = default_sleep;
-    c->random = default_random;
+    c->now = s3up_clock_now;
+    c->sleep = s3up_clock_sleep;
+    c->random = s3up_random32;
     c->max_attempts = 3;
     c->retry_base = apr_time_from_msec(100);
     c->retry_cap = apr_time_from_sec(2);

@@ -34,23 +34,6 @@ typedef struct call_t {
     int error_in_200; /* a 200 answer may carry an <Error> body */
 } call_t;
 
-static apr_time_t default_now(void)
-{
-    return apr_time_now();
-}
-
-static void default_sleep(apr_interval_time_t t)
-{
-    apr_sleep(t);
-}
-
-static apr_uint32_t default_random(void)
-{
-    apr_uint32_t r = 0;
-    apr_generate_random_bytes((unsigned char *)&r, sizeof(r));
-    return r;
-}
-
 void s3up_s3_init(s3up_s3_t *s3, const s3up_s3_loc_t *loc, const s3up_creds_t *creds,
                   s3up_sigv4_t *signer, s3up_http_t *http)
 {
@@ -59,9 +42,9 @@ void s3up_s3_init(s3up_s3_t *s3, const s3up_s3_loc_t *loc, const s3up_creds_t *c
     s3->creds = creds;
     s3->signer = signer;
     s3->http = http;
-    s3->now = default_now;
-    s3->sleep = default_sleep;
-    s3->random = default_random;
+    s3->now = s3up_clock_now;
+    s3->sleep = s3up_clock_sleep;
+    s3->random = s3up_random32;
     s3->max_attempts = 4;
     s3->retry_base = apr_time_from_msec(100);
     s3->retry_cap = apr_time_from_sec(5);
