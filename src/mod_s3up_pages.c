@@ -62,7 +62,10 @@ int s3up_pages_serve(request_rec *r, const char *section, const char *path)
     if (!*path) {
         path = "index.html";
     }
-    rel = !strncmp(path, "vendor/", 7) ? path : apr_pstrcat(r->pool, section, "/", path, NULL);
+    /* vendor/ (Uppy) and common/ (our shared modules) serve every portal. */
+    rel = !strncmp(path, "vendor/", 7) || !strncmp(path, "common/", 7)
+              ? path
+              : apr_pstrcat(r->pool, section, "/", path, NULL);
     type = type_of(rel);
     /* SECUREROOT refuses any path that would leave the document root. */
     if (!type ||

@@ -9,7 +9,8 @@
 
 /* Serve path (below the location, no leading '/') from the portal's folder
  * `section` ("upload", "admin", "drop") of the document root; "vendor/..."
- * comes from the shared vendor/ folder. "" is the section's index.html. */
+ * and "common/..." come from the shared folders of those names. "" is the
+ * section's index.html. */
 int s3up_pages_serve(request_rec *r, const char *section, const char *path);
 
 /* Redirect a location's bare path to its folder form ("/upload" ->

@@ -5,10 +5,10 @@
 // Routing is in the hash (#/ and #/e/{id}), so the page itself is always <location>/ and
 // every address below is relative to it: api/... for the admin API, e/{id}/s3/... for the
 // customer routes into an endpoint's folder.
-import { Uppy, Dashboard, AwsS3 } from './vendor/uppy.min.mjs';
+import { Uppy, Dashboard } from './vendor/uppy.min.mjs';
+import S3UpUploader from './common/uploader.mjs';
 
 const MiB = 1024 * 1024;
-const MULTIPART_ABOVE = 100 * MiB;
 const here = new URL('.', location.href);
 const $ = (id) => document.getElementById(id);
 const enc = encodeURIComponent;
@@ -658,10 +658,10 @@ $('uploads-refresh').addEventListener('click', loadUploads);
 async function startUppy(id) {
   current.uppy?.destroy();
   const base = new URL(`e/${enc(id)}`, here).href;
-  let partSize = 64 * MiB;
+  let session = { part_size: 64 * MiB, parts_in_flight: 4, mode: 'direct' };
   try {
-    partSize = (await api('GET', `e/${enc(id)}/api/session`)).part_size ?? partSize;
-  } catch { /* the default is fine for signing; the server plans the parts anyway */ }
+    session = await api('GET', `e/${enc(id)}/api/session`);
+  } catch { /* the defaults are fine: the server plans the parts anyway */ }
   const uppy = new Uppy({
     id: `s3up-admin-${id}`,
     autoProceed: false,
@@ -685,11 +685,12 @@ async function startUppy(id) {
     metaFields: [],
     locale: { strings: { removeFile: 'Remove file %{file}' } },
   });
-  uppy.use(AwsS3, {
-    companionEndpoint: base,
-    shouldUseMultipart: (file) => (file.size ?? 0) > MULTIPART_ABOVE,
-    getChunkSize: () => partSize,
-    limit: 4,
+  uppy.use(S3UpUploader, {
+    endpoint: base,
+    partSize: session.part_size,
+    partsInFlight: session.parts_in_flight,
+    // The browser's connections to one host; in proxy mode one stays for the API.
+    limit: session.mode === 'proxy' ? 5 : 6,
   });
   uppy.on('complete', () => { loadFiles(false); loadEndpoint().catch(() => {}); loadUploads(); });
   current.uppy = uppy;

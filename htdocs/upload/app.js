@@ -5,7 +5,7 @@
 // Every address is relative to the page's folder: the page is served at <location>/ and at
 // <location>/e/{endpoint}/, and the API (api/..., s3/...) lies below the same folder.
 import { Uppy, Dashboard, AwsS3, GoldenRetriever } from './vendor/uppy.min.mjs';
-import S3UpUploader from './uploader.mjs';
+import S3UpUploader from './common/uploader.mjs';
 
 const MiB = 1024 * 1024;
 // Uppy's stock AwsS3 plugin only: below this a file goes up in one form POST (/s3/params);

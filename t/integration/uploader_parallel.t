@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The portal's own uploader (htdocs/upload/uploader.mjs) in a real browser, against Ceph RGW
+// The portal's own uploader (htdocs/common/uploader.mjs) in a real browser, against Ceph RGW
 // through httpd + mod_s3up behind mod_auth_openidc: several parts of one file in flight,
 // part URLs signed in batches, failed PUTs sent again (failures injected in the page's
 // XMLHttpRequest by t/lib/s3probe.mjs, never in S3), a 4xx not retried but resumed by

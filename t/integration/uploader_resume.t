@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The portal's own uploader (htdocs/upload/uploader.mjs) across a reload, and when cancelled,
+// The portal's own uploader (htdocs/common/uploader.mjs) across a reload, and when cancelled,
 // in a real browser against Ceph RGW through httpd + mod_s3up behind mod_auth_openidc:
 // - a page reloaded in the middle of a 150 MiB upload (parts 6 on held in the page by
 //   t/lib/s3probe.mjs, so the moment is known) resumes from ListParts once the file is

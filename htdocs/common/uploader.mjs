@@ -26,7 +26,8 @@
 //
 // `endpoint` is the location's address without a trailing slash; the routes below it are
 // s3/params, s3/multipart[/{uploadId}[/batch|/complete]].
-import { BasePlugin } from './vendor/uppy.min.mjs';
+// Served beside vendor/ below each portal's location (common/uploader.mjs).
+import { BasePlugin } from '../vendor/uppy.min.mjs';
 
 const MiB = 1024 * 1024;
 const PART_MIN = 5 * MiB;
