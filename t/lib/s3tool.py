@@ -11,6 +11,10 @@ mod_s3up's own S3 code. Reads the S3UP_TEST_* variables of t/lib/rgw.sh.
                                        (members=a,b max_file_size=N status=...
                                        expires=ISO prefix=...)
   s3tool.py wipe PREFIX                delete every object and unfinished upload
+  s3tool.py cors ORIGIN...             let browser pages at ORIGIN(s) PUT/POST/GET
+                                       to the bucket and read ETag; the rules
+                                       already there stay (the bucket is shared
+                                       by test runs), the oldest go past 90
 """
 import hashlib
 import json
@@ -122,8 +126,21 @@ def cmd_wipe(s3, prefix):
         s3.delete_object(Bucket=BUCKET, Key=o["Key"])
 
 
+def cmd_cors(s3, *origins):
+    try:
+        rules = s3.get_bucket_cors(Bucket=BUCKET)["CORSRules"]
+    except s3.exceptions.ClientError as e:
+        if e.response.get("Error", {}).get("Code") != "NoSuchCORSConfiguration":
+            raise
+        rules = []
+    rules.append({"AllowedOrigins": list(origins), "AllowedMethods": ["PUT", "POST", "GET"],
+                  "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 600})
+    s3.put_bucket_cors(Bucket=BUCKET, CORSConfiguration={"CORSRules": rules[-90:]})
+
+
 COMMANDS = {"sha256": cmd_sha256, "head": cmd_head, "list": cmd_list, "uploads": cmd_uploads,
-            "put": cmd_put, "endpoint": cmd_endpoint, "wipe": cmd_wipe}
+            "put": cmd_put, "endpoint": cmd_endpoint, "wipe": cmd_wipe,
+            "cors": cmd_cors}
 
 if __name__ == "__main__":
     if len(sys.argv) < 3 or sys.argv[1] not in COMMANDS:

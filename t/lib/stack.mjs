@@ -3,7 +3,7 @@
 // sees it (t/lib/s3tool.py). The Ceph RGW comes from t/run, through the
 // S3UP_TEST_* variables.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash, randomBytes } from 'node:crypto';
@@ -87,3 +87,45 @@ export function bytes(size, seed = 1) {
 export const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 export const randomId = (n = 6) => randomBytes(n).toString('hex');
 export { rmSync };
+
+// httpd with mod_s3up behind mod_auth_openidc and the test provider (t/lib/oidc.sh), for
+// browser tests. `locations` is the httpd config of the protected locations (SetHandler
+// ...); each of `protect` (URL paths, the first holds the redirect URI) gets AuthType
+// openid-connect + Require valid-user from t/lib/oidc-conf.sh. The provider must know the
+// redirect URI before it starts, and httpd.sh picks its port only when it starts httpd: so
+// the browser-facing port is chosen here, and httpd also Listens on it.
+// Returns {url, httpd, issuer}; the provider and httpd stop through cleanup().
+export function startOidcHttpd(dir, locations, protect, cleanup) {
+  const port = execFileSync(join(top, 't/lib/freeport'), { encoding: 'utf8' }).trim();
+  const url = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, HTTPD_URL: url };
+  const lib = join(top, 't/lib');
+  const redirect = execFileSync(join(lib, 'oidc-conf.sh'), ['--redirect-uri', protect[0]], { env, encoding: 'utf8' }).trim();
+  execFileSync(join(lib, 'oidc.sh'), ['start', dir], {
+    env: { ...env, OIDC_REDIRECT_URIS: redirect }, stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  cleanup(() => execFileSync(join(lib, 'oidc.sh'), ['stop', dir], { stdio: 'inherit' }));
+  const oidcConf = execFileSync(join(lib, 'oidc-conf.sh'), [dir, ...protect], { env, encoding: 'utf8' });
+  const httpd = startHttpd(dir, `
+Listen 127.0.0.1:${port}
+LoadModule auth_openidc_module /usr/lib/apache2/modules/mod_auth_openidc.so
+${oidcConf}
+${locations}
+`);
+  cleanup(() => httpd.stop());
+  return { url, httpd, issuer: readEnv(join(dir, 'oidc.env')).OIDC_ISSUER };
+}
+
+// A file of deterministic bytes (bytes() in 8 MiB pieces, seeds seed, seed+1, ...), written
+// without holding it whole in memory; returns its sha256.
+export function writeBytesFile(path, size, seed = 1) {
+  const hash = createHash('sha256');
+  writeFileSync(path, '');
+  const piece = 8 * 1024 * 1024;
+  for (let off = 0, s = seed; off < size; off += piece, s++) {
+    const chunk = bytes(Math.min(piece, size - off), s);
+    hash.update(chunk);
+    appendFileSync(path, chunk);
+  }
+  return hash.digest('hex');
+}

@@ -1,0 +1,292 @@
+// The customer portal: who is signed in, which folder (endpoint) files go to, Uppy's
+// Dashboard sending them straight to S3 through this location's Companion-compatible API,
+// and the files already received.
+//
+// Every address is relative to the page's folder: the page is served at <location>/ and at
+// <location>/e/{endpoint}/, and the API (api/..., s3/...) lies below the same folder.
+import { Uppy, Dashboard, AwsS3, GoldenRetriever } from './vendor/uppy.min.mjs';
+
+const MiB = 1024 * 1024;
+// Below this a file goes up in one form POST (/s3/params); above it in parts.
+const MULTIPART_ABOVE = 100 * MiB;
+// Files up to this size are kept in the browser (IndexedDB) so an upload resumes after a
+// reload by itself; bigger ones are picked again after a reload (their parts still resume).
+const KEEP_IN_BROWSER = 32 * MiB;
+const here = new URL('.', location.href);
+const $ = (id) => document.getElementById(id);
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function getJSON(path) {
+  let res;
+  try {
+    res = await fetch(new URL(path, here), { headers: { accept: 'application/json' }, cache: 'no-store' });
+  } catch {
+    throw new ApiError(0, 'Network', 'The server could not be reached. Check your connection and try again.');
+  }
+  const body = await res.json().catch(() => null);
+  if (!res.ok) {
+    throw new ApiError(res.status, body?.error?.code ?? '', body?.error?.message ?? res.statusText);
+  }
+  return body;
+}
+
+// Sizes as Uppy's Dashboard shows them (1024 steps), so the page speaks one language.
+export function humanSize(n) {
+  if (!Number.isFinite(n)) return '';
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+  if (i === 0) return `${n} ${n === 1 ? 'byte' : 'bytes'}`;
+  return `${n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+function timeElement(iso) {
+  const t = document.createElement('time');
+  t.dateTime = iso;
+  const d = new Date(iso);
+  t.textContent = Number.isNaN(d.getTime()) ? iso : dateFormat.format(d);
+  return t;
+}
+
+function show(id, on = true) { $(id).hidden = !on; }
+
+// A problem the person must read: replaces the page's content below the header.
+function problem(title, text, action) {
+  show('loading', false);
+  const box = $('problem');
+  box.replaceChildren();
+  const h = document.createElement('h2');
+  h.textContent = title;
+  const p = document.createElement('p');
+  p.textContent = text;
+  box.append(h, p);
+  if (action) box.append(action);
+  box.hidden = false;
+  box.focus();
+}
+
+function link(text, href) {
+  const a = document.createElement('a');
+  a.href = href;
+  a.textContent = text;
+  a.className = 'button';
+  return a;
+}
+
+function sessionProblem(err) {
+  if (err.status === 401) {
+    problem('You are not signed in',
+      'Your sign-in is missing or has expired. Sign in again to send files.',
+      link('Sign in', location.href));
+  } else if (err.status === 403 || err.status === 404) {
+    problem('This folder is not open to you', err.message, null);
+  } else {
+    const again = document.createElement('button');
+    again.type = 'button';
+    again.className = 'button';
+    again.textContent = 'Try again';
+    again.addEventListener('click', () => location.reload());
+    problem('The upload service is not available right now',
+      `${err.message || 'No answer'}${err.status ? ` (HTTP ${err.status})` : ''}. Try again in a few minutes.`,
+      again);
+  }
+}
+
+// The endpoint chosen in the address (<location>/e/{id}/), if any.
+function chosenEndpoint() {
+  const m = location.pathname.match(/\/e\/([^/]+)\/[^/]*$/);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+function showPicker(endpoints) {
+  const list = $('picker-list');
+  list.replaceChildren(...endpoints.map((ep) => {
+    const li = document.createElement('li');
+    const a = link(ep.id, `${ep.base}/`);
+    li.append(a);
+    if (ep.expires) {
+      const s = document.createElement('span');
+      s.className = 'note';
+      s.append(' open until ', timeElement(ep.expires));
+      li.append(s);
+    }
+    return li;
+  }));
+  show('picker');
+  list.querySelector('a')?.focus();
+}
+
+function showEndpoint(ep) {
+  $('endpoint-id').textContent = ep.id;
+  const facts = [`Files up to ${humanSize(ep.max_file_size)} each.`];
+  const p = $('endpoint-facts');
+  p.replaceChildren(facts.join(' '));
+  if (ep.expires) p.append(' Open until ', timeElement(ep.expires), '.');
+  show('endpoint');
+}
+
+// A person with several folders, on one folder's page: offer the way back to the choice.
+async function offerSwitch(ep) {
+  const root = ep.base.slice(0, -`/e/${ep.id}`.length);
+  try {
+    const all = await getJSON(`${root}/api/session`);
+    if (all.endpoints.length > 1) {
+      $('switch-link').href = `${root}/`;
+      show('switch');
+    }
+  } catch { /* only an offer */ }
+}
+
+function startUppy(session, ep) {
+  const safe = (s) => s.replace(/[^A-Za-z0-9_-]/g, '_');
+  const uppy = new Uppy({
+    // Per person and folder: what GoldenRetriever restores belongs to this page only.
+    id: `s3up-${safe(ep.id)}-${safe(session.user.name)}`,
+    autoProceed: false,
+    restrictions: { maxFileSize: ep.max_file_size },
+    onBeforeFileAdded: (file) => {
+      // Every meta field goes to the server as `metadata`. Dashboard sets relativePath to
+      // null for a plain file, which a query string (/s3/params) would carry as "null":
+      // send it only for files of a folder. The size lets the server refuse an
+      // over-limit file before any byte is sent.
+      const { relativePath, ...meta } = file.meta;
+      if (relativePath) meta.relativePath = relativePath;
+      meta.size = file.size;
+      return { ...file, meta };
+    },
+  });
+  uppy.use(Dashboard, {
+    inline: true,
+    target: '#uppy',
+    width: '100%',
+    height: matchMedia('(max-width: 34rem)').matches ? 320 : 420,
+    fileManagerSelectionType: 'both',
+    proudlyDisplayPoweredByUppy: false,
+    note: `Any number of files, each up to ${humanSize(ep.max_file_size)}.`,
+    // Read-only here: no name editing, which would not change the stored name.
+    metaFields: [],
+    // Uppy names every file's remove button the same; a screen reader user needs to know
+    // which file a button removes (or cancels, while it uploads).
+    locale: { strings: { removeFile: 'Remove file %{file}' } },
+  });
+  uppy.use(AwsS3, {
+    // No trailing slash: the plugin appends "/s3/...".
+    companionEndpoint: here.href.replace(/\/$/, ''),
+    shouldUseMultipart: (file) => (file.size ?? 0) > MULTIPART_ABOVE,
+    getChunkSize: () => session.part_size,
+    // Files at once; a big file's parts go one after another.
+    limit: 4,
+  });
+  uppy.use(GoldenRetriever, {
+    indexedDB: { maxFileSize: KEEP_IN_BROWSER, maxTotalSize: 8 * KEEP_IN_BROWSER },
+  });
+  uppy.on('upload-success', () => refreshSoon());
+  uppy.on('complete', () => refreshSoon());
+  show('send');
+  return uppy;
+}
+
+// -- files received
+
+let cursor = null;
+let refreshTimer = null;
+
+function refreshSoon() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => loadFiles(false), 500);
+}
+
+async function loadFiles(more) {
+  const status = $('files-status');
+  const body = $('files-body');
+  const params = new URLSearchParams();
+  if (more && cursor) params.set('cursor', cursor);
+  status.textContent = more ? 'Loading more files…' : 'Loading files…';
+  let page;
+  try {
+    page = await getJSON(`api/files${params.size ? `?${params}` : ''}`);
+  } catch (err) {
+    status.textContent = `The list of files could not be loaded: ${err.message}.`;
+    return;
+  }
+  const rows = page.files.map((f) => {
+    // Explicit roles: at phone width the table is laid out as blocks, which drops the
+    // table semantics in some browsers.
+    const tr = document.createElement('tr');
+    tr.setAttribute('role', 'row');
+    const name = document.createElement('td');
+    name.className = 'name';
+    name.textContent = f.name;
+    const size = document.createElement('td');
+    size.className = 'num';
+    size.textContent = humanSize(f.size);
+    const when = document.createElement('td');
+    when.append(timeElement(f.last_modified));
+    for (const td of [name, size, when]) td.setAttribute('role', 'cell');
+    tr.append(name, size, when);
+    return tr;
+  });
+  if (more) body.append(...rows); else body.replaceChildren(...rows);
+  cursor = page.next;
+  const count = body.children.length;
+  show('files', count > 0);
+  show('more', Boolean(cursor));
+  status.textContent = count === 0 ? 'No files received yet.'
+    : `${count} ${count === 1 ? 'file' : 'files'}${cursor ? ' shown, more below' : ''}.`;
+}
+
+async function main() {
+  let session;
+  try {
+    session = await getJSON('api/session');
+  } catch (err) {
+    sessionProblem(err);
+    return;
+  }
+  show('loading', false);
+  $('who-name').textContent = session.user.name;
+  show('who');
+
+  const chosen = chosenEndpoint();
+  const { endpoints } = session;
+  if (endpoints.length === 0) {
+    if (chosen) {
+      problem('This folder is not open to you',
+        `There is no folder "${chosen}" you may send files to. It may have been closed, or the address may be wrong.`,
+        link('See your folders', new URL('../../', here).href));
+    } else {
+      problem('No folder to send files to',
+        'You are signed in, but no folder has been opened for you yet. Ask the person who invited you to give you access.',
+        null);
+    }
+    return;
+  }
+  if (!chosen && endpoints.length > 1) {
+    showPicker(endpoints);
+    return;
+  }
+  const ep = chosen ? endpoints.find((e) => e.id === chosen) ?? endpoints[0] : endpoints[0];
+  showEndpoint(ep);
+  if (chosen) offerSwitch(ep);
+  startUppy(session, ep);
+
+  show('received');
+  $('refresh').addEventListener('click', () => loadFiles(false));
+  $('more').addEventListener('click', async () => {
+    await loadFiles(true);
+    // The button goes away after the last page: keep the keyboard in the list.
+    if ($('more').hidden) $('received-title').focus();
+  });
+  await loadFiles(false);
+}
+
+main();

@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// The customer portal survives a reload in the middle of a big upload, and cancels cleanly:
+// a person signs in (mod_auth_openidc + the test provider), starts a 150 MiB multipart
+// upload through Uppy's Dashboard, reloads the page after the first part; GoldenRetriever
+// brings the file back (too big to keep in the browser: the person picks it again), the
+// upload resumes from ListParts without sending the first part again, and the object's bytes
+// are right. Then a file removed while it uploads leaves no multipart upload behind.
+// Needs what portal_upload.t needs. CommonJS, as node runs *.t files.
+const { linkSync } = require('node:fs');
+const { join } = require('node:path');
+const {
+  run, ok, is, note, cleanup, passing, launch, login,
+} = require('../lib/browser.mjs');
+const {
+  requireBed, scratch, startOidcHttpd, s3tool, writeBytesFile, randomId, rmSync,
+} = require('../lib/stack.mjs');
+
+requireBed();
+const MiB = 1024 * 1024;
+// S3UP_TEST_SHOTS=DIR keeps screenshots of the page, for a person to look at.
+const shots = process.env.S3UP_TEST_SHOTS;
+const ms = (t0) => Math.round(performance.now() - t0);
+
+async function until(what, fn, timeout = 15000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+run(async () => {
+  const dir = scratch('portal_resume');
+  cleanup(() => { if (passing()) rmSync(dir, { recursive: true, force: true }); else note(`kept ${dir}`); });
+  const tag = randomId();
+  const user = `rae-${tag}`, ep = `resume-${tag}`;
+  const big = join(dir, 'big.bin');
+  const bigSum = writeBytesFile(big, 150 * MiB, 200);
+  linkSync(big, join(dir, 'cancel-me.bin'));
+
+  let t0 = performance.now();
+  const { url } = startOidcHttpd(dir, `
+<Location /upload>
+    SetHandler s3up-upload
+</Location>
+`, ['/upload'], cleanup);
+  s3tool('endpoint', ep, `members=${user}`);
+  s3tool('cors', url);
+  note(`provider + httpd + endpoint + CORS: ${ms(t0)} ms`);
+
+  const b = await launch({ timeout: 60000 });
+  cleanup(() => b.close());
+  const page = await b.newPage();
+  // What the page asks of the API and of S3, in order.
+  const calls = [];
+  page.on('request', (r) => calls.push(`${r.method()} ${r.url()}`));
+  await login(page, `${url}/upload/`, user);
+  await page.locator('.uppy-Dashboard').waitFor();
+
+  const fileInput = page.locator('.uppy-Dashboard-input:not([webkitdirectory])').first();
+  const start = page.locator('.uppy-StatusBar-actionBtn--upload');
+  const partPut = (n) => (r) => r.request().method() === 'PUT' && new URL(r.url()).searchParams.get('partNumber') === String(n);
+
+  // -- start, and reload once the first part is in S3
+  await fileInput.setInputFiles(big);
+  const firstPart = page.waitForResponse(partPut(1), { timeout: 120000 });
+  t0 = performance.now();
+  await start.click();
+  is((await firstPart).status(), 200, 'the first part reached S3');
+  note(`first 64 MiB part: ${ms(t0)} ms`);
+  const uploads = s3tool('uploads', `uploads/${ep}/`);
+  is(uploads.map((u) => u.key), [`uploads/${ep}/big.bin`], 'one multipart upload is open');
+  const before = calls.length;
+  await page.reload();
+  await page.locator('.uppy-Dashboard').waitFor();
+
+  // The blob was too big to keep: the Dashboard shows the file as a ghost to pick again.
+  await page.locator('.uppy-Dashboard-serviceMsg').waitFor();
+  ok(true, 'after the reload the Dashboard says the session was restored');
+  ok(await page.locator('.uppy-Dashboard-Item.is-ghost').count() === 1, 'the big file is back, waiting to be picked again');
+  if (shots) await page.screenshot({ path: join(shots, 'restored-desktop.png'), fullPage: true });
+  await page.locator('.uppy-DashboardContent-addMore').click();
+  await fileInput.setInputFiles(big);
+  await page.locator('.uppy-Dashboard-Item.is-ghost').waitFor({ state: 'detached' });
+  t0 = performance.now();
+  await start.click();
+  await page.locator('.uppy-StatusBar.is-complete').waitFor({ timeout: 120000 });
+  note(`resumed upload finished: ${ms(t0)} ms`);
+  const after = calls.slice(before);
+  const id = encodeURIComponent(uploads[0].upload_id);
+  ok(after.some((c) => c.startsWith(`GET ${url}/upload/s3/multipart/${id}?key=`)), 'the resume asked for the parts already there (ListParts)', after.join('\n'));
+  ok(!after.some((c) => c.startsWith('POST ') && c.endsWith('/upload/s3/multipart')), 'no new multipart upload was started');
+  ok(!after.some((c) => /^PUT .*[?&]partNumber=1&/.test(c)), 'the first part was not sent again', after.join('\n'));
+  ok(after.some((c) => /^PUT .*[?&]partNumber=3&/.test(c)), 'the last part was sent');
+  is(s3tool('sha256', `uploads/${ep}/big.bin`), bigSum, "the object's sha256 equals the file's");
+  is(s3tool('uploads', `uploads/${ep}/`), [], 'the multipart upload is completed');
+
+  // -- cancel: removing a file while it uploads aborts its multipart upload
+  await page.locator('.uppy-DashboardContent-addMore').click();
+  await fileInput.setInputFiles(join(dir, 'cancel-me.bin'));
+  const created = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/upload/s3/multipart'));
+  const putting = page.waitForRequest((r) => r.method() === 'PUT' && r.url().includes('cancel-me.bin'));
+  await start.click();
+  const { key, uploadId } = await (await created).json();
+  is(key, `uploads/${ep}/cancel-me.bin`, 'cancel: the upload started under its key');
+  await putting;
+  const aborted = page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().includes(encodeURIComponent(uploadId)));
+  await page.getByRole('button', { name: 'Remove file cancel-me.bin' }).click();
+  is((await aborted).status(), 200, 'cancel: the page asked the server to abort the upload');
+  is(await until('no uploads', () => s3tool('uploads', `uploads/${ep}/`).length === 0 || null) ? [] : s3tool('uploads', `uploads/${ep}/`), [], 'cancel: no multipart upload left in S3');
+  is(s3tool('head', key), null, 'cancel: no object either');
+});
