@@ -140,7 +140,7 @@ async function browserUpload(browser, { origin, pageUrl, primeUrl, user, pw, fil
   context.setDefaultTimeout(60000);
   try {
     const page = await context.newPage();
-    const prime = await page.goto(primeUrl);
+    const prime = await page.goto(primeUrl, { waitUntil: 'networkidle' });
     if (!prime.ok()) throw new Error(`${primeUrl}: ${prime.status()}`);
     // From here Chromium answers 401s from its own cache; playwright no longer intercepts.
     await context.setHTTPCredentials(null);
