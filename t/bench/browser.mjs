@@ -33,7 +33,7 @@ import { chromium } from 'playwright-core';
 import { startHttpd } from '../lib/stack.mjs';
 import {
   top, log, main, onCleanup, scratch, startRgw, rgwGc, s3tool, htpasswdSha, basic, median,
-  machine, loadNow, run, sleep, gitDescribe,
+  machine, loadNow, loadRange, run, sleep, gitDescribe,
 } from './lib.mjs';
 
 const { values: opt } = parseArgs({
@@ -385,7 +385,7 @@ Alias /bench/ "${top}/t/bench/stock/"
   const chromiumVersion = Object.values(results)[0]?.chromium ?? '?';
   const lines = [
     `Machine: ${m1.nproc} cores (${m1.model}), ${m1.memGiB} GiB; ${out.date}; commit ${out.commit}; ` +
-      `load average before ${m0.load}, after ${m1.load}; Chromium ${chromiumVersion} headless; Ceph RGW 16 on the same machine`,
+      `load average (1/5/15 min) before ${m0.load}, 1-min during ${loadRange(loads)}, after ${m1.load}; Chromium ${chromiumVersion} headless; Ceph RGW 16 on the same machine`,
     `Command: \`${out.command}\` — ${SIZE / MiB} MiB file, every object's sha256 checked; median of ${RUNS} runs`,
     wan ? `WAN: ${DELAY} ms each way through t/bench/delaylink (user-space, tun, MTU 65000); clients in a network namespace`
       : `WAN: not measured: ${wanWhy || 'skipped (--no-wan)'}`,

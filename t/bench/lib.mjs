@@ -156,6 +156,12 @@ export function machine() {
 
 export const loadNow = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 
+// "min–max" of the 1-minute load averages in a list of loadNow() strings.
+export function loadRange(loads) {
+  const xs = loads.map((l) => Number(l.split(' ')[0])).filter(Number.isFinite);
+  return xs.length ? `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}` : '?';
+}
+
 // Run a command, resolve with {code, stdout, stderr}.
 export function run(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { startHttpd } from '../lib/stack.mjs';
 import {
   top, log, main, onCleanup, scratch, startRgw, s3tool, htpasswdSha, basic, median,
-  childrenOf, sampleMemory, machine, loadNow, run, sleep, waitForHttp, gitDescribe,
+  childrenOf, sampleMemory, machine, loadNow, loadRange, run, sleep, waitForHttp, gitDescribe,
 } from './lib.mjs';
 
 const { values: opt } = parseArgs({
@@ -220,7 +220,7 @@ await main(async () => {
   const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
   const lines = [];
   lines.push(`Machine: ${m1.nproc} cores (${m1.model}), ${m1.memGiB} GiB; ${out.date}; commit ${out.commit}; ` +
-    `load average before ${m0.load}, after ${m1.load}`);
+    `load average (1/5/15 min) before ${m0.load}, 1-min during ${loadRange(loads)}, after ${m1.load}`);
   lines.push(`Command: \`${out.command}\` — ${out.wrk}, client and servers on the same cores; median of ${RUNS} runs`);
   lines.push('');
   lines.push('| target | req/s | p50 ms | p99 ms | memory under load (RSS sum / PSS) |');
