@@ -8,6 +8,10 @@
 #   t/lib/rgw.sh bucket DIR NAME    create another bucket
 #   t/lib/rgw.sh aws DIR ARGS...    run the aws cli against this gateway
 #
+# RGW_EXTRA_ADDRS (space-separated IPv4 addresses of this machine, e.g. the host
+# side of a benchmark's delay link) makes the gateway listen there too, on the
+# same port; S3UP_TEST_ENDPOINT stays on 127.0.0.1.
+#
 # Only PIDs recorded under DIR/pids are ever signalled.
 set -euo pipefail
 
@@ -190,7 +194,7 @@ osd op num threads per shard = 2
 
 [$RGW_NAME]
 rgw data = $D/rgw
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT$EXTRA_ENDPOINTS
 rgw dns name = 127.0.0.1
 rgw thread pool size = 64
 # Deleted and overwritten data waits for GC, 2 h by default: big test
@@ -250,6 +254,9 @@ cmd_start() {
     MSGR_MIN=$(pick_msgr_range "$MON_PORT" "$RGW_PORT")
     MSGR_MAX=$((MSGR_MIN + MSGR_PORTS - 1))
     FSID=$(uuidgen)
+    EXTRA_ENDPOINTS=
+    local a
+    for a in ${RGW_EXTRA_ADDRS:-}; do EXTRA_ENDPOINTS+=" endpoint=$a:$RGW_PORT"; done
     write_conf
 
     STAGE="keyring and monmap"

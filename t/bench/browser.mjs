@@ -1,0 +1,398 @@
+// t/bench/browser: one big file (1 GiB by default) uploaded from headless Chromium to Ceph
+// RGW through mod_s3up's API, against the ceiling, on loopback and over an emulated WAN.
+//
+//   t/bench/browser [--runs 3] [--size-mib 1024] [--delay-ms 20] [--no-wan] [--no-loopback]
+//                   [--variants ceiling,portal,stock] [--keep]
+//
+// Variants, each a median of --runs runs, interleaved (ceiling, portal, stock, ceiling, ...):
+//   portal   the customer portal page as it is (htdocs/upload/, whatever uploader it uses):
+//            the file is given to its Dashboard's file input, its Upload button is pressed
+//            (or the upload starts by itself), the clock stops at the answer of
+//            POST .../complete.
+//   stock    t/bench/stock/: Uppy 6's stock AwsS3 plugin against the same API (served
+//            under /bench/ by the same httpd), the server's part size, 4 files at once.
+//   ceiling  t/bench/ceiling.mjs: create, one /batch sign, curl PUTting the same parts
+//            4 at a time to the presigned URLs, complete.
+// Every object's sha256 is checked against the file's (s3tool); the endpoint's objects and
+// unfinished uploads are removed after each run and RGW's garbage collection is run.
+//
+// WAN: this kernel has no netem, so a network namespace joined to this machine by a
+// user-space delay link (t/bench/delaylink.c: two tun devices, each packet held
+// --delay-ms in each direction). Chromium and curl run inside the namespace; httpd and
+// RGW listen on the host side of the link as well as on 127.0.0.1. Needs root.
+//
+// Sign-in: Basic auth ({SHA} htpasswd). Chromium gets the credentials through playwright
+// for the first page only (playwright intercepts every request while it holds them), then
+// uses the ones it cached, like any browser after a login prompt.
+import { spawn, execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomBytes, createHash } from 'node:crypto';
+import { chromium } from 'playwright-core';
+import { startHttpd } from '../lib/stack.mjs';
+import {
+  top, log, main, onCleanup, scratch, startRgw, rgwGc, s3tool, htpasswdSha, basic, median,
+  machine, loadNow, loadRange, run, sleep, gitDescribe,
+} from './lib.mjs';
+
+const { values: opt } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    'size-mib': { type: 'string', default: '1024' },
+    'delay-ms': { type: 'string', default: '20' },
+    'no-wan': { type: 'boolean', default: false },
+    'no-loopback': { type: 'boolean', default: false },
+    variants: { type: 'string', default: 'ceiling,portal,stock' },
+    parallel: { type: 'string', default: '4' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const RUNS = Number(opt.runs);
+const SIZE = Number(opt['size-mib']) * 1024 * 1024;
+const DELAY = Number(opt['delay-ms']);
+const VARIANTS = opt.variants.split(',');
+const PARALLEL = Number(opt.parallel);
+const MiB = 1024 * 1024;
+const CHROMIUM = process.env.S3UP_TEST_CHROMIUM || '/usr/bin/chromium';
+const UPLOAD_TIMEOUT = 10 * 60 * 1000;
+
+const sh = (cmd, args, o = {}) => execFileSync(cmd, args, { encoding: 'utf8', ...o }).trim();
+
+// -- the emulated WAN: namespace + delay link. Returns null (with the reason logged) when it
+// cannot be made here.
+async function makeWan(dir) {
+  const why = (s) => { log(`WAN: not possible here: ${s}`); return { error: s }; };
+  if (process.getuid() !== 0) return why('needs root (ip netns, tun devices)');
+  if (!existsSync('/dev/net/tun')) return why('no /dev/net/tun');
+  try { sh('cc', ['--version']); } catch { return why('no C compiler (cc)'); }
+  const bin = join(dir, 'delaylink');
+  sh('cc', ['-O2', '-Wall', '-o', bin, join(top, 't/bench/delaylink.c')]);
+  const tag = randomBytes(2).toString('hex');
+  const ns = `s3bench-${tag}`, hostIf = `s3bh${tag}`, nsIf = `s3bn${tag}`;
+  const used = sh('ip', ['-4', 'addr']) + sh('ip', ['-4', 'route']);
+  let x;
+  for (let i = 0; i < 50 && x === undefined; i++) {
+    const c = 1 + Math.floor(Math.random() * 250);
+    if (!used.includes(`10.213.${c}.`)) x = c;
+  }
+  const hostAddr = `10.213.${x}.1`, nsAddr = `10.213.${x}.2`;
+  try {
+    sh('ip', ['netns', 'add', ns]);
+  } catch (e) { return why(`ip netns add: ${e.message}`); }
+  onCleanup(() => sh('ip', ['netns', 'del', ns]));
+  const link = spawn(bin, [ns, hostIf, nsIf, String(DELAY)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let linkErr = '';
+  link.stderr.on('data', (d) => { linkErr += d; });
+  onCleanup(async () => {
+    if (link.exitCode === null) {
+      link.kill('SIGTERM');
+      await new Promise((r) => { link.once('exit', r); setTimeout(r, 3000); });
+    }
+    log(linkErr.trim());
+  });
+  const ready = await new Promise((resolve) => {
+    link.stdout.once('data', (d) => resolve(String(d).includes('ready')));
+    link.once('exit', () => resolve(false));
+  });
+  if (!ready) return why(`delaylink: ${linkErr.trim()}`);
+  try {
+    sh('ip', ['addr', 'add', hostAddr, 'peer', nsAddr, 'dev', hostIf]);
+    sh('ip', ['link', 'set', hostIf, 'mtu', '65000', 'up']);
+    sh('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    sh('ip', ['-n', ns, 'addr', 'add', nsAddr, 'peer', hostAddr, 'dev', nsIf]);
+    sh('ip', ['-n', ns, 'link', 'set', nsIf, 'mtu', '65000', 'up']);
+  } catch (e) { return why(`ip: ${e.message}`); }
+  // The namespace's TCP buffers as this machine's (a new namespace starts from the
+  // kernel's defaults).
+  for (const k of ['net.ipv4.tcp_rmem', 'net.ipv4.tcp_wmem']) {
+    try {
+      const v = sh('sysctl', ['-n', k]).replace(/\s+/g, ' ');
+      sh('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', `${k}=${v}`]);
+    } catch { /* keep the namespace's default */ }
+  }
+  log(`WAN: namespace ${ns}, ${nsAddr} <-> ${hostAddr} through ${hostIf}/${nsIf}, ${DELAY} ms each way, MTU 65000`);
+  return { ns, hostAddr, nsAddr, link };
+}
+
+function sha256File(file) {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file, { highWaterMark: 4 * MiB }).on('data', (d) => h.update(d))
+      .on('end', () => resolve(h.digest('hex'))).on('error', reject);
+  });
+}
+
+// TCP connect time from where the clients run to httpd (median of 7, ms).
+async function connectMs(prefix, url) {
+  const xs = [];
+  for (let i = 0; i < 7; i++) {
+    const r = await run(prefix[0] ?? 'curl', [...prefix.slice(1), ...(prefix.length ? ['curl'] : []),
+      '-s', '-o', '/dev/null', '-w', '%{time_connect}', url]);
+    xs.push(Number(r.stdout) * 1000);
+  }
+  return median(xs);
+}
+
+// One browser upload of `file` on `pageUrl`; returns {seconds, key, counts}.
+async function browserUpload(browser, { origin, pageUrl, primeUrl, user, pw, file, s3port }) {
+  const context = await browser.newContext({ httpCredentials: { username: user, password: pw, origin } });
+  context.setDefaultTimeout(60000);
+  try {
+    const page = await context.newPage();
+    const prime = await page.goto(primeUrl, { waitUntil: 'networkidle' });
+    if (!prime.ok()) throw new Error(`${primeUrl}: ${prime.status()}`);
+    // From here Chromium answers 401s from its own cache; playwright no longer intercepts.
+    await context.setHTTPCredentials(null);
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+    const counts = { sign: 0, signBatch: 0, put: 0, putMaxInFlight: 0, status401: 0, failed: 0, failedUrls: [], other: [] };
+    let inFlight = 0;
+    let started = null;
+    const isPut = (req) => req.method() === 'PUT' && new URL(req.url()).port === String(s3port);
+    page.on('request', (req) => {
+      const u = new URL(req.url());
+      if (u.hostname !== new URL(origin).hostname) counts.other.push(req.url());
+      if (isPut(req)) {
+        counts.put++;
+        inFlight++;
+        counts.putMaxInFlight = Math.max(counts.putMaxInFlight, inFlight);
+      } else if (req.method() === 'GET' && /\/s3\/multipart\/[^/]+\/batch$/.test(u.pathname)) counts.signBatch++;
+      else if (req.method() === 'GET' && /\/s3\/multipart\/[^/]+\/\d+$/.test(u.pathname)) counts.sign++;
+      else if (req.method() === 'POST' && /\/s3\/multipart$/.test(u.pathname) && started === null) started = Date.now();
+    });
+    const done = (req) => { if (isPut(req)) inFlight--; };
+    page.on('requestfinished', done);
+    page.on('requestfailed', (req) => {
+      done(req);
+      counts.failed++;
+      counts.failedUrls.push(`${req.method()} ${req.url().slice(0, 100)} ${req.failure()?.errorText}`);
+    });
+    page.on('response', (res) => { if (res.status() === 401) counts.status401++; });
+
+    const nav = await page.goto(pageUrl);
+    if (!nav.ok()) throw new Error(`${pageUrl}: ${nav.status()}`);
+    const input = page.locator('input[type=file]:not([webkitdirectory])').first();
+    await input.waitFor({ state: 'attached' });
+    const completed = page.waitForResponse((res) => res.request().method() === 'POST'
+      && /\/s3\/multipart\/[^/]+\/complete$/.test(new URL(res.url()).pathname), { timeout: UPLOAD_TIMEOUT });
+    completed.catch(() => {});
+    await input.setInputFiles(file);
+    const button = page.locator('.uppy-StatusBar-actionBtn--upload');
+    // Press Upload, unless the page started by itself.
+    for (const t0 = Date.now(); Date.now() - t0 < 15000;) {
+      if (started !== null) break;
+      if (await button.isVisible().catch(() => false)) {
+        started = Date.now();
+        await button.click();
+        break;
+      }
+      await sleep(50);
+    }
+    if (started === null) throw new Error(`the upload did not start: ${problems.join('; ')}`);
+    let finished = false;
+    const failure = (async () => {
+      while (!finished) {
+        await sleep(500);
+        if (!finished && await page.locator('.uppy-StatusBar.is-error').count().catch(() => 0)) {
+          const text = await page.locator('.uppy-StatusBar').innerText().catch(() => '');
+          throw new Error(`the page reports an error: ${text.replace(/\s+/g, ' ')}; ${problems.join('; ')}`);
+        }
+      }
+    })();
+    const res = await Promise.race([completed, failure]).finally(() => { finished = true; });
+    const seconds = (Date.now() - started) / 1000;
+    const body = await res.json();
+    if (res.status() !== 200 || !body.key) throw new Error(`complete: ${res.status()} ${JSON.stringify(body)}`);
+    return { seconds, key: body.key, counts, problems };
+  } finally {
+    await context.close().catch(() => {});
+  }
+}
+
+await main(async () => {
+  const m0 = machine();
+  log(`machine: ${m0.nproc} cores, ${m0.model}, load ${m0.load}`);
+  const dir = scratch('browser');
+  if (!opt.keep) onCleanup(() => run('rm', ['-rf', dir]));
+
+  let wan = null, wanWhy = '';
+  if (!opt['no-wan']) {
+    const w = await makeWan(dir);
+    if (w.error) wanWhy = w.error; else wan = w;
+  }
+  const rgw = startRgw(dir, { extraAddrs: wan ? [wan.hostAddr] : [] });
+  if (rgw.reused && wan) {
+    wanWhy = 'the reused RGW (S3UP_TEST_*) listens on 127.0.0.1 only: unset S3UP_TEST_* for the WAN figures';
+    log(`WAN: ${wanWhy}`);
+    wan = null;
+  }
+  const rgwPort = new URL(process.env.S3UP_TEST_ENDPOINT).port;
+
+  const user = `bench-${randomBytes(3).toString('hex')}`;
+  const pw = randomBytes(9).toString('base64url');
+  const pwfile = htpasswdSha(dir, user, pw);
+  const eid = `bench-up-${randomBytes(3).toString('hex')}`;
+  const prefix = `uploads/${eid}/`;
+  s3tool('endpoint', eid, `members=${user}`);
+  onCleanup(() => s3tool('wipe', prefix));
+
+  // The file, its hash, its parts for curl (cut at the server's part size, read below).
+  log(`writing a ${SIZE / MiB} MiB test file...`);
+  const file = join(dir, 'file.bin');
+  sh('sh', ['-c', `head -c ${SIZE} /dev/urandom > '${file}'`]);
+  const fileSha = await sha256File(file);
+  chmodSync(dir, 0o755);
+
+  const phases = [];
+  if (!opt['no-loopback']) phases.push({ name: 'loopback', host: '127.0.0.1', ns: null });
+  if (wan) phases.push({ name: `${2 * DELAY} ms RTT`, host: wan.hostAddr, ns: wan.ns });
+  const results = {};
+  let partSize = null;
+  const loads = [];
+
+  for (const phase of phases) {
+    const [port] = sh(join(top, 't/lib/freeport'), []).split('\n');
+    const hdir = join(dir, `h-${phase.name.replace(/\W+/g, '')}`);
+    mkdirSync(hdir, { recursive: true });
+    const httpd = startHttpd(hdir, `
+${phase.host !== '127.0.0.1' ? `Listen ${phase.host}:${port}` : ''}
+<Location /upload>
+    SetHandler s3up-upload
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider file
+    AuthUserFile "${pwfile}"
+    Require valid-user
+</Location>
+AddType text/javascript .mjs
+Alias /bench/vendor/ "${top}/htdocs/vendor/"
+Alias /bench/ "${top}/t/bench/stock/"
+<Directory "${top}/htdocs/vendor">
+    Require all granted
+</Directory>
+<Directory "${top}/t/bench/stock">
+    Require all granted
+</Directory>
+`, { HTTPD_PORT: port, S3UP_TEST_ENDPOINT: `http://${phase.host}:${rgwPort}` });
+    const stopHttpd = () => httpd.stop();
+    onCleanup(stopHttpd);
+    const origin = `http://${phase.host}:${port}`;
+    const api = `${origin}/upload`;
+    s3tool('cors', origin);
+    const auth = basic(user, pw);
+    const session = await (await fetch(`${httpd.url}/upload/api/session`, { headers: { authorization: auth } })).json();
+    if (!session.part_size) throw new Error(`session: ${JSON.stringify(session)}`);
+    if (partSize === null) {
+      partSize = session.part_size;
+      const pdir = join(dir, 'parts');
+      mkdirSync(pdir, { recursive: true });
+      sh('split', ['-b', String(partSize), '--numeric-suffixes=1', '-a', '5', file, join(pdir, 'p')]);
+      log(`session: part size ${partSize / MiB} MiB, parts in flight ${session.parts_in_flight}, mode ${session.mode}`);
+    }
+    const nsPrefix = phase.ns ? ['ip', 'netns', 'exec', phase.ns] : [];
+    const rtt = await connectMs(nsPrefix, `${origin}/bench/index.html`);
+    log(`${phase.name}: TCP connect to httpd ${rtt.toFixed(1)} ms (median of 7)`);
+    let exe = CHROMIUM;
+    if (phase.ns) {
+      exe = join(dir, `chromium-${phase.ns}`);
+      writeFileSync(exe, `#!/bin/sh\nexec ip netns exec '${phase.ns}' '${CHROMIUM}' "$@"\n`);
+      chmodSync(exe, 0o755);
+    }
+    const browser = await chromium.launch({
+      executablePath: exe,
+      timeout: 60000,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        `--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE ${phase.host}`],
+    });
+    const closeBrowser = () => browser.close();
+    onCleanup(closeBrowser);
+    const version = browser.version();
+    const res = { rtt, chromium: version, runs: Object.fromEntries(VARIANTS.map((v) => [v, []])) };
+    results[phase.name] = res;
+
+    for (let i = 1; i <= RUNS; i++) {
+      for (const v of VARIANTS) {
+        loads.push(loadNow());
+        let r;
+        if (v === 'ceiling') {
+          const out = await run(nsPrefix[0] ?? process.execPath, [
+            ...nsPrefix.slice(1), ...(nsPrefix.length ? [process.execPath] : []),
+            join(top, 't/bench/ceiling.mjs'), api, auth, String(SIZE), String(partSize),
+            join(dir, 'parts'), String(PARALLEL)]);
+          if (out.code !== 0) throw new Error(`ceiling: ${out.stderr}${out.stdout}`);
+          r = JSON.parse(out.stdout);
+        } else {
+          const pageUrl = v === 'portal' ? `${api}/` : `${origin}/bench/?api=/upload`;
+          r = await browserUpload(browser, {
+            origin, pageUrl, primeUrl: `${api}/`, user, pw, file, s3port: rgwPort,
+          });
+        }
+        const got = s3tool('sha256', r.key);
+        r.shaOk = got === fileSha;
+        r.mibps = SIZE / MiB / r.seconds;
+        res.runs[v].push(r);
+        log(`${phase.name} run ${i} ${v}: ${r.mibps.toFixed(1)} MiB/s (${r.seconds.toFixed(2)} s)` +
+          ` sha256 ${r.shaOk ? 'ok' : `WRONG (${got})`}` +
+          (r.counts ? `, ${r.counts.put} PUTs (max ${r.counts.putMaxInFlight} at once), ` +
+            `${r.counts.sign} part signs, ${r.counts.signBatch} batch signs, ${r.counts.status401} 401s` +
+            `${r.counts.failed ? `, failed requests: ${r.counts.failedUrls.join(' | ')}` : ''}` +
+            `${r.counts.other.length ? `, OTHER HOSTS: ${r.counts.other.join(' ')}` : ''}` : '') +
+          `; load ${loadNow()}`);
+        if (!r.shaOk) throw new Error(`${v}: ${r.key} does not hold the file that was sent`);
+        s3tool('wipe', prefix);
+        const left = s3tool('uploads', prefix);
+        if (left.length) log(`WARNING: unfinished uploads left: ${JSON.stringify(left)}`);
+        rgwGc();
+      }
+    }
+    await browser.close();
+    await stopHttpd();
+  }
+
+  // -- summary
+  const m1 = machine();
+  const table = [];
+  const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
+  const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
+  const label = {
+    ceiling: `curl, ${partSize / MiB} MiB parts, ${PARALLEL} at a time (ceiling)`,
+    portal: 'portal page as it is (htdocs/upload/)',
+    stock: `stock Uppy 6 AwsS3, ${partSize / MiB} MiB parts`,
+  };
+  const summary = {};
+  for (const [pname, res] of Object.entries(results)) {
+    const ceil = median(res.runs.ceiling?.map((r) => r.mibps) ?? []);
+    summary[pname] = {};
+    for (const v of VARIANTS) {
+      const xs = res.runs[v].map((r) => r.mibps);
+      const mb = median(xs);
+      summary[pname][v] = { mibps: mb, ratio: mb / ceil, all: xs };
+      table.push(`| ${pname} (connect ${f1(res.rtt)} ms) | ${label[v]} | ${f1(mb)} | ` +
+        `${v === 'ceiling' ? '1' : f2(mb / ceil)} | ${xs.map(f1).join(', ')} |`);
+    }
+  }
+  const out = {
+    date: new Date().toISOString(), commit: gitDescribe(), machine: m1, loadBefore: m0.load, loads,
+    command: `t/bench/browser --runs ${RUNS} --size-mib ${SIZE / MiB}`, sizeMiB: SIZE / MiB,
+    partSizeMiB: partSize / MiB, wan: wan ? { delayMsEachWay: DELAY } : { error: wanWhy },
+    results, summary,
+  };
+  writeFileSync(join(dir, 'browser.json'), JSON.stringify(out, (k, v) => (k === 'other' && !v.length ? undefined : v), 2));
+  if (opt.keep) log(`details kept in ${dir}`);
+  const chromiumVersion = Object.values(results)[0]?.chromium ?? '?';
+  const lines = [
+    `Machine: ${m1.nproc} cores (${m1.model}), ${m1.memGiB} GiB; ${out.date}; commit ${out.commit}; ` +
+      `load average (1/5/15 min) before ${m0.load}, 1-min during ${loadRange(loads)}, after ${m1.load}; Chromium ${chromiumVersion} headless; Ceph RGW 16 on the same machine`,
+    `Command: \`${out.command}\` — ${SIZE / MiB} MiB file, every object's sha256 checked; median of ${RUNS} runs`,
+    wan ? `WAN: ${DELAY} ms each way through t/bench/delaylink (user-space, tun, MTU 65000); clients in a network namespace`
+      : `WAN: not measured: ${wanWhy || 'skipped (--no-wan)'}`,
+    '',
+    '| network | uploader | MiB/s | × ceiling | runs (MiB/s) |',
+    '|---|---|---:|---:|---|',
+    ...table,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+});

@@ -1,0 +1,246 @@
+// t/bench/signing: part-signing requests/s through mod_s3up, beside httpd serving a tiny
+// static file and beside Uppy Companion signing the same route for the same bucket, with
+// wrk (2 threads, 32 keep-alive connections) on the same machine, in the same run.
+// Prints a markdown table (medians of --runs runs) on stdout; details on stderr; the raw
+// figures in t/tmp/.../signing.json. Never asserts timings.
+//
+//   t/bench/signing [--duration 10] [--runs 3] [--connections 32] [--threads 2] [--keep]
+//
+// Ceph RGW: its own (t/lib/rgw.sh), or the one given by S3UP_TEST_* if set.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { startHttpd } from '../lib/stack.mjs';
+import {
+  top, log, main, onCleanup, scratch, startRgw, s3tool, htpasswdSha, basic, median,
+  childrenOf, sampleMemory, machine, loadNow, loadRange, run, sleep, waitForHttp, gitDescribe,
+} from './lib.mjs';
+
+const { values: opt } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    runs: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '32' },
+    threads: { type: 'string', default: '2' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const DURATION = Number(opt.duration), RUNS = Number(opt.runs);
+const C = Number(opt.connections), T = Number(opt.threads);
+
+// wrk's units -> ms
+function ms(s) {
+  const m = s.match(/^([\d.]+)(us|ms|s|m)$/);
+  if (!m) return NaN;
+  return Number(m[1]) * { us: 1e-3, ms: 1, s: 1e3, m: 6e4 }[m[2]];
+}
+
+function parseWrk(out) {
+  const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]);
+  const p50 = ms(out.match(/^\s+50%\s+(\S+)/m)?.[1] ?? '');
+  const p99 = ms(out.match(/^\s+99%\s+(\S+)/m)?.[1] ?? '');
+  const total = Number(out.match(/(\d+) requests in/)?.[1]);
+  const non2xx = Number(out.match(/Non-2xx or 3xx responses:\s+(\d+)/)?.[1] ?? 0);
+  const sock = out.match(/Socket errors: (.*)/)?.[1] ?? '';
+  return { rps, p50, p99, total, non2xx, sock };
+}
+
+async function wrk(url, env, pidsFn) {
+  const stopSampling = sampleMemory(pidsFn);
+  const r = await run('wrk', [`-t${T}`, `-c${C}`, `-d${DURATION}s`, '--latency', '-s',
+    join(top, 't/bench/sign.lua'), url], { env: { ...process.env, ...env } });
+  const mem = stopSampling();
+  if (r.code !== 0) throw new Error(`wrk failed (${r.code}): ${r.stderr}${r.stdout}`);
+  return { ...parseWrk(r.stdout), mem, raw: r.stdout };
+}
+
+await main(async () => {
+  const m0 = machine();
+  log(`machine: ${m0.nproc} cores, ${m0.model}, load ${m0.load}`);
+  const dir = scratch('signing');
+  if (!opt.keep) onCleanup(() => run('rm', ['-rf', dir]));
+  startRgw(dir);
+
+  // -- httpd: the module on /upload (Basic auth), a tiny static file in DocumentRoot.
+  const user = `bench-${randomBytes(3).toString('hex')}`;
+  const pw = randomBytes(9).toString('base64url');
+  const pwfile = htpasswdSha(dir, user, pw);
+  mkdirSync(join(dir, 'httpd', 'htdocs'), { recursive: true });
+  const tiny = 'tiny static file for t/bench/signing\n';
+  writeFileSync(join(dir, 'httpd', 'htdocs', 'tiny.txt'), tiny);
+  mkdirSync(join(dir, 'httpd', 'htdocs', 'auth'));
+  writeFileSync(join(dir, 'httpd', 'htdocs', 'auth', 'tiny.txt'), tiny);
+  const httpd = startHttpd(dir, `
+<Location /auth>
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider file
+    AuthUserFile "${pwfile}"
+    Require valid-user
+</Location>
+<Location /upload>
+    SetHandler s3up-upload
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider file
+    AuthUserFile "${pwfile}"
+    Require valid-user
+</Location>
+`);
+  onCleanup(() => httpd.stop());
+  const httpdPid = Number(readFileSync(join(httpd.dir, 'httpd.pid'), 'utf8'));
+  const httpdPids = () => [httpdPid, ...childrenOf(httpdPid)];
+  log(`httpd ${httpd.url} (pid ${httpdPid})`);
+
+  // -- an endpoint for the user, a multipart upload to sign parts for
+  const eid = `bench-sign-${randomBytes(3).toString('hex')}`;
+  s3tool('endpoint', eid, `members=${user}`);
+  onCleanup(() => s3tool('wipe', `uploads/${eid}/`));
+  const auth = basic(user, pw);
+  let res = await fetch(`${httpd.url}/upload/s3/multipart`, {
+    method: 'POST',
+    headers: { authorization: auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ filename: 'bench.bin', type: 'application/octet-stream', metadata: {} }),
+  });
+  const created = await res.json();
+  if (res.status !== 200) throw new Error(`create multipart: ${res.status} ${JSON.stringify(created)}`);
+  const { key, uploadId } = created;
+  log(`multipart upload ${uploadId} for ${key}`);
+  const enc = encodeURIComponent;
+  const modPath = `/upload/s3/multipart/${enc(uploadId)}/`;
+  const modSuffix = `?key=${enc(key)}`;
+  res = await fetch(`${httpd.url}${modPath}1${modSuffix}`, { headers: { authorization: auth } });
+  const sample = await res.json();
+  if (res.status !== 200 || !sample.url) throw new Error(`module sign: ${res.status} ${JSON.stringify(sample)}`);
+  log(`module signs: ${sample.url.slice(0, 120)}...`);
+
+  // -- Uppy Companion, same bucket and credentials
+  const [cport] = (await run(join(top, 't/lib/freeport'), [])).stdout.trim().split('\n').map(Number);
+  const cdir = join(dir, 'companion');
+  mkdirSync(cdir, { recursive: true });
+  writeFileSync(join(cdir, 'config.json'), JSON.stringify(
+    { s3: { awsClientOptions: { requestChecksumCalculation: 'WHEN_REQUIRED' } } }));
+  const cenv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    COMPANION_PORT: String(cport),
+    COMPANION_DOMAIN: `127.0.0.1:${cport}`,
+    COMPANION_PROTOCOL: 'http',
+    COMPANION_SECRET: randomBytes(24).toString('hex'),
+    COMPANION_DATADIR: cdir,
+    COMPANION_CLIENT_ORIGINS: `http://127.0.0.1:${cport}`,
+    COMPANION_UPLOAD_URLS: `http://127.0.0.1:${cport}/`,
+    COMPANION_AWS_KEY: process.env.S3UP_TEST_ACCESS_KEY,
+    COMPANION_AWS_SECRET: process.env.S3UP_TEST_SECRET_KEY,
+    COMPANION_AWS_BUCKET: process.env.S3UP_TEST_BUCKET,
+    COMPANION_AWS_REGION: process.env.S3UP_TEST_REGION || 'us-east-1',
+    COMPANION_AWS_ENDPOINT: process.env.S3UP_TEST_ENDPOINT,
+    COMPANION_AWS_FORCE_PATH_STYLE: 'true',
+  };
+  const comp = spawn(process.execPath, [join(top, 't/bench/companion.mjs'), '-c', join(cdir, 'config.json')], {
+    env: cenv, stdio: ['ignore', 'pipe', 'pipe'], cwd: cdir,
+  });
+  let compLog = '';
+  comp.stdout.on('data', (d) => { compLog = (compLog + d).slice(-20000); });
+  comp.stderr.on('data', (d) => { compLog = (compLog + d).slice(-20000); });
+  onCleanup(async () => {
+    if (comp.exitCode === null) {
+      comp.kill('SIGTERM');
+      await new Promise((r) => { comp.once('exit', r); setTimeout(r, 5000); });
+    }
+    writeFileSync(join(cdir, 'companion.log'), compLog);
+  });
+  const curl = `http://127.0.0.1:${cport}`;
+  await waitForHttp(`${curl}/`, { timeout: 30000 });
+  res = await fetch(`${curl}/s3/multipart/${enc(uploadId)}/1${modSuffix}`);
+  const csample = await res.json().catch(() => null);
+  if (res.status !== 200 || !csample?.url) {
+    throw new Error(`companion sign: ${res.status} ${JSON.stringify(csample)}\n${compLog}`);
+  }
+  log(`companion (pid ${comp.pid}) signs: ${csample.url.slice(0, 120)}...`);
+  // Both URLs must work: PUT a 5 MiB part through each (S3 checks the signatures).
+  for (const [who, url] of [['module', sample.url], ['companion', csample.url]]) {
+    const put = await fetch(url, { method: 'PUT', body: Buffer.alloc(5 << 20, 7) });
+    await put.arrayBuffer();
+    if (put.status !== 200) throw new Error(`${who}'s URL: PUT -> ${put.status}`);
+  }
+  log('both signed URLs accepted by S3 (PUT 200)');
+
+  const targets = {
+    static: { url: `${httpd.url}/tiny.txt`, env: { BENCH_BASE: '/tiny.txt?n=', BENCH_SUFFIX: '' }, pids: httpdPids },
+    staticAuth: { url: `${httpd.url}/auth/tiny.txt`, env: { BENCH_BASE: '/auth/tiny.txt?n=', BENCH_SUFFIX: '', BENCH_AUTH: auth }, pids: httpdPids },
+    module: { url: `${httpd.url}/`, env: { BENCH_BASE: modPath, BENCH_SUFFIX: modSuffix, BENCH_AUTH: auth }, pids: httpdPids },
+    companion: { url: `${curl}/`, env: { BENCH_BASE: `/s3/multipart/${enc(uploadId)}/`, BENCH_SUFFIX: modSuffix }, pids: () => [comp.pid] },
+  };
+  const results = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
+  // Warm-up: every httpd worker and Companion's JIT.
+  for (const t of Object.values(targets)) {
+    await run('wrk', ['-t1', `-c${C}`, '-d2s', '-s', join(top, 't/bench/sign.lua'), t.url], { env: { ...process.env, ...t.env } });
+  }
+  const loads = [];
+  for (let i = 1; i <= RUNS; i++) {
+    for (const [name, t] of Object.entries(targets)) {
+      loads.push(loadNow());
+      const r = await wrk(t.url, t.env, t.pids);
+      results[name].push(r);
+      log(`run ${i} ${name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ` +
+        `non-2xx ${r.non2xx}${r.sock ? `, socket errors ${r.sock}` : ''}, ` +
+        `RSS ${(r.mem.rssKiB / 1024).toFixed(0)} MiB (PSS ${(r.mem.pssKiB / 1024).toFixed(0)}) in ${r.mem.procs} processes, load ${loadNow()}`);
+      if (r.non2xx) log(`WARNING: ${name}: ${r.non2xx} non-2xx answers: its figure is not a signing rate`);
+      await sleep(1000);
+    }
+  }
+  await fetch(`${httpd.url}/upload/s3/multipart/${enc(uploadId)}${modSuffix}`, { method: 'DELETE', headers: { authorization: auth } });
+
+  const med = {};
+  for (const [name, rs] of Object.entries(results)) {
+    med[name] = {
+      rps: median(rs.map((r) => r.rps)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      rssMiB: median(rs.map((r) => r.mem.rssKiB / 1024)),
+      pssMiB: median(rs.map((r) => r.mem.pssKiB / 1024)),
+      procs: median(rs.map((r) => r.mem.procs)),
+      non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
+    };
+  }
+  const m1 = machine();
+  const out = {
+    date: new Date().toISOString(), commit: gitDescribe(), machine: m1, loadBefore: m0.load,
+    loadDuring: loads, command: `t/bench/signing --duration ${DURATION} --runs ${RUNS}`,
+    wrk: `wrk -t${T} -c${C} -d${DURATION}s (keep-alive)`, medians: med,
+    runs: Object.fromEntries(Object.entries(results).map(([k, rs]) => [k, rs.map(({ raw, ...r }) => r)])),
+  };
+  writeFileSync(join(dir, 'signing.json'), JSON.stringify(out, null, 2));
+  if (opt.keep) log(`details kept in ${dir}`);
+
+  const f0 = (x) => (Number.isFinite(x) ? x.toFixed(0) : '-');
+  const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
+  const lines = [];
+  lines.push(`Machine: ${m1.nproc} cores (${m1.model}), ${m1.memGiB} GiB; ${out.date}; commit ${out.commit}; ` +
+    `load average (1/5/15 min) before ${m0.load}, 1-min during ${loadRange(loads)}, after ${m1.load}`);
+  lines.push(`Command: \`${out.command}\` — ${out.wrk}, client and servers on the same cores; median of ${RUNS} runs`);
+  lines.push('');
+  lines.push('| target | req/s | p50 ms | p99 ms | memory under load (RSS sum / PSS) |');
+  lines.push('|---|---:|---:|---:|---|');
+  const label = {
+    static: 'httpd, tiny static file',
+    module: 'mod_s3up part signing (Basic auth)',
+    staticAuth: 'httpd, the same file behind the same Basic auth',
+    companion: 'Uppy Companion 6 part signing',
+  };
+  for (const k of ['static', 'staticAuth', 'module', 'companion']) {
+    const x = med[k];
+    lines.push(`| ${label[k]} | ${f0(x.rps)} | ${f2(x.p50)} | ${f2(x.p99)} | ` +
+      `${f0(x.rssMiB)} MiB / ${f0(x.pssMiB)} MiB (${x.procs} process${x.procs > 1 ? 'es' : ''}) |`);
+  }
+  lines.push('');
+  lines.push(`module / static = **${f2(med.module.rps / med.static.rps)}** (target ≥ 0.80); ` +
+    `module / static behind the same auth = ${f2(med.module.rps / med.staticAuth.rps)}; ` +
+    `module / Companion = **${f0(med.module.rps / med.companion.rps)}×** (target ≥ 20×)`);
+  const bad = Object.entries(med).filter(([, x]) => x.non2xx).map(([k, x]) => `${k} ${x.non2xx}`);
+  if (bad.length) lines.push(`non-2xx answers (those figures are not what they claim): ${bad.join(', ')}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+});
