@@ -9,10 +9,12 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 
+#include <ap_expr.h>
 #include <httpd.h>
 #include <http_config.h>
 #include <http_core.h>
 #include <http_log.h>
+#include <http_request.h>
 #include <util_cfgtree.h>
 
 #include "s3up.h"
@@ -265,6 +267,37 @@ static int s3up_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     return OK;
 }
 
+/* ------------------------------------------------------------------------
+ * our locations are no files
+ *
+ * httpd maps every URL to a file (map_to_storage: a stat() per path
+ * segment, <Directory> merges) before the handler runs. Our handlers serve
+ * routes, and their pages by themselves, so for them that walk is skipped,
+ * as mod_proxy does for its locations. The handler SetHandler names is
+ * known once the <Location> sections are merged, at translate_name.
+ */
+
+#define NOTE_OURS "s3up-location"
+
+static int s3up_translate(request_rec *r)
+{
+    core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
+    const char *handler = core->handler, *err = NULL;
+
+    if (core->expr_handler) {
+        handler = ap_expr_str_exec(r, core->expr_handler, &err);
+    }
+    if (!err && is_s3up_handler(handler)) {
+        apr_table_setn(r->notes, NOTE_OURS, "1");
+    }
+    return DECLINED;
+}
+
+static int s3up_map_to_storage(request_rec *r)
+{
+    return apr_table_get(r->notes, NOTE_OURS) ? OK : DECLINED;
+}
+
 static void s3up_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv = s3up_proc_init(pchild, s);
@@ -285,6 +318,8 @@ static void s3up_register_hooks(apr_pool_t *p)
     ap_hook_check_config(s3up_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(s3up_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(s3up_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(s3up_translate, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_map_to_storage(s3up_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(s3up_upload_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(s3up_admin_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(s3up_drop_handler, NULL, NULL, APR_HOOK_MIDDLE);
