@@ -20,6 +20,8 @@ const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 run(async () => {
   const dir = scratch('admin_api');
+  // Registered first, so it runs last: after every server is stopped.
+  cleanup(() => { if (passing()) rmSync(dir, { recursive: true, force: true }); });
   const tag = randomId();
   const person = (name) => `${name}-${tag}`;
   const pw = htpasswd(dir, Object.fromEntries(['admin', 'alice', 'mallory'].map((n) => [person(n), `pw-${n}`])));
@@ -58,7 +60,6 @@ LogFormat "%u %{S3UP_USER}e %{S3UP_ENDPOINT}e %{S3UP_KEY}e %{S3UP_BYTES}e %>s" s
 CustomLog "${dir}/audit.log" s3up_audit
 `, { HTTPD_PORT: port });
   cleanup(() => httpd.stop());
-  cleanup(() => { if (passing()) rmSync(dir, { recursive: true, force: true }); });
 
   const auth = (user) => (user ? { authorization: `Basic ${Buffer.from(`${person(user)}:pw-${user}`).toString('base64')}` } : {});
   const call = async (user, method, path, body, extra = {}) => {

@@ -21,6 +21,8 @@ function readEnv(file) {
 
 run(async () => {
   const dir = scratch('admin_cognito');
+  // Registered first, so it runs last: after every server is stopped.
+  cleanup(() => { if (passing()) rmSync(dir, { recursive: true, force: true }); });
   const tag = randomId();
   const cognitoDir = join(dir, 'cognito');
   execFileSync('sh', [join(top, 't/lib/cognito.sh'), 'start', cognitoDir], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -40,7 +42,6 @@ S3UpCognitoEndpoint ${cognito.COGNITO_ENDPOINT}
 </Location>
 `);
   cleanup(() => httpd.stop());
-  cleanup(() => { if (passing()) rmSync(dir, { recursive: true, force: true }); });
 
   const create = (body) => fetch(`${httpd.url}/admin/api/endpoints`, {
     method: 'POST',

@@ -18,6 +18,8 @@ const MiB = 1024 * 1024;
 
 run(async () => {
   const dir = scratch('proxy_api');
+  // Registered first, so it runs last: after every server is stopped.
+  cleanup(() => { if (passing()) rmSync(dir, { recursive: true, force: true }); });
   const tag = randomId();
   const user = `pat-${tag}`, ep = `prox-${tag}`, small = `tiny-${tag}`;
   const pw = htpasswd(dir, { [user]: 'pw' });
@@ -36,7 +38,6 @@ S3UpSecretFile "${secret}"
 </Location>
 `);
   cleanup(() => httpd.stop());
-  cleanup(() => { if (passing()) rmSync(dir, { recursive: true, force: true }); });
   s3tool('endpoint', ep, `members=${user}`);
   s3tool('endpoint', small, `members=${user}`, `max_file_size=${6 * MiB}`);
 

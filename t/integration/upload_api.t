@@ -15,6 +15,8 @@ const MiB = 1024 * 1024;
 
 run(async () => {
   const dir = scratch('upload_api');
+  // Registered first, so it runs last: after every server is stopped.
+  cleanup(() => { if (passing()) rmSync(dir, { recursive: true, force: true }); });
   const tag = randomId();
   const acme = `acme-${tag}`, other = `other-${tag}`, small = `small-${tag}`;
   const closed = `closed-${tag}`, old = `old-${tag}`, second = `second-${tag}`;
@@ -35,7 +37,6 @@ run(async () => {
 </Location>
 `);
   cleanup(() => httpd.stop());
-  cleanup(() => { if (passing()) rmSync(dir, { recursive: true, force: true }); });
 
   s3tool('endpoint', acme, `members=${person('alice')}`);
   s3tool('endpoint', other, `members=${person('bob')}`);
