@@ -36,6 +36,7 @@ typedef struct proc_t {
 typedef struct s3up_conn_t {
     s3up_sigv4_t *signer;
     s3up_http_t *http;
+    s3up_store_memo_t *memo;
 } s3up_conn_t;
 
 static proc_t *proc;
@@ -116,6 +117,7 @@ static s3up_conn_t *s3up_conn(conn_rec *c)
             s3up_curl_create(&cs->http, proc->share, c->pool) != APR_SUCCESS) {
             return NULL;
         }
+        cs->memo = s3up_store_memo_create(c->pool);
         ap_set_module_config(c->conn_config, &s3up_module, cs);
     }
     return cs;
@@ -153,6 +155,7 @@ void s3up_req_store(s3up_store_t *out, request_rec *r, s3up_s3_t *s3, const s3up
     out->s3 = s3;
     out->prefix = s3up_conf_state_prefix(dc);
     out->ttl = s3up_conf_cache_ttl(s3up_conf_srv(r->server));
+    out->memo = s3up_conn(r->connection)->memo;
 }
 
 int s3up_reply_json(request_rec *r, int status, json_t *body)

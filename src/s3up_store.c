@@ -25,6 +25,7 @@ typedef struct entry_t {
     char *etag; /* malloc'd */
     apr_time_t fetched;
     apr_uint32_t generation; /* of the store when it was read */
+    apr_uint64_t serial;     /* names this entry: a memo of what was parsed from it */
 } entry_t;
 
 struct s3up_store_cache_t {
@@ -34,6 +35,7 @@ struct s3up_store_cache_t {
      * Shared memory when httpd shares it between its processes. */
     volatile apr_uint32_t *generation;
     apr_uint32_t own_generation;
+    apr_uint64_t serials;
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;
 #endif
@@ -101,6 +103,13 @@ apr_status_t s3up_store_cache_create(s3up_store_cache_t **out, apr_pool_t *pchil
     return APR_SUCCESS;
 }
 
+s3up_store_memo_t *s3up_store_memo_create(apr_pool_t *p)
+{
+    s3up_store_memo_t *m = apr_pcalloc(p, sizeof(*m));
+    apr_pool_create(&m->pool, p);
+    return m;
+}
+
 void s3up_store_cache_share(s3up_store_cache_t *c, volatile apr_uint32_t *generation)
 {
     c->generation = generation;
@@ -108,7 +117,8 @@ void s3up_store_cache_share(s3up_store_cache_t *c, volatile apr_uint32_t *genera
 
 /* A fresh cached entry copied into p: 1 if found (text NULL = known absent). */
 static int cache_get(s3up_store_cache_t *c, const char *key, apr_time_t now,
-                     apr_interval_time_t ttl, const char **text, const char **etag, apr_pool_t *p)
+                     apr_interval_time_t ttl, const char **text, const char **etag,
+                     apr_uint64_t *serial, apr_pool_t *p)
 {
     entry_t *e;
     int hit = 0;
@@ -122,6 +132,9 @@ static int cache_get(s3up_store_cache_t *c, const char *key, apr_time_t now,
         e->generation == apr_atomic_read32(c->generation)) {
         *text = e->text ? apr_pstrdup(p, e->text) : NULL;
         *etag = e->etag ? apr_pstrdup(p, e->etag) : NULL;
+        if (serial) {
+            *serial = e->serial;
+        }
         hit = 1;
     }
     unlock(c);
@@ -149,6 +162,7 @@ static void cache_set(s3up_store_cache_t *c, const char *key, const char *text, 
     e->etag = etag ? strdup(etag) : NULL;
     e->fetched = now;
     lock(c);
+    e->serial = ++c->serials;
     cache_drop_locked(c, key);
     if (apr_hash_count(c->entries) >= CACHE_ENTRIES) {
         /* Bounded memory: start over rather than track ages. */
@@ -332,8 +346,8 @@ static s3up_error_t *not_found(const char *code, const char *message, apr_pool_t
 
 /* A small record, from the cache while fresh: S3UP_ENOTFOUND (with *err
  * left alone) when there is none. */
-static apr_status_t cached_get(const char **text, const char **etag, s3up_store_t *st,
-                               const char *key, s3up_error_t **err, apr_pool_t *p)
+static apr_status_t cached_get(const char **text, const char **etag, apr_uint64_t *serial,
+                               s3up_store_t *st, const char *key, s3up_error_t **err, apr_pool_t *p)
 {
     const char *ckey = record_ckey(st, key, p);
     apr_time_t now = st->s3->now();
@@ -343,7 +357,8 @@ static apr_status_t cached_get(const char **text, const char **etag, s3up_store_
     apr_status_t rv;
 
     *text = *etag = NULL;
-    if (!cache_get(st->cache, ckey, now, st->ttl, text, etag, p)) {
+    *serial = 0;
+    if (!cache_get(st->cache, ckey, now, st->ttl, text, etag, serial, p)) {
         rv = s3up_s3_get(&body, st->s3, key, RECORD_MAX, &e, p);
         if (rv == S3UP_ENOTFOUND) {
             cache_set(st->cache, ckey, NULL, NULL, now, generation);
@@ -376,7 +391,7 @@ static apr_status_t cached_index(apr_array_header_t **ids, s3up_store_t *st, con
     apr_uint32_t generation = apr_atomic_read32(st->cache->generation);
     apr_size_t plen = strlen(prefix);
 
-    if (cache_get(st->cache, ckey, now, st->ttl, &text, &etag, p)) {
+    if (cache_get(st->cache, ckey, now, st->ttl, &text, &etag, NULL, p)) {
         char *last, *id, *copy = apr_pstrdup(p, text ? text : "");
         for (id = apr_strtok(copy, "\n", &last); id; id = apr_strtok(NULL, "\n", &last)) {
             APR_ARRAY_PUSH(found, const char *) = id;
@@ -408,18 +423,26 @@ apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, co
                                      s3up_error_t **err, apr_pool_t *p)
 {
     const char *text, *etag;
+    apr_uint64_t serial;
+    s3up_store_memo_t *m = st->memo;
     apr_status_t rv;
 
     if (!s3up_store_id_valid(id)) {
         *err = not_found("NoSuchEndpoint", "no such endpoint", p);
         return S3UP_ENOTFOUND;
     }
-    rv = cached_get(&text, &etag, st, record_key(st, id, p), err, p);
+    rv = cached_get(&text, &etag, &serial, st, record_key(st, id, p), err, p);
     if (rv == S3UP_ENOTFOUND) {
         *err = not_found("NoSuchEndpoint", apr_psprintf(p, "there is no endpoint '%s'", id), p);
     }
     if (rv != APR_SUCCESS) {
         return rv;
+    }
+    if (m && serial && m->serial == serial && m->cache == st->cache) {
+        /* Parsed on this connection already, from the same cache entry. */
+        *out = apr_pmemdup(p, m->ep, sizeof(*m->ep));
+        (*out)->members = apr_array_copy(p, m->ep->members);
+        return APR_SUCCESS;
     }
     rv = s3up_store_endpoint_parse(out, text, strlen(text), p);
     if (rv != APR_SUCCESS) {
@@ -430,6 +453,16 @@ apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, co
         return rv;
     }
     (*out)->etag = etag;
+    if (m && serial) {
+        apr_pool_clear(m->pool);
+        if (s3up_store_endpoint_parse(&m->ep, text, strlen(text), m->pool) == APR_SUCCESS) {
+            m->ep->etag = apr_pstrdup(m->pool, etag);
+            m->serial = serial;
+            m->cache = st->cache;
+        } else {
+            m->serial = 0;
+        }
+    }
     return APR_SUCCESS;
 }
 
@@ -621,6 +654,7 @@ apr_status_t s3up_store_link_get(s3up_link_t **out, s3up_store_t *st, const char
                                  s3up_error_t **err, apr_pool_t *p)
 {
     const char *text, *etag, *why;
+    apr_uint64_t serial;
     s3up_link_t *l;
     json_t *j;
     apr_status_t rv;
@@ -629,7 +663,7 @@ apr_status_t s3up_store_link_get(s3up_link_t **out, s3up_store_t *st, const char
         *err = not_found("NoSuchLink", "no such upload link", p);
         return S3UP_ENOTFOUND;
     }
-    rv = cached_get(&text, &etag, st, link_key(st, id, p), err, p);
+    rv = cached_get(&text, &etag, &serial, st, link_key(st, id, p), err, p);
     if (rv == S3UP_ENOTFOUND) {
         *err = not_found("NoSuchLink", "no such upload link", p);
     }

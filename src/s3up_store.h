@@ -38,12 +38,25 @@ apr_status_t s3up_store_cache_create(s3up_store_cache_t **out, apr_pool_t *pchil
  * Other servers sharing the bucket still see a write after the TTL. */
 void s3up_store_cache_share(s3up_store_cache_t *c, volatile apr_uint32_t *generation);
 
+/* The endpoint last parsed on a connection, kept while the cache entry it
+ * came from lasts: part signing asks for the same endpoint over and over,
+ * and need not parse its JSON each time. One thread at a time. */
+typedef struct s3up_store_memo_t {
+    apr_pool_t *pool;
+    const s3up_store_cache_t *cache;
+    apr_uint64_t serial; /* of the cache entry; 0: none */
+    s3up_endpoint_t *ep;
+} s3up_store_memo_t;
+
+s3up_store_memo_t *s3up_store_memo_create(apr_pool_t *p);
+
 /* The state of one bucket as a request sees it. */
 typedef struct s3up_store_t {
     s3up_store_cache_t *cache;
     s3up_s3_t *s3;
     const char *prefix;      /* S3UpStatePrefix: ".s3up/" */
     apr_interval_time_t ttl; /* S3UpCacheTTL; 0 reads the bucket every time */
+    s3up_store_memo_t *memo; /* the connection's, or NULL */
 } s3up_store_t;
 
 /* Endpoint ids: 1-63 of a-z 0-9 '-', not starting or ending with '-'. */

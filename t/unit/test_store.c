@@ -92,7 +92,7 @@ static void test_cache(apr_pool_t *p)
     s3.sleep = record_sleep;
     s3.max_attempts = 1;
     s3up_store_cache_create(&cache, p);
-    store = (s3up_store_t){cache, &s3, ".s3up/", apr_time_from_sec(30)};
+    store = (s3up_store_t){cache, &s3, ".s3up/", apr_time_from_sec(30), NULL};
 
     script(1, ((fake_answer_t){APR_SUCCESS, 200, record, NULL, "\"v1\""}));
     rv = s3up_store_endpoint_get(&ep, st, "acme", &err, p);
@@ -165,7 +165,7 @@ static void test_cache(apr_pool_t *p)
         s3up_store_cache_share(cache, &generation);
         s3up_store_cache_create(&other_cache, p);
         s3up_store_cache_share(other_cache, &generation);
-        other = (s3up_store_t){other_cache, &s3, ".s3up/", apr_time_from_sec(30)};
+        other = (s3up_store_t){other_cache, &s3, ".s3up/", apr_time_from_sec(30), NULL};
 
         script(1, ((fake_answer_t){APR_SUCCESS, 200, record, NULL, "\"v7\""}));
         s3up_store_endpoint_get(&ep, &other, "acme", &err, p);
@@ -181,6 +181,50 @@ static void test_cache(apr_pool_t *p)
     }
 }
 
+/* A connection's memo of the last endpoint parsed: the same answers as
+ * without it, and never older than the cache entry behind it. */
+static void test_memo(apr_pool_t *p)
+{
+    s3up_store_cache_t *cache;
+    s3up_store_t store;
+    s3up_s3_t s3;
+    s3up_sigv4_t *signer;
+    s3up_endpoint_t *ep, *again;
+    s3up_error_t *err = NULL;
+
+    s3up_sigv4_create(&signer, p);
+    s3up_s3_init(&s3, &loc, &creds, signer, &http);
+    s3.now = fixed_now;
+    s3.max_attempts = 1;
+    s3up_store_cache_create(&cache, p);
+    store = (s3up_store_t){cache, &s3, ".s3up/", apr_time_from_sec(30), s3up_store_memo_create(p)};
+
+    script(1, ((fake_answer_t){APR_SUCCESS, 200, record, NULL, "\"m1\""}));
+    s3up_store_endpoint_get(&ep, &store, "acme", &err, p);
+    script(0);
+    ok(s3up_store_endpoint_get(&ep, &store, "acme", &err, p) == APR_SUCCESS &&
+           s3up_store_endpoint_get(&again, &store, "acme", &err, p) == APR_SUCCESS,
+       "from the memo");
+    ok(ep != again && ep->members != again->members && !strcmp(again->id, "acme") &&
+           again->members->nelts == 2 && !strcmp(again->etag, "\"m1\""),
+       "each caller gets its own copy, equal to the record");
+    ep->status = "changed";
+    APR_ARRAY_PUSH(ep->members, const char *) = "someone";
+    s3up_store_endpoint_get(&again, &store, "acme", &err, p);
+    ok(!strcmp(again->status, "active") && again->members->nelts == 2,
+       "a caller's changes do not reach the memo");
+
+    script(1, OK(200));
+    s3up_store_member_add(&store, "dave", "acme", &err, p);
+    script(1, ((fake_answer_t){APR_SUCCESS, 200, record, NULL, "\"m2\""}));
+    s3up_store_endpoint_get(&again, &store, "acme", &err, p);
+    ok(fake.calls == 1 && !strcmp(again->etag, "\"m2\""), "after a write: read and parsed anew");
+    script(1, BODY(404, "<Error><Code>NoSuchKey</Code></Error>"));
+    fake_clock += apr_time_from_sec(31);
+    ok(s3up_store_endpoint_get(&again, &store, "acme", &err, p) == S3UP_ENOTFOUND,
+       "a record gone after the TTL is gone, memo or not");
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -193,6 +237,7 @@ int main(void)
     test_ids();
     test_json(p);
     test_cache(p);
+    test_memo(p);
 
     apr_pool_destroy(p);
     apr_terminate();
