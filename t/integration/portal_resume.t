@@ -11,7 +11,7 @@
 const { linkSync } = require('node:fs');
 const { join } = require('node:path');
 const {
-  run, ok, is, note, cleanup, passing, launch, login,
+  run, ok, is, note, cleanup, passing, launch, login, until, expecting,
 } = require('../lib/browser.mjs');
 const {
   requireBed, scratch, startOidcHttpd, s3tool, writeBytesFile, randomId, rmSync,
@@ -24,21 +24,7 @@ const MiB = 1024 * 1024;
 const shots = process.env.S3UP_TEST_SHOTS;
 const ms = (t0) => Math.round(performance.now() - t0);
 
-// A wait started before the action that causes it. Marked handled: if the test fails before
-// awaiting it, its later timeout must not kill node before the cleanups (httpd, provider) run.
-function expecting(promise) {
-  promise.catch(() => {});
-  return promise;
-}
 
-async function until(fn, timeout = 15000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await fn();
-    if (v || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 run(async () => {
   const dir = scratch('portal_resume');
@@ -128,7 +114,7 @@ run(async () => {
   await page.getByRole('button', { name: 'Remove file cancel-me.bin' }).click();
   is((await aborted).status(), 200, 'cancel: the page asked the server to abort the upload');
   // The abort reaches S3 through the server's DELETE, already answered; poll a little anyway.
-  await until(() => s3tool('uploads', `uploads/${ep}/`).length === 0);
+  await until(() => s3tool('uploads', `uploads/${ep}/`).length === 0, 15000, 250);
   is(s3tool('uploads', `uploads/${ep}/`), [], 'cancel: no multipart upload left in S3');
   is(s3tool('head', key), null, 'cancel: no object either');
 });

@@ -8,7 +8,7 @@
 // file has 19 of them. Needs what portal_upload.t needs. CommonJS, as node runs *.t files.
 const { join } = require('node:path');
 const {
-  run, ok, is, like, note, cleanup, passing, launch, login,
+  run, ok, is, like, note, cleanup, passing, launch, login, until,
 } = require('../lib/browser.mjs');
 const {
   requireBed, scratch, startOidcHttpd, s3tool, writeBytesFile, randomId, rmSync,
@@ -21,14 +21,6 @@ const PART = 8 * MiB;
 const ms = (t0) => Math.round(performance.now() - t0);
 const parts = (size) => Math.ceil(size / PART);
 
-async function until(fn, timeout = 30000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await fn();
-    if (v || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 run(async () => {
   const dir = scratch('uploader_parallel');

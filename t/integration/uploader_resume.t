@@ -13,7 +13,7 @@
 const { linkSync } = require('node:fs');
 const { join } = require('node:path');
 const {
-  run, ok, is, note, cleanup, passing, launch, login,
+  run, ok, is, note, cleanup, passing, launch, login, until, expecting,
 } = require('../lib/browser.mjs');
 const {
   requireBed, scratch, startOidcHttpd, s3tool, writeBytesFile, randomId, rmSync,
@@ -25,20 +25,7 @@ const MiB = 1024 * 1024;
 const ms = (t0) => Math.round(performance.now() - t0);
 const range = (a, b) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 
-// A wait started before the action that causes it, marked handled (see portal_resume.t).
-function expecting(promise) {
-  promise.catch(() => {});
-  return promise;
-}
 
-async function until(fn, timeout = 30000) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await fn();
-    if (v || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 run(async () => {
   const dir = scratch('uploader_resume');
