@@ -2,13 +2,15 @@
 // RGW through mod_s3up's API, against the ceiling, on loopback and over an emulated WAN.
 //
 //   t/bench/browser [--runs 3] [--size-mib 1024] [--delay-ms 20] [--no-wan] [--no-loopback]
-//                   [--variants ceiling,portal,stock] [--keep]
+//                   [--variants ceiling,portal,stock,raw] [--keep]
 //
 // Variants, each a median of --runs runs, interleaved (ceiling, portal, stock, ceiling, ...):
 //   portal   the customer portal page as it is (htdocs/upload/, whatever uploader it uses):
 //            the file is given to its Dashboard's file input, its Upload button is pressed
 //            (or the upload starts by itself), the clock stops at the answer of
 //            POST .../complete.
+//   raw      t/bench/stock/raw.html: the browser without Uppy, the same parts PUT 4 at a time
+//            with bare XMLHttpRequest (what a page can do at best here)
 //   stock    t/bench/stock/: Uppy 6's stock AwsS3 plugin against the same API (served
 //            under /bench/ by the same httpd), the server's part size, 4 files at once.
 //   ceiling  t/bench/ceiling.mjs: create, one /batch sign, curl PUTting the same parts
@@ -43,7 +45,7 @@ const { values: opt } = parseArgs({
     'delay-ms': { type: 'string', default: '20' },
     'no-wan': { type: 'boolean', default: false },
     'no-loopback': { type: 'boolean', default: false },
-    variants: { type: 'string', default: 'ceiling,portal,stock' },
+    variants: { type: 'string', default: 'ceiling,portal,stock,raw' },
     parallel: { type: 'string', default: '4' },
     keep: { type: 'boolean', default: false },
   },
@@ -325,7 +327,7 @@ Alias /bench/ "${top}/t/bench/stock/"
           if (out.code !== 0) throw new Error(`ceiling: ${out.stderr}${out.stdout}`);
           r = JSON.parse(out.stdout);
         } else {
-          const pageUrl = v === 'portal' ? `${api}/` : `${origin}/bench/?api=/upload`;
+          const pageUrl = { portal: `${api}/`, stock: `${origin}/bench/?api=/upload`, raw: `${origin}/bench/raw.html?api=/upload` }[v];
           r = await browserUpload(browser, {
             origin, pageUrl, primeUrl: `${api}/`, user, pw, file, s3port: rgwPort,
           });
@@ -359,8 +361,9 @@ Alias /bench/ "${top}/t/bench/stock/"
   const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '-');
   const label = {
     ceiling: `curl, ${partSize / MiB} MiB parts, ${PARALLEL} at a time (ceiling)`,
-    portal: 'portal page as it is (htdocs/upload/)',
+    portal: 'the portal (htdocs/common/uploader.mjs)',
     stock: `stock Uppy 6 AwsS3, ${partSize / MiB} MiB parts`,
+    raw: `bare XMLHttpRequest, ${partSize / MiB} MiB parts, 4 at a time (no Uppy)`,
   };
   const summary = {};
   for (const [pname, res] of Object.entries(results)) {
