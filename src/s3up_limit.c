@@ -48,8 +48,8 @@ static void hold(s3up_limit_t *l, int on)
 
 static unsigned int hash(const char *key)
 {
-    unsigned int h = 2166136261u; /* FNV-1a */
-    for (; *key; key++) {
+    unsigned int h = 2166136261u; /* FNV-1a, over what a slot keeps */
+    for (int i = 0; *key && i < S3UP_LIMIT_KEY_MAX; key++, i++) {
         h = (h ^ (unsigned char)*key) * 16777619u;
     }
     return h;
@@ -64,7 +64,8 @@ static slot_t *find(s3up_limit_t *l, const char *key, apr_time_t now, int take)
 
     for (int i = 0; i < PROBE && i < l->n; i++) {
         slot_t *s = &l->slots[(h + i) % (unsigned int)l->n];
-        if (s->key[0] && !strcmp(s->key, key)) {
+        /* Keys are kept cut to S3UP_LIMIT_KEY_MAX: compare that much. */
+        if (s->key[0] && !strncmp(s->key, key, S3UP_LIMIT_KEY_MAX)) {
             return s;
         }
         if (!s->key[0] || now - s->start >= l->window) {

@@ -12,6 +12,7 @@
 
 #include "s3up.h"
 
+/* Longer keys count by their first S3UP_LIMIT_KEY_MAX bytes (a link id is 64). */
 #define S3UP_LIMIT_KEY_MAX 64
 
 typedef struct s3up_limit_t s3up_limit_t;
