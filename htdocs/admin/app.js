@@ -662,19 +662,7 @@ async function startUppy(id) {
   try {
     session = await api('GET', `e/${enc(id)}/api/session`);
   } catch { /* the defaults are fine: the server plans the parts anyway */ }
-  const uppy = new Uppy({
-    id: `s3up-admin-${id}`,
-    autoProceed: false,
-    onBeforeFileAdded: (file) => {
-      // Dashboard sets relativePath to null for a plain file, which would travel as the
-      // text "null": send it only for files of a folder. The size lets the server refuse
-      // an over-limit file before any byte is sent.
-      const { relativePath, ...meta } = file.meta;
-      if (relativePath) meta.relativePath = relativePath;
-      meta.size = file.size;
-      return { ...file, meta };
-    },
-  });
+  const uppy = new Uppy({ id: `s3up-admin-${id}`, autoProceed: false });
   uppy.use(Dashboard, {
     inline: true,
     target: '#uppy',

@@ -199,11 +199,14 @@ class Job {
     }
   }
 
+  // The file's meta as the server takes it: no null fields (Dashboard's relativePath of a
+  // plain file), and the size, so an over-limit file is refused before a byte is sent.
   meta() {
     const meta = {};
     for (const [k, v] of Object.entries(this.file?.meta ?? {})) {
       if (v != null && typeof v !== 'object') meta[k] = v;
     }
+    if (this.file) meta.size = this.file.size;
     return meta;
   }
 

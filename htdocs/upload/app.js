@@ -157,16 +157,15 @@ function startUppy(session, ep) {
     id: `s3up-${safe(ep.id)}-${safe(session.user.name)}`,
     autoProceed: false,
     restrictions: { maxFileSize: ep.max_file_size },
-    onBeforeFileAdded: (file) => {
-      // Every meta field goes to the server as `metadata`. Dashboard sets relativePath to
-      // null for a plain file, which a query string (/s3/params) would carry as "null":
-      // send it only for files of a folder. The size lets the server refuse an
-      // over-limit file before any byte is sent.
+    // Our uploader sends meta as the server takes it (common/uploader.mjs, meta()); for the
+    // stock AwsS3, which sends every meta field: relativePath only for files of a folder,
+    // and the size, so an over-limit file is refused before any byte is sent.
+    onBeforeFileAdded: STOCK ? (file) => {
       const { relativePath, ...meta } = file.meta;
       if (relativePath) meta.relativePath = relativePath;
       meta.size = file.size;
       return { ...file, meta };
-    },
+    } : undefined,
   });
   uppy.use(Dashboard, {
     inline: true,
