@@ -160,12 +160,12 @@ function startUppy(session, ep) {
     // Our uploader sends meta as the server takes it (common/uploader.mjs, meta()); for the
     // stock AwsS3, which sends every meta field: relativePath only for files of a folder,
     // and the size, so an over-limit file is refused before any byte is sent.
-    onBeforeFileAdded: STOCK ? (file) => {
+    ...(STOCK && { onBeforeFileAdded: (file) => {
       const { relativePath, ...meta } = file.meta;
       if (relativePath) meta.relativePath = relativePath;
       meta.size = file.size;
       return { ...file, meta };
-    } : undefined,
+    } }),
   });
   uppy.use(Dashboard, {
     inline: true,
