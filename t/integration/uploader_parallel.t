@@ -3,7 +3,8 @@
 // through httpd + mod_s3up behind mod_auth_openidc: several parts of one file in flight,
 // part URLs signed in batches, failed PUTs sent again (failures injected in the page's
 // XMLHttpRequest by t/lib/s3probe.mjs, never in S3), a 4xx not retried but resumed by
-// Uppy's Retry, and pause then resume with the Dashboard's progress right while paused.
+// Uppy's Retry, and pause then resume with the Dashboard's progress right while paused; and
+// nothing on the page animates while a file goes up (htdocs/common/dashboard.css).
 // Every object's sha256 is checked. Parts are 8 MiB (S3UpPartSize 8M) so that a 150 MiB
 // file has 19 of them. Needs what portal_upload.t needs. CommonJS, as node runs *.t files.
 const { join } = require('node:path');
@@ -76,12 +77,21 @@ run(async () => {
   // -- one big file: 4 parts in flight, URLs signed in batches
   await add('big.bin');
   let before = calls.length;
-  // What the status bar says while the file goes up.
+  // What the status bar says while the file goes up, and what moves on the page meanwhile.
   await steer(() => {
     window.barTexts = [];
+    window.moving = {};
+    window.uploadingSeen = 0;
     const timer = setInterval(() => {
       const bar = document.querySelector('.uppy-StatusBar');
       window.barTexts.push(bar?.textContent ?? '');
+      if (bar?.classList.contains('is-uploading')) {
+        window.uploadingSeen++;
+        for (const a of document.getAnimations()) {
+          const what = `${a.animationName ?? a.transitionProperty} on .${a.effect?.target?.classList?.[0]}`;
+          if (a.playState === 'running') window.moving[what] = (window.moving[what] ?? 0) + 1;
+        }
+      }
       if (bar?.classList.contains('is-complete')) clearInterval(timer);
     }, 100);
   });
@@ -94,6 +104,14 @@ run(async () => {
   ok(texts.some((t) => /\b([1-9]\d?|1[0-4]\d) MB of 150 MB/.test(t)), 'the Dashboard showed the bytes sent so far, of 150 MB');
   // Uppy 6's status bar shows no speed, only the time left, which it reckons from it.
   ok(texts.some((t) => /[1-9]\d*s left/.test(t)), '... and the time left, from the speed');
+  // Uppy eases its bars and spins an icon: redrawing ~50 times a second for a whole upload
+  // cost the upload speed (htdocs/common/dashboard.css).
+  const seen = await steer(() => window.uploadingSeen);
+  ok(seen >= 5, `the page was looked at while uploading (${seen} times)`);
+  // (One-off changes of state may ease: the status bar grows once when the upload starts.)
+  const moving = await steer(() => window.moving);
+  const long = Object.entries(moving).filter(([, n]) => n > 3).map(([what]) => what);
+  ok(!long.length, `... and nothing on it moved for more than 0.3 s${long.length ? `: ${long.join(', ')}` : ''}`, JSON.stringify(moving));
   let st = await probe();
   ok(st.max >= 3 && st.max <= 4, `several parts of the file went at once (at most 4): ${st.max}`, JSON.stringify(st));
   ok(everyOnce(st.puts, parts(size['big.bin'])), 'each of the 19 parts was PUT once', JSON.stringify(st.puts));
