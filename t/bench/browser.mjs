@@ -2,17 +2,18 @@
 // RGW through mod_s3up's API, against the ceiling, on loopback and over an emulated WAN.
 //
 //   t/bench/browser [--runs 3] [--size-mib 1024] [--delay-ms 20] [--no-wan] [--no-loopback]
-//                   [--variants ceiling,portal,stock,raw] [--keep]
+//                   [--variants ceiling,portal,stock,raw] [--pin] [--keep]
 //
 // Variants, each a median of --runs runs, interleaved (ceiling, portal, stock, ceiling, ...):
 //   portal   the customer portal page as it is (htdocs/upload/, whatever uploader it uses):
 //            the file is given to its Dashboard's file input, its Upload button is pressed
 //            (or the upload starts by itself), the clock stops at the answer of
 //            POST .../complete.
-//   raw      t/bench/stock/raw.html: the browser without Uppy, the same parts PUT 4 at a time
-//            with bare XMLHttpRequest (what a page can do at best here)
-//   stock    t/bench/stock/: Uppy 6's stock AwsS3 plugin against the same API (served
-//            under /bench/ by the same httpd), the server's part size, 4 files at once.
+//   raw      t/bench/raw/: the browser without Uppy, the same parts PUT 4 at a time with
+//            bare XMLHttpRequest (what a page can do at best here; served under /bench/ by
+//            the same httpd)
+//   stock    the same portal page with ?uploader=stock: Uppy 6's stock AwsS3 plugin against
+//            the same API, the server's part size, 4 files at once (a file's parts one by one).
 //   ceiling  t/bench/ceiling.mjs: create, one /batch sign, curl PUTting the same parts
 //            4 at a time to the presigned URLs, complete.
 // Every object's sha256 is checked against the file's (s3tool); the endpoint's objects and
@@ -22,6 +23,10 @@
 // user-space delay link (t/bench/delaylink.c: two tun devices, each packet held
 // --delay-ms in each direction). Chromium and curl run inside the namespace; httpd and
 // RGW listen on the host side of the link as well as on 127.0.0.1. Needs root.
+//
+// --pin: the servers (httpd, radosgw, ceph-osd, ceph-mon) on CPU 0, the clients (Chromium or
+// curl, the delay link, this script) on CPU 1, as if they ran on two machines: what a
+// browser's own CPU costs then no longer slows the store. Needs an RGW of its own.
 //
 // Sign-in: Basic auth ({SHA} htpasswd). Chromium gets the credentials through playwright
 // for the first page only (playwright intercepts every request while it holds them), then
@@ -35,7 +40,7 @@ import { chromium } from 'playwright-core';
 import { startHttpd } from '../lib/stack.mjs';
 import {
   top, log, main, onCleanup, scratch, startRgw, rgwGc, s3tool, htpasswdSha, basic, median,
-  machine, loadNow, loadRange, run, sleep, gitDescribe,
+  machine, loadNow, loadRange, run, sleep, gitDescribe, cpuSpan, rgwPids, childrenOf, chromiumProcs,
 } from './lib.mjs';
 
 const { values: opt } = parseArgs({
@@ -48,6 +53,7 @@ const { values: opt } = parseArgs({
     variants: { type: 'string', default: 'ceiling,portal,stock,raw' },
     parallel: { type: 'string', default: '4' },
     keep: { type: 'boolean', default: false },
+    pin: { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(opt.runs);
@@ -125,6 +131,20 @@ function sha256File(file) {
   });
 }
 
+// Every thread of these processes onto one CPU (children started later inherit it).
+function pin(cpu, pids) {
+  for (const pid of pids) sh('taskset', ['-a', '-p', '-c', String(cpu), String(pid)]);
+  log(`pinned to CPU ${cpu}: ${pids.join(' ')}`);
+}
+
+// The clients' CPU seconds (everything but the servers and the delay link), and the part of
+// them Chromium's processes spent, by kind.
+const clientCpu = (c) => c.busy - c.servers - c.link;
+const chromiumCpu = (c) => {
+  const kinds = Object.keys(c).filter((k) => k.startsWith('chromium ') && c[k] > 0.05);
+  return kinds.length ? ` (${kinds.map((k) => `${k.slice(9)} ${c[k].toFixed(1)}`).join(', ')})` : '';
+};
+
 // TCP connect time from where the clients run to httpd (median of 7, ms).
 async function connectMs(prefix, url) {
   const xs = [];
@@ -137,7 +157,7 @@ async function connectMs(prefix, url) {
 }
 
 // One browser upload of `file` on `pageUrl`; returns {seconds, key, counts}.
-async function browserUpload(browser, { origin, pageUrl, primeUrl, user, pw, file, s3port }) {
+async function browserUpload(browser, { origin, pageUrl, primeUrl, user, pw, file, s3port, cpuGroups }) {
   const context = await browser.newContext({ httpCredentials: { username: user, password: pw, origin } });
   context.setDefaultTimeout(60000);
   try {
@@ -181,6 +201,7 @@ async function browserUpload(browser, { origin, pageUrl, primeUrl, user, pw, fil
       && /\/s3\/multipart\/[^/]+\/complete$/.test(new URL(res.url()).pathname), { timeout: UPLOAD_TIMEOUT });
     completed.catch(() => {});
     await input.setInputFiles(file);
+    const cpu = cpuSpan(cpuGroups);
     const button = page.locator('.uppy-StatusBar-actionBtn--upload');
     // Press Upload, unless the page started by itself.
     for (const t0 = Date.now(); Date.now() - t0 < 15000;) {
@@ -205,9 +226,10 @@ async function browserUpload(browser, { origin, pageUrl, primeUrl, user, pw, fil
     })();
     const res = await Promise.race([completed, failure]).finally(() => { finished = true; });
     const seconds = (Date.now() - started) / 1000;
+    const cpuUsed = cpu();
     const body = await res.json();
     if (res.status() !== 200 || !body.key) throw new Error(`complete: ${res.status()} ${JSON.stringify(body)}`);
-    return { seconds, key: body.key, counts, problems };
+    return { seconds, key: body.key, counts, problems, cpu: cpuUsed };
   } finally {
     await context.close().catch(() => {});
   }
@@ -224,7 +246,13 @@ await main(async () => {
     const w = await makeWan(dir);
     if (w.error) wanWhy = w.error; else wan = w;
   }
+  if (opt.pin) {
+    if (m0.nproc < 2) throw new Error('--pin needs 2 CPUs');
+    if (process.env.S3UP_TEST_ENDPOINT) throw new Error('--pin moves the RGW\'s daemons: unset S3UP_TEST_* to let it start its own');
+    pin(1, [process.pid]);
+  }
   const rgw = startRgw(dir, { extraAddrs: wan ? [wan.hostAddr] : [] });
+  if (opt.pin) pin(0, rgwPids());
   if (rgw.reused && wan) {
     wanWhy = 'the reused RGW (S3UP_TEST_*) listens on 127.0.0.1 only: unset S3UP_TEST_* for the WAN figures';
     log(`WAN: ${wanWhy}`);
@@ -268,17 +296,23 @@ ${phase.host !== '127.0.0.1' ? `Listen ${phase.host}:${port}` : ''}
     AuthUserFile "${pwfile}"
     Require valid-user
 </Location>
-AddType text/javascript .mjs
-Alias /bench/vendor/ "${top}/htdocs/vendor/"
-Alias /bench/ "${top}/t/bench/stock/"
-<Directory "${top}/htdocs/vendor">
-    Require all granted
-</Directory>
-<Directory "${top}/t/bench/stock">
+Alias /bench/ "${top}/t/bench/raw/"
+<Directory "${top}/t/bench/raw">
     Require all granted
 </Directory>
 `, { HTTPD_PORT: port, S3UP_TEST_ENDPOINT: `http://${phase.host}:${rgwPort}` });
     const stopHttpd = () => httpd.stop();
+    const httpdPid = Number(readFileSync(join(httpd.dir, 'httpd.pid'), 'utf8'));
+    // New httpd children are forked from the parent: they keep its CPU.
+    if (opt.pin) pin(0, [httpdPid, ...childrenOf(httpdPid)]);
+    // CPU by who spent it: the servers, the delay link, and the rest (the clients).
+    const cpuGroups = {
+      servers: () => [...rgwPids(), httpdPid, ...childrenOf(httpdPid)],
+      link: () => (wan?.link?.pid ? [wan.link.pid] : []),
+      // Chromium's share of the clients' time, by process
+      ...Object.fromEntries(['browser', 'renderer', 'network', 'gpu'].map((k) => [
+        `chromium ${k}`, () => chromiumProcs(process.pid)[k]])),
+    };
     onCleanup(stopHttpd);
     const origin = `http://${phase.host}:${port}`;
     const api = `${origin}/upload`;
@@ -320,16 +354,18 @@ Alias /bench/ "${top}/t/bench/stock/"
         loads.push(loadNow());
         let r;
         if (v === 'ceiling') {
+          const cpu = cpuSpan(cpuGroups);
           const out = await run(nsPrefix[0] ?? process.execPath, [
             ...nsPrefix.slice(1), ...(nsPrefix.length ? [process.execPath] : []),
             join(top, 't/bench/ceiling.mjs'), api, auth, String(SIZE), String(partSize),
             join(dir, 'parts'), String(PARALLEL)]);
           if (out.code !== 0) throw new Error(`ceiling: ${out.stderr}${out.stdout}`);
           r = JSON.parse(out.stdout);
+          r.cpu = cpu();
         } else {
-          const pageUrl = { portal: `${api}/`, stock: `${origin}/bench/?api=/upload`, raw: `${origin}/bench/raw.html?api=/upload` }[v];
+          const pageUrl = { portal: `${api}/`, stock: `${api}/?uploader=stock`, raw: `${origin}/bench/?api=/upload` }[v];
           r = await browserUpload(browser, {
-            origin, pageUrl, primeUrl: `${api}/`, user, pw, file, s3port: rgwPort,
+            origin, pageUrl, primeUrl: `${api}/`, user, pw, file, s3port: rgwPort, cpuGroups,
           });
         }
         const got = s3tool('sha256', r.key);
@@ -342,7 +378,8 @@ Alias /bench/ "${top}/t/bench/stock/"
             `${r.counts.sign} part signs, ${r.counts.signBatch} batch signs, ${r.counts.status401} 401s` +
             `${r.counts.failed ? `, failed requests: ${r.counts.failedUrls.join(' | ')}` : ''}` +
             `${r.counts.other.length ? `, OTHER HOSTS: ${r.counts.other.join(' ')}` : ''}` : '') +
-          `; load ${loadNow()}`);
+          `; CPU s: clients ${clientCpu(r.cpu).toFixed(1)}${chromiumCpu(r.cpu)}, servers ${r.cpu.servers.toFixed(1)}, link ${r.cpu.link.toFixed(1)},` +
+          ` machine busy ${(100 * r.cpu.busyShare).toFixed(0)} %; load ${loadNow()}`);
         if (!r.shaOk) throw new Error(`${v}: ${r.key} does not hold the file that was sent`);
         s3tool('wipe', prefix);
         const left = s3tool('uploads', prefix);
@@ -362,7 +399,7 @@ Alias /bench/ "${top}/t/bench/stock/"
   const label = {
     ceiling: `curl, ${partSize / MiB} MiB parts, ${PARALLEL} at a time (ceiling)`,
     portal: 'the portal (htdocs/common/uploader.mjs)',
-    stock: `stock Uppy 6 AwsS3, ${partSize / MiB} MiB parts`,
+    stock: `the portal with stock Uppy 6 AwsS3, ${partSize / MiB} MiB parts`,
     raw: `bare XMLHttpRequest, ${partSize / MiB} MiB parts, 4 at a time (no Uppy)`,
   };
   const summary = {};
@@ -372,14 +409,19 @@ Alias /bench/ "${top}/t/bench/stock/"
     for (const v of VARIANTS) {
       const xs = res.runs[v].map((r) => r.mibps);
       const mb = median(xs);
-      summary[pname][v] = { mibps: mb, ratio: mb / ceil, all: xs };
+      // CPU seconds per GiB sent, and how busy the machine was (medians over the runs)
+      const perGiB = (k) => median(res.runs[v].map((r) => (k === 'clients' ? clientCpu(r.cpu) : r.cpu[k]) / (SIZE / 1024 / MiB)));
+      const cpu = { clients: perGiB('clients'), servers: perGiB('servers'), link: perGiB('link'),
+        busyShare: median(res.runs[v].map((r) => r.cpu.busyShare)) };
+      summary[pname][v] = { mibps: mb, ratio: mb / ceil, all: xs, cpu };
       table.push(`| ${pname} (connect ${f1(res.rtt)} ms) | ${label[v]} | ${f1(mb)} | ` +
-        `${v === 'ceiling' ? '1' : f2(mb / ceil)} | ${xs.map(f1).join(', ')} |`);
+        `${v === 'ceiling' ? '1' : f2(mb / ceil)} | ${xs.map(f1).join(', ')} | ` +
+        `${f1(cpu.clients)} | ${f1(cpu.servers)} | ${(100 * cpu.busyShare).toFixed(0)} % |`);
     }
   }
   const out = {
     date: new Date().toISOString(), commit: gitDescribe(), machine: m1, loadBefore: m0.load, loads,
-    command: `t/bench/browser --runs ${RUNS} --size-mib ${SIZE / MiB}`, sizeMiB: SIZE / MiB,
+    command: `t/bench/browser --runs ${RUNS} --size-mib ${SIZE / MiB}${opt.pin ? ' --pin' : ''}`, pinned: opt.pin, sizeMiB: SIZE / MiB,
     partSizeMiB: partSize / MiB, wan: wan ? { delayMsEachWay: DELAY } : { error: wanWhy },
     results, summary,
   };
@@ -390,12 +432,18 @@ Alias /bench/ "${top}/t/bench/stock/"
     `Machine: ${m1.nproc} cores (${m1.model}), ${m1.memGiB} GiB; ${out.date}; commit ${out.commit}; ` +
       `load average (1/5/15 min) before ${m0.load}, 1-min during ${loadRange(loads)}, after ${m1.load}; Chromium ${chromiumVersion} headless; Ceph RGW 16 on the same machine`,
     `Command: \`${out.command}\` — ${SIZE / MiB} MiB file, every object's sha256 checked; median of ${RUNS} runs`,
+    ...(opt.pin ? ['Pinned: httpd, radosgw, ceph-osd and ceph-mon on CPU 0; Chromium or curl, the delay link and the benchmark on CPU 1'] : []),
     wan ? `WAN: ${DELAY} ms each way through t/bench/delaylink (user-space, tun, MTU 65000); clients in a network namespace`
       : `WAN: not measured: ${wanWhy || 'skipped (--no-wan)'}`,
     '',
-    '| network | uploader | MiB/s | × ceiling | runs (MiB/s) |',
-    '|---|---|---:|---:|---|',
+    '| network | uploader | MiB/s | × ceiling | runs (MiB/s) | client CPU s/GiB | server CPU s/GiB | machine busy |',
+    '|---|---|---:|---:|---|---:|---:|---:|',
     ...table,
+    '',
+    'CPU: seconds of CPU time per GiB sent, from /proc while each upload ran; server = httpd + radosgw + ceph-osd + ceph-mon;',
+    'client = the rest of the machine (Chromium or curl, and the benchmark\'s own node), less the delay link' +
+      (wan ? ` (which took ${f1(median(Object.values(summary).flatMap((x) => Object.values(x).map((y) => y.cpu.link))
+        .filter((x) => x > 0.05)))} s/GiB on the 40 ms runs)` : '') + '; machine busy = share of both cores in use.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 });

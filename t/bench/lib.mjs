@@ -122,6 +122,39 @@ export function childrenOf(ppid) {
   return out;
 }
 
+// Every process below pid (children, their children, ...).
+export function descendantsOf(pid) {
+  const parent = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const m = status(name).match(/^PPid:\s+(\d+)/m);
+    if (m) parent.set(Number(name), Number(m[1]));
+  }
+  return [...parent.keys()].filter((p) => {
+    for (let q = parent.get(p); q; q = parent.get(q)) if (q === pid) return true;
+    return false;
+  });
+}
+
+// Chromium's processes below pid by kind: browser, renderer, network, gpu, other.
+export function chromiumProcs(pid) {
+  const out = { browser: [], renderer: [], network: [], gpu: [], other: [] };
+  for (const p of descendantsOf(pid)) {
+    let cmd;
+    // Chromium rewrites its title: the arguments may be one string with spaces.
+    try { cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').split(/[\0 ]/); } catch { continue; }
+    if (!/chrom/.test(cmd[0] ?? '')) continue;
+    const type = cmd.find((a) => a.startsWith('--type='))?.slice(7);
+    const sub = cmd.find((a) => a.startsWith('--utility-sub-type='))?.slice(19) ?? '';
+    if (!type) out.browser.push(p);
+    else if (type === 'renderer') out.renderer.push(p);
+    else if (type === 'gpu-process') out.gpu.push(p);
+    else if (/network/i.test(sub)) out.network.push(p);
+    else out.other.push(p);
+  }
+  return out;
+}
+
 // Resident memory of processes: RSS summed (counts shared pages once per process) and
 // PSS summed (shared pages split between them: what the group really holds).
 export function memoryOf(pids) {
@@ -146,10 +179,64 @@ export function sampleMemory(pidsFn, every = 250) {
   return () => { clearInterval(t); tick(); return peak; };
 }
 
+// -- CPU time from /proc, in seconds (clock ticks are 100 per second on Linux)
+const TICK = 100;
+
+// The whole machine: busy and total time summed over every core since boot.
+export function machineCpu() {
+  const f = readFileSync('/proc/stat', 'utf8').match(/^cpu\s+(.*)$/m)[1].trim().split(/\s+/).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy: busy / TICK, total: (busy + idle + iowait) / TICK };
+}
+
+// User + system time of each process (all its threads), by PID; those gone are left out.
+export function cpuOf(pids) {
+  const out = new Map();
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(f[11]) + Number(f[12])) / TICK);
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+// The daemons of the RGW this benchmark uses (t/lib/rgw.sh records their PIDs).
+export function rgwPids() {
+  const dir = join(process.env.S3UP_TEST_RGW_DIR ?? '', 'pids');
+  try {
+    return readdirSync(dir).map((n) => Number(readFileSync(join(dir, n), 'utf8'))).filter((x) => x > 0);
+  } catch { return []; }
+}
+
+// CPU seconds spent between start and stop(): the machine's (busy, and busy as a share of
+// all cores), each group's (name -> a function giving its PIDs, asked at both ends: a process
+// that started meanwhile counts from 0, one that ended counts nothing), and `rest`, what no
+// group holds (here: the clients, the browser or curl, and the benchmark's own processes).
+export function cpuSpan(groups) {
+  const m0 = machineCpu();
+  const g0 = Object.fromEntries(Object.entries(groups).map(([k, f]) => [k, cpuOf(f())]));
+  return () => {
+    const m1 = machineCpu();
+    const busy = m1.busy - m0.busy, total = m1.total - m0.total;
+    const out = { busy, busyShare: total > 0 ? busy / total : NaN, rest: busy };
+    for (const [k, f] of Object.entries(groups)) {
+      const before = g0[k];
+      let t = 0;
+      for (const [pid, x] of cpuOf(new Set([...before.keys(), ...f()]))) t += x - (before.get(pid) ?? 0);
+      out[k] = t;
+      out.rest -= t;
+    }
+    return out;
+  };
+}
+
 export function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const model = cpuinfo.match(/^model name\s*:\s*(.*)$/m)?.[1]?.trim() ?? cpus()[0]?.model ?? '?';
-  const nproc = Number(execFileSync('nproc', { encoding: 'utf8' }).trim());
+  const nproc = cpus().length; // all online CPUs, whatever this process is pinned to
   const memGiB = Math.round(Number(readFileSync('/proc/meminfo', 'utf8').match(/MemTotal:\s+(\d+)/)[1]) / 1048576);
   return { nproc, model, memGiB, load: loadavg().map((x) => x.toFixed(2)).join(' ') };
 }

@@ -1,4 +1,4 @@
-// See raw.html: create, one /batch sign, PUT the parts 4 at a time, complete.
+// See index.html: create, one /batch sign, PUT the parts 4 at a time, complete.
 const api = new URL(new URLSearchParams(location.search).get('api') || '/upload', location.href)
   .href.replace(/\/$/, '');
 const IN_FLIGHT = 4;
