@@ -50,9 +50,23 @@ static char *hex_encode(const unsigned char *bin, apr_size_t len, apr_pool_t *p)
     return out;
 }
 
+/* SHA-256 fetched once per process: EVP_sha256() makes OpenSSL 3 look the
+ * algorithm up again on every use, under its global lock, which threads
+ * signing at once then wait on. Kept until the process ends. */
+static CRYPTO_ONCE sha256_once = CRYPTO_ONCE_STATIC_INIT;
+static EVP_MD *sha256_md;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 static int sha256(const void *data, apr_size_t len, unsigned char md[32])
 {
-    return EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL);
+    if (!CRYPTO_THREAD_run_once(&sha256_once, sha256_fetch) || !sha256_md) {
+        return 0;
+    }
+    return EVP_Digest(data, len, md, NULL, sha256_md, NULL);
 }
 
 const char *s3up_sigv4_sha256_hex(const void *data, apr_size_t len, apr_pool_t *p)
