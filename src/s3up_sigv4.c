@@ -134,6 +134,42 @@ static apr_status_t hmac(EVP_MAC_CTX *ctx, unsigned char out[32], const void *ke
     return APR_SUCCESS;
 }
 
+/* An HMAC-SHA256 context with its digest set, made once per process: each
+ * use copies it, so nothing is looked up again (HMAC() fetches both the MAC
+ * and the digest on every call). Kept until the process ends. */
+static CRYPTO_ONCE hmac_once = CRYPTO_ONCE_STATIC_INIT;
+static EVP_MAC_CTX *hmac_template;
+
+static void hmac_make(void)
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    OSSL_PARAM params[2];
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (mac && (hmac_template = EVP_MAC_CTX_new(mac)) &&
+        !EVP_MAC_CTX_set_params(hmac_template, params)) {
+        EVP_MAC_CTX_free(hmac_template);
+        hmac_template = NULL;
+    }
+    EVP_MAC_free(mac); /* the context holds its own reference */
+}
+
+apr_status_t s3up_sigv4_hmac_sha256(unsigned char out[32], const void *key, apr_size_t keylen,
+                                    const void *msg, apr_size_t len)
+{
+    EVP_MAC_CTX *ctx;
+    apr_status_t rv;
+
+    if (!CRYPTO_THREAD_run_once(&hmac_once, hmac_make) || !hmac_template ||
+        !(ctx = EVP_MAC_CTX_dup(hmac_template))) {
+        return APR_ENOMEM;
+    }
+    rv = hmac(ctx, out, key, keylen, msg, len);
+    EVP_MAC_CTX_free(ctx);
+    return rv;
+}
+
 /* Characters SigV4 never encodes: 1 unreserved, 2 '/' (kept on request). */
 static const unsigned char keep_chars[256] = {
     ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['-'] = 1,

@@ -102,6 +102,10 @@ apr_status_t s3up_sigv4_post_policy(apr_array_header_t **fields, s3up_sigv4_t *s
                                     const char *region, apr_time_t now, const s3up_creds_t *creds,
                                     apr_pool_t *p);
 
+/* HMAC-SHA256 of msg with key, for any thread. */
+apr_status_t s3up_sigv4_hmac_sha256(unsigned char out[32], const void *key, apr_size_t keylen,
+                                    const void *msg, apr_size_t len);
+
 /* Lower-case hex sha256 of data. */
 const char *s3up_sigv4_sha256_hex(const void *data, apr_size_t len, apr_pool_t *p);
 

@@ -2,8 +2,6 @@
  * Upload-link tokens and signed link cookies.
  */
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <apr_md5.h>
@@ -63,14 +61,12 @@ const char *s3up_token_id(const char *token, apr_pool_t *p)
 
 static const char *cookie_mac(const char *payload, const char *key, apr_pool_t *p)
 {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
+    unsigned char mac[32];
 
-    if (!HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)payload, strlen(payload),
-              mac, &len)) {
+    if (s3up_sigv4_hmac_sha256(mac, key, strlen(key), payload, strlen(payload)) != APR_SUCCESS) {
         return NULL;
     }
-    return base64url(mac, len, p);
+    return base64url(mac, sizeof(mac), p);
 }
 
 apr_status_t s3up_token_cookie_make(const char **value, const s3up_link_cookie_t *c,

@@ -358,6 +358,32 @@ static void test_encoding(apr_pool_t *p)
     is_str(s3up_sigv4_sha256_hex("", 0, p), S3UP_SIGV4_EMPTY_SHA256, "sha256 of nothing");
 }
 
+static const char *hex32(const unsigned char b[32], apr_pool_t *p)
+{
+    char *out = apr_palloc(p, 65);
+    for (int i = 0; i < 32; i++) {
+        apr_snprintf(out + 2 * i, 3, "%02x", b[i]);
+    }
+    return out;
+}
+
+/* RFC 4231 test cases 2 and 6 (a key longer than the block is hashed first). */
+static void test_hmac(apr_pool_t *p)
+{
+    unsigned char mac[32], key[131];
+    const char *msg6 = "Test Using Larger Than Block-Size Key - Hash Key First";
+
+    memset(key, 0xaa, sizeof(key));
+    is_int(s3up_sigv4_hmac_sha256(mac, "Jefe", 4, "what do ya want for nothing?", 28), APR_SUCCESS,
+           "hmac_sha256: RFC 4231 case 2");
+    is_str(hex32(mac, p), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+           "... the MAC");
+    is_int(s3up_sigv4_hmac_sha256(mac, key, sizeof(key), msg6, strlen(msg6)), APR_SUCCESS,
+           "hmac_sha256: RFC 4231 case 6, used again");
+    is_str(hex32(mac, p), "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+           "... the MAC");
+}
+
 /* S3 rules: the path is signed exactly as given, never normalised. */
 static void test_s3_path(apr_pool_t *p)
 {
@@ -483,6 +509,7 @@ int main(void)
         }
     }
     test_encoding(p);
+    test_hmac(p);
     test_s3_path(p);
     test_signing_key(p);
     test_sign_forms(p);
