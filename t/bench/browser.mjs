@@ -241,15 +241,16 @@ await main(async () => {
   const dir = scratch('browser');
   if (!opt.keep) onCleanup(() => run('rm', ['-rf', dir]));
 
-  let wan = null, wanWhy = '';
-  if (!opt['no-wan']) {
-    const w = await makeWan(dir);
-    if (w.error) wanWhy = w.error; else wan = w;
-  }
+  // Before anything is started: what this script starts runs on the clients' CPU.
   if (opt.pin) {
     if (m0.nproc < 2) throw new Error('--pin needs 2 CPUs');
     if (process.env.S3UP_TEST_ENDPOINT) throw new Error('--pin moves the RGW\'s daemons: unset S3UP_TEST_* to let it start its own');
     pin(1, [process.pid]);
+  }
+  let wan = null, wanWhy = '';
+  if (!opt['no-wan']) {
+    const w = await makeWan(dir);
+    if (w.error) wanWhy = w.error; else wan = w;
   }
   const rgw = startRgw(dir, { extraAddrs: wan ? [wan.hostAddr] : [] });
   if (opt.pin) pin(0, rgwPids());
