@@ -132,8 +132,19 @@ function sha256File(file) {
 }
 
 // Every thread of these processes onto one CPU (children started later inherit it).
+// A thread that ends meanwhile makes taskset fail: try again; a process gone is left out.
 function pin(cpu, pids) {
-  for (const pid of pids) sh('taskset', ['-a', '-p', '-c', String(cpu), String(pid)]);
+  for (const pid of pids) {
+    for (let i = 1; ; i++) {
+      try {
+        sh('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        break;
+      } catch (e) {
+        if (!existsSync(`/proc/${pid}`)) break;
+        if (i === 5) throw e;
+      }
+    }
+  }
   log(`pinned to CPU ${cpu}: ${pids.join(' ')}`);
 }
 
