@@ -112,24 +112,24 @@ function status(pid) {
 }
 const kb = (text, field) => Number(text.match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0);
 
-export function childrenOf(ppid) {
-  const out = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const m = status(name).match(/^PPid:\s+(\d+)/m);
-    if (m && Number(m[1]) === ppid) out.push(Number(name));
-  }
-  return out;
-}
-
-// Every process below pid (children, their children, ...).
-export function descendantsOf(pid) {
+// Every process's parent, from /proc.
+function parents() {
   const parent = new Map();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const m = status(name).match(/^PPid:\s+(\d+)/m);
     if (m) parent.set(Number(name), Number(m[1]));
   }
+  return parent;
+}
+
+export function childrenOf(ppid) {
+  return [...parents()].filter(([, q]) => q === ppid).map(([p]) => p);
+}
+
+// Every process below pid (children, their children, ...).
+export function descendantsOf(pid) {
+  const parent = parents();
   return [...parent.keys()].filter((p) => {
     for (let q = parent.get(p); q; q = parent.get(q)) if (q === pid) return true;
     return false;
@@ -212,22 +212,20 @@ export function rgwPids() {
 }
 
 // CPU seconds spent between start and stop(): the machine's (busy, and busy as a share of
-// all cores), each group's (name -> a function giving its PIDs, asked at both ends: a process
-// that started meanwhile counts from 0, one that ended counts nothing), and `rest`, what no
-// group holds (here: the clients, the browser or curl, and the benchmark's own processes).
+// all cores) and each group's (name -> a function giving its PIDs, asked at both ends: a
+// process that started meanwhile counts from 0, one that ended counts nothing).
 export function cpuSpan(groups) {
   const m0 = machineCpu();
   const g0 = Object.fromEntries(Object.entries(groups).map(([k, f]) => [k, cpuOf(f())]));
   return () => {
     const m1 = machineCpu();
     const busy = m1.busy - m0.busy, total = m1.total - m0.total;
-    const out = { busy, busyShare: total > 0 ? busy / total : NaN, rest: busy };
+    const out = { busy, busyShare: total > 0 ? busy / total : NaN };
     for (const [k, f] of Object.entries(groups)) {
       const before = g0[k];
       let t = 0;
       for (const [pid, x] of cpuOf(new Set([...before.keys(), ...f()]))) t += x - (before.get(pid) ?? 0);
       out[k] = t;
-      out.rest -= t;
     }
     return out;
   };
