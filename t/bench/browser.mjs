@@ -314,6 +314,7 @@ Alias /bench/ "${top}/t/bench/raw/"
 </Directory>
 `, { HTTPD_PORT: port, S3UP_TEST_ENDPOINT: `http://${phase.host}:${rgwPort}` });
     const stopHttpd = () => httpd.stop();
+    onCleanup(stopHttpd);
     const httpdPid = Number(readFileSync(join(httpd.dir, 'httpd.pid'), 'utf8'));
     // New httpd children are forked from the parent: they keep its CPU.
     if (opt.pin) pin(0, [httpdPid, ...childrenOf(httpdPid)]);
@@ -325,7 +326,6 @@ Alias /bench/ "${top}/t/bench/raw/"
       ...Object.fromEntries(['browser', 'renderer', 'network', 'gpu'].map((k) => [
         `chromium ${k}`, () => chromiumProcs(process.pid)[k]])),
     };
-    onCleanup(stopHttpd);
     const origin = `http://${phase.host}:${port}`;
     const api = `${origin}/upload`;
     s3tool('cors', origin);
