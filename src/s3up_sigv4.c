@@ -23,10 +23,8 @@
 #define PRESIGN_MAX_SECONDS 604800
 
 struct s3up_sigv4_t {
-    EVP_MAC *mac;
-    EVP_MAC_CTX *ctx;
+    EVP_MAC_CTX *ctx;     /* copies of the process's HMAC-SHA256 context */
     EVP_MAC_CTX *sig_ctx; /* keyed with cache_key: stage 4 skips re-keying */
-    EVP_MD *sha256;
     EVP_MD_CTX *md;
     /* The signing key of the last (secret, date, region, service), known by
      * a hash of them so the secret itself is not kept. */
@@ -50,23 +48,39 @@ static char *hex_encode(const unsigned char *bin, apr_size_t len, apr_pool_t *p)
     return out;
 }
 
-/* SHA-256 fetched once per process: EVP_sha256() makes OpenSSL 3 look the
- * algorithm up again on every use, under its global lock, which threads
- * signing at once then wait on. Kept until the process ends. */
-static CRYPTO_ONCE sha256_once = CRYPTO_ONCE_STATIC_INIT;
+/* SHA-256 and an HMAC-SHA256 context with its digest set, made once per
+ * process and kept until it ends. Every use takes these or a copy of the
+ * context: EVP_sha256(), HMAC() or a digest set by name make OpenSSL 3 look
+ * the algorithm up again, under its global lock, which threads signing at
+ * once then wait on. */
+static CRYPTO_ONCE crypto_once = CRYPTO_ONCE_STATIC_INIT;
 static EVP_MD *sha256_md;
+static EVP_MAC_CTX *hmac_template;
 
-static void sha256_fetch(void)
+static void crypto_make(void)
 {
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
+    OSSL_PARAM params[2];
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0);
+    params[1] = OSSL_PARAM_construct_end();
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (mac && (hmac_template = EVP_MAC_CTX_new(mac)) &&
+        !EVP_MAC_CTX_set_params(hmac_template, params)) {
+        EVP_MAC_CTX_free(hmac_template);
+        hmac_template = NULL;
+    }
+    EVP_MAC_free(mac); /* the context holds its own reference */
+}
+
+static int crypto_ready(void)
+{
+    return CRYPTO_THREAD_run_once(&crypto_once, crypto_make) && sha256_md && hmac_template;
 }
 
 static int sha256(const void *data, apr_size_t len, unsigned char md[32])
 {
-    if (!CRYPTO_THREAD_run_once(&sha256_once, sha256_fetch) || !sha256_md) {
-        return 0;
-    }
-    return EVP_Digest(data, len, md, NULL, sha256_md, NULL);
+    return crypto_ready() && EVP_Digest(data, len, md, NULL, sha256_md, NULL);
 }
 
 const char *s3up_sigv4_sha256_hex(const void *data, apr_size_t len, apr_pool_t *p)
@@ -87,34 +101,23 @@ static apr_status_t signer_cleanup(void *data)
     s->cached = 0;
     EVP_MAC_CTX_free(s->ctx);
     EVP_MAC_CTX_free(s->sig_ctx);
-    EVP_MAC_free(s->mac);
     EVP_MD_CTX_free(s->md);
-    EVP_MD_free(s->sha256);
     s->ctx = NULL;
     s->sig_ctx = NULL;
-    s->mac = NULL;
     s->md = NULL;
-    s->sha256 = NULL;
     return APR_SUCCESS;
 }
 
 apr_status_t s3up_sigv4_create(s3up_sigv4_t **out, apr_pool_t *p)
 {
     s3up_sigv4_t *s = apr_pcalloc(p, sizeof(*s));
-    OSSL_PARAM params[2];
 
     *out = NULL;
     apr_pool_cleanup_register(p, s, signer_cleanup, apr_pool_cleanup_null);
-    s->mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
-    s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    s->md = EVP_MD_CTX_new();
-    if (!s->mac || !(s->ctx = EVP_MAC_CTX_new(s->mac)) || !s->sha256 || !s->md) {
-        return APR_EGENERAL;
-    }
-    /* The digest is set once; each HMAC then only re-keys the context. */
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0);
-    params[1] = OSSL_PARAM_construct_end();
-    if (!EVP_MAC_CTX_set_params(s->ctx, params) || !(s->sig_ctx = EVP_MAC_CTX_dup(s->ctx))) {
+    /* The digest is set in the copies; each HMAC then only re-keys them. */
+    if (!crypto_ready() || !(s->md = EVP_MD_CTX_new()) ||
+        !(s->ctx = EVP_MAC_CTX_dup(hmac_template)) ||
+        !(s->sig_ctx = EVP_MAC_CTX_dup(hmac_template))) {
         return APR_EGENERAL;
     }
     *out = s;
@@ -134,35 +137,13 @@ static apr_status_t hmac(EVP_MAC_CTX *ctx, unsigned char out[32], const void *ke
     return APR_SUCCESS;
 }
 
-/* An HMAC-SHA256 context with its digest set, made once per process: each
- * use copies it, so nothing is looked up again (HMAC() fetches both the MAC
- * and the digest on every call). Kept until the process ends. */
-static CRYPTO_ONCE hmac_once = CRYPTO_ONCE_STATIC_INIT;
-static EVP_MAC_CTX *hmac_template;
-
-static void hmac_make(void)
-{
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
-    OSSL_PARAM params[2];
-
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0);
-    params[1] = OSSL_PARAM_construct_end();
-    if (mac && (hmac_template = EVP_MAC_CTX_new(mac)) &&
-        !EVP_MAC_CTX_set_params(hmac_template, params)) {
-        EVP_MAC_CTX_free(hmac_template);
-        hmac_template = NULL;
-    }
-    EVP_MAC_free(mac); /* the context holds its own reference */
-}
-
 apr_status_t s3up_sigv4_hmac_sha256(unsigned char out[32], const void *key, apr_size_t keylen,
                                     const void *msg, apr_size_t len)
 {
     EVP_MAC_CTX *ctx;
     apr_status_t rv;
 
-    if (!CRYPTO_THREAD_run_once(&hmac_once, hmac_make) || !hmac_template ||
-        !(ctx = EVP_MAC_CTX_dup(hmac_template))) {
+    if (!crypto_ready() || !(ctx = EVP_MAC_CTX_dup(hmac_template))) {
         return APR_ENOMEM;
     }
     rv = hmac(ctx, out, key, keylen, msg, len);
@@ -455,7 +436,7 @@ apr_status_t s3up_sigv4_signing_key(s3up_sigv4_t *s, unsigned char key[32], cons
     }
     /* NUL separators: no two tuples hash the same input. */
     slen = strlen(secret);
-    if (!EVP_DigestInit_ex(s->md, s->sha256, NULL) || !EVP_DigestUpdate(s->md, secret, slen + 1) ||
+    if (!EVP_DigestInit_ex(s->md, sha256_md, NULL) || !EVP_DigestUpdate(s->md, secret, slen + 1) ||
         !EVP_DigestUpdate(s->md, date, strlen(date) + 1) ||
         !EVP_DigestUpdate(s->md, region, strlen(region) + 1) ||
         !EVP_DigestUpdate(s->md, service, strlen(service) + 1) ||
