@@ -319,12 +319,14 @@ Alias /bench/ "${top}/t/bench/raw/"
     // New httpd children are forked from the parent: they keep its CPU.
     if (opt.pin) pin(0, [httpdPid, ...childrenOf(httpdPid)]);
     // CPU by who spent it: the servers, the delay link, and the rest (the clients).
-    const cpuGroups = {
-      servers: () => [...rgwPids(), httpdPid, ...childrenOf(httpdPid)],
-      link: () => (wan?.link?.pid ? [wan.link.pid] : []),
-      // Chromium's share of the clients' time, by process
-      ...Object.fromEntries(['browser', 'renderer', 'network', 'gpu'].map((k) => [
-        `chromium ${k}`, () => chromiumProcs(process.pid)[k]])),
+    const cpuGroups = () => {
+      const chromium = chromiumProcs(process.pid);
+      return {
+        servers: [...rgwPids(), httpdPid, ...childrenOf(httpdPid)],
+        link: wan?.link?.pid ? [wan.link.pid] : [],
+        // Chromium's share of the clients' time, by process
+        ...Object.fromEntries(['browser', 'renderer', 'network', 'gpu'].map((k) => [`chromium ${k}`, chromium[k]])),
+      };
     };
     const origin = `http://${phase.host}:${port}`;
     const api = `${origin}/upload`;

@@ -212,19 +212,19 @@ export function rgwPids() {
 }
 
 // CPU seconds spent between start and stop(): the machine's (busy, and busy as a share of
-// all cores) and each group's (name -> a function giving its PIDs, asked at both ends: a
-// process that started meanwhile counts from 0, one that ended counts nothing).
+// all cores) and each group's. groups() gives {name: [PIDs]} and is asked at both ends: a
+// process that started meanwhile counts from 0, one that ended counts nothing.
 export function cpuSpan(groups) {
   const m0 = machineCpu();
-  const g0 = Object.fromEntries(Object.entries(groups).map(([k, f]) => [k, cpuOf(f())]));
+  const g0 = Object.fromEntries(Object.entries(groups()).map(([k, pids]) => [k, cpuOf(pids)]));
   return () => {
     const m1 = machineCpu();
     const busy = m1.busy - m0.busy, total = m1.total - m0.total;
     const out = { busy, busyShare: total > 0 ? busy / total : NaN };
-    for (const [k, f] of Object.entries(groups)) {
-      const before = g0[k];
+    for (const [k, pids] of Object.entries(groups())) {
+      const before = g0[k] ?? new Map();
       let t = 0;
-      for (const [pid, x] of cpuOf(new Set([...before.keys(), ...f()]))) t += x - (before.get(pid) ?? 0);
+      for (const [pid, x] of cpuOf(new Set([...before.keys(), ...pids]))) t += x - (before.get(pid) ?? 0);
       out[k] = t;
     }
     return out;

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { startHttpd } from '../lib/stack.mjs';
 import {
   top, log, main, onCleanup, scratch, startRgw, s3tool, htpasswdSha, basic, median,
-  childrenOf, sampleMemory, machine, loadNow, loadRange, run, sleep, waitForHttp, gitDescribe,
+  childrenOf, sampleMemory, cpuSpan, machine, loadNow, loadRange, run, sleep, waitForHttp, gitDescribe,
 } from './lib.mjs';
 
 const { values: opt } = parseArgs({
@@ -49,11 +49,15 @@ function parseWrk(out) {
 
 async function wrk(url, env, pidsFn) {
   const stopSampling = sampleMemory(pidsFn);
+  const cpu = cpuSpan(() => ({ server: pidsFn() }));
   const r = await run('wrk', [`-t${T}`, `-c${C}`, `-d${DURATION}s`, '--latency', '-s',
     join(top, 't/bench/sign.lua'), url], { env: { ...process.env, ...env } });
+  const used = cpu();
   const mem = stopSampling();
   if (r.code !== 0) throw new Error(`wrk failed (${r.code}): ${r.stderr}${r.stdout}`);
-  return { ...parseWrk(r.stdout), mem, raw: r.stdout };
+  const w = parseWrk(r.stdout);
+  // The server's CPU time per answer (µs): its own cost, whatever the client's share.
+  return { ...w, mem, cpuUs: (used.server * 1e6) / w.total, raw: r.stdout };
 }
 
 await main(async () => {
@@ -189,7 +193,7 @@ EnableMMAP Off
       const r = await wrk(t.url, t.env, t.pids);
       results[name].push(r);
       log(`run ${i} ${name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ` +
-        `non-2xx ${r.non2xx}${r.sock ? `, socket errors ${r.sock}` : ''}, ` +
+        `server CPU ${r.cpuUs.toFixed(0)} µs/request, non-2xx ${r.non2xx}${r.sock ? `, socket errors ${r.sock}` : ''}, ` +
         `RSS ${(r.mem.rssKiB / 1024).toFixed(0)} MiB (PSS ${(r.mem.pssKiB / 1024).toFixed(0)}) in ${r.mem.procs} processes, load ${loadNow()}`);
       if (r.non2xx) log(`WARNING: ${name}: ${r.non2xx} non-2xx answers: its figure is not a signing rate`);
       await sleep(1000);
@@ -206,6 +210,7 @@ EnableMMAP Off
       rssMiB: median(rs.map((r) => r.mem.rssKiB / 1024)),
       pssMiB: median(rs.map((r) => r.mem.pssKiB / 1024)),
       procs: median(rs.map((r) => r.mem.procs)),
+      cpuUs: median(rs.map((r) => r.cpuUs)),
       non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
     };
   }
@@ -226,8 +231,8 @@ EnableMMAP Off
     `load average (1/5/15 min) before ${m0.load}, 1-min during ${loadRange(loads)}, after ${m1.load}`);
   lines.push(`Command: \`${out.command}\` — ${out.wrk}, client and servers on the same cores; median of ${RUNS} runs`);
   lines.push('');
-  lines.push('| target | req/s | p50 ms | p99 ms | memory under load (RSS sum / PSS) |');
-  lines.push('|---|---:|---:|---:|---|');
+  lines.push('| target | req/s | p50 ms | p99 ms | server CPU µs/request | memory under load (RSS sum / PSS) |');
+  lines.push('|---|---:|---:|---:|---:|---|');
   const label = {
     static: 'httpd, tiny static file',
     module: 'mod_s3up part signing (Basic auth)',
@@ -236,7 +241,7 @@ EnableMMAP Off
   };
   for (const k of ['static', 'staticAuth', 'module', 'companion']) {
     const x = med[k];
-    lines.push(`| ${label[k]} | ${f0(x.rps)} | ${f2(x.p50)} | ${f2(x.p99)} | ` +
+    lines.push(`| ${label[k]} | ${f0(x.rps)} | ${f2(x.p50)} | ${f2(x.p99)} | ${f0(x.cpuUs)} | ` +
       `${f0(x.rssMiB)} MiB / ${f0(x.pssMiB)} MiB (${x.procs} process${x.procs > 1 ? 'es' : ''}) |`);
   }
   lines.push('');
