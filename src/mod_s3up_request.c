@@ -158,17 +158,33 @@ void s3up_req_store(s3up_store_t *out, request_rec *r, s3up_s3_t *s3, const s3up
     out->memo = s3up_conn(r->connection)->memo;
 }
 
+/* The answer is sent whole, and at once: a small answer left to httpd's
+ * buffering goes out only after the request is logged and the connection
+ * has been checked for a next request, which then cannot have come yet, so
+ * every keep-alive request would go back through the MPM's listener (as
+ * httpd spares a small static file). */
 int s3up_reply_json(request_rec *r, int status, json_t *body)
 {
     const char *text = s3up_json_dump(s3up_json_own(body, r->pool), r->pool);
+    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, ba);
+    apr_size_t len;
 
+    if (!text) {
+        text = "{}";
+    }
+    len = strlen(text);
     r->status = status;
     ap_set_content_type(r, "application/json");
+    ap_set_content_length(r, len);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     if (!r->header_only) {
-        ap_rputs(text ? text : "{}", r);
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_pool_create(text, len, r->pool, ba));
     }
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(ba));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(ba));
+    ap_pass_brigade(r->output_filters, bb);
     return OK;
 }
 

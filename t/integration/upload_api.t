@@ -110,6 +110,20 @@ run(async () => {
   ok(res.status === 200 && Object.keys(res.json?.presignedUrls ?? {}).join() === '1,2,3'
     && res.json.presignedUrls['2'].includes('partNumber=2') && res.json.expires === 3600, 'batch: a URL per part, and their lifetime', res.text);
 
+  // Answers are sent whole from the handler (s3up_reply_json): with their length, not chunked.
+  const whole = (r) => r.headers.get('content-length') === String(Buffer.byteLength(r.text))
+    && !r.headers.get('transfer-encoding');
+  res = await api('alice', 'GET', `/s3/multipart/${encodeURIComponent(uploadId)}/2?${q({ key })}`);
+  ok(res.status === 200 && res.json?.url?.includes('partNumber=2') && whole(res),
+    'a part signed: the answer with its Content-Length', `${res.status} ${res.headers.get('content-length')} ${res.text}`);
+  res = await api('alice', 'GET', `/s3/multipart/${encodeURIComponent(uploadId)}/0?${q({ key })}`);
+  ok(res.status === 400 && res.json?.error?.code === 'BadRequest' && whole(res),
+    'an error: the answer with its Content-Length', `${res.status} ${res.headers.get('content-length')} ${res.text}`);
+  res = await api('alice', 'HEAD', '/api/session');
+  ok(res.status === 200 && res.text === '' && Number(res.headers.get('content-length')) > 0
+    && /json/.test(res.headers.get('content-type') ?? ''), 'HEAD: the headers of the answer, no body',
+  `${res.status} ${res.headers.get('content-length')} ${JSON.stringify(res.text)}`);
+
   // Uppy may send some ETags without quotes: both forms are fine.
   const mixed = up.parts.map((p, i) => (i === 1 ? { ...p, ETag: p.ETag.replace(/"/g, '') } : p));
   res = await api('alice', 'POST', `/s3/multipart/${encodeURIComponent(uploadId)}/complete?${q({ key })}`, { parts: mixed }, { origin: httpd.url });
