@@ -93,6 +93,20 @@ const char *s3up_sigv4_sha256_hex(const void *data, apr_size_t len, apr_pool_t *
     return hex_encode(md, sizeof(md), p);
 }
 
+/* The same with a signer's own context: EVP_Digest() makes a context per
+ * call and takes a reference on the process's SHA-256 for it, an atomic
+ * count that every thread signing at once then bounces between the cores. */
+static const char *sha256_hex_in(EVP_MD_CTX *ctx, const void *data, apr_size_t len, apr_pool_t *p)
+{
+    unsigned char md[32];
+
+    if (!EVP_DigestInit_ex(ctx, sha256_md, NULL) || !EVP_DigestUpdate(ctx, data, len) ||
+        !EVP_DigestFinal_ex(ctx, md, NULL)) {
+        return NULL;
+    }
+    return hex_encode(md, sizeof(md), p);
+}
+
 static apr_status_t signer_cleanup(void *data)
 {
     s3up_sigv4_t *s = data;
@@ -411,16 +425,18 @@ apr_status_t s3up_sigv4_canonical_request(const char **out, const char **signed_
     return APR_SUCCESS;
 }
 
+static const char *string_to_sign(const char *amz_date, const char *scope, const char *hash,
+                                  apr_pool_t *p)
+{
+    return hash ? apr_pstrcat(p, ALGORITHM "\n", amz_date, "\n", scope, "\n", hash, NULL) : NULL;
+}
+
 apr_status_t s3up_sigv4_string_to_sign(const char **out, const char *amz_date, const char *scope,
                                        const char *canonical_request, apr_pool_t *p)
 {
-    const char *hash = s3up_sigv4_sha256_hex(canonical_request, strlen(canonical_request), p);
-
-    if (!hash) {
-        return APR_EGENERAL;
-    }
-    *out = apr_pstrcat(p, ALGORITHM "\n", amz_date, "\n", scope, "\n", hash, NULL);
-    return APR_SUCCESS;
+    *out = string_to_sign(
+        amz_date, scope, s3up_sigv4_sha256_hex(canonical_request, strlen(canonical_request), p), p);
+    return *out ? APR_SUCCESS : APR_EGENERAL;
 }
 
 apr_status_t s3up_sigv4_signing_key(s3up_sigv4_t *s, unsigned char key[32], const char *secret,
@@ -512,10 +528,10 @@ static apr_status_t sign(const char **signature, const char **scope, s3up_sigv4_
 
     apr_cpystrn(date, amz_date, sizeof(date));
     *scope = apr_pstrcat(p, date, "/", region, "/", service, "/aws4_request", NULL);
-    rv = s3up_sigv4_string_to_sign(&sts, amz_date, *scope, canonical_request, p);
-    if (rv == APR_SUCCESS) {
-        rv = s3up_sigv4_signing_key(s, key, creds->secret_key, date, region, service);
-    }
+    sts = string_to_sign(amz_date, *scope,
+                         sha256_hex_in(s->md, canonical_request, strlen(canonical_request), p), p);
+    rv = sts ? s3up_sigv4_signing_key(s, key, creds->secret_key, date, region, service)
+             : APR_EGENERAL;
     if (rv == APR_SUCCESS) {
         rv = s3up_sigv4_signature(signature, s, key, sts, p);
         OPENSSL_cleanse(key, sizeof(key));
