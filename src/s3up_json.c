@@ -1,8 +1,6 @@
 /*
  * jansson values tied to APR pools.
  */
-#include <stdlib.h>
-
 #include <apr_strings.h>
 
 #include "s3up_json.h"
@@ -40,17 +38,28 @@ apr_status_t s3up_json_parse(json_t **out, const char *text, apr_size_t len, apr
     return APR_SUCCESS;
 }
 
+/* Written straight into pool memory: json_dumps() would grow a heap buffer
+ * by doubling from 16 bytes, then we would copy it. Most answers fit the
+ * first guess; a bigger one is dumped again at its size. */
+#define DUMP_GUESS 2048
+
 const char *s3up_json_dump(const json_t *j, apr_pool_t *p)
 {
-    char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-    const char *copy;
+    const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY;
+    char *text = apr_palloc(p, DUMP_GUESS);
+    size_t len = json_dumpb(j, text, DUMP_GUESS - 1, flags);
 
-    if (!text) {
-        return NULL;
+    if (!len) {
+        return NULL; /* invalid UTF-8, or a value that is no JSON */
     }
-    copy = apr_pstrdup(p, text);
-    free(text);
-    return copy;
+    if (len >= DUMP_GUESS) {
+        text = apr_palloc(p, len + 1);
+        if (json_dumpb(j, text, len, flags) != len) {
+            return NULL;
+        }
+    }
+    text[len] = '\0';
+    return text;
 }
 
 const char *s3up_json_str(const json_t *obj, const char *name)

@@ -1,6 +1,8 @@
 /*
  * jansson values owned by pools; parsing limits and errors.
  */
+#include <string.h>
+
 #include <apr_general.h>
 
 #include "s3up_json.h"
@@ -21,6 +23,28 @@ int main(void)
     ok(s3up_json_str(j, "n") == NULL, "non-string member is not a string");
     ok(s3up_json_str(j, "missing") == NULL, "missing member");
     is_str(s3up_json_dump(j, p), text, "dump round-trips in order");
+
+    /* Dumps of every length about the first buffer's size, and far past it. */
+    for (int n = 2030; n <= 2060; n++) {
+        char *s = apr_palloc(p, n + 1);
+        const char *d;
+        memset(s, 'x', n);
+        s[n] = '\0';
+        d = s3up_json_dump(s3up_json_own(json_pack("{s:s}", "k", s), p), p);
+        ok(d && strlen(d) == (size_t)n + 8 && !strncmp(d, "{\"k\":\"xx", 8) &&
+               !strcmp(d + n + 6, "\"}"),
+           "dump of %d bytes whole", n + 8);
+    }
+    {
+        char *s = apr_palloc(p, 100001);
+        const char *d;
+        memset(s, 'y', 100000);
+        s[100000] = '\0';
+        d = s3up_json_dump(s3up_json_own(json_string(s), p), p);
+        ok(d && strlen(d) == 100002 && d[0] == '"' && d[100001] == '"', "dump of 100 kB whole");
+    }
+    ok(s3up_json_dump(s3up_json_own(json_stringn_nocheck("a\xff", 2), p), p) == NULL,
+       "invalid UTF-8: no dump");
 
     is_int(s3up_json_parse(&j, text, strlen(text), 10, &why, p), S3UP_ETOOBIG, "size limit");
     is_int(s3up_json_parse(&j, "{\"a\":1,\"a\":2}", 13, 1024, &why, p), S3UP_EPARSE,
