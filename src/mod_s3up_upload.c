@@ -440,9 +440,9 @@ static int route_sign_part(s3up_upload_ctx_t *up, const char *upload_id, const c
     if (part_url(&url, up, ep, key, upload_id, number) != APR_SUCCESS) {
         return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest", "this part cannot be signed");
     }
-    return s3up_reply_json(
-        r, HTTP_OK,
-        json_pack("{s:s,s:I}", "url", url, "expires", (json_int_t)apr_time_sec(expires)));
+    return s3up_reply_json(r, HTTP_OK,
+                           json_pack("{s:o,s:I}", "url", s3up_json_string(url), "expires",
+                                     (json_int_t)apr_time_sec(expires)));
 }
 
 static int route_sign_batch(s3up_upload_ctx_t *up, const char *upload_id)
@@ -473,7 +473,7 @@ static int route_sign_batch(s3up_upload_ctx_t *up, const char *upload_id)
             return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
                                     "this part cannot be signed");
         }
-        json_object_set_new(urls, apr_itoa(r->pool, number), json_string(url));
+        json_object_set_new(urls, apr_itoa(r->pool, number), s3up_json_string(url));
     }
     return s3up_reply_json(r, HTTP_OK,
                            json_pack("{s:O,s:I}", "presignedUrls", urls, "expires",

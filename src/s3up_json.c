@@ -62,6 +62,16 @@ const char *s3up_json_dump(const json_t *j, apr_pool_t *p)
     return text;
 }
 
+json_t *s3up_json_string(const char *s)
+{
+    const unsigned char *c = (const unsigned char *)s;
+
+    while (*c && *c < 0x80) {
+        c++;
+    }
+    return *c ? json_string(s) : json_stringn_nocheck(s, (size_t)(c - (const unsigned char *)s));
+}
+
 const char *s3up_json_str(const json_t *obj, const char *name)
 {
     return json_string_value(json_object_get(obj, name));

@@ -20,6 +20,11 @@ apr_status_t s3up_json_parse(json_t **out, const char *text, apr_size_t len, apr
 /* Compact text (keys in insertion order), allocated from p. */
 const char *s3up_json_dump(const json_t *j, apr_pool_t *p);
 
+/* A JSON string of s. ASCII text, such as a URL this server signed, is
+ * taken without the UTF-8 check json_string() makes (its cost grows with the
+ * length); other text still gets it: NULL if s is not UTF-8. */
+json_t *s3up_json_string(const char *s);
+
 /* obj[name] when it is a string, else NULL. */
 const char *s3up_json_str(const json_t *obj, const char *name);
 

@@ -46,6 +46,14 @@ int main(void)
     ok(s3up_json_dump(s3up_json_own(json_stringn_nocheck("a\xff", 2), p), p) == NULL,
        "invalid UTF-8: no dump");
 
+    kept = s3up_json_own(s3up_json_string("https://h/b/k?X-Amz-Signature=ab"), p);
+    is_str(json_string_value(kept), "https://h/b/k?X-Amz-Signature=ab", "ASCII string");
+    kept = s3up_json_own(s3up_json_string("r\xc3\xa9sum\xc3\xa9"), p);
+    is_str(json_string_value(kept), "r\xc3\xa9sum\xc3\xa9", "UTF-8 string");
+    ok(s3up_json_string("ab\xff") == NULL, "a string that is not UTF-8: NULL");
+    kept = s3up_json_own(s3up_json_string(""), p);
+    ok(kept && json_string_length(kept) == 0, "empty string");
+
     is_int(s3up_json_parse(&j, text, strlen(text), 10, &why, p), S3UP_ETOOBIG, "size limit");
     is_int(s3up_json_parse(&j, "{\"a\":1,\"a\":2}", 13, 1024, &why, p), S3UP_EPARSE,
            "duplicate keys refused");
