@@ -26,10 +26,14 @@ struct s3up_sigv4_t {
     EVP_MAC_CTX *ctx;     /* copies of the process's HMAC-SHA256 context */
     EVP_MAC_CTX *sig_ctx; /* keyed with cache_key: stage 4 skips re-keying */
     EVP_MD_CTX *md;
-    /* The signing key of the last (secret, date, region, service), known by
-     * a hash of them so the secret itself is not kept. */
+    /* The signing key of the last (secret, date, region, service), and
+     * that tuple ("secret\0date\0region\0service\0"), compared with the next
+     * one's parts: cheaper than hashing them for every signature. The secret
+     * is in the process's configuration anyway; this copy is wiped when the
+     * signer goes, or the tuple changes. */
     int cached;
-    unsigned char cache_id[32];
+    char *cache_id;
+    apr_size_t cache_id_len;
     unsigned char cache_key[32];
 };
 
@@ -112,6 +116,9 @@ static apr_status_t signer_cleanup(void *data)
     s3up_sigv4_t *s = data;
 
     OPENSSL_cleanse(s->cache_key, sizeof(s->cache_key));
+    OPENSSL_clear_free(s->cache_id, s->cache_id_len);
+    s->cache_id = NULL;
+    s->cache_id_len = 0;
     s->cached = 0;
     EVP_MAC_CTX_free(s->ctx);
     EVP_MAC_CTX_free(s->sig_ctx);
@@ -439,31 +446,49 @@ apr_status_t s3up_sigv4_string_to_sign(const char **out, const char *amz_date, c
     return *out ? APR_SUCCESS : APR_EGENERAL;
 }
 
+/* Whether the cached tuple, of the same total length, is these parts. */
+static int cached_tuple_is(const s3up_sigv4_t *s, const char *const parts[4],
+                           const apr_size_t lens[4])
+{
+    apr_size_t off = 0;
+    int differ = 0;
+
+    for (int i = 0; i < 4; i++) {
+        if (off + lens[i] > s->cache_id_len) {
+            return 0;
+        }
+        differ |= CRYPTO_memcmp(s->cache_id + off, parts[i], lens[i]);
+        off += lens[i];
+    }
+    return !differ;
+}
+
 apr_status_t s3up_sigv4_signing_key(s3up_sigv4_t *s, unsigned char key[32], const char *secret,
                                     const char *date, const char *region, const char *service)
 {
-    unsigned char id[32], k[32];
-    apr_size_t slen;
-    char *kdate;
+    const char *parts[4] = {secret, date, region, service};
+    apr_size_t lens[4], slen, idlen = 0;
+    unsigned char k[32];
+    char *kdate, *id;
     apr_status_t rv;
+    int i;
 
     if (!secret || !date || !region || !service) {
         return APR_EINVAL;
     }
-    /* NUL separators: no two tuples hash the same input. */
-    slen = strlen(secret);
-    if (!EVP_DigestInit_ex(s->md, sha256_md, NULL) || !EVP_DigestUpdate(s->md, secret, slen + 1) ||
-        !EVP_DigestUpdate(s->md, date, strlen(date) + 1) ||
-        !EVP_DigestUpdate(s->md, region, strlen(region) + 1) ||
-        !EVP_DigestUpdate(s->md, service, strlen(service) + 1) ||
-        !EVP_DigestFinal_ex(s->md, id, NULL)) {
-        return APR_EGENERAL;
+    for (i = 0; i < 4; i++) {
+        lens[i] = strlen(parts[i]) + 1; /* with its NUL: no two tuples read alike */
+        idlen += lens[i];
     }
-    if (s->cached && !CRYPTO_memcmp(id, s->cache_id, sizeof(id))) {
+    if (s->cached && idlen == s->cache_id_len && cached_tuple_is(s, parts, lens)) {
         memcpy(key, s->cache_key, 32);
         return APR_SUCCESS;
     }
     s->cached = 0;
+    OPENSSL_clear_free(s->cache_id, s->cache_id_len);
+    s->cache_id = NULL;
+    s->cache_id_len = 0;
+    slen = lens[0] - 1;
 
     /* "AWS4" + secret, wiped when freed. */
     kdate = OPENSSL_malloc(slen + 5);
@@ -487,8 +512,15 @@ apr_status_t s3up_sigv4_signing_key(s3up_sigv4_t *s, unsigned char key[32], cons
     if (rv == APR_SUCCESS && !EVP_MAC_init(s->sig_ctx, k, sizeof(k), NULL)) {
         rv = APR_EGENERAL;
     }
+    if (rv == APR_SUCCESS && !(id = OPENSSL_malloc(idlen))) {
+        rv = APR_ENOMEM;
+    }
     if (rv == APR_SUCCESS) {
-        memcpy(s->cache_id, id, sizeof(id));
+        for (i = 0, idlen = 0; i < 4; idlen += lens[i], i++) {
+            memcpy(id + idlen, parts[i], lens[i]);
+        }
+        s->cache_id = id;
+        s->cache_id_len = idlen;
         memcpy(s->cache_key, k, sizeof(k));
         memcpy(key, k, sizeof(k));
         s->cached = 1;

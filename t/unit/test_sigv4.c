@@ -439,6 +439,13 @@ static void test_signing_key(apr_pool_t *p)
     ok(memcmp(k1, k3, 32), "another service: another key");
     s3up_sigv4_signing_key(s, k3, secret, "20120215", "us-east-1", "iam");
     ok(!memcmp(k1, k3, 32), "first inputs again: first key");
+    /* Two tuples of the same bytes split otherwise are not the same one. */
+    s3up_sigv4_signing_key(s, k1, "secretA", "20120215", "us-east-1", "iam");
+    s3up_sigv4_signing_key(s, k2, "secret", "A20120215", "us-east-1", "iam");
+    s3up_sigv4_signing_key(s, k3, "secretA", "20120215", "us-east-1", "iam");
+    ok(memcmp(k1, k2, 32) && !memcmp(k1, k3, 32), "a byte moved from secret to date: another key");
+    s3up_sigv4_signing_key(s, k2, "secretA", "20120215", "us-east-", "1iam");
+    ok(memcmp(k1, k2, 32), "a byte moved from region to service: another key");
     apr_pool_destroy(sp);
 }
 
