@@ -82,6 +82,21 @@ run(async () => {
   await start.click();
   await until(async () => { const st = await probe(); return st.done.length >= 5 && st.held.length >= 1; });
   note(`5 parts sent: ${ms(t0)} ms`);
+  // GoldenRetriever saves Uppy's state at most every 500 ms (to IndexedDB): a reload sooner
+  // after the upload began would find no upload id to resume. Reload once it is kept.
+  const begun = s3tool('uploads', `uploads/${ep}/`)[0]?.upload_id ?? '?';
+  const kept = () => page.evaluate(() => new Promise((resolve) => {
+    const req = indexedDB.open('uppy-blobs');
+    req.onerror = () => resolve('');
+    req.onsuccess = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains('metadata')) { db.close(); resolve(''); return; }
+      const all = db.transaction('metadata').objectStore('metadata').getAll();
+      all.onsuccess = () => { db.close(); resolve(all.result.map((x) => x.metadata).join('\n')); };
+      all.onerror = () => { db.close(); resolve(''); };
+    };
+  }));
+  await until(async () => (await kept()).includes(begun), 10000);
   const before = calls.length;
   await page.reload();
   const uploads = s3tool('uploads', `uploads/${ep}/`);
