@@ -158,11 +158,11 @@ void s3up_req_store(s3up_store_t *out, request_rec *r, s3up_s3_t *s3, const s3up
     out->memo = s3up_conn(r->connection)->memo;
 }
 
-/* The answer is sent whole, and at once: a small answer left to httpd's
- * buffering goes out only after the request is logged and the connection
- * has been checked for a next request, which then cannot have come yet, so
- * every keep-alive request would go back through the MPM's listener (as
- * httpd spares a small static file). */
+/* The answer is sent whole, and at once. A small answer left to httpd's
+ * buffering goes out only after the connection has been checked for a next
+ * request, which then cannot have come yet: every keep-alive request went
+ * back through the MPM's listener (a small static file is written from its
+ * handler, and spared that). */
 int s3up_reply_json(request_rec *r, int status, json_t *body)
 {
     const char *text = s3up_json_dump(s3up_json_own(body, r->pool), r->pool);
