@@ -446,17 +446,17 @@ apr_status_t s3up_sigv4_string_to_sign(const char **out, const char *amz_date, c
     return *out ? APR_SUCCESS : APR_EGENERAL;
 }
 
-/* Whether the cached tuple, of the same total length, is these parts. */
+/* Whether the cached tuple is these parts (of len bytes in all). */
 static int cached_tuple_is(const s3up_sigv4_t *s, const char *const parts[4],
-                           const apr_size_t lens[4])
+                           const apr_size_t lens[4], apr_size_t len)
 {
     apr_size_t off = 0;
     int differ = 0;
 
+    if (!s->cached || len != s->cache_id_len) {
+        return 0;
+    }
     for (int i = 0; i < 4; i++) {
-        if (off + lens[i] > s->cache_id_len) {
-            return 0;
-        }
         differ |= CRYPTO_memcmp(s->cache_id + off, parts[i], lens[i]);
         off += lens[i];
     }
@@ -480,7 +480,7 @@ apr_status_t s3up_sigv4_signing_key(s3up_sigv4_t *s, unsigned char key[32], cons
         lens[i] = strlen(parts[i]) + 1; /* with its NUL: no two tuples read alike */
         idlen += lens[i];
     }
-    if (s->cached && idlen == s->cache_id_len && cached_tuple_is(s, parts, lens)) {
+    if (cached_tuple_is(s, parts, lens, idlen)) {
         memcpy(key, s->cache_key, 32);
         return APR_SUCCESS;
     }
@@ -516,8 +516,10 @@ apr_status_t s3up_sigv4_signing_key(s3up_sigv4_t *s, unsigned char key[32], cons
         rv = APR_ENOMEM;
     }
     if (rv == APR_SUCCESS) {
-        for (i = 0, idlen = 0; i < 4; idlen += lens[i], i++) {
-            memcpy(id + idlen, parts[i], lens[i]);
+        char *o = id;
+        for (i = 0; i < 4; i++) {
+            memcpy(o, parts[i], lens[i]);
+            o += lens[i];
         }
         s->cache_id = id;
         s->cache_id_len = idlen;
