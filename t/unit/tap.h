@@ -58,6 +58,13 @@ static inline void diag(const char *fmt, ...)
     printf("\n");
 }
 
+/* One test skipped: only for a missing optional input. */
+static inline void skip(const char *why)
+{
+    printf("ok %d # SKIP %s\n", ++tap_n, why);
+    fflush(stdout);
+}
+
 /* A whole test file skipped: only for a missing optional input. */
 static inline int skip_all(const char *why)
 {
