@@ -31,8 +31,7 @@ struct s3up_sigv4_t {
      * one's parts: cheaper than hashing them for every signature. The secret
      * is in the process's configuration anyway; this copy is wiped when the
      * signer goes, or the tuple changes. */
-    int cached;
-    char *cache_id;
+    char *cache_id; /* NULL: no key cached */
     apr_size_t cache_id_len;
     unsigned char cache_key[32];
 };
@@ -82,33 +81,22 @@ static int crypto_ready(void)
     return CRYPTO_THREAD_run_once(&crypto_once, crypto_make) && sha256_md && hmac_template;
 }
 
-static int sha256(const void *data, apr_size_t len, unsigned char md[32])
+/* SHA-256 of data in hex. With a context of the caller's own: EVP_Digest()
+ * makes one per call and takes a reference on the process's SHA-256 for it,
+ * an atomic count that threads signing at once bounce between the cores. */
+static const char *sha256_hex_in(EVP_MD_CTX *ctx, const void *data, apr_size_t len, apr_pool_t *p)
 {
-    return crypto_ready() && EVP_Digest(data, len, md, NULL, sha256_md, NULL);
+    unsigned char md[32];
+    int done = ctx ? EVP_DigestInit_ex(ctx, sha256_md, NULL) && EVP_DigestUpdate(ctx, data, len) &&
+                         EVP_DigestFinal_ex(ctx, md, NULL)
+                   : crypto_ready() && EVP_Digest(data, len, md, NULL, sha256_md, NULL);
+
+    return done ? hex_encode(md, sizeof(md), p) : NULL;
 }
 
 const char *s3up_sigv4_sha256_hex(const void *data, apr_size_t len, apr_pool_t *p)
 {
-    unsigned char md[32];
-
-    if (!sha256(data, len, md)) {
-        return NULL;
-    }
-    return hex_encode(md, sizeof(md), p);
-}
-
-/* The same with a signer's own context: EVP_Digest() makes a context per
- * call and takes a reference on the process's SHA-256 for it, an atomic
- * count that every thread signing at once then bounces between the cores. */
-static const char *sha256_hex_in(EVP_MD_CTX *ctx, const void *data, apr_size_t len, apr_pool_t *p)
-{
-    unsigned char md[32];
-
-    if (!EVP_DigestInit_ex(ctx, sha256_md, NULL) || !EVP_DigestUpdate(ctx, data, len) ||
-        !EVP_DigestFinal_ex(ctx, md, NULL)) {
-        return NULL;
-    }
-    return hex_encode(md, sizeof(md), p);
+    return sha256_hex_in(NULL, data, len, p);
 }
 
 static apr_status_t signer_cleanup(void *data)
@@ -119,7 +107,6 @@ static apr_status_t signer_cleanup(void *data)
     OPENSSL_clear_free(s->cache_id, s->cache_id_len);
     s->cache_id = NULL;
     s->cache_id_len = 0;
-    s->cached = 0;
     EVP_MAC_CTX_free(s->ctx);
     EVP_MAC_CTX_free(s->sig_ctx);
     EVP_MD_CTX_free(s->md);
@@ -453,7 +440,7 @@ static int cached_tuple_is(const s3up_sigv4_t *s, const char *const parts[4],
     apr_size_t off = 0;
     int differ = 0;
 
-    if (!s->cached || len != s->cache_id_len) {
+    if (!s->cache_id || len != s->cache_id_len) {
         return 0;
     }
     for (int i = 0; i < 4; i++) {
@@ -484,7 +471,6 @@ apr_status_t s3up_sigv4_signing_key(s3up_sigv4_t *s, unsigned char key[32], cons
         memcpy(key, s->cache_key, 32);
         return APR_SUCCESS;
     }
-    s->cached = 0;
     OPENSSL_clear_free(s->cache_id, s->cache_id_len);
     s->cache_id = NULL;
     s->cache_id_len = 0;
@@ -525,7 +511,6 @@ apr_status_t s3up_sigv4_signing_key(s3up_sigv4_t *s, unsigned char key[32], cons
         s->cache_id_len = idlen;
         memcpy(s->cache_key, k, sizeof(k));
         memcpy(key, k, sizeof(k));
-        s->cached = 1;
     }
     OPENSSL_cleanse(k, sizeof(k));
     return rv;
@@ -538,7 +523,7 @@ apr_status_t s3up_sigv4_signature(const char **out, s3up_sigv4_t *s, const unsig
     apr_size_t len = strlen(string_to_sign);
     apr_status_t rv;
 
-    if (s->cached && !CRYPTO_memcmp(key, s->cache_key, 32)) {
+    if (s->cache_id && !CRYPTO_memcmp(key, s->cache_key, 32)) {
         rv = hmac(s->sig_ctx, mac, NULL, 0, string_to_sign, len);
     } else {
         rv = hmac(s->ctx, mac, key, 32, string_to_sign, len);
