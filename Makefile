@@ -44,6 +44,19 @@ $(B)/core/%.o: src/%.c $(CORE_HDR) | $(B)/core
 $(CORE_LIB): $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
+# The unit tests run the core built again with AddressSanitizer and
+# UndefinedBehaviorSanitizer: a bad read, a use after free or undefined
+# behaviour ends the test. The module links the plain archive.
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+SAN_OBJ  := $(CORE_SRC:src/%.c=$(B)/asan/%.o)
+SAN_LIB  := $(B)/asan/libs3up.a
+
+$(B)/asan/%.o: src/%.c $(CORE_HDR) | $(B)/asan
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(SAN_LIB): $(SAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
 # apxs compiles the httpd side with httpd's own flags; the core archive is
 # linked in statically, so the module needs nothing of ours at run time.
 # The archive is passed as an object, not through -Wl: libtool moves -Wl
@@ -58,8 +71,8 @@ $(MODULE): $(MOD_SRC) $(MOD_HDR) $(CORE_HDR) $(CORE_LIB) | $(B)
 	  $(PKG_LIBS) >$(B)/apxs.log 2>&1 || { cat $(B)/apxs.log; exit 1; }
 	cp $(B)/.libs/mod_s3up.so $@
 
-$(B)/t/%: t/unit/%.c t/unit/tap.h t/unit/fake_http.h $(CORE_LIB) | $(B)/t
-	$(CC) $(CPPFLAGS) $(CFLAGS) -It/unit -o $@ $< $(CORE_LIB) $(PKG_LIBS) $(APR_LIBS)
+$(B)/t/%: t/unit/%.c t/unit/tap.h t/unit/fake_http.h t/unit/fake_s3.h $(SAN_LIB) | $(B)/t
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -It/unit -o $@ $< $(SAN_LIB) $(PKG_LIBS) $(APR_LIBS)
 
 $(B)/t/%: t/integration/%.c t/unit/tap.h $(CORE_LIB) | $(B)/t
 	$(CC) $(CPPFLAGS) $(CFLAGS) -It/unit -o $@ $< $(CORE_LIB) $(PKG_LIBS) $(APR_LIBS)
@@ -68,9 +81,9 @@ $(B)/t/%: t/integration/%.c t/unit/tap.h $(CORE_LIB) | $(B)/t
 # headers; the few ap_* functions it calls are defined in the test itself.
 HTTPD_INC := $(shell $(APXS) -q INCLUDEDIR)
 $(B)/t/test_mod_config: t/unit/test_mod_config.c src/mod_s3up_config.c $(MOD_HDR) t/unit/tap.h \
-		$(CORE_LIB) | $(B)/t
-	$(CC) $(CPPFLAGS) -I$(HTTPD_INC) $(CFLAGS) -It/unit -o $@ t/unit/test_mod_config.c \
-	  src/mod_s3up_config.c $(CORE_LIB) $(PKG_LIBS) $(APR_LIBS)
+		$(SAN_LIB) | $(B)/t
+	$(CC) $(CPPFLAGS) -I$(HTTPD_INC) $(CFLAGS) $(SAN) -It/unit -o $@ t/unit/test_mod_config.c \
+	  src/mod_s3up_config.c $(SAN_LIB) $(PKG_LIBS) $(APR_LIBS)
 
 # Uppy's standalone bundle, from npm (build.sh runs npm ci), copied next to
 # the pages; never committed.
@@ -83,7 +96,7 @@ htdocs/vendor/%: $(UPPY)/%
 $(UPPY)/uppy.min.mjs $(UPPY)/uppy.min.css:
 	@echo "$@ is missing: run npm ci (./build.sh does)" >&2; exit 1
 
-$(B) $(B)/core $(B)/t:
+$(B) $(B)/core $(B)/asan $(B)/t:
 	mkdir -p $@
 
 # The whole suite: unit tests, then integration tests against a Ceph RGW

@@ -242,6 +242,7 @@ static int s3up_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     (void)plog;
     (void)ptemp;
     s3up_drop_pre_config(pconf);
+    s3up_req_pre_config(pconf);
     return OK;
 }
 
@@ -257,7 +258,7 @@ static int s3up_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     s3up_xml_init();
     rv = s3up_drop_post_config(pconf, s);
     if (rv == APR_SUCCESS) {
-        rv = s3up_req_post_config(pconf);
+        rv = s3up_req_post_config(pconf, s);
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,

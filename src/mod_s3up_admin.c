@@ -15,11 +15,13 @@
 #include <http_protocol.h>
 
 #include "mod_s3up_admin.h"
+#include "mod_s3up_drop.h"
 #include "mod_s3up_identity.h"
 #include "mod_s3up_pages.h"
 #include "mod_s3up_request.h"
 #include "mod_s3up_upload.h"
 #include "s3up_cognito.h"
+#include "s3up_principal.h"
 #include "s3up_json.h"
 #include "s3up_keys.h"
 #include "s3up_sigv4.h"
@@ -101,21 +103,6 @@ static json_t *endpoint_json(const admin_t *a, const s3up_endpoint_t *ep)
         apr_pstrcat(p, s3up_req_base(a->r), "/e/", ep->id, NULL));
 }
 
-/* A member value as httpd would hand it to us: non-empty, printable. */
-static int member_ok(const char *m)
-{
-    apr_size_t n = m ? strlen(m) : 0;
-    if (n == 0 || n > 256) {
-        return 0;
-    }
-    for (const unsigned char *c = (const unsigned char *)m; *c; c++) {
-        if (*c < 0x20 || *c == 0x7f) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* The fields of a create or change request, checked, applied to ep. */
 static int apply_fields(admin_t *a, s3up_endpoint_t *ep, const json_t *body)
 {
@@ -132,10 +119,11 @@ static int apply_fields(admin_t *a, s3up_endpoint_t *ep, const json_t *body)
         ep->members = apr_array_make(r->pool, (int)json_array_size(v), sizeof(const char *));
         json_array_foreach(v, i, m)
         {
-            if (!member_ok(json_string_value(m))) {
+            if (!s3up_principal_name_ok(json_string_value(m))) {
                 return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
-                                        "members[%d]: a name of 1 to 256 printable characters",
-                                        (int)i);
+                                        "members[%d]: a name of 1 to %d bytes of UTF-8 text "
+                                        "without control characters",
+                                        (int)i, S3UP_PRINCIPAL_NAME_MAX);
             }
             APR_ARRAY_PUSH(ep->members, const char *) = apr_pstrdup(r->pool, json_string_value(m));
         }
@@ -206,11 +194,14 @@ static int sync_members(admin_t *a, const char *id, const apr_array_header_t *be
     return OK;
 }
 
-/* A passcode people can type: 10 characters without look-alikes. */
+/* A passcode people can type: 13 characters without look-alikes, 64
+ * bits. Five tries per quarter hour leave no guess a chance. */
+#define PASSCODE_LEN 13
+#define PASSCODE_MIN 8
 static apr_status_t make_passcode(const char **out, apr_pool_t *p)
 {
     static const char alphabet[] = "abcdefghjkmnpqrstuvwxyz23456789";
-    unsigned char raw[10];
+    unsigned char raw[PASSCODE_LEN];
     char *code = apr_palloc(p, sizeof(raw) + 1);
     apr_status_t rv = apr_generate_random_bytes(raw, sizeof(raw));
 
@@ -243,9 +234,10 @@ static int create_link(json_t **out, admin_t *a, const s3up_endpoint_t *ep, cons
     }
     if (json_is_string(pc) && *json_string_value(pc)) {
         passcode = json_string_value(pc);
-        if (strlen(passcode) < 6 || strlen(passcode) > 128) {
+        if (strlen(passcode) < PASSCODE_MIN || strlen(passcode) > 128) {
             return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
-                                    "passcode: 6 to 128 characters (or true to make one)");
+                                    "passcode: %d to 128 characters (or true to make one)",
+                                    PASSCODE_MIN);
         }
     } else if (json_is_true(pc) && make_passcode(&passcode, r->pool) != APR_SUCCESS) {
         return s3up_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "StoreError",
@@ -318,6 +310,53 @@ static int create_cognito_user(json_t **out, admin_t *a, s3up_endpoint_t *ep)
     return OK;
 }
 
+static int empty_folder(admin_t *a, const char *prefix, int *deleted);
+
+/* A folder holding files from before (an endpoint of this id deleted
+ * with files=keep) is not silently shown to new members: the admin says
+ * "keep" (show them) or "delete" (remove them first). */
+static int existing_files(admin_t *a, s3up_endpoint_t *ep, const json_t *body)
+{
+    const char *choice = s3up_json_str(body, "existing_files");
+    s3up_object_page_t *page;
+    s3up_error_t *err;
+    int deleted = 0;
+
+    if (choice && strcmp(choice, "keep") && strcmp(choice, "delete")) {
+        return s3up_reply_error(a->r, HTTP_BAD_REQUEST, "BadRequest",
+                                "existing_files: \"keep\" or \"delete\"");
+    }
+    if (choice && !strcmp(choice, "keep")) {
+        return OK;
+    }
+    if (s3up_s3_list_objects(&page, a->s3, ep->prefix, NULL, NULL, 1, &err, a->r->pool) !=
+        APR_SUCCESS) {
+        return s3up_reply_s3_error(a->r, err, "NoSuchEndpoint");
+    }
+    if (page->objects->nelts == 0) {
+        return OK;
+    }
+    {
+        /* The files of a live endpoint are its own: "exists" says it. */
+        s3up_endpoint_t *taken;
+        if (s3up_store_endpoint_get(&taken, &a->store, ep->id, &err, a->r->pool) == APR_SUCCESS) {
+            return s3up_reply_error(a->r, HTTP_CONFLICT, "Conflict",
+                                    "an endpoint '%s' exists already", ep->id);
+        }
+    }
+    if (!choice) {
+        audit(a, "endpoint-create", ep->id, NULL, "folder-not-empty");
+        return s3up_reply_error(a->r, HTTP_CONFLICT, "FolderNotEmpty",
+                                "the folder %s holds files from before (an endpoint '%s' was "
+                                "deleted and its files kept): create it with existing_files "
+                                "\"keep\" to show them to its members, or \"delete\" to remove "
+                                "them first",
+                                ep->prefix, ep->id);
+    }
+    audit(a, "endpoint-create", ep->id, NULL, "old-files-deleted");
+    return empty_folder(a, ep->prefix, &deleted);
+}
+
 static int route_create(admin_t *a)
 {
     request_rec *r = a->r;
@@ -344,7 +383,7 @@ static int route_create(admin_t *a)
     ep->created_by = a->who->name;
     ep->status = S3UP_ENDPOINT_ACTIVE;
     ep->note = "";
-    if ((rc = apply_fields(a, ep, body)) != OK) {
+    if ((rc = apply_fields(a, ep, body)) != OK || (rc = existing_files(a, ep, body)) != OK) {
         return rc;
     }
     /* Before the record is written: a taken id must not leave a user
@@ -427,6 +466,29 @@ static int endpoint_load(s3up_endpoint_t **ep, admin_t *a, const char *id)
     return rv == APR_SUCCESS ? OK : s3up_reply_s3_error(a->r, err, "NoSuchEndpoint");
 }
 
+/* A link as the admin pages show it: with its passcode tries, and when
+ * it is locked until. */
+static json_t *link_json(admin_t *a, const s3up_link_t *l)
+{
+    apr_pool_t *p = a->r->pool;
+    s3up_tries_t tries = {0, 0};
+    s3up_error_t *err;
+    json_t *j;
+
+    if (l->passcode_hash) {
+        s3up_store_tries_get(&tries, &a->store, l->id, S3UP_PASSCODE_WINDOW, &err, p);
+    }
+    j = json_pack(
+        "{s:s,s:s,s:o,s:o,s:b,s:i,s:o}", "id", l->id, "created", s3up_iso8601(l->created, p),
+        "created_by", l->created_by ? json_string(l->created_by) : json_null(), "expires",
+        l->expires ? json_string(s3up_iso8601(l->expires, p)) : json_null(), "has_passcode",
+        l->passcode_hash != NULL, "passcode_tries", tries.count, "locked_until",
+        tries.count >= S3UP_PASSCODE_TRIES
+            ? json_string(s3up_iso8601(tries.since + S3UP_PASSCODE_WINDOW, p))
+            : json_null());
+    return j ? j : json_object();
+}
+
 static int route_get(admin_t *a, const char *id)
 {
     request_rec *r = a->r;
@@ -449,13 +511,7 @@ static int route_get(admin_t *a, const char *id)
         s3up_link_t *l;
         if (s3up_store_link_get(&l, &a->store, APR_ARRAY_IDX(ids, i, const char *), &err,
                                 r->pool) == APR_SUCCESS) {
-            json_array_append_new(
-                links,
-                json_pack("{s:s,s:s,s:o,s:o,s:b}", "id", l->id, "created",
-                          s3up_iso8601(l->created, r->pool), "created_by",
-                          l->created_by ? json_string(l->created_by) : json_null(), "expires",
-                          l->expires ? json_string(s3up_iso8601(l->expires, r->pool)) : json_null(),
-                          "has_passcode", l->passcode_hash != NULL));
+            json_array_append_new(links, link_json(a, l));
         }
     }
     /* Totals: every page of the listing, up to a bound. */
@@ -524,6 +580,20 @@ static int route_patch(admin_t *a, const char *id)
     return s3up_reply_json(r, HTTP_OK, json_pack("{s:o}", "endpoint", endpoint_json(a, ep)));
 }
 
+/* An upload aborted by an admin frees its name, if the name is reserved
+ * for that upload. */
+static void end_reservation(admin_t *a, const char *key, const char *upload_id)
+{
+    s3up_reservation_t *res;
+    s3up_error_t *err;
+
+    if (s3up_store_reservation_get(&res, &a->store, key, upload_id, &err, a->r->pool) ==
+            APR_SUCCESS &&
+        res->upload_id && !strcmp(res->upload_id, upload_id)) {
+        s3up_store_reservation_end(&a->store, res, &err, a->r->pool);
+    }
+}
+
 /* Every unfinished upload under prefix, aborted; every object deleted. */
 static int empty_folder(admin_t *a, const char *prefix, int *deleted)
 {
@@ -543,6 +613,7 @@ static int empty_folder(admin_t *a, const char *prefix, int *deleted)
             if (rv != APR_SUCCESS && rv != S3UP_ENOTFOUND) {
                 return s3up_reply_s3_error(r, err, "NoSuchUpload");
             }
+            end_reservation(a, u->key, u->upload_id);
         }
         key_marker = page->truncated ? page->next_key_marker : NULL;
         id_marker = page->next_upload_id_marker;
@@ -646,6 +717,30 @@ static int route_link_delete(admin_t *a, const char *id, const char *link_id)
     }
     audit(a, "link-revoke", id, NULL, "ok");
     return s3up_reply_json(a->r, HTTP_OK, json_object());
+}
+
+/* DELETE /api/endpoints/{id}/links/{link}/lock: the link's passcode
+ * tries are forgotten (on other servers once their S3UpCacheTTL passes). */
+static int route_link_unlock(admin_t *a, const char *id, const char *link_id)
+{
+    s3up_link_t *l;
+    s3up_error_t *err;
+    apr_status_t rv = s3up_store_link_get(&l, &a->store, link_id, &err, a->r->pool);
+
+    if (rv == APR_SUCCESS && strcmp(l->endpoint, id)) {
+        rv = S3UP_ENOTFOUND;
+    }
+    if (rv == S3UP_ENOTFOUND) {
+        return s3up_reply_error(a->r, HTTP_NOT_FOUND, "NoSuchEndpoint",
+                                "endpoint '%s' has no such upload link", id);
+    }
+    if (rv != APR_SUCCESS ||
+        s3up_store_tries_clear(&a->store, link_id, &err, a->r->pool) != APR_SUCCESS) {
+        return reply_store_error(a, "link-unlock", id, err, "NoSuchEndpoint");
+    }
+    s3up_drop_unlock(link_id);
+    audit(a, "link-unlock", id, NULL, "ok");
+    return s3up_reply_json(a->r, HTTP_OK, json_pack("{s:o}", "link", link_json(a, l)));
 }
 
 static int route_files(admin_t *a, const char *id)
@@ -834,6 +929,7 @@ static int route_upload_abort(admin_t *a)
     if (rv != APR_SUCCESS && rv != S3UP_ENOTFOUND) {
         return reply_store_error(a, "upload-abort", NULL, err, "NoSuchUpload");
     }
+    end_reservation(a, key, upload_id);
     audit(a, "upload-abort", NULL, key, rv == APR_SUCCESS ? "ok" : "gone");
     return s3up_reply_json(a->r, HTTP_OK, json_object());
 }
@@ -865,7 +961,16 @@ static int route_endpoint(admin_t *a, const char *rest)
         return m == M_POST ? route_link_create(a, id) : s3up_reply_not_allowed(a->r);
     }
     if (!strncmp(sub, "links/", 6)) {
-        return m == M_DELETE ? route_link_delete(a, id, sub + 6) : s3up_reply_not_allowed(a->r);
+        const char *link = sub + 6, *slash2 = strchr(link, '/');
+        if (slash2 && !strcmp(slash2, "/lock")) {
+            return m == M_DELETE
+                       ? route_link_unlock(a, id, apr_pstrmemdup(a->r->pool, link, slash2 - link))
+                       : s3up_reply_not_allowed(a->r);
+        }
+        if (slash2) {
+            return s3up_reply_error(a->r, HTTP_NOT_FOUND, "BadRequest", "no such route");
+        }
+        return m == M_DELETE ? route_link_delete(a, id, link) : s3up_reply_not_allowed(a->r);
     }
     if (!strcmp(sub, "files")) {
         return m == M_GET ? route_files(a, id) : s3up_reply_not_allowed(a->r);
@@ -918,7 +1023,9 @@ int s3up_admin_handler(request_rec *r)
     a->r = r;
     a->dc = ap_get_module_config(r->per_dir_config, &s3up_module);
     a->sc = s3up_conf_srv(r->server);
-    a->who = s3up_identity(r, a->dc);
+    if ((rc = s3up_identity(&a->who, r, a->dc)) != OK) {
+        return rc;
+    }
     /* Fail closed: without an authenticated person there is no admin. */
     if (!a->who) {
         return s3up_reply_error(r, HTTP_FORBIDDEN, "Forbidden",

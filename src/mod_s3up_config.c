@@ -49,6 +49,7 @@ void *s3up_conf_create_dir(apr_pool_t *p, char *dir)
     dc->share_max_expires = S3UP_CONF_UNSET;
     dc->upload_mode = S3UP_CONF_UNSET;
     dc->parts_in_flight = S3UP_CONF_UNSET;
+    dc->max_unfinished = S3UP_CONF_UNSET;
     return dc;
 }
 
@@ -78,6 +79,7 @@ void *s3up_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(claim_prefix);
     MERGE_NUM(upload_mode);
     MERGE_NUM(parts_in_flight);
+    MERGE_NUM(max_unfinished);
     return n;
 }
 
@@ -681,6 +683,19 @@ static const char *s3up_cmd_parts_in_flight_set(cmd_parms *cmd, void *dcv, const
     return NULL;
 }
 
+static const char *s3up_cmd_max_unfinished_set(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    s3up_dir_conf_t *dc = dcv;
+    char *end;
+    long n = strtol(arg, &end, 10);
+
+    if (!apr_isdigit(*arg) || *end || n < 1 || n > 10000) {
+        return FAIL(cmd, apr_psprintf(cmd->pool, "'%s' is not a number from 1 to 10000", arg));
+    }
+    dc->max_unfinished = (int)n;
+    return NULL;
+}
+
 static const char *s3up_cmd_secret_file_set(cmd_parms *cmd, void *dcv, const char *arg)
 {
     s3up_srv_conf_t *sc = s3up_conf_srv(cmd->server);
@@ -864,6 +879,8 @@ const command_rec s3up_cmds[] = {
                   "prefix of claims in the environment (default OIDC_CLAIM_)"),
     AP_INIT_TAKE1("S3UpPartsInFlight", s3up_cmd_parts_in_flight_set, NULL, WHERE_DIR,
                   "how many parts of one file the portal sends at once (default 4)"),
+    AP_INIT_TAKE1("S3UpMaxUnfinished", s3up_cmd_max_unfinished_set, NULL, WHERE_DIR,
+                  "unfinished uploads one person or link may hold in an endpoint (default 100)"),
     AP_INIT_TAKE1("S3UpUploadMode", s3up_cmd_upload_mode_set, NULL, WHERE_DIR,
                   "direct: browsers PUT parts to S3; proxy: through httpd (default direct)"),
     AP_INIT_TAKE1("S3UpSecretFile", s3up_cmd_secret_file_set, NULL, WHERE_SRV,
@@ -977,6 +994,11 @@ const char *s3up_conf_claim_prefix(const s3up_dir_conf_t *dc)
 int s3up_conf_parts_in_flight(const s3up_dir_conf_t *dc)
 {
     return dc->parts_in_flight != S3UP_CONF_UNSET ? dc->parts_in_flight : 4;
+}
+
+int s3up_conf_max_unfinished(const s3up_dir_conf_t *dc)
+{
+    return dc->max_unfinished != S3UP_CONF_UNSET ? dc->max_unfinished : S3UP_DEFAULT_MAX_UNFINISHED;
 }
 
 s3up_upload_mode_e s3up_conf_upload_mode(const s3up_dir_conf_t *dc)

@@ -27,6 +27,7 @@
 #define S3UP_DEFAULT_PRESIGN_EXPIRES apr_time_from_sec(3600)
 #define S3UP_DEFAULT_SHARE_MAX apr_time_from_sec(7 * 86400)
 #define S3UP_DEFAULT_CACHE_TTL apr_time_from_sec(30)
+#define S3UP_DEFAULT_MAX_UNFINISHED 100
 #define S3UP_DEFAULT_USER_CLAIM "REMOTE_USER"
 #define S3UP_DEFAULT_CLAIM_PREFIX "OIDC_CLAIM_"
 #ifndef S3UP_DEFAULT_DOCUMENT_ROOT
@@ -70,7 +71,8 @@ typedef enum {
     X(const char *, user_claim, "S3UpUserClaim")                                                   \
     X(const char *, claim_prefix, "S3UpClaimPrefix")                                               \
     X(int, upload_mode, "S3UpUploadMode") /* s3up_upload_mode_e */                                 \
-    X(int, parts_in_flight, "S3UpPartsInFlight")
+    X(int, parts_in_flight, "S3UpPartsInFlight")                                                   \
+    X(int, max_unfinished, "S3UpMaxUnfinished")
 
 #define S3UP_SRV_FIELDS(X)                                                                         \
     X(const char *, secret_file, "S3UpSecretFile")                                                 \
@@ -122,6 +124,7 @@ const char *s3up_conf_user_claim(const s3up_dir_conf_t *dc);
 const char *s3up_conf_claim_prefix(const s3up_dir_conf_t *dc);
 s3up_upload_mode_e s3up_conf_upload_mode(const s3up_dir_conf_t *dc);
 int s3up_conf_parts_in_flight(const s3up_dir_conf_t *dc);
+int s3up_conf_max_unfinished(const s3up_dir_conf_t *dc);
 
 const char *s3up_conf_secret(const s3up_srv_conf_t *sc); /* NULL: not configured */
 apr_interval_time_t s3up_conf_cache_ttl(const s3up_srv_conf_t *sc);

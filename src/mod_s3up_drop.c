@@ -29,15 +29,16 @@ APLOG_USE_MODULE(s3up);
 
 #define COOKIE "s3up_link"
 #define COOKIE_MAX_AGE apr_time_from_sec(12 * 3600)
-#define PASSCODE_TRIES 5
-#define PASSCODE_WAIT apr_time_from_sec(15 * 60)
 #define FORM_MAX 1024
 
 #define LIMIT_SLOTS 4096
 #define LIMIT_MUTEX "s3up-limit"
 
-/* Wrong passcodes are counted in shared memory, so every httpd process
- * sees every try. */
+/* Passcode tries are counted twice, each time before the passcode is
+ * verified: in shared memory, so that a flood at this server is turned
+ * away without asking S3, and in the bucket, where every server sharing
+ * it counts the same tries. A lock read from the bucket is kept here, for
+ * at most S3UpCacheTTL (an admin may clear it on another server). */
 static apr_shm_t *limit_shm;
 static apr_global_mutex_t *limit_mutex;
 static s3up_limit_t *limit;
@@ -76,10 +77,17 @@ apr_status_t s3up_drop_init(apr_pool_t *pchild)
         apr_global_mutex_child_init(&limit_mutex, apr_global_mutex_lockfile(limit_mutex), pchild);
 
     if (rv == APR_SUCCESS) {
-        limit = s3up_limit_attach(apr_shm_baseaddr_get(limit_shm), LIMIT_SLOTS, PASSCODE_TRIES,
-                                  PASSCODE_WAIT, limit_lock, NULL, pchild);
+        limit = s3up_limit_attach(apr_shm_baseaddr_get(limit_shm), LIMIT_SLOTS, S3UP_PASSCODE_TRIES,
+                                  S3UP_PASSCODE_WINDOW, limit_lock, NULL, pchild);
     }
     return rv;
+}
+
+void s3up_drop_unlock(const char *link_id)
+{
+    if (limit) {
+        s3up_limit_clear(limit, link_id);
+    }
 }
 
 /* A page of the drop folder, with the status that goes with it. */
@@ -163,9 +171,91 @@ static const char *form_passcode(request_rec *r)
     return NULL;
 }
 
+/* The page that says when the next try is possible. */
+static int locked(request_rec *r, const char *id, apr_interval_time_t wait)
+{
+    apr_table_t *fill = apr_table_make(r->pool, 2);
+    apr_time_t at = apr_time_now() + wait;
+    apr_time_t minutes = (apr_time_sec(wait) + 59) / 60;
+
+    ap_log_rerror(
+        APLOG_MARK, APLOG_WARNING, 0, r,
+        S3UP_LOGNO(0502) "link %.12s: locked after too many passcode tries, %" APR_TIME_T_FMT
+                         " s left",
+        id, apr_time_sec(wait));
+    apr_table_setn(r->headers_out, "Retry-After",
+                   apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_sec(wait) + 1));
+    apr_table_setn(fill, "retry_at", s3up_iso8601(at + apr_time_from_sec(1), r->pool));
+    apr_table_setn(fill, "retry_in",
+                   minutes <= 1 ? "a minute"
+                                : apr_psprintf(r->pool, "%" APR_TIME_T_FMT " minutes", minutes));
+    return s3up_pages_serve_filled(r, "drop", "wait.html", HTTP_TOO_MANY_REQUESTS, fill);
+}
+
+/* How long the link must wait: what this server knows, else the bucket. */
+static apr_interval_time_t lock_of(request_rec *r, const char *id, s3up_store_t *st)
+{
+    apr_interval_time_t wait = s3up_limit_wait(limit, id, apr_time_now());
+    s3up_tries_t tries;
+    s3up_error_t *err;
+
+    if (wait > 0 ||
+        s3up_store_tries_get(&tries, st, id, S3UP_PASSCODE_WINDOW, &err, r->pool) != APR_SUCCESS ||
+        tries.count < S3UP_PASSCODE_TRIES) {
+        return wait;
+    }
+    return tries.since + S3UP_PASSCODE_WINDOW - apr_time_now();
+}
+
+/* A passcode sent: counted here and in the bucket before it is verified. */
+static int passcode_try(request_rec *r, const char *base, const char *token,
+                        const s3up_link_t *link, s3up_store_t *st)
+{
+    const char *passcode = form_passcode(r);
+    apr_interval_time_t wait;
+    s3up_error_t *err;
+    apr_status_t rv;
+
+    if ((wait = s3up_limit_take(limit, link->id, apr_time_now())) > 0) {
+        return locked(r, link->id, wait);
+    }
+    rv = s3up_store_try_take(&wait, st, link->id, S3UP_PASSCODE_TRIES, S3UP_PASSCODE_WINDOW, &err,
+                             r->pool);
+    if (rv == S3UP_ELIMIT) {
+        s3up_limit_block(limit, link->id,
+                         apr_time_now() + (wait < st->ttl || st->ttl <= 0 ? wait : st->ttl),
+                         apr_time_now());
+        return locked(r, link->id, wait);
+    }
+    if (rv == S3UP_ECONFLICT) {
+        /* Other tries won every write: this one was not counted, so it is
+         * not verified either. */
+        return locked(r, link->id, apr_time_from_sec(2));
+    }
+    if (rv != APR_SUCCESS) {
+        apr_table_setn(r->headers_out, "Retry-After", "5");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (!s3up_token_passcode_ok(link->passcode_hash, passcode)) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, S3UP_LOGNO(0503) "link %.12s: wrong passcode",
+                      link->id);
+        apr_table_setn(
+            r->headers_out, "Location",
+            ap_construct_url(r->pool, apr_pstrcat(r->pool, base, "/", token, "?wrong=1", NULL), r));
+        return HTTP_SEE_OTHER;
+    }
+    s3up_limit_clear(limit, link->id);
+    if (s3up_store_tries_clear(st, link->id, &err, r->pool) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, err->status, r,
+                      S3UP_LOGNO(0504) "link %.12s: its tries could not be cleared: %s", link->id,
+                      err->message);
+    }
+    return set_cookie_and_go(r, link, base);
+}
+
 static int landing(request_rec *r, const char *base, const char *token, s3up_store_t *st)
 {
-    const char *id = s3up_token_id(token, r->pool), *passcode;
+    const char *id = s3up_token_id(token, r->pool);
     apr_interval_time_t wait;
     s3up_link_t *link;
     apr_status_t rv;
@@ -185,7 +275,8 @@ static int landing(request_rec *r, const char *base, const char *token, s3up_sto
         return set_cookie_and_go(r, link, base);
     }
     if (r->method_number == M_GET) {
-        return drop_page(r, HTTP_OK, "index.html");
+        wait = lock_of(r, id, st);
+        return wait > 0 ? locked(r, id, wait) : drop_page(r, HTTP_OK, "index.html");
     }
     if (r->method_number != M_POST) {
         return HTTP_METHOD_NOT_ALLOWED;
@@ -193,28 +284,7 @@ static int landing(request_rec *r, const char *base, const char *token, s3up_sto
     if (!s3up_same_origin(r)) {
         return HTTP_FORBIDDEN;
     }
-    wait = s3up_limit_wait(limit, id, apr_time_now());
-    if (wait > 0) {
-        apr_table_setn(r->headers_out, "Retry-After",
-                       apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_sec(wait) + 1));
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      S3UP_LOGNO(0502) "link %.12s: too many wrong passcodes, refused", id);
-        r->method = "GET"; /* the page, not a form post, answers */
-        r->method_number = M_GET;
-        return drop_page(r, HTTP_TOO_MANY_REQUESTS, "wait.html");
-    }
-    passcode = form_passcode(r);
-    if (!s3up_token_passcode_ok(link->passcode_hash, passcode)) {
-        s3up_limit_fail(limit, id, apr_time_now());
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, S3UP_LOGNO(0503) "link %.12s: wrong passcode",
-                      id);
-        apr_table_setn(
-            r->headers_out, "Location",
-            ap_construct_url(r->pool, apr_pstrcat(r->pool, base, "/", token, "?wrong=1", NULL), r));
-        return HTTP_SEE_OTHER;
-    }
-    s3up_limit_clear(limit, id);
-    return set_cookie_and_go(r, link, base);
+    return passcode_try(r, base, token, link, st);
 }
 
 /* Who a link cookie speaks for: its signature and expiry hold, and its
@@ -235,6 +305,7 @@ static const s3up_principal_t *cookie_principal(request_rec *r, s3up_store_t *st
     who = apr_pcalloc(r->pool, sizeof(*who));
     who->name = apr_psprintf(r->pool, "link:%.12s", link->id);
     who->via = "link";
+    who->link_id = link->id;
     who->link_endpoint = link->endpoint;
     return who;
 }

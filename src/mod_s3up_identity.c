@@ -4,19 +4,24 @@
 #include <apr_strings.h>
 
 #include <http_core.h>
+#include <http_log.h>
 
 #include "mod_s3up_identity.h"
+#include "mod_s3up_request.h"
 
-const s3up_principal_t *s3up_identity(request_rec *r, const s3up_dir_conf_t *dc)
+APLOG_USE_MODULE(s3up);
+
+int s3up_identity(const s3up_principal_t **who, request_rec *r, const s3up_dir_conf_t *dc)
 {
     const char *claim = s3up_conf_user_claim(dc);
     const char *type = ap_auth_type(r);
-    s3up_principal_t *who;
+    s3up_principal_t *p;
     const char *name;
 
+    *who = NULL;
     /* mod_auth_openidc with OIDCUnAuthAction pass leaves r->user "". */
     if (!r->user || !*r->user) {
-        return NULL;
+        return OK;
     }
     if (!strcmp(claim, "REMOTE_USER")) {
         name = r->user;
@@ -27,10 +32,21 @@ const s3up_principal_t *s3up_identity(request_rec *r, const s3up_dir_conf_t *dc)
                              apr_pstrcat(r->pool, s3up_conf_claim_prefix(dc), claim, NULL));
     }
     if (!name || !*name) {
-        return NULL;
+        return OK;
     }
-    who = apr_pcalloc(r->pool, sizeof(*who));
-    who->name = name;
-    who->via = type && !strcasecmp(type, "openid-connect") ? "oidc" : "httpd";
-    return who;
+    if (!s3up_principal_name_ok(name)) {
+        /* Logged escaped: the name is what is wrong. */
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      S3UP_LOGNO(0105) "refused an identity (%s) that is not valid UTF-8, holds "
+                                       "control characters or is over %d bytes: \"%s\"",
+                      claim, S3UP_PRINCIPAL_NAME_MAX,
+                      ap_escape_logitem(r->pool, apr_pstrndup(r->pool, name, 300)));
+        return s3up_reply_error(r, HTTP_FORBIDDEN, "Forbidden",
+                                "your sign-in name cannot be used here: ask your administrator");
+    }
+    p = apr_pcalloc(r->pool, sizeof(*p));
+    p->name = name;
+    p->via = type && !strcasecmp(type, "openid-connect") ? "oidc" : "httpd";
+    *who = p;
+    return OK;
 }

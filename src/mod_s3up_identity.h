@@ -9,15 +9,12 @@
 #include <httpd.h>
 
 #include "mod_s3up_config.h"
+#include "s3up_principal.h"
 
-typedef struct s3up_principal_t {
-    const char *name;          /* the value of S3UpUserClaim: what member lists hold */
-    const char *via;           /* "oidc" (mod_auth_openidc), "httpd" (any other), "link" */
-    const char *link_endpoint; /* "link": the one endpoint it opens */
-} s3up_principal_t;
-
-/* The signed-in person, or NULL: no authenticated r->user, or the claim
- * S3UpUserClaim names is missing or empty. */
-const s3up_principal_t *s3up_identity(request_rec *r, const s3up_dir_conf_t *dc);
+/* The signed-in person: OK and *who set, or *who NULL when nobody is (no
+ * authenticated r->user, or the claim S3UpUserClaim names is missing or
+ * empty). A name that is no valid UTF-8, or holds control characters, is
+ * refused: logged, and answered 403 (the reply's DONE is returned). */
+int s3up_identity(const s3up_principal_t **who, request_rec *r, const s3up_dir_conf_t *dc);
 
 #endif /* MOD_S3UP_IDENTITY_H */

@@ -10,6 +10,7 @@
 
 #include "mod_s3up_config.h"
 #include "mod_s3up_pages.h"
+#include "s3up_s3.h"
 
 extern module AP_MODULE_DECLARE_DATA s3up_module;
 
@@ -44,6 +45,88 @@ int s3up_pages_redirect_slash(request_rec *r)
                                  r->args ? r->args : "", NULL);
     apr_table_setn(r->headers_out, "Location", ap_construct_url(r->pool, to, r));
     return HTTP_MOVED_PERMANENTLY;
+}
+
+void s3up_pages_security_headers(request_rec *r, const char *connect)
+{
+    /* Uppy makes thumbnails as blob: and data: images, and sets styles
+     * through the DOM (not inline markup), which style-src allows. */
+    apr_table_setn(r->headers_out, "Content-Security-Policy",
+                   apr_pstrcat(r->pool,
+                               "default-src 'none'; script-src 'self'; style-src 'self'; "
+                               "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'",
+                               connect ? " " : "", connect ? connect : "",
+                               "; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+                               NULL));
+    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+    apr_table_setn(r->headers_out, "Referrer-Policy", "same-origin");
+    apr_table_setn(r->headers_out, "X-Frame-Options", "DENY");
+}
+
+/* The S3 origin a location's pages send parts to, when it is another. */
+static const char *s3_origin(request_rec *r)
+{
+    const s3up_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &s3up_module);
+    const char *endpoint = s3up_conf_bucket(dc) ? s3up_conf_endpoint(dc, r->pool) : NULL;
+    s3up_s3_loc_t loc;
+
+    if (!endpoint || s3up_conf_upload_mode(dc) == S3UP_MODE_PROXY ||
+        s3up_s3_loc_init(&loc, endpoint, s3up_conf_region(dc), s3up_conf_bucket(dc),
+                         s3up_conf_path_style(dc), r->pool) != APR_SUCCESS) {
+        return NULL;
+    }
+    return loc.origin;
+}
+
+/* Replace each {{name}} in text by fill's value for it, HTML-escaped;
+ * unknown names by nothing. */
+static const char *fill_in(const char *text, const apr_table_t *fill, apr_pool_t *p)
+{
+    apr_array_header_t *out = apr_array_make(p, 8, sizeof(const char *));
+    const char *c = text, *open, *close;
+
+    while ((open = strstr(c, "{{")) && (close = strstr(open + 2, "}}"))) {
+        const char *v = apr_table_get(fill, apr_pstrmemdup(p, open + 2, close - open - 2));
+        APR_ARRAY_PUSH(out, const char *) = apr_pstrmemdup(p, c, open - c);
+        APR_ARRAY_PUSH(out, const char *) = v ? ap_escape_html(p, v) : "";
+        c = close + 2;
+    }
+    APR_ARRAY_PUSH(out, const char *) = c;
+    return apr_array_pstrcat(p, out, 0);
+}
+
+int s3up_pages_serve_filled(request_rec *r, const char *section, const char *page, int status,
+                            const apr_table_t *fill)
+{
+    const char *root = s3up_conf_document_root(s3up_conf_srv(r->server)), *text;
+    char *file, *buf;
+    apr_file_t *fd;
+    apr_finfo_t fi;
+    apr_size_t len;
+
+    if (apr_filepath_merge(&file, root, apr_pstrcat(r->pool, section, "/", page, NULL),
+                           APR_FILEPATH_SECUREROOT | APR_FILEPATH_NOTRELATIVE,
+                           r->pool) != APR_SUCCESS ||
+        apr_stat(&fi, file, APR_FINFO_SIZE, r->pool) != APR_SUCCESS || fi.size > 65536 ||
+        apr_file_open(&fd, file, APR_READ, 0, r->pool) != APR_SUCCESS) {
+        return HTTP_NOT_FOUND;
+    }
+    len = (apr_size_t)fi.size;
+    buf = apr_palloc(r->pool, len + 1);
+    if (apr_file_read_full(fd, buf, len, &len) != APR_SUCCESS) {
+        return HTTP_NOT_FOUND;
+    }
+    buf[len] = '\0';
+    text = fill_in(buf, fill, r->pool);
+    r->status = status;
+    ap_set_content_type(r, "text/html; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    s3up_pages_security_headers(r, NULL);
+    ap_set_content_length(r, strlen(text));
+    if (!r->header_only) {
+        ap_rputs(text, r);
+    }
+    return DONE;
 }
 
 int s3up_pages_serve(request_rec *r, const char *section, const char *path)
@@ -82,10 +165,10 @@ int s3up_pages_serve(request_rec *r, const char *section, const char *path)
     ap_set_etag(r);
     /* Pages may change with an upgrade: revalidate, cheaply (304). */
     apr_table_setn(r->headers_out, "Cache-Control", "no-cache");
-    apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
-    apr_table_setn(r->headers_out, "Referrer-Policy", "same-origin");
     if (!strcmp(type, types[0].type)) {
-        apr_table_setn(r->headers_out, "X-Frame-Options", "DENY");
+        s3up_pages_security_headers(r, s3_origin(r));
+    } else {
+        apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
     }
     if ((rc = ap_meets_conditions(r)) != OK) {
         return rc;

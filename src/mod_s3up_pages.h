@@ -13,6 +13,17 @@
  * section's index.html. */
 int s3up_pages_serve(request_rec *r, const char *section, const char *path);
 
+/* Serve a page of `section` whose "{{name}}" marks are replaced by the
+ * values of fill (HTML-escaped), with the given status. Pages are small:
+ * read whole. DONE once answered, or an HTTP status. */
+int s3up_pages_serve_filled(request_rec *r, const char *section, const char *page, int status,
+                            const apr_table_t *fill);
+
+/* The Content-Security-Policy of every page: scripts, styles and frames
+ * from this origin only, no inline script; connections also to connect
+ * (the S3 origin the pages PUT to; may be NULL). */
+void s3up_pages_security_headers(request_rec *r, const char *connect);
+
 /* Redirect a location's bare path to its folder form ("/upload" ->
  * "/upload/"), so the pages' relative links resolve below it. */
 int s3up_pages_redirect_slash(request_rec *r);

@@ -2,6 +2,7 @@
  * What every route needs: S3 client and store for the request, JSON in and
  * out, the error shape, query arguments, the same-origin check.
  */
+#include <apr_global_mutex.h>
 #include <apr_hash.h>
 #include <apr_shm.h>
 #include <apr_strings.h>
@@ -12,9 +13,11 @@
 #include <http_core.h>
 #include <http_log.h>
 #include <http_protocol.h>
+#include <util_mutex.h>
 #include <util_script.h>
 
 #include "mod_s3up_request.h"
+#include "s3up_gate.h"
 #include "s3up_json.h"
 
 APLOG_USE_MODULE(s3up);
@@ -44,13 +47,58 @@ static proc_t *proc;
 /* The store's write counter, in shared memory made before the fork. */
 static apr_shm_t *generation_shm;
 
-apr_status_t s3up_req_post_config(apr_pool_t *pconf)
+/* Parts on their way to S3 through httpd, per upload, for all processes. */
+#define GATE_SLOTS 1024
+#define GATE_MUTEX "s3up-gate"
+static apr_shm_t *gate_shm;
+static apr_global_mutex_t *gate_mutex;
+static s3up_gate_t *gate;
+
+void s3up_req_pre_config(apr_pool_t *pconf)
+{
+    ap_mutex_register(pconf, GATE_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+apr_status_t s3up_req_post_config(apr_pool_t *pconf, server_rec *s)
 {
     apr_status_t rv = apr_shm_create(&generation_shm, sizeof(apr_uint32_t), NULL, pconf);
     if (rv == APR_SUCCESS) {
         memset(apr_shm_baseaddr_get(generation_shm), 0, sizeof(apr_uint32_t));
+        rv = apr_shm_create(&gate_shm, s3up_gate_size(GATE_SLOTS), NULL, pconf);
+    }
+    if (rv == APR_SUCCESS) {
+        memset(apr_shm_baseaddr_get(gate_shm), 0, s3up_gate_size(GATE_SLOTS));
+        rv = ap_global_mutex_create(&gate_mutex, NULL, GATE_MUTEX, NULL, s, pconf, 0);
     }
     return rv;
+}
+
+static void gate_lock(void *baton, int on)
+{
+    (void)baton;
+    if (on) {
+        apr_global_mutex_lock(gate_mutex);
+    } else {
+        apr_global_mutex_unlock(gate_mutex);
+    }
+}
+
+/* Uploads are named in the gate by a hash: ids are long, and S3's. */
+static const char *gate_key(request_rec *r, const char *upload_id)
+{
+    return s3up_sigv4_sha256_hex(upload_id, strlen(upload_id), r->pool);
+}
+
+int s3up_req_part_enter(request_rec *r, const char *upload_id, int max)
+{
+    return gate && s3up_gate_enter(gate, gate_key(r, upload_id), max);
+}
+
+void s3up_req_part_leave(request_rec *r, const char *upload_id)
+{
+    if (gate) {
+        s3up_gate_leave(gate, gate_key(r, upload_id));
+    }
 }
 
 apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s)
@@ -67,6 +115,15 @@ apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s)
     }
     if (generation_shm) {
         s3up_store_cache_share(ps->cache, apr_shm_baseaddr_get(generation_shm));
+    }
+    if (gate_shm) {
+        rv =
+            apr_global_mutex_child_init(&gate_mutex, apr_global_mutex_lockfile(gate_mutex), pchild);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        gate =
+            s3up_gate_attach(apr_shm_baseaddr_get(gate_shm), GATE_SLOTS, gate_lock, NULL, pchild);
     }
 #if APR_HAS_THREADS
     if ((rv = apr_thread_mutex_create(&ps->lock, APR_THREAD_MUTEX_DEFAULT, pchild)) !=
@@ -243,6 +300,51 @@ int s3up_reply_s3_error(request_rec *r, const s3up_error_t *err, const char *not
     }
     return s3up_reply_error(r, HTTP_BAD_GATEWAY, "StoreError",
                             "the store refused the request (%s, request id %s)", err->code, rid);
+}
+
+void s3up_req_uploads_conf(s3up_uploads_conf_t *out, request_rec *r, const s3up_dir_conf_t *dc)
+{
+    out->prefix = s3up_conf_prefix(dc);
+    out->part_size = s3up_conf_part_size(dc);
+    out->max_file_size = s3up_conf_max_file_size(dc);
+    out->max_unfinished = s3up_conf_max_unfinished(dc);
+    out->expires = s3up_conf_presign_expires(dc);
+    out->proxy = s3up_conf_upload_mode(dc) == S3UP_MODE_PROXY;
+    out->secret = s3up_conf_secret(s3up_conf_srv(r->server));
+}
+
+int s3up_reply_failure(request_rec *r, const s3up_error_t *err, const char *notfound_code)
+{
+    const char *code = err->code ? err->code : "BadRequest";
+
+    /* S3's own answers carry its HTTP status; the core's carry none. */
+    if (err->http_status) {
+        return s3up_reply_s3_error(r, err, notfound_code);
+    }
+    switch (err->status) {
+    case S3UP_EINPUT:
+        return s3up_reply_error(r, HTTP_BAD_REQUEST, code, "%s", err->message);
+    case S3UP_EDENIED:
+        return s3up_reply_error(r, HTTP_FORBIDDEN, code, "%s", err->message);
+    case S3UP_ENOTFOUND:
+        return s3up_reply_error(r, HTTP_NOT_FOUND, err->code ? code : notfound_code, "%s",
+                                err->message);
+    case S3UP_ETOOBIG:
+        return s3up_reply_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "TooLarge", "%s", err->message);
+    case S3UP_ELIMIT:
+        return s3up_reply_error(r, HTTP_TOO_MANY_REQUESTS, code, "%s", err->message);
+    case S3UP_ECONFLICT:
+        return s3up_reply_error(r, HTTP_CONFLICT, "Conflict", "%s", err->message);
+    case S3UP_EPARSE:
+    case APR_EINVAL:
+    case APR_EGENERAL:
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, err->status, r, S3UP_LOGNO(0205) "%s: %s", code,
+                      err->message);
+        return s3up_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "StoreError",
+                                "this could not be done: %s", err->message);
+    default:
+        return s3up_reply_s3_error(r, err, notfound_code);
+    }
 }
 
 int s3up_read_json(json_t **out, request_rec *r)

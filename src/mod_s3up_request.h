@@ -12,17 +12,30 @@
 #include "mod_s3up_config.h"
 #include "s3up_s3.h"
 #include "s3up_store.h"
+#include "s3up_uploads.h"
 
 /* Longest JSON body a client may send. */
 #define S3UP_JSON_BODY_MAX (64 * 1024)
 
+void s3up_req_pre_config(apr_pool_t *pconf);
+
 /* Shared by httpd's processes, made in post_config: the store's write
- * counter, so a change made through one process is seen by all at once. */
-apr_status_t s3up_req_post_config(apr_pool_t *pconf);
+ * counter, so a change made through one process is seen by all at once;
+ * the parts of each upload being passed on to S3. */
+apr_status_t s3up_req_post_config(apr_pool_t *pconf, server_rec *s);
 
 /* Per-process state: the curl share and the store cache. Made in
  * child_init. */
 apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s);
+
+/* A part of upload_id is passed on to S3 through httpd: 1 when fewer than
+ * max were on their way (for all of httpd's processes), else 0. Each 1 is
+ * followed by one s3up_req_part_leave. */
+int s3up_req_part_enter(request_rec *r, const char *upload_id, int max);
+void s3up_req_part_leave(request_rec *r, const char *upload_id);
+
+/* The location's settings for the uploads service. */
+void s3up_req_uploads_conf(s3up_uploads_conf_t *out, request_rec *r, const s3up_dir_conf_t *dc);
 
 /* The S3 client and store of this request's location. OK, or the error
  * reply's DONE. */
@@ -44,6 +57,11 @@ int s3up_reply_not_allowed(request_rec *r);
  * race as 409, a store that does not answer as 503 with Retry-After, a
  * refusal of ours by S3 as 502, a client's mistake S3 caught as 400. */
 int s3up_reply_s3_error(request_rec *r, const s3up_error_t *err, const char *notfound_code);
+
+/* Any failure of the core: its own (bad input 400, not allowed 403,
+ * nothing usable 404 with its code, too large 413, a limit 429, a lost
+ * race 409), or S3's as s3up_reply_s3_error. */
+int s3up_reply_failure(request_rec *r, const s3up_error_t *err, const char *notfound_code);
 
 /* The request body as a JSON object: application/json, at most
  * S3UP_JSON_BODY_MAX bytes. OK and *out set, or the error reply's DONE. */

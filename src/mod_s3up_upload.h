@@ -12,6 +12,7 @@
 #include "mod_s3up_identity.h"
 #include "s3up_s3.h"
 #include "s3up_store.h"
+#include "s3up_uploads.h"
 
 typedef struct s3up_upload_ctx_t {
     request_rec *r;
@@ -22,6 +23,8 @@ typedef struct s3up_upload_ctx_t {
     const char *chosen;          /* the endpoint of /e/{id}/, or NULL */
     s3up_s3_t *s3;               /* NULL: made by s3up_upload_dispatch */
     s3up_store_t store;
+    s3up_uploads_conf_t conf; /* filled by s3up_upload_dispatch, */
+    s3up_uploads_t svc;       /* as is the service over them */
 } s3up_upload_ctx_t;
 
 /* Handler "s3up-upload". */

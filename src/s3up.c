@@ -94,6 +94,12 @@ const char *s3up_strerror(apr_status_t rv, apr_pool_t *p)
         return "not found";
     case S3UP_ENOCONNECT:
         return "S3 refused the connection";
+    case S3UP_ELIMIT:
+        return "a limit was reached";
+    case S3UP_EINPUT:
+        return "not acceptable input";
+    case S3UP_EDENIED:
+        return "not allowed";
     default:
         return apr_pstrdup(p, apr_strerror(rv, buf, sizeof(buf)));
     }

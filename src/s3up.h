@@ -24,6 +24,9 @@
 #define S3UP_ECONFLICT (S3UP_EBASE + 5)  /* a conditional request lost the race */
 #define S3UP_ENOTFOUND (S3UP_EBASE + 6)  /* the thing asked for does not exist */
 #define S3UP_ENOCONNECT (S3UP_EBASE + 7) /* could not connect: nothing was sent */
+#define S3UP_ELIMIT (S3UP_EBASE + 8)     /* a limit was reached: wait, or do less */
+#define S3UP_EINPUT (S3UP_EBASE + 9)     /* the caller's input is not acceptable */
+#define S3UP_EDENIED (S3UP_EBASE + 10)   /* the caller may not do this */
 
 /* What went wrong talking to S3, in one shape for every operation. */
 typedef struct s3up_error_t {

@@ -33,6 +33,24 @@ apr_status_t s3up_keys_plan(apr_off_t *part_size, int *parts, apr_off_t file_siz
     return APR_SUCCESS;
 }
 
+apr_status_t s3up_keys_part_length(apr_off_t *length, apr_off_t file_size, apr_off_t part_size,
+                                   int n)
+{
+    apr_off_t parts, start;
+
+    if (file_size < 0 || file_size > S3UP_OBJECT_SIZE_MAX || part_size < S3UP_PART_SIZE_MIN ||
+        part_size > S3UP_PART_SIZE_MAX) {
+        return APR_EINVAL;
+    }
+    parts = file_size ? (file_size + part_size - 1) / part_size : 1;
+    if (n < 1 || n > parts || parts > S3UP_PARTS_MAX) {
+        return APR_EINVAL;
+    }
+    start = (apr_off_t)(n - 1) * part_size;
+    *length = file_size - start < part_size ? file_size - start : part_size;
+    return APR_SUCCESS;
+}
+
 /* Length of the UTF-8 sequence at s, or 0 when it is not valid UTF-8
  * (overlong forms, surrogates and code points past U+10FFFF included). */
 static int utf8_len(const unsigned char *s)
@@ -60,6 +78,26 @@ static int utf8_len(const unsigned char *s)
     return 0;
 }
 
+/* A control character: C0, DEL, or C1 (U+0080..U+009F, c2 80..c2 9f). */
+static int is_control(const unsigned char *c, int n)
+{
+    return (n == 1 && (*c < 0x20 || *c == 0x7f)) || (n == 2 && c[0] == 0xc2 && c[1] < 0xa0);
+}
+
+int s3up_keys_text_ok(const char *s)
+{
+    const unsigned char *c = (const unsigned char *)s;
+
+    while (c && *c) {
+        int n = utf8_len(c);
+        if (!n || is_control(c, n)) {
+            return 0;
+        }
+        c += n;
+    }
+    return c != NULL;
+}
+
 apr_status_t s3up_keys_relpath(const char **out, const char *name, const char **why, apr_pool_t *p)
 {
     apr_array_header_t *segs = apr_array_make(p, 4, sizeof(const char *));
@@ -80,7 +118,7 @@ apr_status_t s3up_keys_relpath(const char **out, const char *name, const char **
                 *why = "the name is not valid UTF-8";
                 return APR_EINVAL;
             }
-            if (*c < 0x20 || *c == 0x7f || (n == 2 && c[0] == 0xc2 && c[1] < 0xa0)) {
+            if (is_control(c, n)) {
                 *why = "the name holds a control character";
                 return APR_EINVAL;
             }

@@ -30,6 +30,13 @@
 apr_status_t s3up_keys_plan(apr_off_t *part_size, int *parts, apr_off_t file_size,
                             apr_off_t configured_part_size);
 
+/* The length of part n (1-based) of a file of file_size bytes cut into
+ * part_size pieces: part_size for all but the last, what is left for the
+ * last (0 for the one part of an empty file). APR_EINVAL when n lies past
+ * the last part, or the sizes make no plan s3up_keys_plan could give. */
+apr_status_t s3up_keys_part_length(apr_off_t *length, apr_off_t file_size, apr_off_t part_size,
+                                   int n);
+
 /* Longest file or folder name, and longest path below an endpoint's
  * folder: S3 keys are at most 1,024 bytes, and the prefix and endpoint id
  * need their share. */
@@ -42,6 +49,10 @@ apr_status_t s3up_keys_plan(apr_off_t *part_size, int *parts, apr_off_t file_siz
  * characters (C0, DEL, C1), a segment over 255 bytes or a path over 800
  * bytes are refused with APR_EINVAL and *why saying which. */
 apr_status_t s3up_keys_relpath(const char **out, const char *name, const char **why, apr_pool_t *p);
+
+/* Whether s is valid UTF-8 (no overlong forms, surrogates or code points
+ * past U+10FFFF) without control characters (C0, DEL, C1). */
+int s3up_keys_text_ok(const char *s);
 
 /* The n-th other name for a taken relpath: "a/report (2).pdf" for n = 2,
  * "a/README (2)" without an extension; relpath itself for n = 0. */

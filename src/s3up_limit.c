@@ -1,5 +1,5 @@
 /*
- * Failed-try limits over a fixed table.
+ * Try limits over a fixed table.
  */
 #include <apr_strings.h>
 
@@ -9,8 +9,8 @@
 
 typedef struct slot_t {
     char key[S3UP_LIMIT_KEY_MAX + 1]; /* "" when free */
-    int failures;
-    apr_time_t start; /* of the window */
+    int failures;                     /* tries, counted before they are verified */
+    apr_time_t start;                 /* of the window */
 } slot_t;
 
 struct s3up_limit_t {
@@ -98,8 +98,9 @@ apr_interval_time_t s3up_limit_wait(s3up_limit_t *l, const char *key, apr_time_t
     return wait;
 }
 
-void s3up_limit_fail(s3up_limit_t *l, const char *key, apr_time_t now)
+apr_interval_time_t s3up_limit_take(s3up_limit_t *l, const char *key, apr_time_t now)
 {
+    apr_interval_time_t wait = 0;
     slot_t *s;
 
     hold(l, 1);
@@ -108,7 +109,25 @@ void s3up_limit_fail(s3up_limit_t *l, const char *key, apr_time_t now)
         s->failures = 0;
         s->start = now;
     }
-    s->failures++;
+    if (s->failures >= l->max) {
+        wait = s->start + l->window - now;
+    } else {
+        s->failures++;
+    }
+    hold(l, 0);
+    return wait;
+}
+
+void s3up_limit_block(s3up_limit_t *l, const char *key, apr_time_t until, apr_time_t now)
+{
+    slot_t *s;
+
+    hold(l, 1);
+    s = find(l, key, now, 1);
+    if (s) {
+        s->failures = l->max;
+        s->start = until - l->window;
+    }
     hold(l, 0);
 }
 

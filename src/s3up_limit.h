@@ -1,6 +1,8 @@
 /*
- * A limit on failed tries (wrong passcodes): after `max` failures of one
- * key within `window`, that key waits until the window ends.
+ * A limit on tries (passcodes): after `max` tries of one key within
+ * `window`, that key waits until the window ends. A try is counted before
+ * it is verified, in the same step as the check, so tries racing each
+ * other cannot all pass.
  *
  * The table lives in memory the caller provides, so httpd can put it in
  * shared memory that all its processes see, with a lock around each use
@@ -30,10 +32,14 @@ s3up_limit_t *s3up_limit_attach(void *mem, int slots, int max, apr_interval_time
 /* How long key must wait before its next try: 0 when it may try now. */
 apr_interval_time_t s3up_limit_wait(s3up_limit_t *l, const char *key, apr_time_t now);
 
-/* Count a failed try of key. */
-void s3up_limit_fail(s3up_limit_t *l, const char *key, apr_time_t now);
+/* Take a try of key: 0 when it is counted and may go on, else how long
+ * key must wait (nothing is counted). */
+apr_interval_time_t s3up_limit_take(s3up_limit_t *l, const char *key, apr_time_t now);
 
-/* A successful try: forget key's failures. */
+/* Known from elsewhere (another server's count): key waits until `until`. */
+void s3up_limit_block(s3up_limit_t *l, const char *key, apr_time_t until, apr_time_t now);
+
+/* A successful try: forget key's tries. */
 void s3up_limit_clear(s3up_limit_t *l, const char *key);
 
 #endif /* S3UP_LIMIT_H */

@@ -313,8 +313,10 @@ apr_status_t s3up_s3_create_multipart(const char **upload_id, s3up_s3_t *s3, con
     return APR_SUCCESS;
 }
 
+/* headers: signed beside host; may be NULL. */
 static apr_status_t presign(const char **url, s3up_s3_t *s3, const char *method, const char *key,
-                            apr_array_header_t *query, apr_interval_time_t expires, apr_pool_t *p)
+                            apr_array_header_t *query, apr_array_header_t *headers,
+                            apr_interval_time_t expires, apr_pool_t *p)
 {
     s3up_sigv4_req_t sreq = {0};
     const char *qs;
@@ -326,7 +328,7 @@ static apr_status_t presign(const char **url, s3up_s3_t *s3, const char *method,
     sreq.method = method;
     sreq.path = key_path(s3->loc, key, p);
     sreq.query = query;
-    sreq.headers = kvs(p);
+    sreq.headers = headers ? headers : kvs(p);
     s3up_kv_add(sreq.headers, "host", s3->loc->host);
     sreq.payload_hash = S3UP_SIGV4_UNSIGNED_PAYLOAD;
     sreq.region = s3->loc->region;
@@ -341,16 +343,19 @@ static apr_status_t presign(const char **url, s3up_s3_t *s3, const char *method,
 
 apr_status_t s3up_s3_presign_upload_part(const char **url, s3up_s3_t *s3, const char *key,
                                          const char *upload_id, int part_number,
-                                         apr_interval_time_t expires, apr_pool_t *p)
+                                         apr_off_t content_length, apr_interval_time_t expires,
+                                         apr_pool_t *p)
 {
-    apr_array_header_t *query = kvs(p);
+    apr_array_header_t *query = kvs(p), *headers = kvs(p);
 
-    if (part_number < 1 || part_number > S3UP_MAX_PARTS || !upload_id || !*upload_id) {
+    if (part_number < 1 || part_number > S3UP_MAX_PARTS || !upload_id || !*upload_id ||
+        content_length < 0) {
         return APR_EINVAL;
     }
     s3up_kv_add(query, "partNumber", apr_itoa(p, part_number));
     s3up_kv_add(query, "uploadId", upload_id);
-    return presign(url, s3, "PUT", key, query, expires, p);
+    s3up_kv_add(headers, "content-length", apr_off_t_toa(p, content_length));
+    return presign(url, s3, "PUT", key, query, headers, expires, p);
 }
 
 apr_status_t s3up_s3_presign_get(const char **url, s3up_s3_t *s3, const char *key,
@@ -362,7 +367,7 @@ apr_status_t s3up_s3_presign_get(const char **url, s3up_s3_t *s3, const char *ke
     if (disposition) {
         s3up_kv_add(query, "response-content-disposition", disposition);
     }
-    return presign(url, s3, "GET", key, query, expires, p);
+    return presign(url, s3, "GET", key, query, NULL, expires, p);
 }
 
 apr_status_t s3up_s3_upload_part(const char **etag, s3up_s3_t *s3, const char *key,

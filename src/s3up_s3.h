@@ -117,9 +117,15 @@ apr_status_t s3up_s3_create_multipart(const char **upload_id, s3up_s3_t *s3, con
                                       const char *content_type, const apr_table_t *meta,
                                       s3up_error_t **err, apr_pool_t *p);
 
+/* A part URL good for exactly content_length bytes of one part: the
+ * length is a signed header, so S3 refuses a body of another length, and
+ * an unsigned x-amz-copy-source (which Ceph RGW would execute as an
+ * UploadPartCopy with our credentials) cannot come with the empty body a
+ * copy needs. APR_EINVAL for a negative length. */
 apr_status_t s3up_s3_presign_upload_part(const char **url, s3up_s3_t *s3, const char *key,
                                          const char *upload_id, int part_number,
-                                         apr_interval_time_t expires, apr_pool_t *p);
+                                         apr_off_t content_length, apr_interval_time_t expires,
+                                         apr_pool_t *p);
 
 /* UploadPart with a body streamed from read (size bytes), for the proxy
  * mode: memory stays flat whatever the size. Not retried. */

@@ -1,5 +1,6 @@
 /*
- * Endpoint records and the member index in the bucket, with a cache.
+ * Endpoint and link records and the member index in the bucket, with a
+ * cache; the record primitives the other store files share.
  */
 #include <stdlib.h>
 
@@ -13,10 +14,17 @@
 #include "s3up_sigv4.h"
 #include "s3up_token.h"
 #include "s3up_store.h"
+#include "s3up_store_records.h"
 #include "s3up_xml.h"
 
-#define RECORD_MAX (64 * 1024)
+#define RECORD_MAX S3UP_RECORD_MAX
+
+/* Bounds of the cache: records that exist, and answers that a record does
+ * not. Anyone can ask for records that do not exist (random link tokens),
+ * so those answers are kept apart and, when there are too many, dropped
+ * alone: they never push out a record that exists. */
 #define CACHE_ENTRIES 4096
+#define CACHE_NEGATIVES 1024
 
 /* A cached answer: the record text (or member list), as S3 gave it. */
 typedef struct entry_t {
@@ -36,6 +44,7 @@ struct s3up_store_cache_t {
     volatile apr_uint32_t *generation;
     apr_uint32_t own_generation;
     apr_uint64_t serials;
+    int negatives; /* entries whose text is NULL */
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;
 #endif
@@ -67,20 +76,29 @@ static void entry_free(entry_t *e)
     free(e);
 }
 
-static void cache_clear(s3up_store_cache_t *c)
+static void entry_remove(s3up_store_cache_t *c, entry_t *e)
+{
+    apr_hash_set(c->entries, e->key, APR_HASH_KEY_STRING, NULL);
+    c->negatives -= e->text == NULL;
+    entry_free(e);
+}
+
+/* Every entry, or (negatives_only) every answer that a record is absent. */
+static void cache_clear(s3up_store_cache_t *c, int negatives_only)
 {
     apr_hash_index_t *hi;
     /* APR allows removing the current entry while iterating. */
     for (hi = apr_hash_first(NULL, c->entries); hi; hi = apr_hash_next(hi)) {
         entry_t *e = apr_hash_this_val(hi);
-        apr_hash_set(c->entries, e->key, APR_HASH_KEY_STRING, NULL);
-        entry_free(e);
+        if (!negatives_only || !e->text) {
+            entry_remove(c, e);
+        }
     }
 }
 
 static apr_status_t cache_cleanup(void *data)
 {
-    cache_clear(data);
+    cache_clear(data, 0);
     return APR_SUCCESS;
 }
 
@@ -145,8 +163,7 @@ static void cache_drop_locked(s3up_store_cache_t *c, const char *key)
 {
     entry_t *old = apr_hash_get(c->entries, key, APR_HASH_KEY_STRING);
     if (old) {
-        apr_hash_set(c->entries, key, APR_HASH_KEY_STRING, NULL);
-        entry_free(old);
+        entry_remove(c, old);
     }
 }
 
@@ -164,10 +181,13 @@ static void cache_set(s3up_store_cache_t *c, const char *key, const char *text, 
     lock(c);
     e->serial = ++c->serials;
     cache_drop_locked(c, key);
-    if (apr_hash_count(c->entries) >= CACHE_ENTRIES) {
-        /* Bounded memory: start over rather than track ages. */
-        cache_clear(c);
+    /* Bounded memory: start over rather than track ages. */
+    if (!text && c->negatives >= CACHE_NEGATIVES) {
+        cache_clear(c, 1);
+    } else if (text && apr_hash_count(c->entries) - c->negatives >= CACHE_ENTRIES) {
+        cache_clear(c, 0);
     }
+    c->negatives += text == NULL;
     apr_hash_set(c->entries, e->key, APR_HASH_KEY_STRING, e);
     unlock(c);
 }
@@ -182,9 +202,14 @@ static void cache_drop(s3up_store_cache_t *c, const char *key)
     unlock(c);
 }
 
+const char *s3up_record_hash(const char *s, apr_pool_t *p)
+{
+    return s3up_sigv4_sha256_hex(s, strlen(s), p);
+}
+
 static const char *who_hash(const char *who, apr_pool_t *p)
 {
-    return s3up_sigv4_sha256_hex(who, strlen(who), p);
+    return s3up_record_hash(who, p);
 }
 
 static const char *record_key(const s3up_store_t *st, const char *id, apr_pool_t *p)
@@ -219,6 +244,17 @@ static void cached_set(s3up_store_t *st, const char *key, const char *text, cons
     cache_drop(st->cache, record_ckey(st, key, p));
     cache_set(st->cache, record_ckey(st, key, p), text, etag, st->s3->now(),
               apr_atomic_read32(st->cache->generation));
+}
+
+void s3up_record_forget_here(s3up_store_t *st, const char *key)
+{
+    apr_pool_t *p;
+
+    apr_pool_create(&p, NULL);
+    lock(st->cache);
+    cache_drop_locked(st->cache, record_ckey(st, key, p));
+    unlock(st->cache);
+    apr_pool_destroy(p);
 }
 
 static void index_forget(s3up_store_t *st, const char *prefix, apr_pool_t *p)
@@ -279,7 +315,7 @@ const char *s3up_store_endpoint_json(const s3up_endpoint_t *ep, apr_pool_t *p)
     return s3up_json_dump(j, p);
 }
 
-static apr_status_t opt_time(apr_time_t *out, const json_t *v)
+apr_status_t s3up_record_time(apr_time_t *out, const json_t *v)
 {
     *out = 0;
     if (!v || json_is_null(v)) {
@@ -311,8 +347,8 @@ apr_status_t s3up_store_endpoint_parse(s3up_endpoint_t **out, const char *text, 
                                                            : S3UP_ENDPOINT_ACTIVE);
     ep->note = apr_pstrdup(p, s3up_json_str(j, "note") ? s3up_json_str(j, "note") : "");
     if (!s3up_store_id_valid(ep->id) || !*ep->prefix ||
-        opt_time(&ep->created, json_object_get(j, "created")) != APR_SUCCESS ||
-        opt_time(&ep->expires, json_object_get(j, "expires")) != APR_SUCCESS) {
+        s3up_record_time(&ep->created, json_object_get(j, "created")) != APR_SUCCESS ||
+        s3up_record_time(&ep->expires, json_object_get(j, "expires")) != APR_SUCCESS) {
         return S3UP_EPARSE;
     }
     size = json_object_get(j, "max_file_size");
@@ -339,16 +375,22 @@ int s3up_store_endpoint_open(const s3up_endpoint_t *ep, apr_time_t now)
     return !strcmp(ep->status, S3UP_ENDPOINT_ACTIVE) && (!ep->expires || now < ep->expires);
 }
 
-static s3up_error_t *not_found(const char *code, const char *message, apr_pool_t *p)
+s3up_error_t *s3up_record_error(apr_status_t status, const char *code, const char *message,
+                                apr_pool_t *p)
 {
-    return s3up_error_make(S3UP_ENOTFOUND, 0, code, message, p);
+    return s3up_error_make(status, 0, code, message, p);
 }
 
-/* A small record, from the cache while fresh: S3UP_ENOTFOUND (with *err
- * left alone) when there is none. */
-static apr_status_t cached_get(const char **text, const char **etag, apr_uint64_t *serial,
-                               s3up_store_t *st, const char *key, s3up_error_t **err, apr_pool_t *p)
+static s3up_error_t *not_found(const char *code, const char *message, apr_pool_t *p)
 {
+    return s3up_record_error(S3UP_ENOTFOUND, code, message, p);
+}
+
+apr_status_t s3up_record_get(const char **text, const char **etag, apr_uint64_t *serial,
+                             s3up_store_t *st, const char *key, int fresh, s3up_error_t **err,
+                             apr_pool_t *p)
+{
+    apr_uint64_t ignored;
     const char *ckey = record_ckey(st, key, p);
     apr_time_t now = st->s3->now();
     apr_uint32_t generation = apr_atomic_read32(st->cache->generation);
@@ -356,9 +398,12 @@ static apr_status_t cached_get(const char **text, const char **etag, apr_uint64_
     s3up_body_t *body;
     apr_status_t rv;
 
+    if (!serial) {
+        serial = &ignored;
+    }
     *text = *etag = NULL;
     *serial = 0;
-    if (!cache_get(st->cache, ckey, now, st->ttl, text, etag, serial, p)) {
+    if (fresh || !cache_get(st->cache, ckey, now, st->ttl, text, etag, serial, p)) {
         rv = s3up_s3_get(&body, st->s3, key, RECORD_MAX, &e, p);
         if (rv == S3UP_ENOTFOUND) {
             cache_set(st->cache, ckey, NULL, NULL, now, generation);
@@ -431,7 +476,7 @@ apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, co
         *err = not_found("NoSuchEndpoint", "no such endpoint", p);
         return S3UP_ENOTFOUND;
     }
-    rv = cached_get(&text, &etag, &serial, st, record_key(st, id, p), err, p);
+    rv = s3up_record_get(&text, &etag, &serial, st, record_key(st, id, p), 0, err, p);
     if (rv == S3UP_ENOTFOUND) {
         *err = not_found("NoSuchEndpoint", apr_psprintf(p, "there is no endpoint '%s'", id), p);
     }
@@ -466,12 +511,8 @@ apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, co
     return APR_SUCCESS;
 }
 
-/* A conditional write of a JSON record. When S3 fails without saying
- * whether the write took (a 5xx: Ceph answers 500 when two conditional
- * writes race), the record itself tells: ours, or someone else's. */
-static apr_status_t put_record(const char **etag, s3up_store_t *st, const char *key,
-                               const char *text, const s3up_put_cond_t *cond, s3up_error_t **err,
-                               apr_pool_t *p)
+apr_status_t s3up_record_put(const char **etag, s3up_store_t *st, const char *key, const char *text,
+                             const s3up_put_cond_t *cond, s3up_error_t **err, apr_pool_t *p)
 {
     s3up_body_t *now;
     s3up_error_t *e2;
@@ -504,7 +545,7 @@ apr_status_t s3up_store_endpoint_put(s3up_store_t *st, s3up_endpoint_t *ep, s3up
     const char *etag = NULL;
     apr_status_t rv;
 
-    rv = put_record(&etag, st, record_key(st, ep->id, p), text, &cond, err, p);
+    rv = s3up_record_put(&etag, st, record_key(st, ep->id, p), text, &cond, err, p);
     if (rv != APR_SUCCESS) {
         /* Whatever we held may be stale now. */
         cached_forget(st, record_key(st, ep->id, p), p);
@@ -539,102 +580,6 @@ apr_status_t s3up_store_member_remove(s3up_store_t *st, const char *who, const c
     return rv;
 }
 
-#define CLAIM_TRIES 1000
-
-static const char *reservation_key(const s3up_store_t *st, const char *key, apr_pool_t *p)
-{
-    return apr_pstrcat(p, st->prefix, "reservations/", s3up_sigv4_sha256_hex(key, strlen(key), p),
-                       NULL);
-}
-
-apr_status_t s3up_store_reserve(s3up_store_t *st, const char *key, apr_time_t expires,
-                                s3up_error_t **err, apr_pool_t *p)
-{
-    const char *rkey = reservation_key(st, key, p), *nonce, *text;
-    s3up_put_cond_t create = {1, NULL}, take_over = {0, NULL};
-    s3up_body_t *held;
-    json_t *j, *old;
-    const char *why;
-    apr_time_t until = 0;
-    apr_status_t rv;
-
-    /* Each reservation's text is its own, so that put_record can tell
-     * whose write took. */
-    if (s3up_token_new(&nonce, p) != APR_SUCCESS) {
-        return APR_EGENERAL;
-    }
-    j = s3up_json_own(
-        json_pack("{s:s,s:s,s:s}", "key", key, "expires", s3up_iso8601(expires, p), "nonce", nonce),
-        p);
-    text = s3up_json_dump(j, p);
-
-    rv = put_record(NULL, st, rkey, text, &create, err, p);
-    if (rv != S3UP_ECONFLICT) {
-        return rv;
-    }
-    rv = s3up_s3_get(&held, st->s3, rkey, RECORD_MAX, err, p);
-    if (rv == S3UP_ENOTFOUND) {
-        /* Released meanwhile: try once more from the start. */
-        return put_record(NULL, st, rkey, text, &create, err, p);
-    }
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (s3up_json_parse(&old, held->data, held->len, RECORD_MAX, &why, p) == APR_SUCCESS) {
-        opt_time(&until, json_object_get(old, "expires"));
-    }
-    if (until > st->s3->now()) {
-        *err = apr_pcalloc(p, sizeof(**err));
-        (*err)->status = S3UP_ECONFLICT;
-        (*err)->code = "Reserved";
-        (*err)->message = "another upload holds this name";
-        return S3UP_ECONFLICT;
-    }
-    take_over.if_match = held->object->etag;
-    return put_record(NULL, st, rkey, text, &take_over, err, p);
-}
-
-apr_status_t s3up_store_release(s3up_store_t *st, const char *key, s3up_error_t **err,
-                                apr_pool_t *p)
-{
-    return s3up_s3_delete(st->s3, reservation_key(st, key, p), err, p);
-}
-
-apr_status_t s3up_store_claim_key(const char **key, s3up_store_t *st, const char *dir,
-                                  const char *relpath, apr_time_t expires, s3up_error_t **err,
-                                  apr_pool_t *p)
-{
-    for (int n = 0; n < CLAIM_TRIES; n++) {
-        const char *k = apr_pstrcat(p, dir, s3up_keys_numbered(relpath, n, p), NULL);
-        s3up_object_t *obj;
-        s3up_error_t *ignored;
-        apr_status_t rv = s3up_store_reserve(st, k, expires, err, p);
-
-        if (rv == S3UP_ECONFLICT) {
-            continue;
-        }
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        /* Reserved first, looked second: an upload completing meanwhile
-         * still holds its reservation until its object exists. */
-        rv = s3up_s3_head(&obj, st->s3, k, err, p);
-        if (rv == S3UP_ENOTFOUND) {
-            *key = k;
-            return APR_SUCCESS;
-        }
-        s3up_store_release(st, k, &ignored, p);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    *err = apr_pcalloc(p, sizeof(**err));
-    (*err)->status = S3UP_ECONFLICT;
-    (*err)->code = "Conflict";
-    (*err)->message = apr_psprintf(p, "%d files of this name exist already", CLAIM_TRIES);
-    return S3UP_ECONFLICT;
-}
-
 static int link_id_valid(const char *id)
 {
     return strlen(id) == 64 && strspn(id, "0123456789abcdef") == 64;
@@ -663,7 +608,7 @@ apr_status_t s3up_store_link_get(s3up_link_t **out, s3up_store_t *st, const char
         *err = not_found("NoSuchLink", "no such upload link", p);
         return S3UP_ENOTFOUND;
     }
-    rv = cached_get(&text, &etag, &serial, st, link_key(st, id, p), err, p);
+    rv = s3up_record_get(&text, &etag, &serial, st, link_key(st, id, p), 0, err, p);
     if (rv == S3UP_ENOTFOUND) {
         *err = not_found("NoSuchLink", "no such upload link", p);
     }
@@ -673,8 +618,8 @@ apr_status_t s3up_store_link_get(s3up_link_t **out, s3up_store_t *st, const char
     l = apr_pcalloc(p, sizeof(*l));
     if (s3up_json_parse(&j, text, strlen(text), RECORD_MAX, &why, p) != APR_SUCCESS ||
         !s3up_json_str(j, "endpoint") || !s3up_store_id_valid(s3up_json_str(j, "endpoint")) ||
-        opt_time(&l->created, json_object_get(j, "created")) != APR_SUCCESS ||
-        opt_time(&l->expires, json_object_get(j, "expires")) != APR_SUCCESS) {
+        s3up_record_time(&l->created, json_object_get(j, "created")) != APR_SUCCESS ||
+        s3up_record_time(&l->expires, json_object_get(j, "expires")) != APR_SUCCESS) {
         *err = apr_pcalloc(p, sizeof(**err));
         (*err)->status = S3UP_EPARSE;
         (*err)->code = "BadRecord";
@@ -709,7 +654,7 @@ apr_status_t s3up_store_link_put(s3up_store_t *st, const s3up_link_t *link, s3up
     json_object_set_new(j, "passcode_hash",
                         link->passcode_hash ? json_string(link->passcode_hash) : json_null());
     text = s3up_json_dump(j, p);
-    rv = put_record(NULL, st, link_key(st, link->id, p), text, &create, err, p);
+    rv = s3up_record_put(NULL, st, link_key(st, link->id, p), text, &create, err, p);
     if (rv == APR_SUCCESS) {
         rv = s3up_s3_put(NULL, st->s3,
                          apr_pstrcat(p, link_index(st, link->endpoint, p), link->id, NULL), "", 0,

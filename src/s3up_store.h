@@ -114,23 +114,98 @@ apr_status_t s3up_store_link_delete(s3up_store_t *st, const s3up_link_t *link, s
 apr_status_t s3up_store_endpoint_links(apr_array_header_t **ids, s3up_store_t *st,
                                        const char *endpoint, s3up_error_t **err, apr_pool_t *p);
 
-/* Name reservations: two uploads of one name at the same time must both
- * survive, and S3 cannot refuse a completing upload whose key exists. So
- * a new upload first reserves its key under {state}reservations/, with a
- * create-only write, and takes the key only if no object has it yet.
+/* Uploads and their names (s3up_store_uploads.c).
  *
- * Reserve key until expires: S3UP_ECONFLICT while someone else's
- * reservation holds it (an expired one is taken over). */
-apr_status_t s3up_store_reserve(s3up_store_t *st, const char *key, apr_time_t expires,
-                                s3up_error_t **err, apr_pool_t *p);
-apr_status_t s3up_store_release(s3up_store_t *st, const char *key, s3up_error_t **err,
+ * Two uploads of one name at the same time must both survive, and S3
+ * cannot refuse a completing upload whose key exists. So a new upload first
+ * reserves its key under {state}reservations/{sha256(key)} with a
+ * create-only write, and takes the key only if no object has it yet. The
+ * reservation is then bound to its multipart upload: it says who started
+ * it, the declared size and the part size (from which part URLs are signed
+ * for each part's exact length), and it ends only with its own upload.
+ *
+ * {state}unfinished/{endpoint}/{owner id}/{sha256(key)} lists each person's
+ * (or link's) unfinished multipart uploads in an endpoint, so they can be
+ * counted with one listing; {state}owned/{endpoint}/{owner id}/{relpath}
+ * lists the files a link was used for. The owner id is the first 32 hex
+ * digits of sha256(owner). */
+typedef struct s3up_reservation_t {
+    const char *key;
+    const char *endpoint;
+    const char *owner;     /* the principal's name */
+    const char *upload_id; /* NULL until bound (never, for a form POST) */
+    apr_off_t size;        /* declared file size; -1 when none was */
+    apr_off_t part_size;   /* with a declared size; else 0 */
+    apr_time_t expires;
+    const char *nonce; /* makes each reservation's text its own */
+    const char *etag;  /* of the stored record */
+} s3up_reservation_t;
+
+/* Reserve res->key (res->nonce and res->etag are set): S3UP_ECONFLICT
+ * while another unexpired reservation holds it (an expired one is taken
+ * over). */
+apr_status_t s3up_store_reserve(s3up_store_t *st, s3up_reservation_t *res, s3up_error_t **err,
                                 apr_pool_t *p);
 
-/* A free key for dir + relpath: relpath itself, else "name (1).ext",
- * "name (2).ext", ... reserved until expires. */
-apr_status_t s3up_store_claim_key(const char **key, s3up_store_t *st, const char *dir,
-                                  const char *relpath, apr_time_t expires, s3up_error_t **err,
-                                  apr_pool_t *p);
+/* Bind res to its multipart upload: the record names upload_id, and the
+ * owner's unfinished uploads in the endpoint count it. */
+apr_status_t s3up_store_reservation_bind(s3up_store_t *st, s3up_reservation_t *res,
+                                         const char *upload_id, s3up_error_t **err, apr_pool_t *p);
+
+/* The reservation of key: from the cache while it names upload_id (NULL:
+ * any), else read from S3. S3UP_ENOTFOUND when there is none. */
+apr_status_t s3up_store_reservation_get(s3up_reservation_t **out, s3up_store_t *st, const char *key,
+                                        const char *upload_id, s3up_error_t **err, apr_pool_t *p);
+
+/* res's upload ended (completed or aborted), or never started: the record
+ * goes if it is still res's own (same nonce; another upload may have taken
+ * an expired one over), and so does its unfinished-upload entry. */
+apr_status_t s3up_store_reservation_end(s3up_store_t *st, const s3up_reservation_t *res,
+                                        s3up_error_t **err, apr_pool_t *p);
+
+/* How many unfinished uploads owner holds in endpoint, counted up to
+ * limit. When the count reaches limit, entries whose reservation has ended,
+ * expired or passed to someone else are removed and not counted. */
+apr_status_t s3up_store_unfinished(int *count, s3up_store_t *st, const char *endpoint,
+                                   const char *owner, int limit, s3up_error_t **err, apr_pool_t *p);
+
+/* Note that owner (a link) was given relpath in endpoint's folder. */
+apr_status_t s3up_store_owned_add(s3up_store_t *st, const char *endpoint, const char *owner,
+                                  const char *relpath, s3up_error_t **err, apr_pool_t *p);
+
+/* A page (up to max) of the relpaths noted for owner in endpoint, sorted,
+ * after cursor (NULL: from the start); *next is the cursor of the next
+ * page, or NULL. */
+apr_status_t s3up_store_owned_list(apr_array_header_t **relpaths, const char **next,
+                                   s3up_store_t *st, const char *endpoint, const char *owner,
+                                   const char *cursor, int max, s3up_error_t **err, apr_pool_t *p);
+
+/* Passcode tries (s3up_store_tries.c): {state}tries/{link id}.json counts
+ * the tries of a link's passcode in a window, where every server sharing
+ * the bucket sees them. A try is counted before it is verified. */
+#define S3UP_PASSCODE_TRIES 5
+#define S3UP_PASSCODE_WINDOW apr_time_from_sec(15 * 60)
+
+typedef struct s3up_tries_t {
+    int count;
+    apr_time_t since; /* start of the window */
+} s3up_tries_t;
+
+/* Count one try: APR_SUCCESS when it may be verified; S3UP_ELIMIT with
+ * *wait set when max tries were counted in window already; S3UP_ECONFLICT
+ * when the count could not be written for other tries racing it (the try
+ * must not be verified; it may be sent again at once). */
+apr_status_t s3up_store_try_take(apr_interval_time_t *wait, s3up_store_t *st, const char *link_id,
+                                 int max, apr_interval_time_t window, s3up_error_t **err,
+                                 apr_pool_t *p);
+
+/* The tries counted now (count 0 when none, or the window is over). */
+apr_status_t s3up_store_tries_get(s3up_tries_t *out, s3up_store_t *st, const char *link_id,
+                                  apr_interval_time_t window, s3up_error_t **err, apr_pool_t *p);
+
+/* Forget the tries (a passcode that was right, or an admin's unlock). */
+apr_status_t s3up_store_tries_clear(s3up_store_t *st, const char *link_id, s3up_error_t **err,
+                                    apr_pool_t *p);
 
 /* Forget what the cache holds for this endpoint / this person. */
 void s3up_store_forget(s3up_store_t *st, const char *id, const char *who);

@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include <apr_md5.h>
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include "s3up_sigv4.h"
@@ -130,39 +131,41 @@ apr_status_t s3up_token_cookie_read(s3up_link_cookie_t **out, const char *value,
     return APR_SUCCESS;
 }
 
-static const char *part_mac(const char *key, const char *upload_id, int part, apr_int64_t max,
-                            apr_int64_t expires, const char *secret, apr_pool_t *p)
+static const char *part_mac(const char *key, const char *upload_id, int part,
+                            const s3up_part_grant_t *g, apr_int64_t expires, const char *secret,
+                            apr_pool_t *p)
 {
-    return cookie_mac(apr_psprintf(p,
-                                   "part1\n%" APR_INT64_T_FMT "\n%" APR_INT64_T_FMT "\n%s\n%d\n%s",
-                                   expires, max, upload_id, part, key),
-                      secret, p);
+    return cookie_mac(
+        apr_psprintf(p, "part2\n%" APR_INT64_T_FMT "\n%c%" APR_INT64_T_FMT "\n%s\n%d\n%s", expires,
+                     g->exact ? '=' : '<', (apr_int64_t)g->bytes, upload_id, part, key),
+        secret, p);
 }
 
 apr_status_t s3up_token_part_make(const char **token, const char *key, const char *upload_id,
-                                  int part, apr_off_t max_bytes, apr_time_t expires,
+                                  int part, const s3up_part_grant_t *grant, apr_time_t expires,
                                   const char *secret, apr_pool_t *p)
 {
     apr_int64_t secs = apr_time_sec(expires);
     const char *mac;
 
-    if (!secret || !*secret || !key || !upload_id) {
+    if (!secret || !*secret || !key || !upload_id || grant->bytes < 0) {
         return APR_EINVAL;
     }
-    mac = part_mac(key, upload_id, part, max_bytes, secs, secret, p);
+    mac = part_mac(key, upload_id, part, grant, secs, secret, p);
     if (!mac) {
         return APR_EGENERAL;
     }
-    *token = apr_psprintf(p, "%" APR_INT64_T_FMT ".%" APR_INT64_T_FMT ".%s", secs,
-                          (apr_int64_t)max_bytes, mac);
+    *token = apr_psprintf(p, "%" APR_INT64_T_FMT ".%c%" APR_INT64_T_FMT ".%s", secs,
+                          grant->exact ? '=' : '<', (apr_int64_t)grant->bytes, mac);
     return APR_SUCCESS;
 }
 
-apr_status_t s3up_token_part_check(apr_off_t *max_bytes, const char *token, const char *key,
+apr_status_t s3up_token_part_check(s3up_part_grant_t *grant, const char *token, const char *key,
                                    const char *upload_id, int part, apr_time_t now,
                                    const char *secret, apr_pool_t *p)
 {
-    apr_int64_t expires, max;
+    s3up_part_grant_t g;
+    apr_int64_t expires;
     char *end, *end2;
     const char *want;
 
@@ -170,14 +173,15 @@ apr_status_t s3up_token_part_check(apr_off_t *max_bytes, const char *token, cons
         return APR_EINVAL;
     }
     expires = apr_strtoi64(token, &end, 10);
-    if (*end != '.' || expires <= 0) {
+    if (*end != '.' || expires <= 0 || (end[1] != '=' && end[1] != '<') || !apr_isdigit(end[2])) {
         return APR_EINVAL;
     }
-    max = apr_strtoi64(end + 1, &end2, 10);
-    if (*end2 != '.' || max < 0) {
+    g.exact = end[1] == '=';
+    g.bytes = (apr_off_t)apr_strtoi64(end + 2, &end2, 10);
+    if (*end2 != '.' || g.bytes < 0) {
         return APR_EINVAL;
     }
-    want = part_mac(key, upload_id, part, max, expires, secret, p);
+    want = part_mac(key, upload_id, part, &g, expires, secret, p);
     if (!want || strlen(want) != strlen(end2 + 1) ||
         CRYPTO_memcmp(want, end2 + 1, strlen(want)) != 0) {
         return APR_EINVAL;
@@ -185,7 +189,7 @@ apr_status_t s3up_token_part_check(apr_off_t *max_bytes, const char *token, cons
     if (now >= apr_time_from_sec(expires)) {
         return APR_TIMEUP;
     }
-    *max_bytes = (apr_off_t)max;
+    *grant = g;
     return APR_SUCCESS;
 }
 

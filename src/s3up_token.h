@@ -37,16 +37,23 @@ apr_status_t s3up_token_cookie_make(const char **value, const s3up_link_cookie_t
 apr_status_t s3up_token_cookie_read(s3up_link_cookie_t **out, const char *value, const char *key,
                                     apr_time_t now, apr_pool_t *p);
 
-/* Proxy mode: a part's upload URL carries a token instead of a signature
- * for S3, "{expires}.{max bytes}.{base64url(hmac)}" over the upload, the
- * part number and the key, signed with the S3UpSecretFile key. */
+/* A part's upload URL through httpd (proxy mode, or an upload of no
+ * declared size) carries a token instead of a signature for S3,
+ * "{expires}.{=|<}{bytes}.{base64url(hmac)}" over the upload, the part
+ * number, the key and the size: "=" when the part must be exactly that
+ * many bytes, "<" when at most. Signed with the S3UpSecretFile key. */
+typedef struct s3up_part_grant_t {
+    apr_off_t bytes;
+    int exact; /* bytes exactly, else at most */
+} s3up_part_grant_t;
+
 apr_status_t s3up_token_part_make(const char **token, const char *key, const char *upload_id,
-                                  int part, apr_off_t max_bytes, apr_time_t expires,
+                                  int part, const s3up_part_grant_t *grant, apr_time_t expires,
                                   const char *secret, apr_pool_t *p);
 
-/* APR_SUCCESS and *max_bytes when token is this part's and unexpired;
+/* APR_SUCCESS and *grant when token is this part's and unexpired;
  * APR_EINVAL when it is not, APR_TIMEUP when it expired. */
-apr_status_t s3up_token_part_check(apr_off_t *max_bytes, const char *token, const char *key,
+apr_status_t s3up_token_part_check(s3up_part_grant_t *grant, const char *token, const char *key,
                                    const char *upload_id, int part, apr_time_t now,
                                    const char *secret, apr_pool_t *p);
 

@@ -318,11 +318,13 @@ class Job {
     const file = this.file;
     // Not aborted with the job: an upload the server creates while the file is removed
     // is aborted right after (below).
-    const { key, uploadId } = await this.p.api('POST', 's3/multipart', {
+    const { key, uploadId, partSize } = await this.p.api('POST', 's3/multipart', {
       body: { filename: file.name, type: file.type || 'application/octet-stream', metadata: this.meta() },
     });
     this.key = key;
     this.uploadId = uploadId;
+    // The server signs each part for its exact length, cut at its part size.
+    if (partSize && partSize !== this.partSize) this.makeParts(partSize);
     if (this.state === 'canceled') {
       this.p.abortUpload(key, uploadId);
       return;
@@ -675,7 +677,8 @@ export default class S3UpUploader extends BasePlugin {
       throw new UploadError(data?.error?.message ?? `${res.status} ${res.statusText}`, {
         status: res.status,
         code: data?.error?.code ?? '',
-        retryable: retryableStatus(res.status),
+        // Too many unfinished uploads is no passing state: waiting will not help.
+        retryable: retryableStatus(res.status) && data?.error?.code !== 'TooManyUploads',
         retryAfter: Number(res.headers.get('Retry-After')) || 0,
       });
     }
@@ -685,7 +688,10 @@ export default class S3UpUploader extends BasePlugin {
   // DELETE a multipart upload (cancel); a few tries, never an error for the person.
   abortUpload(key, uploadId) {
     this.api('DELETE', `s3/multipart/${encodeURIComponent(uploadId)}`, { query: { key }, retries: 3 })
-      .catch((err) => this.uppy.log(`[S3Up] could not abort ${uploadId}: ${err.message}`, 'warning'));
+      .catch((err) => {
+        // 404: the upload has ended already (completed, or aborted before).
+        if (err.status !== 404) this.uppy.log(`[S3Up] could not abort ${uploadId}: ${err.message}`, 'warning');
+      });
   }
 
   // -- Uppy's side

@@ -5,7 +5,7 @@
 // Every address is relative to the page's folder: the page is served at <location>/ and at
 // <location>/e/{endpoint}/, and the API (api/..., s3/...) lies below the same folder.
 import { Uppy, Dashboard, AwsS3, GoldenRetriever } from './vendor/uppy.min.mjs';
-import S3UpUploader from './common/uploader.mjs';
+import S3UpUploader, { partSizeFor } from './common/uploader.mjs';
 
 const MiB = 1024 * 1024;
 // Uppy's stock AwsS3 plugin only: below this a file goes up in one form POST (/s3/params);
@@ -184,7 +184,9 @@ function startUppy(session, ep) {
       // No trailing slash: the plugin appends "/s3/...".
       companionEndpoint: here.href.replace(/\/$/, ''),
       shouldUseMultipart: (file) => (file.size ?? 0) > MULTIPART_ABOVE,
-      getChunkSize: () => session.part_size,
+      // The server signs each part URL for its exact length, cut at its part size (grown
+      // for files over 10,000 parts): the file's size (meta.size above) and this must agree.
+      getChunkSize: (file) => partSizeFor(file.size, session.part_size),
       // Files at once; a big file's parts go one after another.
       limit: 4,
     });

@@ -224,8 +224,8 @@ static void test_multipart(void)
         memcpy(whole + off, data, sizes[i]);
         off += sizes[i];
         free(data);
-        rv = s3up_s3_presign_upload_part(&url, &s3, k, upload_id, i + 1, apr_time_from_sec(600),
-                                         pool);
+        rv = s3up_s3_presign_upload_part(&url, &s3, k, upload_id, i + 1, (apr_off_t)sizes[i],
+                                         apr_time_from_sec(600), pool);
         part->number = i + 1;
         part->etag = rv == APR_SUCCESS ? curl_put(url, file) : NULL;
         put_ok = put_ok && part->etag;

@@ -59,6 +59,21 @@ static inline void diag(const char *fmt, ...)
 }
 
 /* One test skipped: only for a missing optional input. */
+/* Stop the test: what follows cannot run. */
+static inline void bail_out(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static inline void bail_out(const char *fmt, ...)
+{
+    va_list ap;
+
+    printf("Bail out! ");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    fflush(stdout);
+    exit(255);
+}
+
 static inline void skip(const char *why)
 {
     printf("ok %d # SKIP %s\n", ++tap_n, why);

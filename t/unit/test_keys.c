@@ -36,6 +36,52 @@ static void plan_fails(apr_off_t file_size, apr_status_t want, const char *what)
 
 static apr_pool_t *pool;
 
+static void length_is(apr_off_t file_size, apr_off_t part_size, int n, apr_off_t want,
+                      const char *what)
+{
+    apr_off_t got = -1;
+    apr_status_t rv = s3up_keys_part_length(&got, file_size, part_size, n);
+    ok(rv == APR_SUCCESS && got == want,
+       "%s: part %d is %" APR_OFF_T_FMT " bytes (got %d, %" APR_OFF_T_FMT ")", what, n, want, rv,
+       got);
+}
+
+static void length_refused(apr_off_t file_size, apr_off_t part_size, int n, const char *what)
+{
+    apr_off_t got = 77;
+    ok(s3up_keys_part_length(&got, file_size, part_size, n) == APR_EINVAL && got == 77,
+       "%s: refused", what);
+}
+
+/* Every part of every plan: lengths add up to the file, and only the last
+ * may be short. */
+static void test_part_lengths(void)
+{
+    const apr_off_t sizes[] = {0, 1, 5 * MIB, 5 * MIB + 1, 64 * MIB * 3 - 7, 10000 * 64 * MIB + 1};
+
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        apr_off_t part_size, sum = 0, len;
+        int parts, fine = 1;
+        s3up_keys_plan(&part_size, &parts, sizes[i], 64 * MIB);
+        for (int n = 1; n <= parts; n++) {
+            fine = fine && s3up_keys_part_length(&len, sizes[i], part_size, n) == APR_SUCCESS &&
+                   (n == parts || len == part_size) && len <= part_size;
+            sum += len;
+        }
+        ok(fine && sum == sizes[i], "a file of %" APR_OFF_T_FMT " bytes: %d parts add up", sizes[i],
+           parts);
+        length_refused(sizes[i], part_size, parts + 1, "past the last part");
+    }
+    length_is(0, 64 * MIB, 1, 0, "empty file");
+    length_is(11 * MIB + 123, 5 * MIB, 3, MIB + 123, "the short last part");
+    length_is(10 * MIB, 5 * MIB, 2, 5 * MIB, "a last part of full size");
+    length_refused(10 * MIB, 5 * MIB, 0, "part 0");
+    length_refused(-1, 5 * MIB, 1, "negative file size");
+    length_refused(10 * MIB, 5 * MIB - 1, 1, "part size under 5 MiB");
+    length_refused(10 * MIB, 5 * GIB + 1, 1, "part size over 5 GiB");
+    length_refused(10001 * 5 * MIB, 5 * MIB, 1, "a plan of more than 10,000 parts");
+}
+
 static void relpath_is(const char *name, const char *want, const char *what)
 {
     const char *got = NULL, *why = NULL;
@@ -105,6 +151,7 @@ int main(void)
     apr_initialize();
     apr_pool_create(&pool, NULL);
     test_relpath();
+    test_part_lengths();
 
     plan_is(0, 64 * MIB, 64 * MIB, 1, "empty file");
     plan_is(1, 64 * MIB, 64 * MIB, 1, "one byte");

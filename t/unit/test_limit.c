@@ -1,5 +1,6 @@
 /*
- * Failed-try limits: counting, waiting, windows ending, clearing.
+ * Try limits: counting before verifying, waiting, windows ending,
+ * clearing, locks learnt from elsewhere.
  */
 #include <apr_general.h>
 
@@ -20,23 +21,32 @@ int main(void)
     l = s3up_limit_attach(mem, 64, 3, window, NULL, NULL, p);
 
     is_int(s3up_limit_wait(l, "a", t0), 0, "a fresh key may try");
-    s3up_limit_fail(l, "a", t0);
-    s3up_limit_fail(l, "a", t0 + 1);
-    is_int(s3up_limit_wait(l, "a", t0 + 2), 0, "two failures: may still try");
-    s3up_limit_fail(l, "a", t0 + apr_time_from_sec(10));
+    is_int(s3up_limit_take(l, "a", t0), 0, "first try taken");
+    is_int(s3up_limit_take(l, "a", t0 + 1), 0, "second try taken");
+    is_int(s3up_limit_wait(l, "a", t0 + 2), 0, "two tries: may still try");
+    is_int(s3up_limit_take(l, "a", t0 + apr_time_from_sec(10)), 0, "third try taken");
     is_int(s3up_limit_wait(l, "a", t0 + apr_time_from_sec(10)), window - apr_time_from_sec(10),
-           "three failures: waits until the window ends");
+           "three tries: waits until the window ends");
+    is_int(s3up_limit_take(l, "a", t0 + apr_time_from_sec(10)), window - apr_time_from_sec(10),
+           "a fourth try is not taken, and says how long to wait");
     is_int(s3up_limit_wait(l, "b", t0), 0, "another key is not affected");
     is_int(s3up_limit_wait(l, "a", t0 + window), 0, "the window over: may try again");
-    s3up_limit_fail(l, "a", t0 + window);
-    is_int(s3up_limit_wait(l, "a", t0 + window + 1), 0, "and counting starts over");
+    is_int(s3up_limit_take(l, "a", t0 + window), 0, "and counting starts over");
+    is_int(s3up_limit_wait(l, "a", t0 + window + 1), 0, "one try in the new window");
 
-    s3up_limit_fail(l, "c", t0);
-    s3up_limit_fail(l, "c", t0);
+    s3up_limit_take(l, "c", t0);
+    s3up_limit_take(l, "c", t0);
     s3up_limit_clear(l, "c");
-    s3up_limit_fail(l, "c", t0);
-    s3up_limit_fail(l, "c", t0);
-    is_int(s3up_limit_wait(l, "c", t0), 0, "a success clears the failures");
+    s3up_limit_take(l, "c", t0);
+    s3up_limit_take(l, "c", t0);
+    is_int(s3up_limit_wait(l, "c", t0), 0, "a success clears the tries");
+
+    s3up_limit_block(l, "d", t0 + apr_time_from_sec(60), t0);
+    is_int(s3up_limit_wait(l, "d", t0), apr_time_from_sec(60),
+           "a lock learnt from elsewhere: waits until it ends");
+    is_int(s3up_limit_take(l, "d", t0 + apr_time_from_sec(59)), apr_time_from_sec(1),
+           "no try is taken meanwhile");
+    is_int(s3up_limit_take(l, "d", t0 + apr_time_from_sec(60)), 0, "and tries resume after it");
 
     {
         /* A full table: newer keys take the oldest windows' slots, and
@@ -44,11 +54,11 @@ int main(void)
         char key[32];
         for (int i = 0; i < 20000; i++) {
             snprintf(key, sizeof(key), "k%d", i);
-            s3up_limit_fail(l, key, t0 + i);
+            s3up_limit_take(l, key, t0 + i);
         }
-        s3up_limit_fail(l, "late", t0 + 30000);
-        s3up_limit_fail(l, "late", t0 + 30001);
-        s3up_limit_fail(l, "late", t0 + 30002);
+        s3up_limit_take(l, "late", t0 + 30000);
+        s3up_limit_take(l, "late", t0 + 30001);
+        s3up_limit_take(l, "late", t0 + 30002);
         ok(s3up_limit_wait(l, "late", t0 + 30003) > 0, "a full table still counts a new key");
         is_int(s3up_limit_wait(l, "k5", t0 + 30003), 0, "long-gone keys have given way");
     }
@@ -56,9 +66,9 @@ int main(void)
         char longkey[200];
         memset(longkey, 'x', sizeof(longkey) - 1);
         longkey[sizeof(longkey) - 1] = '\0';
-        s3up_limit_fail(l, longkey, t0);
-        s3up_limit_fail(l, longkey, t0);
-        s3up_limit_fail(l, longkey, t0);
+        s3up_limit_take(l, longkey, t0);
+        s3up_limit_take(l, longkey, t0);
+        s3up_limit_take(l, longkey, t0);
         ok(s3up_limit_wait(l, longkey, t0) > 0,
            "an over-long key is counted by its first 64 bytes (and not overflowed)");
     }

@@ -102,6 +102,7 @@ static sample_t samples[] = {
     {"S3UpClaimPrefix", "BASE_", "ADD_"},
     {"S3UpUploadMode", "direct", "proxy"},
     {"S3UpPartsInFlight", "2", "8"},
+    {"S3UpMaxUnfinished", "5", "300"},
     {"S3UpSecretFile", NULL, NULL}, /* temporary files, made in main() */
     {"S3UpCacheTTL", "10s", "1m"},
     {"S3UpCognitoUserPool", "eu-west-1_Base1", "us-east-1_Add2"},

@@ -245,21 +245,31 @@ static void test_presign(apr_pool_t *p)
     const char *url;
 
     script(0);
-    ok(s3up_s3_presign_upload_part(&url, &s3, "uploads/acme/a b.bin", "u+1", 7,
+    ok(s3up_s3_presign_upload_part(&url, &s3, "uploads/acme/a b.bin", "u+1", 7, 5242880,
                                    apr_time_from_sec(3600), p) == APR_SUCCESS,
        "presign a part");
+    ok(strstr(url, "X-Amz-SignedHeaders=content-length%3Bhost&") != NULL,
+       "the part's length is signed with the host: %s", url);
     ok(!strncmp(url, "http://127.0.0.1:7480/bkt/uploads/acme/a%20b.bin?", 49), "part URL path: %s",
        url);
     ok(strstr(url, "partNumber=7") && strstr(url, "uploadId=u%2B1") &&
            strstr(url, "X-Amz-Expires=3600") && strstr(url, "X-Amz-Signature="),
        "part URL query");
     is_int(fake.calls, 0, "presigning makes no network call");
-    ok(s3up_s3_presign_upload_part(&url, &s3, "k", "u", 0, apr_time_from_sec(60), p) == APR_EINVAL,
+    ok(s3up_s3_presign_upload_part(&url, &s3, "k", "u", 0, 1, apr_time_from_sec(60), p) ==
+           APR_EINVAL,
        "part 0 refused");
-    ok(s3up_s3_presign_upload_part(&url, &s3, "k", "u", 10001, apr_time_from_sec(60), p) ==
+    ok(s3up_s3_presign_upload_part(&url, &s3, "k", "u", 10001, 1, apr_time_from_sec(60), p) ==
            APR_EINVAL,
        "part 10001 refused");
-    ok(s3up_s3_presign_upload_part(&url, &s3, "k", "u", 1, apr_time_from_sec(8 * 86400), p) ==
+    ok(s3up_s3_presign_upload_part(&url, &s3, "k", "u", 1, -1, apr_time_from_sec(60), p) ==
+           APR_EINVAL,
+       "a part without a length refused");
+    ok(s3up_s3_presign_upload_part(&url, &s3, "k", "u", 1, 0, apr_time_from_sec(60), p) ==
+               APR_SUCCESS &&
+           strstr(url, "content-length%3Bhost"),
+       "an empty part (of an empty file) is signed for 0 bytes");
+    ok(s3up_s3_presign_upload_part(&url, &s3, "k", "u", 1, 1, apr_time_from_sec(8 * 86400), p) ==
            APR_EINVAL,
        "more than 7 days refused");
     ok(s3up_s3_presign_get(&url, &s3, "k", "attachment; filename=\"x y\"", apr_time_from_sec(60),

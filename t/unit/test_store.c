@@ -6,6 +6,8 @@
 #include <apr_general.h>
 
 #include "fake_http.h"
+#include "fake_s3.h"
+#include "s3up_sigv4.h"
 #include "s3up_store.h"
 #include "s3up_xml.h"
 #include "tap.h"
@@ -225,6 +227,51 @@ static void test_memo(apr_pool_t *p)
        "a record gone after the TTL is gone, memo or not");
 }
 
+/* Answers that a record does not exist are kept apart: anyone can ask
+ * for links that do not exist, and none of that may push a record that
+ * exists out of the cache. */
+static void test_negatives(apr_pool_t *p)
+{
+    fake_s3_t *f = fake_s3_create(p);
+    s3up_http_t h;
+    s3up_store_cache_t *cache;
+    s3up_store_t st;
+    s3up_s3_t s3;
+    s3up_sigv4_t *signer;
+    s3up_endpoint_t *ep;
+    s3up_link_t *link;
+    s3up_error_t *err = NULL;
+    int absent = 0;
+
+    fake_s3_attach(f, &h);
+    s3up_sigv4_create(&signer, p);
+    s3up_s3_init(&s3, &loc, &creds, signer, &h);
+    s3.now = fixed_now;
+    s3up_store_cache_create(&cache, p);
+    st = (s3up_store_t){cache, &s3, ".s3up/", apr_time_from_sec(300), NULL};
+    fake_s3_put_object(f, "bkt", ".s3up/endpoints/acme.json", record, strlen(record), NULL);
+
+    ok(s3up_store_endpoint_get(&ep, &st, "acme", &err, p) == APR_SUCCESS, "a record read");
+    fake_s3_reset_counts(f);
+    for (int i = 0; i < 5000; i++) {
+        const char *id = s3up_sigv4_sha256_hex(&i, sizeof(i), p);
+        absent += s3up_store_link_get(&link, &st, id, &err, p) == S3UP_ENOTFOUND;
+    }
+    is_int(absent, 5000, "5,000 random links: none exists");
+    is_int(fake_s3_calls(f, NULL), 5000, "each cost one lookup");
+    fake_s3_reset_counts(f);
+    ok(s3up_store_endpoint_get(&ep, &st, "acme", &err, p) == APR_SUCCESS &&
+           fake_s3_calls(f, NULL) == 0,
+       "the record is still served from the cache");
+    {
+        int last = 4999;
+        ok(s3up_store_link_get(&link, &st, s3up_sigv4_sha256_hex(&last, sizeof(last), p), &err,
+                               p) == S3UP_ENOTFOUND &&
+               fake_s3_calls(f, NULL) == 0,
+           "a recent absent link is known absent from the cache");
+    }
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -238,6 +285,7 @@ int main(void)
     test_json(p);
     test_cache(p);
     test_memo(p);
+    test_negatives(p);
 
     apr_pool_destroy(p);
     apr_terminate();

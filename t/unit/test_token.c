@@ -98,34 +98,48 @@ int main(void)
 
     {
         const char *t;
-        apr_off_t max = 0;
-        ok(s3up_token_part_make(&t, "uploads/acme/a b.bin", "2~x", 3, 64 * 1024 * 1024,
+        s3up_part_grant_t up_to = {64 * 1024 * 1024, 0}, exactly = {5242880, 1}, g = {0, 0};
+        ok(s3up_token_part_make(&t, "uploads/acme/a b.bin", "2~x", 3, &up_to,
                                 now + apr_time_from_sec(60), KEY, p) == APR_SUCCESS,
            "part token made: %s", t);
-        ok(s3up_token_part_check(&max, t, "uploads/acme/a b.bin", "2~x", 3, now, KEY, p) ==
+        ok(s3up_token_part_check(&g, t, "uploads/acme/a b.bin", "2~x", 3, now, KEY, p) ==
                    APR_SUCCESS &&
-               max == 64 * 1024 * 1024,
+               g.bytes == 64 * 1024 * 1024 && !g.exact,
            "part token checks out, with its byte limit");
-        is_int(s3up_token_part_check(&max, t, "uploads/acme/a b.bin", "2~x", 4, now, KEY, p),
+        is_int(s3up_token_part_check(&g, t, "uploads/acme/a b.bin", "2~x", 4, now, KEY, p),
                APR_EINVAL, "another part number is refused");
-        is_int(s3up_token_part_check(&max, t, "uploads/acme/other.bin", "2~x", 3, now, KEY, p),
+        is_int(s3up_token_part_check(&g, t, "uploads/acme/other.bin", "2~x", 3, now, KEY, p),
                APR_EINVAL, "another key is refused");
-        is_int(s3up_token_part_check(&max, t, "uploads/acme/a b.bin", "2~y", 3, now, KEY, p),
+        is_int(s3up_token_part_check(&g, t, "uploads/acme/a b.bin", "2~y", 3, now, KEY, p),
                APR_EINVAL, "another upload is refused");
-        is_int(s3up_token_part_check(&max, t, "uploads/acme/a b.bin", "2~x", 3,
+        is_int(s3up_token_part_check(&g, t, "uploads/acme/a b.bin", "2~x", 3,
                                      now + apr_time_from_sec(61), KEY, p),
                APR_TIMEUP, "an expired part token is refused");
         {
             /* A bigger limit written into the token does not carry the signature. */
             char *raised = apr_pstrdup(p, t);
             char *dot = strchr(raised, '.');
-            dot[1] = '9';
-            is_int(
-                s3up_token_part_check(&max, raised, "uploads/acme/a b.bin", "2~x", 3, now, KEY, p),
-                APR_EINVAL, "a raised byte limit is refused");
+            dot[2] = '9';
+            is_int(s3up_token_part_check(&g, raised, "uploads/acme/a b.bin", "2~x", 3, now, KEY, p),
+                   APR_EINVAL, "a raised byte limit is refused");
         }
-        is_int(s3up_token_part_check(&max, "garbage", "k", "u", 1, now, KEY, p), APR_EINVAL,
+        ok(s3up_token_part_make(&t, "k", "u", 1, &exactly, now + apr_time_from_sec(60), KEY, p) ==
+                   APR_SUCCESS &&
+               strstr(t, ".=5242880.") &&
+               s3up_token_part_check(&g, t, "k", "u", 1, now, KEY, p) == APR_SUCCESS && g.exact &&
+               g.bytes == 5242880,
+           "an exact size is carried as such: %s", t);
+        {
+            /* "Exactly" turned into "at most" does not carry the signature. */
+            char *loose = apr_pstrdup(p, t);
+            strchr(loose, '=')[0] = '<';
+            is_int(s3up_token_part_check(&g, loose, "k", "u", 1, now, KEY, p), APR_EINVAL,
+                   "an exact size loosened to a limit is refused");
+        }
+        is_int(s3up_token_part_check(&g, "garbage", "k", "u", 1, now, KEY, p), APR_EINVAL,
                "garbage is refused");
+        is_int(s3up_token_part_check(&g, "1.5.x", "k", "u", 1, now, KEY, p), APR_EINVAL,
+               "a token without its size kind is refused");
     }
 
     apr_pool_destroy(p);

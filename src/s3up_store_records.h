@@ -1,0 +1,44 @@
+/*
+ * The primitives the store's files share (not for use outside the store):
+ * small JSON records of the state prefix, read through the process cache
+ * and written with conditions.
+ */
+#ifndef S3UP_STORE_RECORDS_H
+#define S3UP_STORE_RECORDS_H
+
+#include <jansson.h>
+
+#include "s3up_store.h"
+
+/* Longest record the store reads. */
+#define S3UP_RECORD_MAX (64 * 1024)
+
+/* A record's text and version: from the cache while fresh (fresh = 0), or
+ * from S3 (fresh = 1), which refreshes the cache. S3UP_ENOTFOUND, *err left
+ * alone, when there is none. serial names the cache entry (may be NULL). */
+apr_status_t s3up_record_get(const char **text, const char **etag, apr_uint64_t *serial,
+                             s3up_store_t *st, const char *key, int fresh, s3up_error_t **err,
+                             apr_pool_t *p);
+
+/* A conditional write (cond may be NULL). When S3 fails without saying
+ * whether it took (a 5xx: Ceph answers 500 when two conditional writes
+ * race), the record itself tells: ours, or someone else's (S3UP_ECONFLICT).
+ * The cache is not touched. etag may be NULL. */
+apr_status_t s3up_record_put(const char **etag, s3up_store_t *st, const char *key, const char *text,
+                             const s3up_put_cond_t *cond, s3up_error_t **err, apr_pool_t *p);
+
+/* Forget key in this process's cache only: for records whose readers can
+ * tell a stale copy themselves (an upload record names its upload). */
+void s3up_record_forget_here(s3up_store_t *st, const char *key);
+
+/* An optional time field: null or absent is 0; else ISO 8601. */
+apr_status_t s3up_record_time(apr_time_t *out, const json_t *v);
+
+/* An error of the store's own, in S3's shape. */
+s3up_error_t *s3up_record_error(apr_status_t status, const char *code, const char *message,
+                                apr_pool_t *p);
+
+/* Hex sha256 of s: how names are turned into keys. */
+const char *s3up_record_hash(const char *s, apr_pool_t *p);
+
+#endif /* S3UP_STORE_RECORDS_H */
