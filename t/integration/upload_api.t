@@ -7,7 +7,7 @@
 // CommonJS, as node runs *.t files; the ES modules of t/lib load with require().
 const { run, ok, is, like, note, cleanup, passing } = require('../lib/tap.mjs');
 const {
-  requireBed, scratch, startHttpd, htpasswd, s3tool, bytes, sha256, randomId, rmSync,
+  requireBed, scratch, startHttpd, htpasswd, s3tool, bytes, sha256, randomId, rmSync, secret,
 } = require('../lib/stack.mjs');
 
 requireBed();
@@ -23,9 +23,13 @@ run(async () => {
   // People are named per run: the bucket (and its member index) outlives a run.
   const person = (name) => `${name}-${tag}`;
   const pw = htpasswd(dir, Object.fromEntries(['alice', 'bob', 'carol'].map((n) => [person(n), `pw-${n}`])));
+  const secretFile = secret(dir);
   const httpd = startHttpd(dir, `
+S3UpSecretFile "${secretFile}"
 <Location /upload>
     SetHandler s3up-upload
+    # Small parts, so that small test files have several.
+    S3UpPartSize 5M
     AuthType Basic
     AuthName "test"
     AuthBasicProvider file
@@ -64,13 +68,17 @@ run(async () => {
   };
   const q = (params) => new URLSearchParams(params).toString();
 
-  // PUT each part to its presigned URL (straight to S3, as a browser does).
+  // PUT each part to the URL it was signed for, as a browser does: straight to S3, or
+  // through httpd (signed in) for an upload of no declared size.
   const uploadParts = async (user, key, uploadId, data, partSize, prefix = '') => {
     const parts = [];
     for (let n = 1, off = 0; off < data.length; n++, off += partSize) {
       const signed = await api(user, 'GET', `${prefix}/s3/multipart/${encodeURIComponent(uploadId)}/${n}?${q({ key })}`);
       if (signed.status !== 200) return { error: signed };
-      const put = await fetch(signed.json.url, { method: 'PUT', body: data.subarray(off, off + partSize) });
+      const viaHttpd = signed.json.url.startsWith(httpd.url);
+      const put = await fetch(signed.json.url, {
+        method: 'PUT', body: data.subarray(off, off + partSize), headers: viaHttpd ? auth(user) : {},
+      });
       if (put.status !== 200) return { error: { status: put.status, text: await put.text() } };
       parts.push({ PartNumber: n, ETag: put.headers.get('etag') });
     }
@@ -83,7 +91,7 @@ run(async () => {
   is(res.json?.user, { name: person('alice'), via: 'httpd' }, 'session: who, signed in through httpd');
   is(res.json?.endpoints?.map((e) => e.id), [acme], 'session: the one endpoint alice may use');
   is(res.json?.endpoints?.[0]?.base, `/upload/e/${acme}`, 'session: the route prefix of that endpoint');
-  is(res.json?.part_size, 64 * MiB, 'session: the server part size');
+  is(res.json?.part_size, 5 * MiB, "session: the location's part size");
   ok(res.json?.parts_in_flight >= 1 && res.json?.mode === 'direct', 'session: parts in flight and mode');
   like(res.headers.get('cache-control') ?? '', /no-store/, 'API answers are not cached');
 
@@ -93,8 +101,9 @@ run(async () => {
 
   // -- a 3-part upload, end to end
   const data = bytes(11 * MiB + 123, 7);
-  res = await api('alice', 'POST', '/s3/multipart', { filename: 'big file.bin', type: 'application/octet-stream', metadata: { name: 'big file.bin' } });
+  res = await api('alice', 'POST', '/s3/multipart', { filename: 'big file.bin', type: 'application/octet-stream', metadata: { name: 'big file.bin', size: data.length } });
   is(res.status, 200, 'create: 200');
+  is(res.json?.partSize, 5 * MiB, "create: the part size the part URLs are signed for (the location's S3UpPartSize)");
   const key = res.json?.key, uploadId = res.json?.uploadId;
   is(key, `uploads/${acme}/big file.bin`, 'create: the key is the endpoint folder + the name');
   is(res.json?.bucket, process.env.S3UP_TEST_BUCKET, 'create: the bucket');
@@ -146,7 +155,7 @@ run(async () => {
 
   // -- another endpoint's key never gets a signature
   res = await api('alice', 'GET', `/s3/multipart/${encodeURIComponent(uploadId)}/1?${q({ key: `uploads/${other}/x.bin` })}`);
-  isError(res, 403, 'Forbidden', "another endpoint's key");
+  isError(res, 403, 'InvalidKey', "another endpoint's key");
   ok(!res.text.includes('X-Amz-Signature'), 'and no URL in the answer');
   res = await api('alice', 'GET', `/s3/multipart/u/1?${q({ key: `uploads/${acme}/../${other}/x.bin` })}`);
   isError(res, 403, 'InvalidKey', 'a key climbing out of the endpoint');
@@ -155,7 +164,7 @@ run(async () => {
   res = await api('alice', 'GET', `/s3/multipart/u/1?${q({ key: `uploads/${acme}` })}`);
   isError(res, 403, 'InvalidKey', 'the endpoint folder itself');
   res = await api('bob', 'GET', `/e/${acme}/api/files`);
-  isError(res, 403, 'Forbidden', "someone else's endpoint by path");
+  isError(res, 404, 'NoSuchEndpoint', "someone else's endpoint by path: as if there were none");
 
   // -- same-origin checks on state-changing routes
   res = await api('alice', 'POST', '/s3/multipart', { filename: 'x.bin' }, { origin: 'http://evil.example' });
@@ -202,15 +211,15 @@ run(async () => {
   ok(res.status === 200 && JSON.stringify(res.json) === '{}', 'abort: {}', res.text);
   is(s3tool('uploads', `uploads/${acme}/reports/`), [], 'aborted upload is gone from S3');
   res = await api('alice', 'DELETE', `/s3/multipart/${encodeURIComponent(folderId)}?${q({ key: folderKey })}`);
-  is(res.status, 200, 'abort again: still fine (idempotent)');
+  isError(res, 404, 'NoSuchUpload', 'abort again: there is nothing left to abort');
   res = await api('alice', 'GET', `/s3/multipart/${encodeURIComponent(folderId)}?${q({ key: folderKey })}`);
   isError(res, 404, 'NoSuchUpload', 'list parts of an aborted upload');
 
   // -- no silent overwrite: a taken name gets a number; two at once both survive
   const one = bytes(5 * MiB, 11), two = bytes(5 * MiB, 12);
   const [a, b] = await Promise.all([
-    api('alice', 'POST', '/s3/multipart', { filename: 'same.txt' }),
-    api('alice', 'POST', '/s3/multipart', { filename: 'same.txt' }),
+    api('alice', 'POST', '/s3/multipart', { filename: 'same.txt', size: one.length }),
+    api('alice', 'POST', '/s3/multipart', { filename: 'same.txt', size: two.length }),
   ]);
   const names = [a.json?.key, b.json?.key].sort();
   is(names, [`uploads/${acme}/same (1).txt`, `uploads/${acme}/same.txt`], 'two uploads of one name at once get two keys');
@@ -234,8 +243,11 @@ run(async () => {
   is(res.json?.endpoints?.map((e) => e.id).sort(), [second, small].sort(), 'session lists only open endpoints');
   res = await api('carol', 'POST', `/e/${small}/s3/multipart`, { filename: 'big.bin', size: 7 * MiB });
   isError(res, 413, 'TooLarge', 'a declared size over the limit at create');
+  // No declared size: the parts go through httpd (S3UpSecretFile is set here), which can
+  // take a file over the limit part by part; complete refuses it.
   res = await api('carol', 'POST', `/e/${small}/s3/multipart`, { filename: 'sneaky.bin' });
   const sneaky = res.json;
+  ok(res.status === 200 && !sneaky.partSize, 'no declared size: an upload whose parts go through httpd', res.text);
   const over = await uploadParts('carol', sneaky.key, sneaky.uploadId, bytes(7 * MiB, 3), 5 * MiB, `/e/${small}`);
   res = await api('carol', 'POST', `/e/${small}/s3/multipart/${encodeURIComponent(sneaky.uploadId)}/complete?${q({ key: sneaky.key })}`, { parts: over.parts });
   isError(res, 413, 'TooLarge', 'an upload over the limit at complete');
@@ -256,7 +268,7 @@ run(async () => {
   res = await api('bob', 'GET', '/api/session');
   ok(res.json?.endpoints?.length === 1, 'bob sees his one endpoint');
   res = await api('bob', 'POST', `/e/${acme}/s3/multipart`, { filename: 'x.bin' });
-  isError(res, 403, 'Forbidden', 'a member of another endpoint');
+  isError(res, 404, 'NoSuchEndpoint', 'a member of another endpoint: as if it did not exist');
 
   // -- small files: an S3 POST policy pinned to the key, size enforced by S3
   res = await api('alice', 'GET', `/s3/params?${q({ filename: 'note.txt', type: 'text/plain' })}`);

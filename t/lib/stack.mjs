@@ -84,6 +84,13 @@ export function bytes(size, seed = 1) {
   return buf;
 }
 
+// A S3UpSecretFile for httpd in dir: a random HMAC key, mode 0600.
+export function secret(dir) {
+  const file = join(dir, 'secret');
+  writeFileSync(file, randomBytes(24).toString('hex'), { mode: 0o600 });
+  return file;
+}
+
 export const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 export const randomId = (n = 6) => randomBytes(n).toString('hex');
 export { rmSync };
