@@ -220,6 +220,11 @@ static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, const call_t 
         hreq.max_response = c->max_response;
         hreq.head = c->head;
         rv = s3up_http_perform(&resp, &detail, s3->http, &hreq, p);
+        if (s3up_log_enabled(S3UP_LOG_DEBUG)) {
+            /* One line per request to S3 (keys, no query: no secrets). */
+            s3up_log(S3UP_LOG_DEBUG, rv, "S3 %s %s %s: %d", c->op, c->method, path,
+                     rv == APR_SUCCESS ? resp->status : 0);
+        }
 
         if (rv == APR_SUCCESS && resp->status < 300) {
             s3up_error_t *in200 = NULL;

@@ -11,6 +11,7 @@
 #include "s3up_json.h"
 #include "s3up_store.h"
 #include "s3up_store_records.h"
+#include "s3up_token.h"
 
 /* Writes lost to other tries before this one gives up (and is not
  * verified). Each lost write means another try was counted, so a few
@@ -61,7 +62,7 @@ apr_status_t s3up_store_try_take(apr_interval_time_t *wait, s3up_store_t *st, co
     for (int round = 0; round < WRITE_ROUNDS; round++) {
         apr_time_t now = st->s3->now();
         s3up_put_cond_t cond = {0, NULL};
-        const char *etag, *text;
+        const char *etag, *text, *nonce;
         s3up_tries_t t;
         apr_status_t rv = tries_read(&t, &etag, st, key, err, p);
 
@@ -77,8 +78,13 @@ apr_status_t s3up_store_try_take(apr_interval_time_t *wait, s3up_store_t *st, co
             *err = s3up_record_error(S3UP_ELIMIT, "TooManyTries", "too many tries", p);
             return S3UP_ELIMIT;
         }
-        text = apr_psprintf(p, "{\"count\":%d,\"since\":\"%s\"}", t.count + 1,
-                            s3up_iso8601(t.since, p));
+        /* Each write's text is its own (the nonce): when S3 does not tell
+         * whether a racing write took, reading it back does. */
+        if (s3up_token_new(&nonce, p) != APR_SUCCESS) {
+            return s3up_fail(err, APR_EGENERAL, "NoRandomness", "no randomness for a nonce", p);
+        }
+        text = apr_psprintf(p, "{\"count\":%d,\"since\":\"%s\",\"nonce\":\"%s\"}", t.count + 1,
+                            s3up_iso8601(t.since, p), nonce);
         cond.if_none_match = etag == NULL;
         cond.if_match = etag;
         rv = s3up_record_put(NULL, st, key, text, &cond, err, p);
