@@ -19,6 +19,7 @@
 #include "mod_s3up_identity.h"
 #include "mod_s3up_pages.h"
 #include "mod_s3up_request.h"
+#include "mod_s3up_route.h"
 #include "mod_s3up_upload.h"
 #include "s3up_cognito.h"
 #include "s3up_principal.h"
@@ -357,8 +358,9 @@ static int existing_files(admin_t *a, s3up_endpoint_t *ep, const json_t *body)
     return empty_folder(a, ep->prefix, &deleted);
 }
 
-static int route_create(admin_t *a)
+static int route_create(void *ctx, const char *const *arg __attribute__((unused)))
 {
+    admin_t *a = ctx;
     request_rec *r = a->r;
     json_t *body, *reply, *link = NULL, *cognito = NULL;
     s3up_endpoint_t *ep = apr_pcalloc(r->pool, sizeof(*ep));
@@ -426,8 +428,9 @@ static int route_create(admin_t *a)
     return s3up_reply_json(r, HTTP_CREATED, reply);
 }
 
-static int route_list(admin_t *a)
+static int route_list(void *ctx, const char *const *arg __attribute__((unused)))
 {
+    admin_t *a = ctx;
     request_rec *r = a->r;
     const char *q = s3up_arg(r, "q"), *cursor = s3up_arg(r, "cursor");
     const char *dir = apr_pstrcat(r->pool, a->store.prefix, "endpoints/", NULL);
@@ -489,8 +492,10 @@ static json_t *link_json(admin_t *a, const s3up_link_t *l)
     return j ? j : json_object();
 }
 
-static int route_get(admin_t *a, const char *id)
+static int route_get(void *ctx, const char *const *arg)
 {
+    admin_t *a = ctx;
+    const char *id = arg[0];
     request_rec *r = a->r;
     s3up_endpoint_t *ep;
     apr_array_header_t *ids;
@@ -536,8 +541,10 @@ static int route_get(admin_t *a, const char *id)
     return s3up_reply_json(r, HTTP_OK, json_incref(reply));
 }
 
-static int route_patch(admin_t *a, const char *id)
+static int route_patch(void *ctx, const char *const *arg)
 {
+    admin_t *a = ctx;
+    const char *id = arg[0];
     request_rec *r = a->r;
     const char *if_match = apr_table_get(r->headers_in, "If-Match");
     const apr_array_header_t *before;
@@ -637,8 +644,10 @@ static int empty_folder(admin_t *a, const char *prefix, int *deleted)
     return OK;
 }
 
-static int route_delete(admin_t *a, const char *id)
+static int route_delete(void *ctx, const char *const *arg)
 {
+    admin_t *a = ctx;
+    const char *id = arg[0];
     request_rec *r = a->r;
     const char *files = s3up_arg(r, "files");
     apr_array_header_t *links, *none = apr_array_make(r->pool, 1, sizeof(const char *));
@@ -685,8 +694,10 @@ static int route_delete(admin_t *a, const char *id)
                            json_pack("{s:s,s:i}", "deleted", id, "files_deleted", deleted));
 }
 
-static int route_link_create(admin_t *a, const char *id)
+static int route_link_create(void *ctx, const char *const *arg)
 {
+    admin_t *a = ctx;
+    const char *id = arg[0];
     s3up_endpoint_t *ep;
     json_t *body, *link;
     int rc;
@@ -698,8 +709,10 @@ static int route_link_create(admin_t *a, const char *id)
     return s3up_reply_json(a->r, HTTP_CREATED, json_pack("{s:o}", "link", link));
 }
 
-static int route_link_delete(admin_t *a, const char *id, const char *link_id)
+static int route_link_delete(void *ctx, const char *const *arg)
 {
+    admin_t *a = ctx;
+    const char *id = arg[0], *link_id = arg[1];
     s3up_link_t *l;
     s3up_error_t *err;
     apr_status_t rv = s3up_store_link_get(&l, &a->store, link_id, &err, a->r->pool);
@@ -721,8 +734,10 @@ static int route_link_delete(admin_t *a, const char *id, const char *link_id)
 
 /* DELETE /api/endpoints/{id}/links/{link}/lock: the link's passcode
  * tries are forgotten (on other servers once their S3UpCacheTTL passes). */
-static int route_link_unlock(admin_t *a, const char *id, const char *link_id)
+static int route_link_unlock(void *ctx, const char *const *arg)
 {
+    admin_t *a = ctx;
+    const char *id = arg[0], *link_id = arg[1];
     s3up_link_t *l;
     s3up_error_t *err;
     apr_status_t rv = s3up_store_link_get(&l, &a->store, link_id, &err, a->r->pool);
@@ -743,8 +758,10 @@ static int route_link_unlock(admin_t *a, const char *id, const char *link_id)
     return s3up_reply_json(a->r, HTTP_OK, json_pack("{s:o}", "link", link_json(a, l)));
 }
 
-static int route_files(admin_t *a, const char *id)
+static int route_files(void *ctx, const char *const *arg)
 {
+    admin_t *a = ctx;
+    const char *id = arg[0];
     request_rec *r = a->r;
     const char *sub = s3up_arg(r, "prefix"), *rel = "", *why;
     s3up_object_page_t *page;
@@ -800,8 +817,9 @@ static const char *attachment(const char *key, apr_pool_t *p)
                         s3up_sigv4_uri_encode(name, 0, p));
 }
 
-static int route_download(admin_t *a)
+static int route_download(void *ctx, const char *const *arg __attribute__((unused)))
 {
+    admin_t *a = ctx;
     const char *key = s3up_arg(a->r, "key"), *url;
     int rc;
 
@@ -819,8 +837,9 @@ static int route_download(admin_t *a)
     return HTTP_MOVED_TEMPORARILY;
 }
 
-static int route_share(admin_t *a)
+static int route_share(void *ctx, const char *const *arg __attribute__((unused)))
 {
+    admin_t *a = ctx;
     request_rec *r = a->r;
     apr_interval_time_t longest = s3up_conf_share_max_expires(a->dc), life;
     const json_t *ex;
@@ -855,8 +874,9 @@ static int route_share(admin_t *a)
                                      s3up_iso8601(a->s3->now() + life, r->pool)));
 }
 
-static int route_file_delete(admin_t *a)
+static int route_file_delete(void *ctx, const char *const *arg __attribute__((unused)))
 {
+    admin_t *a = ctx;
     const char *key = s3up_arg(a->r, "key");
     s3up_error_t *err;
     int rc;
@@ -872,8 +892,9 @@ static int route_file_delete(admin_t *a)
     return s3up_reply_json(a->r, HTTP_OK, json_object());
 }
 
-static int route_uploads(admin_t *a)
+static int route_uploads(void *ctx, const char *const *arg __attribute__((unused)))
 {
+    admin_t *a = ctx;
     request_rec *r = a->r;
     const char *id = s3up_arg(r, "endpoint");
     s3up_upload_page_t *page;
@@ -912,8 +933,9 @@ static int route_uploads(admin_t *a)
     return s3up_reply_json(r, HTTP_OK, json_incref(reply));
 }
 
-static int route_upload_abort(admin_t *a)
+static int route_upload_abort(void *ctx, const char *const *arg __attribute__((unused)))
 {
+    admin_t *a = ctx;
     const char *key = s3up_arg(a->r, "key"), *upload_id = s3up_arg(a->r, "uploadId");
     s3up_error_t *err;
     apr_status_t rv;
@@ -934,80 +956,24 @@ static int route_upload_abort(admin_t *a)
     return s3up_reply_json(a->r, HTTP_OK, json_object());
 }
 
-/* /api/endpoints/{id}[/links[/{link}]|/files] */
-static int route_endpoint(admin_t *a, const char *rest)
-{
-    int m = a->r->method_number;
-    const char *slash = strchr(rest, '/');
-    const char *id = slash ? apr_pstrmemdup(a->r->pool, rest, slash - rest) : rest;
-    const char *sub = slash ? slash + 1 : NULL;
-
-    if (!s3up_store_id_valid(id)) {
-        return s3up_reply_error(a->r, HTTP_NOT_FOUND, "NoSuchEndpoint", "no such endpoint");
-    }
-    if (!sub) {
-        switch (m) {
-        case M_GET:
-            return route_get(a, id);
-        case M_PATCH:
-            return route_patch(a, id);
-        case M_DELETE:
-            return route_delete(a, id);
-        default:
-            return s3up_reply_not_allowed(a->r);
-        }
-    }
-    if (!strcmp(sub, "links")) {
-        return m == M_POST ? route_link_create(a, id) : s3up_reply_not_allowed(a->r);
-    }
-    if (!strncmp(sub, "links/", 6)) {
-        const char *link = sub + 6, *slash2 = strchr(link, '/');
-        if (slash2 && !strcmp(slash2, "/lock")) {
-            return m == M_DELETE
-                       ? route_link_unlock(a, id, apr_pstrmemdup(a->r->pool, link, slash2 - link))
-                       : s3up_reply_not_allowed(a->r);
-        }
-        if (slash2) {
-            return s3up_reply_error(a->r, HTTP_NOT_FOUND, "BadRequest", "no such route");
-        }
-        return m == M_DELETE ? route_link_delete(a, id, link) : s3up_reply_not_allowed(a->r);
-    }
-    if (!strcmp(sub, "files")) {
-        return m == M_GET ? route_files(a, id) : s3up_reply_not_allowed(a->r);
-    }
-    return s3up_reply_error(a->r, HTTP_NOT_FOUND, "BadRequest", "no such route");
-}
-
-static int route_api(admin_t *a, const char *path)
-{
-    int m = a->r->method_number;
-
-    if (!strcmp(path, "api/endpoints")) {
-        if (m == M_GET) {
-            return route_list(a);
-        }
-        return m == M_POST ? route_create(a) : s3up_reply_not_allowed(a->r);
-    }
-    if (!strncmp(path, "api/endpoints/", 14)) {
-        return route_endpoint(a, path + 14);
-    }
-    if (!strcmp(path, "api/download")) {
-        return m == M_GET ? route_download(a) : s3up_reply_not_allowed(a->r);
-    }
-    if (!strcmp(path, "api/share")) {
-        return m == M_POST ? route_share(a) : s3up_reply_not_allowed(a->r);
-    }
-    if (!strcmp(path, "api/files")) {
-        return m == M_DELETE ? route_file_delete(a) : s3up_reply_not_allowed(a->r);
-    }
-    if (!strcmp(path, "api/uploads")) {
-        if (m == M_GET) {
-            return route_uploads(a);
-        }
-        return m == M_DELETE ? route_upload_abort(a) : s3up_reply_not_allowed(a->r);
-    }
-    return s3up_reply_error(a->r, HTTP_NOT_FOUND, "BadRequest", "no such route");
-}
+/* The admin API (DESIGN.md §4). */
+static const s3up_route_t admin_routes[] = {
+    {"GET", "api/endpoints", route_list},
+    {"POST", "api/endpoints", route_create},
+    {"GET", "api/endpoints/{id}", route_get},
+    {"PATCH", "api/endpoints/{id}", route_patch},
+    {"DELETE", "api/endpoints/{id}", route_delete},
+    {"POST", "api/endpoints/{id}/links", route_link_create},
+    {"DELETE", "api/endpoints/{id}/links/{link}", route_link_delete},
+    {"DELETE", "api/endpoints/{id}/links/{link}/lock", route_link_unlock},
+    {"GET", "api/endpoints/{id}/files", route_files},
+    {"GET", "api/download", route_download},
+    {"POST", "api/share", route_share},
+    {"DELETE", "api/files", route_file_delete},
+    {"GET", "api/uploads", route_uploads},
+    {"DELETE", "api/uploads", route_upload_abort},
+    {NULL, NULL, NULL},
+};
 
 int s3up_admin_handler(request_rec *r)
 {
@@ -1063,5 +1029,5 @@ int s3up_admin_handler(request_rec *r)
         return rc;
     }
     s3up_req_store(&a->store, r, a->s3, a->dc);
-    return route_api(a, path);
+    return s3up_route(r, admin_routes, path, a);
 }

@@ -21,6 +21,7 @@
 #include "mod_s3up_drop.h"
 #include "mod_s3up_pages.h"
 #include "mod_s3up_request.h"
+#include "mod_s3up_route.h"
 #include "mod_s3up_upload.h"
 #include "s3up_limit.h"
 #include "s3up_token.h"
@@ -253,8 +254,14 @@ static int passcode_try(request_rec *r, const char *base, const char *token,
     return set_cookie_and_go(r, link, base);
 }
 
-static int landing(request_rec *r, const char *base, const char *token, s3up_store_t *st)
+/* GET or POST {location}/{token}: the link's landing (a passcode form, or
+ * the cookie and on to the portal). */
+static int route_landing(void *ctx, const char *const *arg)
 {
+    s3up_upload_ctx_t *up = ctx;
+    request_rec *r = up->r;
+    const char *base = up->base, *token = arg[0];
+    s3up_store_t *st = &up->store;
     const char *id = s3up_token_id(token, r->pool);
     apr_interval_time_t wait;
     s3up_link_t *link;
@@ -277,9 +284,6 @@ static int landing(request_rec *r, const char *base, const char *token, s3up_sto
     if (r->method_number == M_GET) {
         wait = lock_of(r, id, st);
         return wait > 0 ? locked(r, id, wait) : drop_page(r, HTTP_OK, "index.html");
-    }
-    if (r->method_number != M_POST) {
-        return HTTP_METHOD_NOT_ALLOWED;
     }
     if (!s3up_same_origin(r)) {
         return HTTP_FORBIDDEN;
@@ -310,6 +314,14 @@ static const s3up_principal_t *cookie_principal(request_rec *r, s3up_store_t *st
     return who;
 }
 
+/* What a link's own address takes; below the location, its portal takes
+ * the customer routes (mod_s3up_upload.c). */
+static const s3up_route_t link_routes[] = {
+    {"GET", "{token}", route_landing},
+    {"POST", "{token}", route_landing},
+    {NULL, NULL, NULL},
+};
+
 int s3up_drop_handler(request_rec *r)
 {
     s3up_upload_ctx_t *up;
@@ -337,7 +349,7 @@ int s3up_drop_handler(request_rec *r)
     }
     s3up_req_store(&up->store, r, up->s3, up->dc);
     if (s3up_token_valid(path)) {
-        return landing(r, up->base, path, &up->store);
+        return s3up_route(r, link_routes, path, up);
     }
     if (!strncmp(path, "e/", 2)) {
         const char *slash = strchr(path + 2, '/');

@@ -16,6 +16,7 @@
 
 #include "mod_s3up_pages.h"
 #include "mod_s3up_request.h"
+#include "mod_s3up_route.h"
 #include "mod_s3up_upload.h"
 #include "s3up_json.h"
 #include "s3up_token.h"
@@ -47,8 +48,9 @@ static apr_off_t size_arg(const char *s)
     return s && apr_isdigit(*s) && !*end && n >= 0 ? (apr_off_t)n : -1;
 }
 
-static int route_create(s3up_upload_ctx_t *up)
+static int route_create(void *ctx, const char *const *arg __attribute__((unused)))
 {
+    s3up_upload_ctx_t *up = ctx;
     request_rec *r = up->r;
     s3up_file_t file;
     s3up_started_t *started;
@@ -108,8 +110,10 @@ static apr_status_t read_part_body(void *baton, char *buf, apr_size_t len, apr_s
  * token, made when the part was signed for the upload's owner, binds the
  * URL to that part and its size for its lifetime. The bytes stream on to
  * S3 with bounded memory, a bounded number at once per upload. */
-static int route_part_data(s3up_upload_ctx_t *up, const char *upload_id, const char *n)
+static int route_part_data(void *ctx, const char *const *arg)
 {
+    s3up_upload_ctx_t *up = ctx;
+    const char *upload_id = arg[0], *n = arg[1];
     request_rec *r = up->r;
     const char *key = s3up_arg(r, "key"), *clen = apr_table_get(r->headers_in, "Content-Length");
     const char *etag;
@@ -176,8 +180,10 @@ static apr_array_header_t *one_number(int n, apr_pool_t *p)
     return numbers;
 }
 
-static int route_sign_part(s3up_upload_ctx_t *up, const char *upload_id, const char *n)
+static int route_sign_part(void *ctx, const char *const *arg)
 {
+    s3up_upload_ctx_t *up = ctx;
+    const char *upload_id = arg[0], *n = arg[1];
     request_rec *r = up->r;
     apr_array_header_t *urls;
     s3up_error_t *err;
@@ -197,8 +203,10 @@ static int route_sign_part(s3up_upload_ctx_t *up, const char *upload_id, const c
                                      "expires", (json_int_t)apr_time_sec(up->svc.conf->expires)));
 }
 
-static int route_sign_batch(s3up_upload_ctx_t *up, const char *upload_id)
+static int route_sign_batch(void *ctx, const char *const *arg)
 {
+    s3up_upload_ctx_t *up = ctx;
+    const char *upload_id = arg[0];
     request_rec *r = up->r;
     const char *list = s3up_arg(r, "partNumbers");
     apr_array_header_t *numbers = apr_array_make(r->pool, 16, sizeof(int)), *urls;
@@ -233,8 +241,10 @@ static int route_sign_batch(s3up_upload_ctx_t *up, const char *upload_id)
                                      (json_int_t)apr_time_sec(up->svc.conf->expires)));
 }
 
-static int route_list_parts(s3up_upload_ctx_t *up, const char *upload_id)
+static int route_list_parts(void *ctx, const char *const *arg)
 {
+    s3up_upload_ctx_t *up = ctx;
+    const char *upload_id = arg[0];
     request_rec *r = up->r;
     apr_array_header_t *parts;
     s3up_error_t *err;
@@ -288,8 +298,10 @@ static int parts_of(apr_array_header_t **out, s3up_upload_ctx_t *up, const json_
     return OK;
 }
 
-static int route_complete(s3up_upload_ctx_t *up, const char *upload_id)
+static int route_complete(void *ctx, const char *const *arg)
 {
+    s3up_upload_ctx_t *up = ctx;
+    const char *upload_id = arg[0];
     request_rec *r = up->r;
     const char *key = s3up_arg(r, "key");
     apr_array_header_t *parts = NULL;
@@ -328,8 +340,10 @@ static int route_complete(s3up_upload_ctx_t *up, const char *upload_id)
                                      up->s3->loc->bucket));
 }
 
-static int route_abort(s3up_upload_ctx_t *up, const char *upload_id)
+static int route_abort(void *ctx, const char *const *arg)
 {
+    s3up_upload_ctx_t *up = ctx;
+    const char *upload_id = arg[0];
     request_rec *r = up->r;
     s3up_error_t *err;
 
@@ -341,8 +355,9 @@ static int route_abort(s3up_upload_ctx_t *up, const char *upload_id)
 
 /* GET /s3/params: a browser form upload (POST policy) pinned to one key,
  * size limited by S3 itself. */
-static int route_params(s3up_upload_ctx_t *up)
+static int route_params(void *ctx, const char *const *arg __attribute__((unused)))
 {
+    s3up_upload_ctx_t *up = ctx;
     request_rec *r = up->r;
     const char *size = s3up_arg(r, "size");
     s3up_file_t file;
@@ -379,8 +394,9 @@ static json_t *endpoint_json(const s3up_upload_ctx_t *up, const s3up_endpoint_t 
                      "base", apr_pstrcat(up->r->pool, up->base, "/e/", ep->id, NULL));
 }
 
-static int route_session(s3up_upload_ctx_t *up)
+static int route_session(void *ctx, const char *const *arg __attribute__((unused)))
 {
+    s3up_upload_ctx_t *up = ctx;
     request_rec *r = up->r;
     apr_array_header_t *ids;
     s3up_error_t *err;
@@ -409,8 +425,9 @@ static int route_session(s3up_upload_ctx_t *up)
     return s3up_reply_json(r, HTTP_OK, reply);
 }
 
-static int route_files(s3up_upload_ctx_t *up)
+static int route_files(void *ctx, const char *const *arg __attribute__((unused)))
 {
+    s3up_upload_ctx_t *up = ctx;
     request_rec *r = up->r;
     const char *id = s3up_arg(r, "endpoint");
     s3up_object_page_t *page;
@@ -434,53 +451,25 @@ static int route_files(s3up_upload_ctx_t *up)
 }
 
 /* The API under s3/ and api/: the routes of DESIGN.md §4. */
-static int route_api(s3up_upload_ctx_t *up, const char *path)
-{
-    request_rec *r = up->r;
-    int m = r->method_number;
-    char *rest, *upload_id, *tail;
+static const s3up_route_t upload_routes[] = {
+    {"GET", "api/session", route_session},
+    {"GET", "api/files", route_files},
+    {"GET", "s3/params", route_params},
+    {"POST", "s3/multipart", route_create},
+    {"GET", "s3/multipart/{uploadId}", route_list_parts},
+    {"DELETE", "s3/multipart/{uploadId}", route_abort},
+    {"POST", "s3/multipart/{uploadId}/complete", route_complete},
+    {"GET", "s3/multipart/{uploadId}/batch", route_sign_batch},
+    {"GET", "s3/multipart/{uploadId}/{partNumber}", route_sign_part},
+    {NULL, NULL, NULL},
+};
 
-    if (!strcmp(path, "api/session")) {
-        return m == M_GET ? route_session(up) : s3up_reply_not_allowed(r);
-    }
-    if (!strcmp(path, "api/files")) {
-        return m == M_GET ? route_files(up) : s3up_reply_not_allowed(r);
-    }
-    if (!strcmp(path, "s3/params")) {
-        return m == M_GET ? route_params(up) : s3up_reply_not_allowed(r);
-    }
-    if (!strcmp(path, "s3/multipart")) {
-        return m == M_POST ? route_create(up) : s3up_reply_not_allowed(r);
-    }
-    if (strncmp(path, "s3/multipart/", 13)) {
-        return s3up_reply_error(r, HTTP_NOT_FOUND, "BadRequest", "no such route");
-    }
-    rest = apr_pstrdup(r->pool, path + 13);
-    upload_id = rest;
-    tail = strchr(rest, '/');
-    if (tail) {
-        *tail++ = '\0';
-    }
-    if (!*upload_id || strlen(upload_id) > 1024) {
-        return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest", "the upload id is missing");
-    }
-    if (!tail) {
-        if (m == M_GET) {
-            return route_list_parts(up, upload_id);
-        }
-        return m == M_DELETE ? route_abort(up, upload_id) : s3up_reply_not_allowed(r);
-    }
-    if (!strcmp(tail, "complete")) {
-        return m == M_POST ? route_complete(up, upload_id) : s3up_reply_not_allowed(r);
-    }
-    if (!strcmp(tail, "batch")) {
-        return m == M_GET ? route_sign_batch(up, upload_id) : s3up_reply_not_allowed(r);
-    }
-    if (!strchr(tail, '/')) {
-        return m == M_GET ? route_sign_part(up, upload_id, tail) : s3up_reply_not_allowed(r);
-    }
-    return s3up_reply_error(r, HTTP_NOT_FOUND, "BadRequest", "no such route");
-}
+/* A part through httpd: allowed by its token (what it may be was checked
+ * when it was signed), before anyone is asked who they are. */
+static const s3up_route_t token_routes[] = {
+    {"PUT", "s3/multipart/{uploadId}/{partNumber}/data", route_part_data},
+    {NULL, NULL, NULL},
+};
 
 int s3up_upload_dispatch(s3up_upload_ctx_t *up, const char *path)
 {
@@ -492,17 +481,8 @@ int s3up_upload_dispatch(s3up_upload_ctx_t *up, const char *path)
         return s3up_reply_error(r, HTTP_FORBIDDEN, "CrossOrigin",
                                 "requests from other sites are refused");
     }
-    if (!strncmp(path, "s3/multipart/", 13)) {
-        /* s3/multipart/{uploadId}/{n}/data: a part through httpd, allowed
-         * by its token (what it may be checked when it was signed). */
-        const char *id = path + 13, *slash = strchr(id, '/'), *slash2;
-        if (slash && (slash2 = strchr(slash + 1, '/')) != NULL && !strcmp(slash2, "/data")) {
-            if (r->method_number != M_PUT) {
-                return s3up_reply_not_allowed(r);
-            }
-            return route_part_data(up, apr_pstrmemdup(r->pool, id, slash - id),
-                                   apr_pstrmemdup(r->pool, slash + 1, slash2 - slash - 1));
-        }
+    if (s3up_route_exists(token_routes, path)) {
+        return s3up_route(r, token_routes, path, up);
     }
     if (!up->who) {
         return s3up_reply_error(r, HTTP_UNAUTHORIZED, "NotSignedIn", "sign in first");
@@ -524,7 +504,7 @@ int s3up_upload_dispatch(s3up_upload_ctx_t *up, const char *path)
         r->pool,
         apr_pstrcat(r->pool, up->base, up->chosen ? "/e/" : "", up->chosen ? up->chosen : "", NULL),
         r);
-    return route_api(up, path);
+    return s3up_route(r, upload_routes, path, up);
 }
 
 /* Paths of the API; everything else under the location is the portal. */

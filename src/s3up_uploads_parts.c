@@ -32,7 +32,7 @@ static apr_status_t own_upload(s3up_reservation_t **res, s3up_endpoint_t **ep, s
     if ((rv = s3up_uploads_key_endpoint(ep, u, key, writing, err, p)) != APR_SUCCESS) {
         return rv;
     }
-    if (!upload_id || !*upload_id) {
+    if (!upload_id || !*upload_id || strlen(upload_id) > 1024) {
         *err = s3up_uploads_error(S3UP_EINPUT, "BadRequest", p, "the upload id is missing");
         return S3UP_EINPUT;
     }
