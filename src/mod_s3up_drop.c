@@ -349,6 +349,7 @@ int s3up_drop_handler(request_rec *r)
     }
     s3up_req_store(&up->store, r, up->s3, up->dc);
     if (s3up_token_valid(path)) {
+        s3up_req_hide(r, path);
         return s3up_route(r, link_routes, path, up);
     }
     if (!strncmp(path, "e/", 2)) {

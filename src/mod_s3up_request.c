@@ -254,7 +254,8 @@ int s3up_reply_error(request_rec *r, int status, const char *code, const char *f
     message = apr_pvsprintf(r->pool, fmt, ap);
     va_end(ap);
     ap_log_rerror(APLOG_MARK, status >= 500 ? APLOG_ERR : APLOG_INFO, 0, r,
-                  S3UP_LOGNO(0202) "%s %s: %d %s: %s", r->method, r->uri, status, code, message);
+                  S3UP_LOGNO(0202) "%s %s: %d %s: %s", r->method, s3up_req_log_uri(r), status, code,
+                  message);
     s3up_reply_json(r, status,
                     json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
     return DONE;
@@ -400,6 +401,38 @@ const char *s3up_req_base(request_rec *r)
         n--;
     }
     return apr_pstrmemdup(r->pool, d, n);
+}
+
+/* s with every occurrence of secret replaced. */
+static const char *hidden(const char *s, const char *secret, apr_pool_t *p)
+{
+    apr_array_header_t *out = apr_array_make(p, 4, sizeof(const char *));
+    apr_size_t n = strlen(secret);
+    const char *at;
+
+    while (n && (at = strstr(s, secret)) != NULL) {
+        APR_ARRAY_PUSH(out, const char *) = apr_pstrmemdup(p, s, at - s);
+        APR_ARRAY_PUSH(out, const char *) = "[hidden]";
+        s = at + n;
+    }
+    APR_ARRAY_PUSH(out, const char *) = s;
+    return apr_array_pstrcat(p, out, 0);
+}
+
+void s3up_req_hide(request_rec *r, const char *secret)
+{
+    if (!secret || !*secret) {
+        return;
+    }
+    apr_table_setn(r->subprocess_env, "S3UP_REQUEST",
+                   hidden(r->the_request ? r->the_request : "", secret, r->pool));
+    apr_table_setn(r->notes, "s3up-uri", hidden(r->uri, secret, r->pool));
+}
+
+const char *s3up_req_log_uri(request_rec *r)
+{
+    const char *uri = apr_table_get(r->notes, "s3up-uri");
+    return uri ? uri : r->uri;
 }
 
 const char *s3up_arg(request_rec *r, const char *name)

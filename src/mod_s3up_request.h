@@ -77,6 +77,15 @@ const char *s3up_req_base(request_rec *r);
  * last_modified}], next}, names relative to folder. */
 json_t *s3up_files_json(const s3up_object_page_t *page, const char *folder, apr_pool_t *p);
 
+/* r's address carries secret (an upload link's token, a part's token):
+ * S3UP_REQUEST is set in the environment to the request line with it
+ * hidden, for access logs (the examples log it instead of %r for such
+ * requests), and the module's own log lines show the address hidden too. */
+void s3up_req_hide(request_rec *r, const char *secret);
+
+/* r's path for a log line: with any secret s3up_req_hide named hidden. */
+const char *s3up_req_log_uri(request_rec *r);
+
 /* A query argument, decoded; NULL when absent. */
 const char *s3up_arg(request_rec *r, const char *name);
 

@@ -12,6 +12,8 @@ const MiB = 1024 * 1024;
 const here = new URL('.', location.href);
 const $ = (id) => document.getElementById(id);
 const enc = encodeURIComponent;
+// The shortest passcode an admin may choose (the server's minimum too).
+const PASSCODE_MIN = 8;
 
 class ApiError extends Error {
   constructor(status, code, message) {
@@ -315,8 +317,8 @@ function createBody() {
   if (limit) body.max_file_size = limit;
   if ($('c-link').checked) {
     const passcode = passcodeChoice('c-pc', 'c-passcode');
-    if (typeof passcode === 'string' && (passcode.length < 6 || passcode.length > 128)) {
-      return { error: 'The passcode must be 6 to 128 characters.', field: 'c-passcode' };
+    if (typeof passcode === 'string' && (passcode.length < PASSCODE_MIN || passcode.length > 128)) {
+      return { error: `The passcode must be ${PASSCODE_MIN} to 128 characters.`, field: 'c-passcode' };
     }
     body.link = passcode === null ? {} : { passcode };
     if (expires) body.link.expires = expires;
@@ -339,8 +341,13 @@ $('create-form').addEventListener('submit', async (e) => {
   try {
     made = await api('POST', 'api/endpoints', body);
   } catch (err) {
-    setError('create-error', `Not created: ${err.message}.`);
-    return;
+    if (err.code !== 'FolderNotEmpty') {
+      setError('create-error', `Not created: ${err.message}.`);
+      return;
+    }
+    // The folder holds files of an earlier endpoint of this id: the admin chooses.
+    made = await createOverOldFiles(body, err.message);
+    if (!made) return;
   } finally {
     $('create-go').disabled = false;
   }
@@ -355,6 +362,25 @@ $('create-form').addEventListener('submit', async (e) => {
   list.q = '';
   loadList(false);
 });
+
+// Files left in the folder by an endpoint of the same id, deleted with its files kept:
+// shown to the new members only if the admin says so.
+async function createOverOldFiles(body, message) {
+  const keep = await confirmAction('The folder holds files from before',
+    `${message}. Show those files to the new endpoint's members?`, 'Keep and show them');
+  const remove = !keep && await confirmAction('Delete the old files?',
+    'They are removed from the bucket before the endpoint is made. This cannot be undone.', 'Delete them');
+  if (!keep && !remove) {
+    setError('create-error', 'Not created: choose another id, or what becomes of the old files.');
+    return null;
+  }
+  try {
+    return await api('POST', 'api/endpoints', { ...body, existing_files: keep ? 'keep' : 'delete' });
+  } catch (err) {
+    setError('create-error', `Not created: ${err.message}.`);
+    return null;
+  }
+}
 
 // The one-time secrets dialog: each value in a read-only field with a copy button.
 function showSecrets(title, id, items) {
@@ -403,18 +429,32 @@ function renderEndpoint(data) {
   renderLinks(data.links);
 }
 
+// A passcode link locked after too many tries says until when, and can be unlocked.
+function passcodeCell(l) {
+  if (!l.has_passcode) return 'no';
+  if (!l.locked_until) return 'yes';
+  return el('span', { class: 'locked' }, 'locked until ', timeElement(l.locked_until));
+}
+
 function renderLinks(links) {
   $('links-body').replaceChildren(...links.map((l) => el('tr', {},
     el('td', { class: 'id' }, `…${l.id.slice(-8)}`),
     el('td', {}, timeElement(l.created), l.created_by ? ` by ${l.created_by}` : ''),
     el('td', {}, l.expires ? timeElement(l.expires) : 'until revoked'),
-    el('td', {}, l.has_passcode ? 'yes' : 'no'),
-    el('td', { class: 'act' }, el('button', {
-      type: 'button',
-      class: 'button small secondary',
-      'aria-label': `Revoke link …${l.id.slice(-8)}`,
-      onclick: () => revokeLink(l),
-    }, 'Revoke')))));
+    el('td', {}, passcodeCell(l)),
+    el('td', { class: 'act' },
+      ...(l.locked_until ? [el('button', {
+        type: 'button',
+        class: 'button small secondary',
+        'aria-label': `Unlock link …${l.id.slice(-8)}`,
+        onclick: () => unlockLink(l),
+      }, 'Unlock')] : []),
+      el('button', {
+        type: 'button',
+        class: 'button small secondary',
+        'aria-label': `Revoke link …${l.id.slice(-8)}`,
+        onclick: () => revokeLink(l),
+      }, 'Revoke')))));
   show('links', links.length > 0);
   $('links-status').textContent = links.length ? '' : 'No upload links.';
 }
@@ -487,8 +527,8 @@ $('link-new').addEventListener('click', () => {
 $('link-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const passcode = passcodeChoice('l-pc', 'l-passcode');
-  if (typeof passcode === 'string' && (passcode.length < 6 || passcode.length > 128)) {
-    setError('link-error', 'The passcode must be 6 to 128 characters.');
+  if (typeof passcode === 'string' && (passcode.length < PASSCODE_MIN || passcode.length > 128)) {
+    setError('link-error', `The passcode must be ${PASSCODE_MIN} to 128 characters.`);
     $('l-passcode').focus();
     return;
   }
@@ -510,6 +550,17 @@ $('link-form').addEventListener('submit', async (e) => {
   ]);
   loadEndpoint().catch(() => {});
 });
+
+async function unlockLink(l) {
+  try {
+    await api('DELETE', `api/endpoints/${enc(current.id)}/links/${enc(l.id)}/lock`);
+    flash('Link unlocked: the passcode may be tried again.');
+  } catch (err) {
+    flash(`The link was not unlocked: ${err.message}.`);
+  }
+  await loadEndpoint().catch(() => {});
+  $('links-title').focus?.();
+}
 
 async function revokeLink(l) {
   const yes = await confirmAction('Revoke this upload link?',

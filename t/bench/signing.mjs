@@ -109,7 +109,8 @@ EnableMMAP Off
   let res = await fetch(`${httpd.url}/upload/s3/multipart`, {
     method: 'POST',
     headers: { authorization: auth, 'content-type': 'application/json' },
-    body: JSON.stringify({ filename: 'bench.bin', type: 'application/octet-stream', metadata: {} }),
+    // 10,000 parts, each URL signed for its length: 9,999 of 64 MiB and a last of 5 MiB.
+    body: JSON.stringify({ filename: 'bench.bin', type: 'application/octet-stream', metadata: { size: 9999 * 64 * 2 ** 20 + 5 * 2 ** 20 } }),
   });
   const created = await res.json();
   if (res.status !== 200) throw new Error(`create multipart: ${res.status} ${JSON.stringify(created)}`);
@@ -118,7 +119,7 @@ EnableMMAP Off
   const enc = encodeURIComponent;
   const modPath = `/upload/s3/multipart/${enc(uploadId)}/`;
   const modSuffix = `?key=${enc(key)}`;
-  res = await fetch(`${httpd.url}${modPath}1${modSuffix}`, { headers: { authorization: auth } });
+  res = await fetch(`${httpd.url}${modPath}10000${modSuffix}`, { headers: { authorization: auth } });
   const sample = await res.json();
   if (res.status !== 200 || !sample.url) throw new Error(`module sign: ${res.status} ${JSON.stringify(sample)}`);
   log(`module signs: ${sample.url.slice(0, 120)}...`);
@@ -167,7 +168,8 @@ EnableMMAP Off
     throw new Error(`companion sign: ${res.status} ${JSON.stringify(csample)}\n${compLog}`);
   }
   log(`companion (pid ${comp.pid}) signs: ${csample.url.slice(0, 120)}...`);
-  // Both URLs must work: PUT a 5 MiB part through each (S3 checks the signatures).
+  // Both URLs must work: PUT a 5 MiB part through each (S3 checks the signatures; the
+  // module's is of the last part, 5 MiB).
   for (const [who, url] of [['module', sample.url], ['companion', csample.url]]) {
     const put = await fetch(url, { method: 'PUT', body: Buffer.alloc(5 << 20, 7) });
     await put.arrayBuffer();

@@ -10,7 +10,7 @@
 //   member's next request is answered without asking S3 (the S3 requests are counted in
 //   httpd's debug log, one line per request).
 // CommonJS, as node runs *.t files; the ES modules of t/lib load with require().
-const { mkdirSync } = require('node:fs');
+const { mkdirSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { run, ok, is, like, note, cleanup, passing } = require('../lib/tap.mjs');
 const {
@@ -38,6 +38,8 @@ LogLevel warn s3up:debug
 S3UpSecretFile "${key}"
 S3UpCacheTTL 5m
 S3UpLinkURL ${linkUrl}
+LogFormat "%{S3UP_REQUEST}e %>s" hidden
+CustomLog "${join(dir, 'hidden.log')}" hidden env=S3UP_REQUEST
 <Location /drop>
     SetHandler s3up-drop
 </Location>
@@ -145,6 +147,12 @@ S3UpLinkURL ${linkUrl}
   s = await session();
   is(s.endpoints?.map((e) => e.id), [ep], "then the member's request");
   is(s3Lines().slice(mark), [], '... is answered from the cache: no S3 request');
+
+  // -- the tokens stay out of the logs
+  const hiddenLog = readFileSync(join(dir, 'hidden.log'), 'utf8');
+  like(hiddenLog, /^POST \/drop\/\[hidden\] HTTP\/1\.1 429$/m, 'S3UP_REQUEST: the request line with the token hidden');
+  const logs = hiddenLog + one.errorLog() + two.errorLog();
+  ok(![t1, t2, right].some((secret) => logs.includes(secret)), 'no token or passcode in any log (debug level included)');
 
   note(`httpd logs: ${one.dir}/error.log, ${two.dir}/error.log`);
 });

@@ -67,7 +67,7 @@ function parseEnv(text) {
 const ms = (t0) => Math.round(performance.now() - t0);
 
 run(async () => {
-  plan(25);
+  plan(27);
 
   const dir = mkdtempSync(join(tmpdir(), 's3up-oidc-'));
   chmodSync(dir, 0o755); // httpd's children (www-data when we are root) read the CGI here
@@ -90,7 +90,7 @@ run(async () => {
   is(discovery.issuer, oidc.OIDC_ISSUER, 'provider serves its discovery document');
 
   // 3. httpd with the fragment of oidc-conf.sh and a CGI that shows the environment.
-  const fragment = execFileSync(`${LIB}/oidc-conf.sh`, [dir, '/upload', '/admin=claim groups:s3up-admins'], { env }).toString();
+  const fragment = execFileSync(`${LIB}/oidc-conf.sh`, [dir, '/upload', '/admin=claim groups:s3up-admins', '/verified=claim email_verified:true'], { env }).toString();
   writeFileSync(join(dir, 'oidc.conf'), fragment);
   writeFileSync(join(dir, 'whoami.cgi'), [
     '#!/bin/sh',
@@ -130,6 +130,7 @@ DocumentRoot ${dir}
 </Directory>
 ScriptAlias /upload/whoami ${dir}/whoami.cgi
 ScriptAlias /admin/whoami ${dir}/whoami.cgi
+ScriptAlias /verified/whoami ${dir}/whoami.cgi
 <Files whoami.cgi>
     Require all granted
 </Files>
@@ -187,6 +188,13 @@ Include ${dir}/oidc.conf
 
   res = await page.goto(`${httpd}/admin/whoami`);
   is(res.status(), 403, 'alice (not in s3up-admins): 403 on the admin location');
+  res = await page.goto(`${httpd}/verified/whoami`);
+  is(res.status(), 200, 'alice (email verified): `Require claim email_verified:true` lets her in');
+
+  // An address the provider has not verified (conf/examples identify people by email).
+  const unverified = await (await b.newContext()).newPage();
+  res = await login(unverified, `${httpd}/verified/whoami`, 'unverified-ursula');
+  is(res?.status(), 403, 'an unverified email: 403 where email_verified is required');
 
   // 6. An admin signs in, in a separate context (own cookies).
   const adminCtx = await b.newContext();

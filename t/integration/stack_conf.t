@@ -107,4 +107,19 @@ for v in S3UP_USER S3UP_ENDPOINT S3UP_KEY; do
     like "$log" "%\\{$v\\}e" "admin-oidc.conf logs $v"
 done
 
+# Addresses may carry secrets (a link's token, a part's upload token): no example log
+# writes the request line (%r) or a query string (%q); the one for all requests logs
+# S3UP_REQUEST, where the module hides them.
+for example in "$TOP"/conf/examples/*.conf; do
+    formats=$(grep '^LogFormat' "$example")
+    if printf '%s' "$formats" | grep -q '%r\|%q\|%{REQUEST_LINE}\|%{QUERY_STRING}'; then
+        tap_result 0 "$(basename "$example"): no log writes the request line or query"
+        diag "$formats"
+    else
+        tap_result 1 "$(basename "$example"): no log writes the request line or query"
+    fi
+done
+like "$(grep '^LogFormat' "$TOP/conf/examples/portal-oidc.conf")" '%\{S3UP_REQUEST\}e' \
+    "portal-oidc.conf: a format for all requests, with secrets hidden"
+
 done_testing

@@ -63,7 +63,8 @@ function claimsFor(login) {
     sub: login,
     preferred_username: login,
     email: login.includes('@') ? login : `${login}@example.com`,
-    email_verified: true,
+    // Logins starting "unverified" have an address the provider has not verified.
+    email_verified: !local.startsWith('unverified'),
     name: `Test ${login}`,
     groups: local.startsWith('admin') ? ['s3up-admins', 'staff'] : ['customers'],
   };

@@ -25,7 +25,7 @@ document.getElementById('file').addEventListener('change', async (e) => {
   const size = session.part_size;
   const n = Math.ceil(file.size / size);
   const { key, uploadId } = await json(`${api}/s3/multipart`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: file.name }),
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: file.name, size: file.size }),
   });
   const q = new URLSearchParams({ key, partNumbers: Array.from({ length: n }, (_, i) => i + 1).join(',') });
   const { presignedUrls } = await json(`${api}/s3/multipart/${encodeURIComponent(uploadId)}/batch?${q}`);
