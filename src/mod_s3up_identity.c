@@ -35,12 +35,12 @@ int s3up_identity(const s3up_principal_t **who, request_rec *r, const s3up_dir_c
         return OK;
     }
     if (!s3up_principal_name_ok(name)) {
-        /* Logged escaped: the name is what is wrong. */
+        /* httpd escapes what it writes to the error log: the bytes show as
+         * they came. */
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       S3UP_LOGNO(0105) "refused an identity (%s) that is not valid UTF-8, holds "
                                        "control characters or is over %d bytes: \"%s\"",
-                      claim, S3UP_PRINCIPAL_NAME_MAX,
-                      ap_escape_logitem(r->pool, apr_pstrndup(r->pool, name, 300)));
+                      claim, S3UP_PRINCIPAL_NAME_MAX, apr_pstrndup(r->pool, name, 300));
         return s3up_reply_error(r, HTTP_FORBIDDEN, "Forbidden",
                                 "your sign-in name cannot be used here: ask your administrator");
     }

@@ -190,7 +190,8 @@ CustomLog "${dir}/audit.log" s3up_audit
   res = await call(null, 'GET', '/drop/api/session');
   isError(res, 401, 'NotSignedIn', 'no cookie');
   res = await call(null, 'GET', `/drop/api/files?endpoint=${acme}`, undefined, cookie);
-  is(res.status, 200, 'the link lists its endpoint');
+  is(res.json?.files?.map((f) => [f.name, f.size]), [['from link.bin', linkData.length]],
+    "the link holder lists only what came through the link, not the member's file");
 
   // -- wrong passcodes, repeated, are refused for a while
   const statuses = [];
@@ -306,6 +307,28 @@ CustomLog "${dir}/audit.log" s3up_audit
   is(s3tool('list', `.s3up/endpoints/${acme}.json`), [], 'and its record');
   res = await admin('GET', `/api/endpoints/${acme}`);
   isError(res, 404, 'NoSuchEndpoint', 'it is no more');
+
+  // -- an endpoint deleted with its files kept, and made again under its id
+  const again = `again-${tag}`;
+  res = await admin('POST', '/api/endpoints', { id: again, members: [person('alice')] });
+  is(res.status, 201, 'an endpoint for alice');
+  res = await upload(`/upload/e/${again}`, auth('alice'), 'old contract.pdf', bytes(1000, 9));
+  is(res.status, 200, 'alice uploads a file into it');
+  res = await admin('DELETE', `/api/endpoints/${again}?files=keep`);
+  is(res.status, 200, 'deleted, its files kept');
+  res = await admin('POST', '/api/endpoints', { id: again, members: [person('mallory')] });
+  isError(res, 409, 'FolderNotEmpty', 'made again for someone else: the old files are not shown silently');
+  like(res.json?.error?.message ?? '', /existing_files "keep".*"delete"/, '... the admin is told the choice');
+  res = await admin('POST', '/api/endpoints', { id: again, members: [person('mallory')], existing_files: 'keep' });
+  is(res.status, 201, '"keep": made, with the old files');
+  res = await call('mallory', 'GET', `/upload/e/${again}/api/files`);
+  is(res.json?.files?.map((f) => f.name), ['old contract.pdf'], 'and its new member sees them, as the admin chose');
+  res = await admin('DELETE', `/api/endpoints/${again}?files=keep`);
+  res = await admin('POST', '/api/endpoints', { id: again, members: [person('mallory')], existing_files: 'delete' });
+  is(res.status, 201, '"delete": made, after the old files were removed');
+  is(s3tool('list', `uploads/${again}/`), [], 'the folder is empty');
+  res = await admin('POST', '/api/endpoints', { id: again, existing_files: 'delete' });
+  isError(res, 409, 'Conflict', 'a live endpoint is never emptied this way');
 
   // -- the audit trail
   const log = httpd.errorLog();

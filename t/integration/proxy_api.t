@@ -6,6 +6,7 @@
 // are enforced before a byte goes on.
 // CommonJS, as node runs *.t files; the ES modules of t/lib load with require().
 const { execFileSync } = require('node:child_process');
+const http = require('node:http');
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { run, ok, is, like, cleanup, passing } = require('../lib/tap.mjs');
@@ -15,6 +16,7 @@ const {
 
 requireBed();
 const MiB = 1024 * 1024;
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 run(async () => {
   const dir = scratch('proxy_api');
@@ -95,6 +97,28 @@ S3UpSecretFile "${secret}"
   const chunked = execFileSync('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-u', `${user}:pw`, '-X', 'PUT', '-H', 'Transfer-Encoding: chunked', '--data-binary', 'abc', url.href], { encoding: 'utf8' });
   is(chunked, '411', 'a part without Content-Length: 411');
   await api('DELETE', `/e/${ep}/s3/multipart/${enc(o.uploadId)}?${q({ key: o.key })}`);
+
+  // One part URL PUT many times at once: at most 2 × S3UpPartsInFlight (here 4) of an
+  // upload's parts are passed on to S3 at the same time; the rest wait their turn (429).
+  res = await api('POST', `/e/${ep}/s3/multipart`, { filename: 'flood.bin' });
+  const f = res.json;
+  res = await api('GET', `/e/${ep}/s3/multipart/${enc(f.uploadId)}/1?${q({ key: f.key })}`);
+  const target = new URL(res.json.url);
+  const held = [];
+  const answers = Array.from({ length: 12 }, () => new Promise((resolve, reject) => {
+    const req = http.request({
+      method: 'PUT', host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`,
+      headers: { ...auth, 'content-length': '10' },
+    }, (answer) => { answer.resume(); answer.on('end', () => resolve(answer.statusCode)); });
+    req.on('error', reject);
+    req.write('12345'); // half the body: the request holds its place while the rest waits
+    held.push(req);
+  }));
+  await sleep(1500);
+  for (const req of held) req.end('67890');
+  const statuses = (await Promise.all(answers)).sort();
+  is(statuses, [...Array(8).fill(200), ...Array(4).fill(429)], '12 PUTs of one part at once: 8 pass, 4 get 429');
+  await api('DELETE', `/e/${ep}/s3/multipart/${enc(f.uploadId)}?${q({ key: f.key })}`);
 
   // Sizes are enforced by httpd before a byte goes on.
   res = await api('POST', `/e/${small}/s3/multipart`, { filename: 'big.bin' });

@@ -5,6 +5,8 @@
 // People sign in with Basic auth here (any httpd authentication sets
 // r->user the same way); the OpenID Connect sign-in is the browser tests'.
 // CommonJS, as node runs *.t files; the ES modules of t/lib load with require().
+const { execFileSync } = require('node:child_process');
+const { appendFileSync } = require('node:fs');
 const { run, ok, is, like, note, cleanup, passing } = require('../lib/tap.mjs');
 const {
   requireBed, scratch, startHttpd, htpasswd, s3tool, bytes, sha256, randomId, rmSync, secret,
@@ -94,6 +96,17 @@ S3UpSecretFile "${secretFile}"
   is(res.json?.part_size, 5 * MiB, "session: the location's part size");
   ok(res.json?.parts_in_flight >= 1 && res.json?.mode === 'direct', 'session: parts in flight and mode');
   like(res.headers.get('cache-control') ?? '', /no-store/, 'API answers are not cached');
+
+  // A name that is not UTF-8 (Latin-1 "café", as some directories send it): refused.
+  const latin1 = Buffer.concat([Buffer.from(`caf`), Buffer.from([0xe9]), Buffer.from(`-${tag}`)]);
+  const line = execFileSync('htpasswd', ['-nbB', 'x', 'pw-latin'], { encoding: 'utf8' }).trim();
+  appendFileSync(pw, Buffer.concat([latin1, Buffer.from(line.slice(1)), Buffer.from('\n')]));
+  res = await fetch(`${base}/api/session`, {
+    headers: { authorization: `Basic ${Buffer.concat([latin1, Buffer.from(':pw-latin')]).toString('base64')}` },
+  });
+  const bad = { status: res.status, json: await res.json().catch(() => null) };
+  ok(bad.status === 403 && bad.json?.error?.code === 'Forbidden', 'a user name that is not UTF-8: 403 Forbidden', JSON.stringify(bad));
+  like(httpd.errorLog(), /S3UP0105: refused an identity \(REMOTE_USER\) that is not valid UTF-8.*caf\\xe9/, 'and logged, escaped');
 
   res = await fetch(`${httpd.url}/open/api/session`);
   const anon = { status: res.status, json: await res.json().catch(() => null) };
