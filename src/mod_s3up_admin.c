@@ -709,23 +709,32 @@ static int route_link_create(void *ctx, const char *const *arg)
     return s3up_reply_json(a->r, HTTP_CREATED, json_pack("{s:o}", "link", link));
 }
 
-static int route_link_delete(void *ctx, const char *const *arg)
+/* The link {link} of endpoint {id}: OK and *l set, or the reply's DONE. */
+static int link_load(s3up_link_t **l, admin_t *a, const char *id, const char *link_id,
+                     const char *action)
 {
-    admin_t *a = ctx;
-    const char *id = arg[0], *link_id = arg[1];
-    s3up_link_t *l;
     s3up_error_t *err;
-    apr_status_t rv = s3up_store_link_get(&l, &a->store, link_id, &err, a->r->pool);
+    apr_status_t rv = s3up_store_link_get(l, &a->store, link_id, &err, a->r->pool);
 
-    if (rv == APR_SUCCESS && strcmp(l->endpoint, id)) {
-        rv = S3UP_ENOTFOUND;
-    }
-    if (rv == S3UP_ENOTFOUND) {
+    if (rv == S3UP_ENOTFOUND || (rv == APR_SUCCESS && strcmp((*l)->endpoint, id))) {
         return s3up_reply_error(a->r, HTTP_NOT_FOUND, "NoSuchEndpoint",
                                 "endpoint '%s' has no such upload link", id);
     }
-    if (rv != APR_SUCCESS ||
-        s3up_store_link_delete(&a->store, l, &err, a->r->pool) != APR_SUCCESS) {
+    return rv == APR_SUCCESS ? OK : reply_store_error(a, action, id, err, "NoSuchEndpoint");
+}
+
+static int route_link_delete(void *ctx, const char *const *arg)
+{
+    admin_t *a = ctx;
+    const char *id = arg[0];
+    s3up_link_t *l;
+    s3up_error_t *err;
+    int rc;
+
+    if ((rc = link_load(&l, a, id, arg[1], "link-revoke")) != OK) {
+        return rc;
+    }
+    if (s3up_store_link_delete(&a->store, l, &err, a->r->pool) != APR_SUCCESS) {
         return reply_store_error(a, "link-revoke", id, err, "NoSuchEndpoint");
     }
     audit(a, "link-revoke", id, NULL, "ok");
@@ -737,23 +746,18 @@ static int route_link_delete(void *ctx, const char *const *arg)
 static int route_link_unlock(void *ctx, const char *const *arg)
 {
     admin_t *a = ctx;
-    const char *id = arg[0], *link_id = arg[1];
+    const char *id = arg[0];
     s3up_link_t *l;
     s3up_error_t *err;
-    apr_status_t rv = s3up_store_link_get(&l, &a->store, link_id, &err, a->r->pool);
+    int rc;
 
-    if (rv == APR_SUCCESS && strcmp(l->endpoint, id)) {
-        rv = S3UP_ENOTFOUND;
+    if ((rc = link_load(&l, a, id, arg[1], "link-unlock")) != OK) {
+        return rc;
     }
-    if (rv == S3UP_ENOTFOUND) {
-        return s3up_reply_error(a->r, HTTP_NOT_FOUND, "NoSuchEndpoint",
-                                "endpoint '%s' has no such upload link", id);
-    }
-    if (rv != APR_SUCCESS ||
-        s3up_store_tries_clear(&a->store, link_id, &err, a->r->pool) != APR_SUCCESS) {
+    if (s3up_store_tries_clear(&a->store, l->id, &err, a->r->pool) != APR_SUCCESS) {
         return reply_store_error(a, "link-unlock", id, err, "NoSuchEndpoint");
     }
-    s3up_drop_unlock(link_id);
+    s3up_drop_unlock(l->id);
     audit(a, "link-unlock", id, NULL, "ok");
     return s3up_reply_json(a->r, HTTP_OK, json_pack("{s:o}", "link", link_json(a, l)));
 }

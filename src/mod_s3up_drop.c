@@ -8,20 +8,18 @@
  * record behind it at most S3UpCacheTTL later, so a revoked link stops
  * working on every node within that time.
  */
-#include <apr_global_mutex.h>
-#include <apr_shm.h>
 #include <apr_strings.h>
 
 #include <http_core.h>
 #include <http_log.h>
 #include <http_protocol.h>
 #include <util_cookies.h>
-#include <util_mutex.h>
 
 #include "mod_s3up_drop.h"
 #include "mod_s3up_pages.h"
 #include "mod_s3up_request.h"
 #include "mod_s3up_route.h"
+#include "mod_s3up_shared.h"
 #include "mod_s3up_upload.h"
 #include "s3up_limit.h"
 #include "s3up_token.h"
@@ -33,53 +31,33 @@ APLOG_USE_MODULE(s3up);
 #define FORM_MAX 1024
 
 #define LIMIT_SLOTS 4096
-#define LIMIT_MUTEX "s3up-limit"
 
 /* Passcode tries are counted twice, each time before the passcode is
  * verified: in shared memory, so that a flood at this server is turned
  * away without asking S3, and in the bucket, where every server sharing
  * it counts the same tries. A lock read from the bucket is kept here, for
  * at most S3UpCacheTTL (an admin may clear it on another server). */
-static apr_shm_t *limit_shm;
-static apr_global_mutex_t *limit_mutex;
+static s3up_shared_t tries = {"s3up-limit", 0, NULL, NULL};
 static s3up_limit_t *limit;
 
 void s3up_drop_pre_config(apr_pool_t *pconf)
 {
-    ap_mutex_register(pconf, LIMIT_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+    s3up_shared_register(&tries, pconf);
 }
 
 apr_status_t s3up_drop_post_config(apr_pool_t *pconf, server_rec *s)
 {
-    apr_size_t size = s3up_limit_size(LIMIT_SLOTS);
-    apr_status_t rv;
-
-    rv = apr_shm_create(&limit_shm, size, NULL, pconf);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    memset(apr_shm_baseaddr_get(limit_shm), 0, size);
-    return ap_global_mutex_create(&limit_mutex, NULL, LIMIT_MUTEX, NULL, s, pconf, 0);
-}
-
-static void limit_lock(void *baton, int on)
-{
-    (void)baton;
-    if (on) {
-        apr_global_mutex_lock(limit_mutex);
-    } else {
-        apr_global_mutex_unlock(limit_mutex);
-    }
+    tries.size = s3up_limit_size(LIMIT_SLOTS);
+    return s3up_shared_create(&tries, s, pconf);
 }
 
 apr_status_t s3up_drop_init(apr_pool_t *pchild)
 {
-    apr_status_t rv =
-        apr_global_mutex_child_init(&limit_mutex, apr_global_mutex_lockfile(limit_mutex), pchild);
+    apr_status_t rv = s3up_shared_child_init(&tries, pchild);
 
     if (rv == APR_SUCCESS) {
-        limit = s3up_limit_attach(apr_shm_baseaddr_get(limit_shm), LIMIT_SLOTS, S3UP_PASSCODE_TRIES,
-                                  S3UP_PASSCODE_WINDOW, limit_lock, NULL, pchild);
+        limit = s3up_limit_attach(s3up_shared_base(&tries), LIMIT_SLOTS, S3UP_PASSCODE_TRIES,
+                                  S3UP_PASSCODE_WINDOW, s3up_shared_lock, &tries, pchild);
     }
     return rv;
 }

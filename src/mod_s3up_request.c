@@ -2,7 +2,6 @@
  * What every route needs: S3 client and store for the request, JSON in and
  * out, the error shape, query arguments, the same-origin check.
  */
-#include <apr_global_mutex.h>
 #include <apr_hash.h>
 #include <apr_shm.h>
 #include <apr_strings.h>
@@ -13,10 +12,10 @@
 #include <http_core.h>
 #include <http_log.h>
 #include <http_protocol.h>
-#include <util_mutex.h>
 #include <util_script.h>
 
 #include "mod_s3up_request.h"
+#include "mod_s3up_shared.h"
 #include "s3up_gate.h"
 #include "s3up_json.h"
 
@@ -49,14 +48,12 @@ static apr_shm_t *generation_shm;
 
 /* Parts on their way to S3 through httpd, per upload, for all processes. */
 #define GATE_SLOTS 1024
-#define GATE_MUTEX "s3up-gate"
-static apr_shm_t *gate_shm;
-static apr_global_mutex_t *gate_mutex;
+static s3up_shared_t gate_shared = {"s3up-gate", 0, NULL, NULL};
 static s3up_gate_t *gate;
 
 void s3up_req_pre_config(apr_pool_t *pconf)
 {
-    ap_mutex_register(pconf, GATE_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+    s3up_shared_register(&gate_shared, pconf);
 }
 
 apr_status_t s3up_req_post_config(apr_pool_t *pconf, server_rec *s)
@@ -64,23 +61,10 @@ apr_status_t s3up_req_post_config(apr_pool_t *pconf, server_rec *s)
     apr_status_t rv = apr_shm_create(&generation_shm, sizeof(apr_uint32_t), NULL, pconf);
     if (rv == APR_SUCCESS) {
         memset(apr_shm_baseaddr_get(generation_shm), 0, sizeof(apr_uint32_t));
-        rv = apr_shm_create(&gate_shm, s3up_gate_size(GATE_SLOTS), NULL, pconf);
-    }
-    if (rv == APR_SUCCESS) {
-        memset(apr_shm_baseaddr_get(gate_shm), 0, s3up_gate_size(GATE_SLOTS));
-        rv = ap_global_mutex_create(&gate_mutex, NULL, GATE_MUTEX, NULL, s, pconf, 0);
+        gate_shared.size = s3up_gate_size(GATE_SLOTS);
+        rv = s3up_shared_create(&gate_shared, s, pconf);
     }
     return rv;
-}
-
-static void gate_lock(void *baton, int on)
-{
-    (void)baton;
-    if (on) {
-        apr_global_mutex_lock(gate_mutex);
-    } else {
-        apr_global_mutex_unlock(gate_mutex);
-    }
 }
 
 /* Uploads are named in the gate by a hash: ids are long, and S3's. */
@@ -116,14 +100,12 @@ apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s)
     if (generation_shm) {
         s3up_store_cache_share(ps->cache, apr_shm_baseaddr_get(generation_shm));
     }
-    if (gate_shm) {
-        rv =
-            apr_global_mutex_child_init(&gate_mutex, apr_global_mutex_lockfile(gate_mutex), pchild);
-        if (rv != APR_SUCCESS) {
+    if (gate_shared.shm) {
+        if ((rv = s3up_shared_child_init(&gate_shared, pchild)) != APR_SUCCESS) {
             return rv;
         }
-        gate =
-            s3up_gate_attach(apr_shm_baseaddr_get(gate_shm), GATE_SLOTS, gate_lock, NULL, pchild);
+        gate = s3up_gate_attach(s3up_shared_base(&gate_shared), GATE_SLOTS, s3up_shared_lock,
+                                &gate_shared, pchild);
     }
 #if APR_HAS_THREADS
     if ((rv = apr_thread_mutex_create(&ps->lock, APR_THREAD_MUTEX_DEFAULT, pchild)) !=

@@ -9,7 +9,7 @@ const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { run, ok, is, like, cleanup, passing } = require('../lib/tap.mjs');
 const {
-  top, requireBed, scratch, startHttpd, htpasswd, randomId, rmSync,
+  top, requireBed, scratch, startHttpd, htpasswd, basicAuth, randomId, rmSync,
 } = require('../lib/stack.mjs');
 
 requireBed();
@@ -34,11 +34,7 @@ S3UpCognitoUserPool ${cognito.COGNITO_USER_POOL_ID}
 S3UpCognitoEndpoint ${cognito.COGNITO_ENDPOINT}
 <Location /admin>
     SetHandler s3up-admin
-    AuthType Basic
-    AuthName "test"
-    AuthBasicProvider file
-    AuthUserFile "${pw}"
-    Require valid-user
+    ${basicAuth(pw)}
 </Location>
 `);
   cleanup(() => httpd.stop());

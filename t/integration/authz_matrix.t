@@ -16,7 +16,7 @@ const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { run, ok, is, like, note, cleanup, passing } = require('../lib/tap.mjs');
 const {
-  top, requireBed, scratch, startHttpd, htpasswd, s3tool, randomId, rmSync, secret,
+  top, requireBed, scratch, startHttpd, htpasswd, basicAuth, s3tool, randomId, rmSync, secret,
 } = require('../lib/stack.mjs');
 
 requireBed();
@@ -59,22 +59,14 @@ S3UpLinkURL /drop
 S3UpPortalURL /upload
 <Location /upload>
     SetHandler s3up-upload
-    AuthType Basic
-    AuthName "portal"
-    AuthBasicProvider file
-    AuthUserFile "${pw}"
-    Require valid-user
+    ${basicAuth(pw)}
 </Location>
 <Location /drop>
     SetHandler s3up-drop
 </Location>
 <Location /admin>
     SetHandler s3up-admin
-    AuthType Basic
-    AuthName "admin"
-    AuthBasicProvider file
-    AuthUserFile "${pw}"
-    Require user ${who.admin}
+    ${basicAuth(pw, `user ${who.admin}`)}
     AuthzSendForbiddenOnFailure On
 </Location>
 `);

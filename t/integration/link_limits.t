@@ -14,7 +14,7 @@ const { mkdirSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { run, ok, is, like, note, cleanup, passing } = require('../lib/tap.mjs');
 const {
-  requireBed, scratch, startHttpd, htpasswd, s3tool, randomId, rmSync, secret,
+  requireBed, scratch, startHttpd, htpasswd, basicAuth, s3tool, randomId, rmSync, secret,
 } = require('../lib/stack.mjs');
 
 requireBed();
@@ -45,19 +45,11 @@ CustomLog "${join(dir, 'hidden.log')}" hidden env=S3UP_REQUEST
 </Location>
 <Location /upload>
     SetHandler s3up-upload
-    AuthType Basic
-    AuthName "test"
-    AuthBasicProvider file
-    AuthUserFile "${pw}"
-    Require valid-user
+    ${basicAuth(pw)}
 </Location>
 <Location /admin>
     SetHandler s3up-admin
-    AuthType Basic
-    AuthName "test"
-    AuthBasicProvider file
-    AuthUserFile "${pw}"
-    Require user ${admin}
+    ${basicAuth(pw, `user ${admin}`)}
 </Location>
 `;
   for (const d of ['one', 'two']) mkdirSync(join(dir, d), { mode: 0o755 });

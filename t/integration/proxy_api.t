@@ -11,7 +11,7 @@ const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { run, ok, is, like, cleanup, passing } = require('../lib/tap.mjs');
 const {
-  requireBed, scratch, startHttpd, htpasswd, s3tool, bytes, sha256, randomId, rmSync,
+  requireBed, scratch, startHttpd, htpasswd, basicAuth, s3tool, bytes, sha256, randomId, rmSync,
 } = require('../lib/stack.mjs');
 
 requireBed();
@@ -32,11 +32,7 @@ S3UpSecretFile "${secret}"
 <Location /upload>
     SetHandler s3up-upload
     S3UpUploadMode proxy
-    AuthType Basic
-    AuthName "test"
-    AuthBasicProvider file
-    AuthUserFile "${pw}"
-    Require valid-user
+    ${basicAuth(pw)}
 </Location>
 `);
   cleanup(() => httpd.stop());

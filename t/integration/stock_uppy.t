@@ -11,7 +11,7 @@ const {
   run, ok, is, note, cleanup, passing, launch,
 } = require('../lib/browser.mjs');
 const {
-  requireBed, scratch, startHttpd, htpasswd, s3tool, writeBytesFile, randomId, rmSync, secret,
+  requireBed, scratch, startHttpd, htpasswd, basicAuth, s3tool, writeBytesFile, randomId, rmSync, secret,
 } = require('../lib/stack.mjs');
 
 requireBed();
@@ -40,11 +40,7 @@ run(async () => {
 S3UpSecretFile "${secret(dir)}"
 <Location /upload>
     SetHandler s3up-upload
-    AuthType Basic
-    AuthName "test"
-    AuthBasicProvider file
-    AuthUserFile "${pw}"
-    Require valid-user
+    ${basicAuth(pw)}
 </Location>
 `);
   cleanup(() => httpd.stop());

@@ -15,7 +15,7 @@ const http = require('node:http');
 const { createHash } = require('node:crypto');
 const { run, ok, is, like, note, cleanup, passing } = require('../lib/tap.mjs');
 const {
-  requireBed, scratch, startHttpd, htpasswd, s3tool, bytes, sha256, randomId, rmSync,
+  requireBed, scratch, startHttpd, htpasswd, basicAuth, s3tool, bytes, sha256, randomId, rmSync,
 } = require('../lib/stack.mjs');
 
 requireBed();
@@ -53,11 +53,7 @@ run(async () => {
 <Location /upload>
     SetHandler s3up-upload
     S3UpPartSize 5M
-    AuthType Basic
-    AuthName "test"
-    AuthBasicProvider file
-    AuthUserFile "${pw}"
-    Require valid-user
+    ${basicAuth(pw)}
 </Location>
 `);
   cleanup(() => httpd.stop());

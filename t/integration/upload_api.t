@@ -9,7 +9,7 @@ const { execFileSync } = require('node:child_process');
 const { appendFileSync } = require('node:fs');
 const { run, ok, is, like, note, cleanup, passing } = require('../lib/tap.mjs');
 const {
-  requireBed, scratch, startHttpd, htpasswd, s3tool, bytes, sha256, randomId, rmSync, secret,
+  requireBed, scratch, startHttpd, htpasswd, basicAuth, s3tool, bytes, sha256, randomId, rmSync, secret,
 } = require('../lib/stack.mjs');
 
 requireBed();
@@ -32,11 +32,7 @@ S3UpSecretFile "${secretFile}"
     SetHandler s3up-upload
     # Small parts, so that small test files have several.
     S3UpPartSize 5M
-    AuthType Basic
-    AuthName "test"
-    AuthBasicProvider file
-    AuthUserFile "${pw}"
-    Require valid-user
+    ${basicAuth(pw)}
 </Location>
 <Location /open>
     SetHandler s3up-upload

@@ -84,6 +84,15 @@ export function bytes(size, seed = 1) {
   return buf;
 }
 
+// The directives of a <Location> that asks for Basic auth against file (from htpasswd()).
+export function basicAuth(file, require = 'valid-user') {
+  return `AuthType Basic
+    AuthName "test"
+    AuthBasicProvider file
+    AuthUserFile "${file}"
+    Require ${require}`;
+}
+
 // A S3UpSecretFile for httpd in dir: a random HMAC key, mode 0600.
 export function secret(dir) {
   const file = join(dir, 'secret');

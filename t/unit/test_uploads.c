@@ -122,6 +122,25 @@ static apr_array_header_t *numbers(int from, int to)
     return a;
 }
 
+/* Part 1 of s, of size bytes, "PUT" (the fake takes it as a browser's),
+ * and the upload completed: the status, with *done. */
+static apr_status_t put_and_complete(s3up_finished_t **done, s3up_uploads_t *u,
+                                     const s3up_started_t *s, apr_off_t size)
+{
+    apr_array_header_t *parts = apr_array_make(pool, 1, sizeof(s3up_part_t)), *listed;
+    s3up_error_t *err = NULL;
+    s3up_part_t *part;
+
+    fake_s3_add_part(f, s->upload_id, 1, size);
+    if (s3up_uploads_parts(&listed, u, s->key, s->upload_id, &err, pool) != APR_SUCCESS) {
+        bail_out("parts of %s: %s", s->key, err->message);
+    }
+    part = apr_array_push(parts);
+    part->number = 1;
+    part->etag = APR_ARRAY_IDX(listed, 0, s3up_part_t).etag;
+    return s3up_uploads_complete(done, u, s->key, s->upload_id, parts, &err, pool);
+}
+
 /* The content-length a part URL is signed for, from its query. */
 static int signs_length(const char *url)
 {
@@ -326,22 +345,17 @@ static void test_complete(void)
 {
     s3up_uploads_t u = as(&alice, &conf);
     s3up_started_t *s = start(&u, "acme", "done.bin", 6 * MIB, APR_SUCCESS);
-    apr_array_header_t *parts = apr_array_make(pool, 2, sizeof(s3up_part_t)), *listed;
+    apr_array_header_t *parts = apr_array_make(pool, 1, sizeof(s3up_part_t));
     s3up_finished_t *done;
     s3up_reservation_t *res;
     s3up_error_t *err = NULL;
-    s3up_part_t *part;
 
-    fake_s3_add_part(f, s->upload_id, 1, 6 * MIB);
-    s3up_uploads_parts(&listed, &u, s->key, s->upload_id, &err, pool);
-    part = apr_array_push(parts);
-    part->number = 1;
-    part->etag = APR_ARRAY_IDX(listed, 0, s3up_part_t).etag;
-    ok(s3up_uploads_complete(&done, &u, s->key, s->upload_id, parts, &err, pool) == APR_SUCCESS &&
-           done->size == 6 * MIB && !done->again && !strcmp(done->endpoint, "acme"),
+    ok(put_and_complete(&done, &u, s, 6 * MIB) == APR_SUCCESS && done->size == 6 * MIB &&
+           !done->again && !strcmp(done->endpoint, "acme"),
        "completed: its size and endpoint");
     ok(s3up_store_reservation_get(&res, &store, s->key, NULL, &err, pool) == S3UP_ENOTFOUND,
        "the reservation ended with it");
+    APR_ARRAY_PUSH(parts, s3up_part_t) = (s3up_part_t){1, "\"x\"", 0, 0};
     ok(s3up_uploads_complete(&done, &u, s->key, s->upload_id, parts, &err, pool) == APR_SUCCESS &&
            done->again,
        "completing again (an answer lost on the way): the same answer");
@@ -351,23 +365,14 @@ static void test_too_large(void)
 {
     s3up_uploads_t u = as(&alice, &conf);
     s3up_started_t *s;
-    apr_array_header_t *parts = apr_array_make(pool, 2, sizeof(s3up_part_t)), *listed;
     s3up_finished_t *done;
-    s3up_error_t *err = NULL;
-    s3up_part_t *part;
 
     endpoint("tiny", "alice", 8 * MIB, S3UP_ENDPOINT_ACTIVE);
     start(&u, "tiny", "big.bin", 9 * MIB, S3UP_ETOOBIG);
     s = start(&u, "tiny", "small.bin", 6 * MIB, APR_SUCCESS);
-    /* Parts of another length than signed: S3 would refuse them; say it
+    /* A part of another length than signed: S3 would refuse it; say it
      * did not, and the sum still guards the limit. */
-    fake_s3_add_part(f, s->upload_id, 1, 9 * MIB);
-    s3up_uploads_parts(&listed, &u, s->key, s->upload_id, &err, pool);
-    part = apr_array_push(parts);
-    part->number = 1;
-    part->etag = APR_ARRAY_IDX(listed, 0, s3up_part_t).etag;
-    ok(s3up_uploads_complete(&done, &u, s->key, s->upload_id, parts, &err, pool) == S3UP_ETOOBIG &&
-           done->size == 9 * MIB,
+    ok(put_and_complete(&done, &u, s, 9 * MIB) == S3UP_ETOOBIG && done->size == 9 * MIB,
        "over the endpoint's limit at complete: refused");
     ok(!fake_s3_has(f, BUCKET, s->key), "and not kept");
 }
@@ -404,17 +409,10 @@ static void test_link_files(void)
     s3up_error_t *err = NULL;
     s3up_started_t *s;
     apr_table_t *meta = apr_table_make(pool, 1);
-    apr_array_header_t *parts = apr_array_make(pool, 1, sizeof(s3up_part_t)), *listed;
     s3up_finished_t *done;
-    s3up_part_t *part;
 
     s = start(&l, "acme", "from-link.bin", 6 * MIB, APR_SUCCESS);
-    fake_s3_add_part(f, s->upload_id, 1, 6 * MIB);
-    s3up_uploads_parts(&listed, &l, s->key, s->upload_id, &err, pool);
-    part = apr_array_push(parts);
-    part->number = 1;
-    part->etag = APR_ARRAY_IDX(listed, 0, s3up_part_t).etag;
-    s3up_uploads_complete(&done, &l, s->key, s->upload_id, parts, &err, pool);
+    put_and_complete(&done, &l, s, 6 * MIB);
     /* A name noted for the link whose file someone else put there. */
     apr_table_set(meta, "uploaded-by", "alice");
     fake_s3_put_object(f, BUCKET, "uploads/acme/taken-later.bin", "x", 1, meta);
