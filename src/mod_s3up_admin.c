@@ -436,9 +436,13 @@ static int route_list(void *ctx, const char *const *arg __attribute__((unused)))
     const char *dir = apr_pstrcat(r->pool, a->store.prefix, "endpoints/", NULL);
     s3up_object_page_t *page;
     s3up_error_t *err;
-    json_t *list = json_array(), *reply;
+    json_t *list, *reply;
 
-    reply = s3up_json_own(json_pack("{s:o}", "endpoints", list), r->pool);
+    /* Both owned by the pool, the list also by the reply: no failure of
+     * a pack can leave the list freed under the loop below. */
+    reply = s3up_json_own(json_object(), r->pool);
+    list = s3up_json_own(json_array(), r->pool);
+    json_object_set(reply, "endpoints", list);
     if (s3up_s3_list_objects(&page, a->s3, apr_pstrcat(r->pool, dir, q ? q : "", NULL), NULL,
                              cursor, ENDPOINTS_PAGE, &err, r->pool) != APR_SUCCESS) {
         return s3up_reply_s3_error(r, err, "NoSuchEndpoint");
@@ -500,12 +504,16 @@ static int route_get(void *ctx, const char *const *arg)
     s3up_endpoint_t *ep;
     apr_array_header_t *ids;
     s3up_error_t *err;
-    json_t *links = json_array(), *reply;
+    json_t *links, *reply;
     const char *token = NULL;
     apr_off_t bytes = 0;
     int files = 0, pages = 0, rc;
 
-    reply = s3up_json_own(json_pack("{s:o}", "links", links), r->pool);
+    /* Both owned by the pool, the list also by the reply: no failure of
+     * a pack can leave the list freed under the loop below. */
+    reply = s3up_json_own(json_object(), r->pool);
+    links = s3up_json_own(json_array(), r->pool);
+    json_object_set(reply, "links", links);
     if ((rc = endpoint_load(&ep, a, id)) != OK) {
         return rc;
     }
@@ -904,10 +912,14 @@ static int route_uploads(void *ctx, const char *const *arg __attribute__((unused
     s3up_upload_page_t *page;
     s3up_endpoint_t *ep;
     s3up_error_t *err;
-    json_t *list = json_array(), *reply;
+    json_t *list, *reply;
     int rc;
 
-    reply = s3up_json_own(json_pack("{s:o}", "uploads", list), r->pool);
+    /* Both owned by the pool, the list also by the reply: no failure of
+     * a pack can leave the list freed under the loop below. */
+    reply = s3up_json_own(json_object(), r->pool);
+    list = s3up_json_own(json_array(), r->pool);
+    json_object_set(reply, "uploads", list);
     if (!id) {
         return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest", "endpoint is missing");
     }

@@ -148,6 +148,28 @@ S3UpCacheTTL 1s
   note(`link + passcode + upload: ${ms(t0)} ms`);
   is(s3tool('sha256', `uploads/${ep}/from link.bin`), linkSum, "the link person's file arrived, bytes equal");
 
+  // -- someone guesses the passcode: the link locks; the admin sees it and unlocks it
+  const guesses = [];
+  for (let i = 0; i < 6; i++) {
+    guesses.push((await fetch(linkUrl, {
+      method: 'POST', redirect: 'manual', body: new URLSearchParams({ passcode: `guess-${i}` }), headers: { origin: url },
+    })).status);
+  }
+  is(guesses, [303, 303, 303, 303, 303, 429], 'five wrong passcodes, then the link is locked');
+  await page.reload();
+  await page.locator('#ep-id').filter({ hasText: ep }).waitFor();
+  const linkRow = page.locator('#links-body tr').first();
+  await linkRow.locator('.locked').waitFor();
+  like(await linkRow.textContent(), /locked until/, 'the admin page shows the link locked, and until when');
+  await linkRow.getByRole('button', { name: /^Unlock link/ }).click();
+  await page.getByText('Link unlocked').waitFor();
+  await page.locator('#links-body .locked').waitFor({ state: 'detached' });
+  ok(true, 'the admin unlocks it');
+  const again = await fetch(linkUrl, {
+    method: 'POST', redirect: 'manual', body: new URLSearchParams({ passcode: shownPasscode }), headers: { origin: url },
+  });
+  ok(again.status === 303 && (again.headers.get('set-cookie') ?? '').startsWith('s3up_link='), 'and the passcode opens the link again');
+
   // -- the admin sees both files with their sizes
   await page.getByRole('button', { name: 'Refresh' }).first().click();
   const row = (name) => page.locator('#files-body tr', { has: page.locator('td.name', { hasText: name }) });
