@@ -28,6 +28,8 @@
 #include "s3up_sigv4.h"
 #include "s3up_token.h"
 #include "s3up_xml.h"
+#include "s3up_util.h"
+#include "s3up_time.h"
 
 APLOG_USE_MODULE(s3up);
 
@@ -95,9 +97,9 @@ static json_t *endpoint_json(const admin_t *a, const s3up_endpoint_t *ep)
     }
     return json_pack(
         "{s:s,s:s,s:o,s:s,s:o,s:o,s:o,s:s,s:s,s:o,s:o,s:s}", "id", ep->id, "prefix", ep->prefix,
-        "members", members, "created", s3up_iso8601(ep->created, p), "created_by",
+        "members", members, "created", s3up_time_iso8601(ep->created, p), "created_by",
         ep->created_by ? json_string(ep->created_by) : json_null(), "expires",
-        ep->expires ? json_string(s3up_iso8601(ep->expires, p)) : json_null(), "max_file_size",
+        ep->expires ? json_string(s3up_time_iso8601(ep->expires, p)) : json_null(), "max_file_size",
         ep->max_file_size ? json_integer((json_int_t)ep->max_file_size) : json_null(), "status",
         ep->status, "note", ep->note, "portal_url", url ? json_string(url) : json_null(), "version",
         ep->etag ? json_string(ep->etag) : json_null(), "base",
@@ -132,7 +134,7 @@ static int apply_fields(admin_t *a, s3up_endpoint_t *ep, const json_t *body)
     if ((v = json_object_get(body, "expires")) != NULL) {
         apr_time_t t = 0;
         if (!json_is_null(v) &&
-            (!json_is_string(v) || s3up_xml_parse_time(&t, json_string_value(v)) != APR_SUCCESS)) {
+            (!json_is_string(v) || s3up_time_parse(&t, json_string_value(v)) != APR_SUCCESS)) {
             return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
                                     "expires: an ISO 8601 time (2026-12-31T23:59:59Z) or null");
         }
@@ -246,7 +248,7 @@ static int create_link(json_t **out, admin_t *a, const s3up_endpoint_t *ep, cons
     }
     if (ex && !json_is_null(ex) &&
         (!json_is_string(ex) ||
-         s3up_xml_parse_time(&link.expires, json_string_value(ex)) != APR_SUCCESS ||
+         s3up_time_parse(&link.expires, json_string_value(ex)) != APR_SUCCESS ||
          link.expires <= apr_time_now())) {
         return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
                                 "link.expires: a future ISO 8601 time, or null");
@@ -270,7 +272,7 @@ static int create_link(json_t **out, admin_t *a, const s3up_endpoint_t *ep, cons
         "{s:s,s:s,s:o,s:o,s:b}", "id", link.id, "url",
         apr_psprintf(r->pool, "%.*s/%s", (int)(n && base[n - 1] == '/' ? n - 1 : n), base, token),
         "passcode", passcode ? json_string(passcode) : json_null(), "expires",
-        link.expires ? json_string(s3up_iso8601(link.expires, r->pool)) : json_null(),
+        link.expires ? json_string(s3up_time_iso8601(link.expires, r->pool)) : json_null(),
         "has_passcode", passcode != NULL);
     return OK;
 }
@@ -486,12 +488,12 @@ static json_t *link_json(admin_t *a, const s3up_link_t *l)
         s3up_store_tries_get(&tries, &a->store, l->id, S3UP_PASSCODE_WINDOW, &err, p);
     }
     j = json_pack(
-        "{s:s,s:s,s:o,s:o,s:b,s:i,s:o}", "id", l->id, "created", s3up_iso8601(l->created, p),
+        "{s:s,s:s,s:o,s:o,s:b,s:i,s:o}", "id", l->id, "created", s3up_time_iso8601(l->created, p),
         "created_by", l->created_by ? json_string(l->created_by) : json_null(), "expires",
-        l->expires ? json_string(s3up_iso8601(l->expires, p)) : json_null(), "has_passcode",
+        l->expires ? json_string(s3up_time_iso8601(l->expires, p)) : json_null(), "has_passcode",
         l->passcode_hash != NULL, "passcode_tries", tries.count, "locked_until",
         tries.count >= S3UP_PASSCODE_TRIES
-            ? json_string(s3up_iso8601(tries.since + S3UP_PASSCODE_WINDOW, p))
+            ? json_string(s3up_time_iso8601(tries.since + S3UP_PASSCODE_WINDOW, p))
             : json_null());
     return j ? j : json_object();
 }
@@ -826,7 +828,7 @@ static const char *attachment(const char *key, apr_pool_t *p)
         }
     }
     return apr_psprintf(p, "attachment; filename=\"%s\"; filename*=UTF-8''%s", ascii,
-                        s3up_sigv4_uri_encode(name, 0, p));
+                        s3up_uri_encode(name, 0, p));
 }
 
 static int route_download(void *ctx, const char *const *arg __attribute__((unused)))
@@ -883,7 +885,7 @@ static int route_share(void *ctx, const char *const *arg __attribute__((unused))
     audit(a, "share", NULL, key, "ok");
     return s3up_reply_json(r, HTTP_OK,
                            json_pack("{s:s,s:s}", "url", url, "expires_at",
-                                     s3up_iso8601(a->s3->now() + life, r->pool)));
+                                     s3up_time_iso8601(a->s3->now() + life, r->pool)));
 }
 
 static int route_file_delete(void *ctx, const char *const *arg __attribute__((unused)))
@@ -942,7 +944,7 @@ static int route_uploads(void *ctx, const char *const *arg __attribute__((unused
         }
         json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:i,s:I}", "key", u->key, "upload_id",
                                               u->upload_id, "initiated",
-                                              s3up_iso8601(u->initiated, r->pool), "parts",
+                                              s3up_time_iso8601(u->initiated, r->pool), "parts",
                                               parts->nelts, "bytes", (json_int_t)bytes));
     }
     json_object_set_new(reply, "truncated", json_boolean(page->truncated));

@@ -23,6 +23,7 @@
 #include "mod_s3up_upload.h"
 #include "s3up_limit.h"
 #include "s3up_token.h"
+#include "s3up_time.h"
 
 APLOG_USE_MODULE(s3up);
 
@@ -164,7 +165,7 @@ static int locked(request_rec *r, const char *id, apr_interval_time_t wait)
         id, apr_time_sec(wait));
     apr_table_setn(r->headers_out, "Retry-After",
                    apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_sec(wait) + 1));
-    apr_table_setn(fill, "retry_at", s3up_iso8601(at + apr_time_from_sec(1), r->pool));
+    apr_table_setn(fill, "retry_at", s3up_time_iso8601(at + apr_time_from_sec(1), r->pool));
     apr_table_setn(fill, "retry_in",
                    minutes <= 1 ? "a minute"
                                 : apr_psprintf(r->pool, "%" APR_TIME_T_FMT " minutes", minutes));

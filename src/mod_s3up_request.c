@@ -18,6 +18,8 @@
 #include "mod_s3up_shared.h"
 #include "s3up_gate.h"
 #include "s3up_json.h"
+#include "s3up_util.h"
+#include "s3up_time.h"
 
 APLOG_USE_MODULE(s3up);
 extern module AP_MODULE_DECLARE_DATA s3up_module;
@@ -70,7 +72,7 @@ apr_status_t s3up_req_post_config(apr_pool_t *pconf, server_rec *s)
 /* Uploads are named in the gate by a hash: ids are long, and S3's. */
 static const char *gate_key(request_rec *r, const char *upload_id)
 {
-    return s3up_sigv4_sha256_hex(upload_id, strlen(upload_id), r->pool);
+    return s3up_sha256_hex(upload_id, strlen(upload_id), r->pool);
 }
 
 int s3up_req_part_enter(request_rec *r, const char *upload_id, int max)
@@ -463,7 +465,7 @@ json_t *s3up_files_json(const s3up_object_page_t *page, const char *folder, apr_
         json_array_append_new(files, json_pack("{s:s,s:s,s:I,s:s}", "key", o->key, "name",
                                                strncmp(o->key, folder, n) ? o->key : o->key + n,
                                                "size", (json_int_t)o->size, "last_modified",
-                                               s3up_iso8601(o->last_modified, p)));
+                                               s3up_time_iso8601(o->last_modified, p)));
     }
     return json_pack("{s:o,s:o}", "files", files, "next",
                      page->truncated && page->next_token ? json_string(page->next_token)

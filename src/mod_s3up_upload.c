@@ -20,6 +20,7 @@
 #include "mod_s3up_upload.h"
 #include "s3up_json.h"
 #include "s3up_token.h"
+#include "s3up_time.h"
 
 APLOG_USE_MODULE(s3up);
 
@@ -27,7 +28,7 @@ static int part_number(const char *s)
 {
     char *end;
     long n = s ? strtol(s, &end, 10) : 0;
-    return s && *s && !*end && n >= 1 && n <= S3UP_MAX_PARTS ? (int)n : 0;
+    return s && *s && !*end && n >= 1 && n <= S3UP_PARTS_MAX ? (int)n : 0;
 }
 
 /* The declared size, when the client told: -1 when it did not. */
@@ -260,7 +261,7 @@ static int route_list_parts(void *ctx, const char *const *arg)
         json_array_append_new(list, json_pack("{s:i,s:s,s:I,s:s}", "PartNumber", part->number,
                                               "ETag", part->etag ? part->etag : "", "Size",
                                               (json_int_t)part->size, "LastModified",
-                                              s3up_iso8601(part->last_modified, r->pool)));
+                                              s3up_time_iso8601(part->last_modified, r->pool)));
     }
     return s3up_reply_json(r, HTTP_OK, json_incref(list));
 }
@@ -274,7 +275,7 @@ static int parts_of(apr_array_header_t **out, s3up_upload_ctx_t *up, const json_
     json_t *item;
 
     if (!json_is_array(list) || json_array_size(list) == 0 ||
-        json_array_size(list) > S3UP_MAX_PARTS) {
+        json_array_size(list) > S3UP_PARTS_MAX) {
         return s3up_reply_error(up->r, HTTP_BAD_REQUEST, "BadRequest",
                                 "parts must list 1 to 10000 {PartNumber, ETag}");
     }
@@ -285,7 +286,7 @@ static int parts_of(apr_array_header_t **out, s3up_upload_ctx_t *up, const json_
         const char *etag = s3up_json_str(item, "ETag");
         s3up_part_t *part;
         if (!json_is_integer(n) || json_integer_value(n) < 1 ||
-            json_integer_value(n) > S3UP_MAX_PARTS || !etag || !*etag || strlen(etag) > 200) {
+            json_integer_value(n) > S3UP_PARTS_MAX || !etag || !*etag || strlen(etag) > 200) {
             return s3up_reply_error(up->r, HTTP_BAD_REQUEST, "BadRequest",
                                     "part %d: a PartNumber (1-10000) and an ETag are needed",
                                     (int)i + 1);
@@ -389,7 +390,7 @@ static json_t *endpoint_json(const s3up_upload_ctx_t *up, const s3up_endpoint_t 
 {
     return json_pack("{s:s,s:I,s:o,s:s}", "id", ep->id, "max_file_size",
                      (json_int_t)s3up_uploads_limit(&up->svc, ep), "expires",
-                     ep->expires ? json_string(s3up_iso8601(ep->expires, up->r->pool))
+                     ep->expires ? json_string(s3up_time_iso8601(ep->expires, up->r->pool))
                                  : json_null(),
                      "base", apr_pstrcat(up->r->pool, up->base, "/e/", ep->id, NULL));
 }

@@ -105,14 +105,6 @@ const char *s3up_strerror(apr_status_t rv, apr_pool_t *p)
     }
 }
 
-const char *s3up_iso8601(apr_time_t t, apr_pool_t *p)
-{
-    apr_time_exp_t x;
-    apr_time_exp_gmt(&x, t);
-    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", x.tm_year + 1900, x.tm_mon + 1,
-                        x.tm_mday, x.tm_hour, x.tm_min, x.tm_sec);
-}
-
 apr_interval_time_t s3up_backoff(apr_interval_time_t base, apr_interval_time_t cap, int attempt,
                                  apr_uint32_t random)
 {

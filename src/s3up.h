@@ -83,9 +83,6 @@ apr_uint32_t s3up_random32(void);
 apr_interval_time_t s3up_backoff(apr_interval_time_t base, apr_interval_time_t cap, int attempt,
                                  apr_uint32_t random);
 
-/* t as "2026-11-29T11:01:33Z" (UTC, whole seconds). */
-const char *s3up_iso8601(apr_time_t t, apr_pool_t *p);
-
 /* A short readable text for our status codes and APR's. */
 const char *s3up_strerror(apr_status_t rv, apr_pool_t *p);
 

@@ -11,6 +11,7 @@
 
 #include "s3up_cognito.h"
 #include "s3up_json.h"
+#include "s3up_util.h"
 
 #define SERVICE "cognito-idp"
 #define TARGET_PREFIX "AWSCognitoIdentityProviderService."
@@ -211,7 +212,7 @@ static apr_status_t cognito_call(json_t **out, const s3up_cognito_t *c, const ch
 {
     const char *body = s3up_json_dump(input, p);
     apr_size_t body_len = strlen(body);
-    const char *payload = s3up_sigv4_sha256_hex(body, body_len, p);
+    const char *payload = s3up_sha256_hex(body, body_len, p);
     const char *url = apr_pstrcat(p, c->origin, "/", NULL);
     const char *target = apr_pstrcat(p, TARGET_PREFIX, op, NULL);
     int answered_before = 0;

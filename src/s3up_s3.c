@@ -13,6 +13,7 @@
 
 #include "s3up_s3.h"
 #include "s3up_xml.h"
+#include "s3up_util.h"
 
 #define LIST_MAX_RESPONSE (8 * 1024 * 1024)
 
@@ -88,7 +89,7 @@ static const char *key_path(const s3up_s3_loc_t *loc, const char *key, apr_pool_
     if (!key) {
         return *loc->base_path ? loc->base_path : "/";
     }
-    return apr_pstrcat(p, loc->base_path, "/", s3up_sigv4_uri_encode(key, 1, p), NULL);
+    return apr_pstrcat(p, loc->base_path, "/", s3up_uri_encode(key, 1, p), NULL);
 }
 
 const char *s3up_s3_url(const s3up_s3_loc_t *loc, const char *key, apr_pool_t *p)
@@ -101,9 +102,8 @@ static const char *query_string(const apr_array_header_t *query, apr_pool_t *p)
     const s3up_kv_t *kv = (const s3up_kv_t *)query->elts;
     apr_array_header_t *parts = apr_array_make(p, query->nelts, sizeof(const char *));
     for (int i = 0; i < query->nelts; i++) {
-        APR_ARRAY_PUSH(parts, const char *) =
-            apr_pstrcat(p, s3up_sigv4_uri_encode(kv[i].name, 0, p), "=",
-                        s3up_sigv4_uri_encode(kv[i].value, 0, p), NULL);
+        APR_ARRAY_PUSH(parts, const char *) = apr_pstrcat(p, s3up_uri_encode(kv[i].name, 0, p), "=",
+                                                          s3up_uri_encode(kv[i].value, 0, p), NULL);
     }
     return apr_array_pstrcat(p, parts, '&');
 }
@@ -179,7 +179,7 @@ static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, const call_t 
     const char *path = key_path(s3->loc, c->key, p);
     const char *url = apr_pstrcat(p, s3->loc->origin, path, NULL);
     const char *payload = c->body_read ? S3UP_SIGV4_UNSIGNED_PAYLOAD
-                          : c->body    ? s3up_sigv4_sha256_hex(c->body, c->body_len, p)
+                          : c->body    ? s3up_sha256_hex(c->body, c->body_len, p)
                                        : S3UP_SIGV4_EMPTY_SHA256;
     apr_array_header_t *query = c->query ? c->query : kvs(p);
     s3up_error_t *e = NULL;
@@ -353,7 +353,7 @@ apr_status_t s3up_s3_presign_upload_part(const char **url, s3up_s3_t *s3, const 
 {
     apr_array_header_t *query = kvs(p), *headers = kvs(p);
 
-    if (part_number < 1 || part_number > S3UP_MAX_PARTS || !upload_id || !*upload_id ||
+    if (part_number < 1 || part_number > S3UP_PARTS_MAX || !upload_id || !*upload_id ||
         content_length < 0) {
         return APR_EINVAL;
     }
@@ -383,7 +383,7 @@ apr_status_t s3up_s3_upload_part(const char **etag, s3up_s3_t *s3, const char *k
     s3up_http_resp_t *resp;
     apr_status_t rv;
 
-    if (part_number < 1 || part_number > S3UP_MAX_PARTS || size < 0) {
+    if (part_number < 1 || part_number > S3UP_PARTS_MAX || size < 0) {
         return s3up_fail(err, APR_EINVAL, "InvalidArgument", "no such part", p);
     }
     c.op = "UploadPart";
@@ -441,7 +441,7 @@ apr_status_t s3up_s3_list_parts(apr_array_header_t **parts, s3up_s3_t *s3, const
         }
         /* A marker that does not move on, or more parts than S3 allows,
          * would page forever. */
-        if (page->next_marker <= marker || all->nelts > S3UP_MAX_PARTS) {
+        if (page->next_marker <= marker || all->nelts > S3UP_PARTS_MAX) {
             return s3up_fail(err, S3UP_EPARSE, "BadResponse", "ListParts: paging does not advance",
                              p);
         }

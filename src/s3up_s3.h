@@ -8,9 +8,8 @@
 
 #include "s3up.h"
 #include "s3up_http.h"
+#include "s3up_keys.h"
 #include "s3up_sigv4.h"
-
-#define S3UP_MAX_PARTS 10000
 
 /* Where the bucket is. Immutable once made; shared between threads. */
 typedef struct s3up_s3_loc_t {

@@ -16,6 +16,8 @@
 #include <openssl/params.h>
 
 #include "s3up_sigv4.h"
+#include "s3up_time.h"
+#include "s3up_util.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
 
@@ -35,69 +37,6 @@ struct s3up_sigv4_t {
     apr_size_t cache_id_len;
     unsigned char cache_key[32];
 };
-
-static const char hex_digits[] = "0123456789abcdef";
-
-static char *hex_encode(const unsigned char *bin, apr_size_t len, apr_pool_t *p)
-{
-    char *out = apr_palloc(p, len * 2 + 1);
-    apr_size_t i;
-
-    for (i = 0; i < len; i++) {
-        out[2 * i] = hex_digits[bin[i] >> 4];
-        out[2 * i + 1] = hex_digits[bin[i] & 0x0f];
-    }
-    out[len * 2] = '\0';
-    return out;
-}
-
-/* SHA-256 and an HMAC-SHA256 context with its digest set, made once per
- * process and kept until it ends. Every use takes these or a copy of the
- * context: EVP_sha256(), HMAC() or a digest set by name make OpenSSL 3 look
- * the algorithm up again, under its global lock, which threads signing at
- * once then wait on. */
-static CRYPTO_ONCE crypto_once = CRYPTO_ONCE_STATIC_INIT;
-static EVP_MD *sha256_md;
-static EVP_MAC_CTX *hmac_template;
-
-static void crypto_make(void)
-{
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL);
-    OSSL_PARAM params[2];
-
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0);
-    params[1] = OSSL_PARAM_construct_end();
-    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (mac && (hmac_template = EVP_MAC_CTX_new(mac)) &&
-        !EVP_MAC_CTX_set_params(hmac_template, params)) {
-        EVP_MAC_CTX_free(hmac_template);
-        hmac_template = NULL;
-    }
-    EVP_MAC_free(mac); /* the context holds its own reference */
-}
-
-static int crypto_ready(void)
-{
-    return CRYPTO_THREAD_run_once(&crypto_once, crypto_make) && sha256_md && hmac_template;
-}
-
-/* SHA-256 of data in hex. With a context of the caller's own: EVP_Digest()
- * makes one per call and takes a reference on the process's SHA-256 for it,
- * an atomic count that threads signing at once bounce between the cores. */
-static const char *sha256_hex_in(EVP_MD_CTX *ctx, const void *data, apr_size_t len, apr_pool_t *p)
-{
-    unsigned char md[32];
-    int done = ctx ? EVP_DigestInit_ex(ctx, sha256_md, NULL) && EVP_DigestUpdate(ctx, data, len) &&
-                         EVP_DigestFinal_ex(ctx, md, NULL)
-                   : crypto_ready() && EVP_Digest(data, len, md, NULL, sha256_md, NULL);
-
-    return done ? hex_encode(md, sizeof(md), p) : NULL;
-}
-
-const char *s3up_sigv4_sha256_hex(const void *data, apr_size_t len, apr_pool_t *p)
-{
-    return sha256_hex_in(NULL, data, len, p);
-}
 
 static apr_status_t signer_cleanup(void *data)
 {
@@ -123,76 +62,12 @@ apr_status_t s3up_sigv4_create(s3up_sigv4_t **out, apr_pool_t *p)
     *out = NULL;
     apr_pool_cleanup_register(p, s, signer_cleanup, apr_pool_cleanup_null);
     /* The digest is set in the copies; each HMAC then only re-keys them. */
-    if (!crypto_ready() || !(s->md = EVP_MD_CTX_new()) ||
-        !(s->ctx = EVP_MAC_CTX_dup(hmac_template)) ||
-        !(s->sig_ctx = EVP_MAC_CTX_dup(hmac_template))) {
+    if (!s3up_util_sha256() || !(s->md = EVP_MD_CTX_new()) || !(s->ctx = s3up_util_hmac_new()) ||
+        !(s->sig_ctx = s3up_util_hmac_new())) {
         return APR_EGENERAL;
     }
     *out = s;
     return APR_SUCCESS;
-}
-
-/* HMAC-SHA256 with ctx; a NULL key reuses the key ctx was last given. */
-static apr_status_t hmac(EVP_MAC_CTX *ctx, unsigned char out[32], const void *key,
-                         apr_size_t keylen, const void *msg, apr_size_t len)
-{
-    size_t outlen = 0;
-
-    if (!EVP_MAC_init(ctx, key, keylen, NULL) || !EVP_MAC_update(ctx, msg, len) ||
-        !EVP_MAC_final(ctx, out, &outlen, 32) || outlen != 32) {
-        return APR_EGENERAL;
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t s3up_sigv4_hmac_sha256(unsigned char out[32], const void *key, apr_size_t keylen,
-                                    const void *msg, apr_size_t len)
-{
-    EVP_MAC_CTX *ctx;
-    apr_status_t rv;
-
-    if (!crypto_ready() || !(ctx = EVP_MAC_CTX_dup(hmac_template))) {
-        return APR_ENOMEM;
-    }
-    rv = hmac(ctx, out, key, keylen, msg, len);
-    EVP_MAC_CTX_free(ctx);
-    return rv;
-}
-
-/* Characters SigV4 never encodes: 1 unreserved, 2 '/' (kept on request). */
-static const unsigned char keep_chars[256] = {
-    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, ['-'] = 1,
-    ['.'] = 1,         ['_'] = 1,         ['~'] = 1,         ['/'] = 2,
-};
-
-const char *s3up_sigv4_uri_encode(const char *s, int keep_slash, apr_pool_t *p)
-{
-    static const char upper[] = "0123456789ABCDEF";
-    const unsigned char *c = (const unsigned char *)s;
-    unsigned char keep = keep_slash ? 3 : 1;
-    /* Sized for the worst case: one pass, no counting. */
-    char *out = apr_palloc(p, 3 * strlen(s) + 1), *o = out;
-
-    for (; *c; c++) {
-        if (keep_chars[*c] & keep) {
-            *o++ = (char)*c;
-        } else {
-            *o++ = '%';
-            *o++ = upper[*c >> 4];
-            *o++ = upper[*c & 0x0f];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-const char *s3up_sigv4_amz_date(apr_time_t t, apr_pool_t *p)
-{
-    apr_time_exp_t tm;
-
-    apr_time_exp_gmt(&tm, t);
-    return apr_psprintf(p, "%04d%02d%02dT%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* Dot segments removed and empty segments dropped, as botocore and
@@ -245,7 +120,7 @@ static const char *canonical_path(const s3up_sigv4_req_t *req, apr_pool_t *p)
         }
     }
     if (req->flags & S3UP_SIGV4_DOUBLE_ENCODE) {
-        path = s3up_sigv4_uri_encode(path, 1, p);
+        path = s3up_uri_encode(path, 1, p);
     }
     return path;
 }
@@ -273,8 +148,8 @@ static const char *canonical_query(const apr_array_header_t *query, apr_pool_t *
     n = query->nelts;
     enc = apr_palloc(p, n * sizeof(*enc));
     for (i = 0; i < n; i++) {
-        enc[i].name = s3up_sigv4_uri_encode(in[i].name, 0, p);
-        enc[i].value = s3up_sigv4_uri_encode(in[i].value ? in[i].value : "", 0, p);
+        enc[i].name = s3up_uri_encode(in[i].name, 0, p);
+        enc[i].value = s3up_uri_encode(in[i].value ? in[i].value : "", 0, p);
     }
     qsort(enc, n, sizeof(*enc), kv_cmp);
     vec = apr_palloc(p, 4 * n * sizeof(*vec));
@@ -428,8 +303,8 @@ static const char *string_to_sign(const char *amz_date, const char *scope, const
 apr_status_t s3up_sigv4_string_to_sign(const char **out, const char *amz_date, const char *scope,
                                        const char *canonical_request, apr_pool_t *p)
 {
-    *out = string_to_sign(
-        amz_date, scope, s3up_sigv4_sha256_hex(canonical_request, strlen(canonical_request), p), p);
+    *out = string_to_sign(amz_date, scope,
+                          s3up_sha256_hex(canonical_request, strlen(canonical_request), p), p);
     return *out ? APR_SUCCESS : APR_EGENERAL;
 }
 
@@ -483,16 +358,16 @@ apr_status_t s3up_sigv4_signing_key(s3up_sigv4_t *s, unsigned char key[32], cons
     }
     memcpy(kdate, "AWS4", 4);
     memcpy(kdate + 4, secret, slen + 1);
-    rv = hmac(s->ctx, k, kdate, slen + 4, date, strlen(date));
+    rv = s3up_hmac_sha256_in(s->ctx, k, kdate, slen + 4, date, strlen(date));
     OPENSSL_clear_free(kdate, slen + 5);
     if (rv == APR_SUCCESS) {
-        rv = hmac(s->ctx, k, k, 32, region, strlen(region));
+        rv = s3up_hmac_sha256_in(s->ctx, k, k, 32, region, strlen(region));
     }
     if (rv == APR_SUCCESS) {
-        rv = hmac(s->ctx, k, k, 32, service, strlen(service));
+        rv = s3up_hmac_sha256_in(s->ctx, k, k, 32, service, strlen(service));
     }
     if (rv == APR_SUCCESS) {
-        rv = hmac(s->ctx, k, k, 32, "aws4_request", 12);
+        rv = s3up_hmac_sha256_in(s->ctx, k, k, 32, "aws4_request", 12);
     }
     /* Keying sig_ctx now lets every signature with this key skip it. */
     if (rv == APR_SUCCESS && !EVP_MAC_init(s->sig_ctx, k, sizeof(k), NULL)) {
@@ -524,13 +399,13 @@ apr_status_t s3up_sigv4_signature(const char **out, s3up_sigv4_t *s, const unsig
     apr_status_t rv;
 
     if (s->cache_id && !CRYPTO_memcmp(key, s->cache_key, 32)) {
-        rv = hmac(s->sig_ctx, mac, NULL, 0, string_to_sign, len);
+        rv = s3up_hmac_sha256_in(s->sig_ctx, mac, NULL, 0, string_to_sign, len);
     } else {
-        rv = hmac(s->ctx, mac, key, 32, string_to_sign, len);
+        rv = s3up_hmac_sha256_in(s->ctx, mac, key, 32, string_to_sign, len);
     }
 
     if (rv == APR_SUCCESS) {
-        *out = hex_encode(mac, sizeof(mac), p);
+        *out = s3up_hex(mac, sizeof(mac), p);
     }
     return rv;
 }
@@ -548,7 +423,8 @@ static apr_status_t sign(const char **signature, const char **scope, s3up_sigv4_
     apr_cpystrn(date, amz_date, sizeof(date));
     *scope = apr_pstrcat(p, date, "/", region, "/", service, "/aws4_request", NULL);
     sts = string_to_sign(amz_date, *scope,
-                         sha256_hex_in(s->md, canonical_request, strlen(canonical_request), p), p);
+                         s3up_sha256_hex_in(s->md, canonical_request, strlen(canonical_request), p),
+                         p);
     rv = sts ? s3up_sigv4_signing_key(s, key, creds->secret_key, date, region, service)
              : APR_EGENERAL;
     if (rv == APR_SUCCESS) {
@@ -591,7 +467,7 @@ apr_status_t s3up_sigv4_sign_headers(s3up_sigv4_t *s, s3up_sigv4_req_t *req,
     if (check_req(req) != APR_SUCCESS || !check_creds(creds)) {
         return APR_EINVAL;
     }
-    amz_date = s3up_sigv4_amz_date(req->now, p);
+    amz_date = s3up_time_amz(req->now, p);
     remove_auth_headers(req->headers);
     s3up_kv_add(req->headers, "x-amz-date", amz_date);
     if (!(req->flags & S3UP_SIGV4_NO_SHA256_HDR)) {
@@ -635,7 +511,7 @@ apr_status_t s3up_sigv4_presign(const char **query, s3up_sigv4_t *s, const s3up_
     r.query =
         req->query ? apr_array_copy_hdr(p, req->query) : apr_array_make(p, 6, sizeof(s3up_kv_t));
     r.payload_hash = req->payload_hash ? req->payload_hash : S3UP_SIGV4_UNSIGNED_PAYLOAD;
-    amz_date = s3up_sigv4_amz_date(req->now, p);
+    amz_date = s3up_time_amz(req->now, p);
     s3up_kv_add(r.query, "X-Amz-Algorithm", ALGORITHM);
     s3up_kv_add(r.query, "X-Amz-Credential",
                 apr_pstrcat(p, creds->access_key, "/", apr_pstrndup(p, amz_date, 8), "/",
@@ -655,15 +531,6 @@ apr_status_t s3up_sigv4_presign(const char **query, s3up_sigv4_t *s, const s3up_
     /* The canonical query is also a valid query string to send. */
     *query = apr_pstrcat(p, cq, "&X-Amz-Signature=", sig, NULL);
     return APR_SUCCESS;
-}
-
-static const char *iso8601(apr_time_t t, apr_pool_t *p)
-{
-    apr_time_exp_t tm;
-
-    apr_time_exp_gmt(&tm, t);
-    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                        tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* Appends {name: value}; non-zero on failure. */
@@ -701,20 +568,21 @@ apr_status_t s3up_sigv4_post_policy(apr_array_header_t **fields, s3up_sigv4_t *s
         json_decref(conditions);
         return APR_EINVAL;
     }
-    amz_date = s3up_sigv4_amz_date(now, p);
+    amz_date = s3up_time_amz(now, p);
     apr_cpystrn(date, amz_date, sizeof(date));
     credential =
         apr_pstrcat(p, creds->access_key, "/", date, "/", region, "/s3/aws4_request", NULL);
     token = creds->session_token && creds->session_token[0] ? creds->session_token : NULL;
 
     policy = json_object();
-    failed = !policy ||
-             json_object_set_new(policy, "expiration", json_string(iso8601(expiration, p))) ||
-             json_object_set(policy, "conditions", conditions) ||
-             add_condition(conditions, "x-amz-algorithm", ALGORITHM) ||
-             add_condition(conditions, "x-amz-credential", credential) ||
-             add_condition(conditions, "x-amz-date", amz_date) ||
-             (token && add_condition(conditions, "x-amz-security-token", token));
+    failed =
+        !policy ||
+        json_object_set_new(policy, "expiration", json_string(s3up_time_iso8601(expiration, p))) ||
+        json_object_set(policy, "conditions", conditions) ||
+        add_condition(conditions, "x-amz-algorithm", ALGORITHM) ||
+        add_condition(conditions, "x-amz-credential", credential) ||
+        add_condition(conditions, "x-amz-date", amz_date) ||
+        (token && add_condition(conditions, "x-amz-security-token", token));
     json_decref(conditions);
     /* Python's json.dumps layout (", " and ": "), so an ASCII policy is
      * byte for byte the one botocore would make. */

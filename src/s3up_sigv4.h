@@ -4,7 +4,7 @@
  * for Authorization-header signing, query presigning and S3 POST policies.
  *
  * S3's rules are the default: the path is used as sent (encoded once by the
- * caller with s3up_sigv4_uri_encode), never normalised, and
+ * caller with s3up_uri_encode), never normalised, and
  * x-amz-content-sha256 is always signed. The generic AWS rules (double
  * encoding, path normalisation) are flags, so the AWS test suite can run.
  */
@@ -47,13 +47,6 @@ typedef struct s3up_sigv4_req_t {
 typedef struct s3up_sigv4_t s3up_sigv4_t;
 
 apr_status_t s3up_sigv4_create(s3up_sigv4_t **out, apr_pool_t *p);
-
-/* RFC 3986 encoding as SigV4 wants it: everything but A-Z a-z 0-9 - _ . ~
- * becomes %XX (upper-case hex); '/' is kept when keep_slash is set. */
-const char *s3up_sigv4_uri_encode(const char *s, int keep_slash, apr_pool_t *p);
-
-/* "20150830T123600Z" and "20150830" for t. */
-const char *s3up_sigv4_amz_date(apr_time_t t, apr_pool_t *p);
 
 /* Stage 1. For query presigning, pass a query that already holds the
  * X-Amz-* parameters (s3up_sigv4_presign does). signed_headers receives
@@ -101,12 +94,5 @@ apr_status_t s3up_sigv4_post_policy(apr_array_header_t **fields, s3up_sigv4_t *s
                                     const char *conditions_json, apr_time_t expiration,
                                     const char *region, apr_time_t now, const s3up_creds_t *creds,
                                     apr_pool_t *p);
-
-/* HMAC-SHA256 of msg with key, for any thread. */
-apr_status_t s3up_sigv4_hmac_sha256(unsigned char out[32], const void *key, apr_size_t keylen,
-                                    const void *msg, apr_size_t len);
-
-/* Lower-case hex sha256 of data. */
-const char *s3up_sigv4_sha256_hex(const void *data, apr_size_t len, apr_pool_t *p);
 
 #endif /* S3UP_SIGV4_H */

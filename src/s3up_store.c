@@ -16,6 +16,8 @@
 #include "s3up_store.h"
 #include "s3up_store_records.h"
 #include "s3up_xml.h"
+#include "s3up_util.h"
+#include "s3up_time.h"
 
 #define RECORD_MAX S3UP_RECORD_MAX
 
@@ -204,7 +206,7 @@ static void cache_drop(s3up_store_cache_t *c, const char *key)
 
 const char *s3up_record_hash(const char *s, apr_pool_t *p)
 {
-    return s3up_sigv4_sha256_hex(s, strlen(s), p);
+    return s3up_sha256_hex(s, strlen(s), p);
 }
 
 static const char *who_hash(const char *who, apr_pool_t *p)
@@ -302,11 +304,11 @@ const char *s3up_store_endpoint_json(const s3up_endpoint_t *ep, apr_pool_t *p)
     json_object_set_new(j, "id", json_string(ep->id));
     json_object_set_new(j, "prefix", json_string(ep->prefix));
     json_object_set_new(j, "members", members);
-    json_object_set_new(j, "created", json_string(s3up_iso8601(ep->created, p)));
+    json_object_set_new(j, "created", json_string(s3up_time_iso8601(ep->created, p)));
     json_object_set_new(j, "created_by",
                         ep->created_by ? json_string(ep->created_by) : json_null());
     json_object_set_new(j, "expires",
-                        ep->expires ? json_string(s3up_iso8601(ep->expires, p)) : json_null());
+                        ep->expires ? json_string(s3up_time_iso8601(ep->expires, p)) : json_null());
     json_object_set_new(j, "max_file_size",
                         ep->max_file_size ? json_integer((json_int_t)ep->max_file_size)
                                           : json_null());
@@ -324,7 +326,7 @@ apr_status_t s3up_record_time(apr_time_t *out, const json_t *v)
     if (!json_is_string(v)) {
         return S3UP_EPARSE;
     }
-    return s3up_xml_parse_time(out, json_string_value(v));
+    return s3up_time_parse(out, json_string_value(v));
 }
 
 apr_status_t s3up_store_endpoint_parse(s3up_endpoint_t **out, const char *text, apr_size_t len,
@@ -646,11 +648,12 @@ apr_status_t s3up_store_link_put(s3up_store_t *st, const s3up_link_t *link, s3up
 
     json_object_set_new(j, "id", json_string(link->id));
     json_object_set_new(j, "endpoint", json_string(link->endpoint));
-    json_object_set_new(j, "created", json_string(s3up_iso8601(link->created, p)));
+    json_object_set_new(j, "created", json_string(s3up_time_iso8601(link->created, p)));
     json_object_set_new(j, "created_by",
                         link->created_by ? json_string(link->created_by) : json_null());
     json_object_set_new(j, "expires",
-                        link->expires ? json_string(s3up_iso8601(link->expires, p)) : json_null());
+                        link->expires ? json_string(s3up_time_iso8601(link->expires, p))
+                                      : json_null());
     json_object_set_new(j, "passcode_hash",
                         link->passcode_hash ? json_string(link->passcode_hash) : json_null());
     text = s3up_json_dump(j, p);

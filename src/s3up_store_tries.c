@@ -12,6 +12,7 @@
 #include "s3up_store.h"
 #include "s3up_store_records.h"
 #include "s3up_token.h"
+#include "s3up_time.h"
 
 /* Writes lost to other tries before this one gives up (and is not
  * verified). Each lost write means another try was counted, so a few
@@ -84,7 +85,7 @@ apr_status_t s3up_store_try_take(apr_interval_time_t *wait, s3up_store_t *st, co
             return s3up_fail(err, APR_EGENERAL, "NoRandomness", "no randomness for a nonce", p);
         }
         text = apr_psprintf(p, "{\"count\":%d,\"since\":\"%s\",\"nonce\":\"%s\"}", t.count + 1,
-                            s3up_iso8601(t.since, p), nonce);
+                            s3up_time_iso8601(t.since, p), nonce);
         cond.if_none_match = etag == NULL;
         cond.if_match = etag;
         rv = s3up_record_put(NULL, st, key, text, &cond, err, p);

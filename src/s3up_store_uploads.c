@@ -9,6 +9,7 @@
 #include "s3up_store.h"
 #include "s3up_store_records.h"
 #include "s3up_token.h"
+#include "s3up_time.h"
 
 /* Owners are named in keys by this many hex digits of their sha256. */
 #define OWNER_ID_LEN 32
@@ -55,7 +56,7 @@ static const char *reservation_json(const s3up_reservation_t *res, apr_pool_t *p
     json_object_set_new(j, "upload_id", opt_string(res->upload_id));
     json_object_set_new(j, "size", opt_size(res->size));
     json_object_set_new(j, "part_size", opt_size(res->size >= 0 ? res->part_size : -1));
-    json_object_set_new(j, "expires", json_string(s3up_iso8601(res->expires, p)));
+    json_object_set_new(j, "expires", json_string(s3up_time_iso8601(res->expires, p)));
     json_object_set_new(j, "nonce", json_string(res->nonce));
     return s3up_json_dump(j, p);
 }

@@ -10,6 +10,7 @@
 
 #include "s3up_sigv4.h"
 #include "s3up_token.h"
+#include "s3up_util.h"
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -57,14 +58,14 @@ int s3up_token_valid(const char *s)
 
 const char *s3up_token_id(const char *token, apr_pool_t *p)
 {
-    return s3up_sigv4_sha256_hex(token, strlen(token), p);
+    return s3up_sha256_hex(token, strlen(token), p);
 }
 
 static const char *cookie_mac(const char *payload, const char *key, apr_pool_t *p)
 {
     unsigned char mac[32];
 
-    if (s3up_sigv4_hmac_sha256(mac, key, strlen(key), payload, strlen(payload)) != APR_SUCCESS) {
+    if (s3up_hmac_sha256(mac, key, strlen(key), payload, strlen(payload)) != APR_SUCCESS) {
         return NULL;
     }
     return base64url(mac, sizeof(mac), p);

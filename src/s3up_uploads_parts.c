@@ -11,6 +11,7 @@
 #include "s3up_token.h"
 #include "s3up_uploads.h"
 #include "s3up_uploads_int.h"
+#include "s3up_util.h"
 
 static apr_status_t no_such_upload(s3up_error_t **err, apr_pool_t *p)
 {
@@ -82,8 +83,8 @@ static apr_status_t part_url(const char **url, s3up_uploads_t *u, const s3up_end
         return APR_EINVAL;
     }
     *url = apr_psprintf(p, "%s/s3/multipart/%s/%d/data?key=%s&t=%s", u->part_base,
-                        s3up_sigv4_uri_encode(res->upload_id, 0, p), n,
-                        s3up_sigv4_uri_encode(res->key, 0, p), token);
+                        s3up_uri_encode(res->upload_id, 0, p), n, s3up_uri_encode(res->key, 0, p),
+                        token);
     return APR_SUCCESS;
 }
 

@@ -18,6 +18,7 @@
 #include <libxml/xmlerror.h>
 
 #include "s3up_xml.h"
+#include "s3up_time.h"
 
 #define S3_NS "http://s3.amazonaws.com/doc/2006-03-01/"
 
@@ -297,65 +298,7 @@ static apr_status_t get_time(apr_time_t *out, const xmlNode *n)
     if (scalar(buf, sizeof(buf), n) != APR_SUCCESS) {
         return S3UP_EPARSE;
     }
-    return s3up_xml_parse_time(out, buf);
-}
-
-/* Exactly n ASCII digits. */
-static int digits(const char **s, int n, int *out)
-{
-    int v = 0;
-    for (; n > 0; n--, (*s)++) {
-        if (**s < '0' || **s > '9') {
-            return 0;
-        }
-        v = v * 10 + (**s - '0');
-    }
-    *out = v;
-    return 1;
-}
-
-static int days_in_month(int year, int mon)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return mon == 2 && leap ? 29 : days[mon - 1];
-}
-
-apr_status_t s3up_xml_parse_time(apr_time_t *out, const char *s)
-{
-    apr_time_exp_t tm;
-    int year, mon, day, hour, min, sec, usec = 0, scale = 100000;
-
-    if (!s || !digits(&s, 4, &year) || *s++ != '-' || !digits(&s, 2, &mon) || *s++ != '-' ||
-        !digits(&s, 2, &day) || *s++ != 'T' || !digits(&s, 2, &hour) || *s++ != ':' ||
-        !digits(&s, 2, &min) || *s++ != ':' || !digits(&s, 2, &sec)) {
-        return S3UP_EPARSE;
-    }
-    if (*s == '.') {
-        if (s[1] < '0' || s[1] > '9') {
-            return S3UP_EPARSE;
-        }
-        /* Any number of fraction digits; apr_time_t keeps microseconds. */
-        for (s++; *s >= '0' && *s <= '9'; s++, scale /= 10) {
-            usec += (*s - '0') * scale;
-        }
-    }
-    if (s[0] != 'Z' || s[1] != '\0') {
-        return S3UP_EPARSE;
-    }
-    if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) ||
-        hour > 23 || min > 59 || sec > 59) {
-        return S3UP_EPARSE;
-    }
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = year - 1900;
-    tm.tm_mon = mon - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = hour;
-    tm.tm_min = min;
-    tm.tm_sec = sec;
-    tm.tm_usec = usec;
-    return apr_time_exp_gmt_get(out, &tm) == APR_SUCCESS ? APR_SUCCESS : S3UP_EPARSE;
+    return s3up_time_parse(out, buf);
 }
 
 static apr_status_t walk_error(const xmlNode *root, void *baton, apr_pool_t *p)
@@ -422,7 +365,7 @@ static apr_status_t walk_part(s3up_part_t *part, const xmlNode *el, apr_pool_t *
 
     for (c = first_child(el); c; c = next_sibling(c)) {
         if (is(c, "PartNumber")) {
-            rv = get_int(&part->number, c, 1, S3UP_MAX_PARTS);
+            rv = get_int(&part->number, c, 1, S3UP_PARTS_MAX);
         } else if (is(c, "ETag")) {
             part->etag = text(c, p);
         } else if (is(c, "Size")) {
@@ -453,7 +396,7 @@ static apr_status_t walk_list_parts(const xmlNode *root, void *baton, apr_pool_t
         } else if (is(c, "IsTruncated")) {
             rv = get_bool(&page->truncated, c);
         } else if (is(c, "NextPartNumberMarker")) {
-            rv = get_int(&page->next_marker, c, 0, S3UP_MAX_PARTS);
+            rv = get_int(&page->next_marker, c, 0, S3UP_PARTS_MAX);
         }
         if (rv != APR_SUCCESS) {
             return rv;
@@ -729,13 +672,13 @@ static apr_status_t parts_sorted(const s3up_part_t ***out, const apr_array_heade
     const s3up_part_t **sorted;
     int i;
 
-    if (!parts || parts->nelts < 1 || parts->nelts > S3UP_MAX_PARTS) {
+    if (!parts || parts->nelts < 1 || parts->nelts > S3UP_PARTS_MAX) {
         return APR_EINVAL;
     }
     sorted = apr_palloc(p, sizeof(*sorted) * (apr_size_t)parts->nelts);
     for (i = 0; i < parts->nelts; i++) {
         sorted[i] = &APR_ARRAY_IDX(parts, i, s3up_part_t);
-        if (sorted[i]->number < 1 || sorted[i]->number > S3UP_MAX_PARTS) {
+        if (sorted[i]->number < 1 || sorted[i]->number > S3UP_PARTS_MAX) {
             return APR_EINVAL;
         }
     }

@@ -50,7 +50,4 @@ apr_status_t s3up_xml_parse_list_objects(s3up_object_page_t **out, const char *b
 apr_status_t s3up_xml_build_complete(const char **xml, const apr_array_header_t *parts,
                                      apr_pool_t *p);
 
-/* ISO 8601 as S3 writes it ("2026-11-29T11:01:33.000Z") -> apr_time_t. */
-apr_status_t s3up_xml_parse_time(apr_time_t *out, const char *s);
-
 #endif /* S3UP_XML_H */

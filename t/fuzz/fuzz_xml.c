@@ -1,6 +1,6 @@
 /*
  * libFuzzer harness for s3up_xml: every input goes to every parser (and,
- * as a string, to s3up_xml_parse_time), each with a pool of its own. What
+ * as a string, to s3up_time_parse), each with a pool of its own. What
  * is parsed is then read, so a bad pointer in a result is found here too.
  * Build and run: see t/fuzz/README.md.
  */
@@ -12,6 +12,7 @@
 #include <apr_strings.h>
 
 #include "s3up_xml.h"
+#include "s3up_time.h"
 
 static void touch(const char *s)
 {
@@ -82,7 +83,7 @@ static void parse_all(const char *data, apr_size_t len, apr_pool_t *p)
             touch(APR_ARRAY_IDX(objects->prefixes, i, const char *));
         }
     }
-    s3up_xml_parse_time(&t, apr_pstrmemdup(p, data, len));
+    s3up_time_parse(&t, apr_pstrmemdup(p, data, len));
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

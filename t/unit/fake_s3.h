@@ -27,6 +27,7 @@
 #include <apr_strings.h>
 
 #include "s3up_s3.h"
+#include "s3up_util.h"
 
 #define FAKE_S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 #define FAKE_S3_XML_DECL "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -582,14 +583,14 @@ static inline s3up_http_resp_t *fake_s3_no_upload(fake_s3_t *f, fake_s3_req_t *r
 static inline s3up_http_resp_t *fake_s3_upload_part(fake_s3_t *f, fake_s3_req_t *r)
 {
     fake_s3_upload_t *u = fake_s3_upload_of(f, r);
-    int number = fake_s3_qint(r, "partNumber", 0, 0, S3UP_MAX_PARTS + 1);
+    int number = fake_s3_qint(r, "partNumber", 0, 0, S3UP_PARTS_MAX + 1);
     apr_off_t got = (apr_off_t)r->http->body_len;
     s3up_http_resp_t *resp;
 
     if (!u) {
         return fake_s3_no_upload(f, r);
     }
-    if (number < 1 || number > S3UP_MAX_PARTS) {
+    if (number < 1 || number > S3UP_PARTS_MAX) {
         return fake_s3_error(f, r, 400, "InvalidArgument", "Part number must be 1 to 10000.");
     }
     if (r->http->body_read) {
@@ -619,7 +620,7 @@ static inline int fake_s3_part_cmp(const void *a, const void *b)
 static inline s3up_http_resp_t *fake_s3_list_parts(fake_s3_t *f, fake_s3_req_t *r)
 {
     fake_s3_upload_t *u = fake_s3_upload_of(f, r);
-    int marker = fake_s3_qint(r, "part-number-marker", 0, 0, S3UP_MAX_PARTS);
+    int marker = fake_s3_qint(r, "part-number-marker", 0, 0, S3UP_PARTS_MAX);
     int max = fake_s3_qint(r, "max-parts", 1000, 1, 1000), next = marker, count = 0;
     apr_array_header_t *parts, *out = apr_array_make(r->p, 16, sizeof(char *));
     int truncated = 0;
@@ -742,8 +743,8 @@ static inline s3up_http_resp_t *fake_s3_complete(fake_s3_t *f, fake_s3_req_t *r)
                                  "<Location>%s/%s/%s</Location><Bucket>%s</Bucket><Key>%s</Key>"
                                  "<ETag></ETag></CompleteMultipartUploadResult>",
                 fake_s3_esc(r->origin, r->p), fake_s3_esc(r->bucket, r->p),
-                fake_s3_esc(s3up_sigv4_uri_encode(r->key, 1, r->p), r->p),
-                fake_s3_esc(r->bucket, r->p), fake_s3_esc(r->key, r->p));
+                fake_s3_esc(s3up_uri_encode(r->key, 1, r->p), r->p), fake_s3_esc(r->bucket, r->p),
+                fake_s3_esc(r->key, r->p));
     return fake_s3_xml(f, r, out);
 }
 

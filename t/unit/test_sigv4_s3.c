@@ -21,6 +21,8 @@
 
 #include "s3up_sigv4.h"
 #include "tap.h"
+#include "s3up_util.h"
+#include "s3up_time.h"
 
 #define PYTHON "/usr/bin/python3"
 #define DRIVER "t/unit/sigv4_botocore.py"
@@ -169,7 +171,7 @@ static void presign_case(ctx_t *c, json_t *tc, apr_pool_t *p)
                         json_is_true(json_object_get(tc, "token")) ? "token " : "", label(key, p));
     split_url(jstr(tc, "url", p), &want_host, &want_path, &want_query, &want_raw, p);
     req.method = "PUT";
-    req.path = apr_pstrcat(p, "/", c->bucket, "/", s3up_sigv4_uri_encode(key, 1, p), NULL);
+    req.path = apr_pstrcat(p, "/", c->bucket, "/", s3up_uri_encode(key, 1, p), NULL);
     req.query = apr_array_make(p, 2, sizeof(s3up_kv_t));
     s3up_kv_add(req.query, "partNumber",
                 apr_psprintf(p, "%" APR_INT64_T_FMT,
@@ -284,8 +286,8 @@ static void post_case(ctx_t *c, json_t *tc, json_t *resign, apr_pool_t *p)
            "AWS4-HMAC-SHA256", "%s: algorithm condition after the caller's", name);
     is_str(json_string_value(json_object_get(json_array_get(conds, n - 1),
                                              token ? "x-amz-security-token" : "x-amz-date")),
-           token ? c->creds_token.session_token : s3up_sigv4_amz_date(c->now, p),
-           "%s: last condition", name);
+           token ? c->creds_token.session_token : s3up_time_amz(c->now, p), "%s: last condition",
+           name);
     json_decref(ours);
     json_decref(theirs);
 

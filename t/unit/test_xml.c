@@ -15,6 +15,7 @@
 
 #include "tap.h"
 #include "s3up_xml.h"
+#include "s3up_time.h"
 
 #define DATA "t/unit/data/xml/"
 #define T(secs) apr_time_from_sec(secs)
@@ -420,13 +421,13 @@ static void test_time(void)
 
     for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         t = -1;
-        is_rv(s3up_xml_parse_time(&t, good[i].in), APR_SUCCESS, "time '%s' parses", good[i].in);
+        is_rv(s3up_time_parse(&t, good[i].in), APR_SUCCESS, "time '%s' parses", good[i].in);
         is_int(t, good[i].want, "time '%s' value", good[i].in);
     }
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        is_rv(s3up_xml_parse_time(&t, bad[i]), S3UP_EPARSE, "time '%s' refused", bad[i]);
+        is_rv(s3up_time_parse(&t, bad[i]), S3UP_EPARSE, "time '%s' refused", bad[i]);
     }
-    is_rv(s3up_xml_parse_time(&t, NULL), S3UP_EPARSE, "time NULL refused");
+    is_rv(s3up_time_parse(&t, NULL), S3UP_EPARSE, "time NULL refused");
 }
 
 /* Values S3 would never send: each makes the whole answer unreadable. */
@@ -812,15 +813,15 @@ static void test_build_complete(void)
               "build complete: NULL array refused");
     }
     {
-        apr_array_header_t *many = apr_array_make(pool, S3UP_MAX_PARTS, sizeof(s3up_part_t));
+        apr_array_header_t *many = apr_array_make(pool, S3UP_PARTS_MAX, sizeof(s3up_part_t));
         xmlDoc *doc;
         xmlNode *n;
         int count = 0, prev = 0, ordered = 1;
 
-        for (i = 0; i < S3UP_MAX_PARTS; i++) {
+        for (i = 0; i < S3UP_PARTS_MAX; i++) {
             s3up_part_t *pt = apr_array_push(many);
             memset(pt, 0, sizeof(*pt));
-            pt->number = S3UP_MAX_PARTS - (int)i;
+            pt->number = S3UP_PARTS_MAX - (int)i;
             pt->etag = apr_psprintf(pool, "\"%032x\"", i);
         }
         is_rv(s3up_xml_build_complete(&xml, many, pool), APR_SUCCESS,
@@ -833,7 +834,7 @@ static void test_build_complete(void)
             count++;
         }
         xmlFreeDoc(doc);
-        ok(count == S3UP_MAX_PARTS && ordered, "... libxml2 reads back 10000 parts in order");
+        ok(count == S3UP_PARTS_MAX && ordered, "... libxml2 reads back 10000 parts in order");
         APR_ARRAY_PUSH(many, s3up_part_t) = APR_ARRAY_IDX(many, 0, s3up_part_t);
         is_rv(s3up_xml_build_complete(&xml, many, pool), APR_EINVAL,
               "build complete: 10001 parts refused");
