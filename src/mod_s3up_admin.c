@@ -292,8 +292,8 @@ static int create_cognito_user(json_t **out, admin_t *a, s3up_endpoint_t *ep)
         return s3up_reply_error(r, HTTP_CONFLICT, "Conflict",
                                 "S3UpCognitoUserPool is not set on this server");
     }
-    if (s3up_cognito_init(&c, pool_id, s3up_conf_cognito_endpoint(a->sc), a->s3->creds,
-                          a->s3->signer, a->s3->http, r->pool) != APR_SUCCESS ||
+    if (s3up_cognito_init(&c, pool_id, s3up_conf_cognito_server(a->sc), a->s3->aws.creds,
+                          a->s3->aws.signer, a->s3->aws.http, r->pool) != APR_SUCCESS ||
         s3up_cognito_password(&password, r->pool) != APR_SUCCESS) {
         return s3up_reply_error(r, HTTP_INTERNAL_SERVER_ERROR, "StoreError",
                                 "the Cognito client could not be set up");
@@ -885,7 +885,7 @@ static int route_share(void *ctx, const char *const *arg __attribute__((unused))
     audit(a, "share", NULL, key, "ok");
     return s3up_reply_json(r, HTTP_OK,
                            json_pack("{s:s,s:s}", "url", url, "expires_at",
-                                     s3up_time_iso8601(a->s3->now() + life, r->pool)));
+                                     s3up_time_iso8601(a->s3->aws.now() + life, r->pool)));
 }
 
 static int route_file_delete(void *ctx, const char *const *arg __attribute__((unused)))

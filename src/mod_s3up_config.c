@@ -63,7 +63,7 @@ void *s3up_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
 
     MERGE_PTR(bucket);
     MERGE_PTR(region);
-    MERGE_PTR(endpoint);
+    MERGE_PTR(s3_server);
     MERGE_NUM(path_style);
     MERGE_NUM(creds_source);
     MERGE_PTR(access_key);
@@ -101,7 +101,7 @@ void *s3up_conf_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(secret);
     MERGE_NUM(cache_ttl);
     MERGE_PTR(cognito_user_pool);
-    MERGE_PTR(cognito_endpoint);
+    MERGE_PTR(cognito_server);
     MERGE_PTR(document_root);
     MERGE_PTR(portal_url);
     MERGE_PTR(link_url);
@@ -289,7 +289,7 @@ static const char *check_region(const char *r, apr_pool_t *p)
 
 /* An http(s) URL to a host, without path, query or user info: the endpoint
  * is where bucket paths or bucket host names are built from. */
-static const char *parse_endpoint(const char **out, const char *arg, apr_pool_t *p)
+static const char *parse_server_url(const char **out, const char *arg, apr_pool_t *p)
 {
     apr_uri_t uri;
 
@@ -444,10 +444,10 @@ static const char *s3up_cmd_region_set(cmd_parms *cmd, void *dcv, const char *ar
     return NULL;
 }
 
-static const char *s3up_cmd_endpoint_set(cmd_parms *cmd, void *dcv, const char *arg)
+static const char *s3up_cmd_s3_server_set(cmd_parms *cmd, void *dcv, const char *arg)
 {
     s3up_dir_conf_t *dc = dcv;
-    const char *err = parse_endpoint(&dc->endpoint, arg, cmd->pool);
+    const char *err = parse_server_url(&dc->s3_server, arg, cmd->pool);
 
     return err ? FAIL(cmd, err) : NULL;
 }
@@ -760,7 +760,7 @@ static const char *s3up_cmd_cognito_user_pool_set(cmd_parms *cmd, void *dcv, con
     return NULL;
 }
 
-static const char *s3up_cmd_cognito_endpoint_set(cmd_parms *cmd, void *dcv, const char *arg)
+static const char *s3up_cmd_cognito_server_set(cmd_parms *cmd, void *dcv, const char *arg)
 {
     s3up_srv_conf_t *sc = s3up_conf_srv(cmd->server);
     const char *err;
@@ -769,7 +769,7 @@ static const char *s3up_cmd_cognito_endpoint_set(cmd_parms *cmd, void *dcv, cons
     if ((err = server_only(cmd))) {
         return err;
     }
-    err = parse_endpoint(&sc->cognito_endpoint, arg, cmd->pool);
+    err = parse_server_url(&sc->cognito_server, arg, cmd->pool);
     return err ? FAIL(cmd, err) : NULL;
 }
 
@@ -847,7 +847,7 @@ const command_rec s3up_cmds[] = {
                   "the S3 bucket uploads and state go to"),
     AP_INIT_TAKE1("S3UpRegion", s3up_cmd_region_set, NULL, WHERE_DIR,
                   "the region requests are signed for (default us-east-1)"),
-    AP_INIT_TAKE1("S3UpEndpoint", s3up_cmd_endpoint_set, NULL, WHERE_DIR,
+    AP_INIT_TAKE1("S3UpEndpoint", s3up_cmd_s3_server_set, NULL, WHERE_DIR,
                   "the S3 server, an http(s) URL without path (default "
                   "https://s3.REGION.amazonaws.com)"),
     AP_INIT_FLAG("S3UpPathStyle", s3up_cmd_path_style_set, NULL, WHERE_DIR,
@@ -890,7 +890,7 @@ const command_rec s3up_cmds[] = {
                   "server-wide)"),
     AP_INIT_TAKE1("S3UpCognitoUserPool", s3up_cmd_cognito_user_pool_set, NULL, WHERE_SRV,
                   "Cognito user pool id for creating customer accounts (server-wide)"),
-    AP_INIT_TAKE1("S3UpCognitoEndpoint", s3up_cmd_cognito_endpoint_set, NULL, WHERE_SRV,
+    AP_INIT_TAKE1("S3UpCognitoEndpoint", s3up_cmd_cognito_server_set, NULL, WHERE_SRV,
                   "the Cognito API, an http(s) URL without path (default "
                   "https://cognito-idp.REGION.amazonaws.com; server-wide)"),
     AP_INIT_TAKE1("S3UpDocumentRoot", s3up_cmd_document_root_set, NULL, WHERE_SRV,
@@ -917,17 +917,17 @@ const char *s3up_conf_region(const s3up_dir_conf_t *dc)
     return dc->region ? dc->region : S3UP_DEFAULT_REGION;
 }
 
-const char *s3up_conf_endpoint(const s3up_dir_conf_t *dc, apr_pool_t *p)
+const char *s3up_conf_s3_server(const s3up_dir_conf_t *dc, apr_pool_t *p)
 {
-    if (dc->endpoint) {
-        return dc->endpoint;
+    if (dc->s3_server) {
+        return dc->s3_server;
     }
     return apr_pstrcat(p, "https://s3.", s3up_conf_region(dc), ".amazonaws.com", NULL);
 }
 
 /* AWS wants virtual-hosted style; other stores (RGW, MinIO on an address)
  * usually have no wildcard DNS for bucket host names. */
-static int endpoint_is_aws(const char *endpoint)
+static int server_is_aws(const char *endpoint)
 {
     const char *suffix = ".amazonaws.com";
     const char *host = strstr(endpoint, "://") + 3;
@@ -941,7 +941,7 @@ int s3up_conf_path_style(const s3up_dir_conf_t *dc)
     if (dc->path_style != S3UP_CONF_UNSET) {
         return dc->path_style;
     }
-    return dc->endpoint && !endpoint_is_aws(dc->endpoint);
+    return dc->s3_server && !server_is_aws(dc->s3_server);
 }
 
 s3up_creds_source_e s3up_conf_creds_source(const s3up_dir_conf_t *dc)
@@ -1021,9 +1021,9 @@ const char *s3up_conf_cognito_user_pool(const s3up_srv_conf_t *sc)
     return sc->cognito_user_pool;
 }
 
-const char *s3up_conf_cognito_endpoint(const s3up_srv_conf_t *sc)
+const char *s3up_conf_cognito_server(const s3up_srv_conf_t *sc)
 {
-    return sc->cognito_endpoint;
+    return sc->cognito_server;
 }
 
 const char *s3up_conf_document_root(const s3up_srv_conf_t *sc)

@@ -56,7 +56,7 @@ typedef enum {
 #define S3UP_DIR_FIELDS(X)                                                                         \
     X(const char *, bucket, "S3UpBucket")                                                          \
     X(const char *, region, "S3UpRegion")                                                          \
-    X(const char *, endpoint, "S3UpEndpoint") /* scheme://host[:port], no slash */                 \
+    X(const char *, s3_server, "S3UpEndpoint") /* the S3 server: scheme://host[:port] */           \
     X(int, path_style, "S3UpPathStyle")                                                            \
     X(int, creds_source, "S3UpCredentials") /* s3up_creds_source_e */                              \
     X(const char *, access_key, "S3UpAccessKey")                                                   \
@@ -79,7 +79,7 @@ typedef enum {
     X(const char *, secret, "S3UpSecretFile") /* the file's contents: the HMAC key */              \
     X(apr_interval_time_t, cache_ttl, "S3UpCacheTTL")                                              \
     X(const char *, cognito_user_pool, "S3UpCognitoUserPool")                                      \
-    X(const char *, cognito_endpoint, "S3UpCognitoEndpoint")                                       \
+    X(const char *, cognito_server, "S3UpCognitoEndpoint")                                         \
     X(const char *, document_root, "S3UpDocumentRoot")                                             \
     X(const char *, portal_url, "S3UpPortalURL")                                                   \
     X(const char *, link_url, "S3UpLinkURL")
@@ -111,7 +111,7 @@ s3up_srv_conf_t *s3up_conf_srv(server_rec *s);
 /* Getters: the configured value, or the default. */
 const char *s3up_conf_bucket(const s3up_dir_conf_t *dc); /* NULL: not configured */
 const char *s3up_conf_region(const s3up_dir_conf_t *dc);
-const char *s3up_conf_endpoint(const s3up_dir_conf_t *dc, apr_pool_t *p);
+const char *s3up_conf_s3_server(const s3up_dir_conf_t *dc, apr_pool_t *p);
 int s3up_conf_path_style(const s3up_dir_conf_t *dc);
 s3up_creds_source_e s3up_conf_creds_source(const s3up_dir_conf_t *dc);
 const char *s3up_conf_prefix(const s3up_dir_conf_t *dc);
@@ -129,7 +129,7 @@ int s3up_conf_max_unfinished(const s3up_dir_conf_t *dc);
 const char *s3up_conf_secret(const s3up_srv_conf_t *sc); /* NULL: not configured */
 apr_interval_time_t s3up_conf_cache_ttl(const s3up_srv_conf_t *sc);
 const char *s3up_conf_cognito_user_pool(const s3up_srv_conf_t *sc);
-const char *s3up_conf_cognito_endpoint(const s3up_srv_conf_t *sc); /* NULL: AWS's */
+const char *s3up_conf_cognito_server(const s3up_srv_conf_t *sc); /* NULL: AWS's */
 const char *s3up_conf_document_root(const s3up_srv_conf_t *sc);
 const char *s3up_conf_portal_url(const s3up_srv_conf_t *sc);
 const char *s3up_conf_link_url(const s3up_srv_conf_t *sc);

@@ -67,11 +67,11 @@ void s3up_pages_security_headers(request_rec *r, const char *connect)
 static const char *s3_origin(request_rec *r)
 {
     const s3up_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &s3up_module);
-    const char *endpoint = s3up_conf_bucket(dc) ? s3up_conf_endpoint(dc, r->pool) : NULL;
+    const char *server = s3up_conf_bucket(dc) ? s3up_conf_s3_server(dc, r->pool) : NULL;
     s3up_s3_loc_t loc;
 
-    if (!endpoint || s3up_conf_upload_mode(dc) == S3UP_MODE_PROXY ||
-        s3up_s3_loc_init(&loc, endpoint, s3up_conf_region(dc), s3up_conf_bucket(dc),
+    if (!server || s3up_conf_upload_mode(dc) == S3UP_MODE_PROXY ||
+        s3up_s3_loc_init(&loc, server, s3up_conf_region(dc), s3up_conf_bucket(dc),
                          s3up_conf_path_style(dc), r->pool) != APR_SUCCESS) {
         return NULL;
     }

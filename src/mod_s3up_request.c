@@ -29,7 +29,7 @@ typedef struct proc_t {
     apr_pool_t *pool;
     s3up_curl_share_t *share;
     s3up_store_cache_t *cache;
-    apr_hash_t *locs; /* "endpoint region bucket path-style" -> s3up_s3_loc_t */
+    apr_hash_t *locs; /* "s3-server region bucket path-style" -> s3up_s3_loc_t */
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;
 #endif
@@ -121,9 +121,9 @@ apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s)
 
 static const s3up_s3_loc_t *loc_for(const s3up_dir_conf_t *dc, apr_pool_t *p)
 {
-    const char *endpoint = s3up_conf_endpoint(dc, p);
+    const char *server = s3up_conf_s3_server(dc, p);
     int path_style = s3up_conf_path_style(dc);
-    const char *name = apr_psprintf(p, "%s %s %s %d", endpoint, s3up_conf_region(dc),
+    const char *name = apr_psprintf(p, "%s %s %s %d", server, s3up_conf_region(dc),
                                     s3up_conf_bucket(dc), path_style);
     s3up_s3_loc_t *loc;
 
@@ -133,13 +133,13 @@ static const s3up_s3_loc_t *loc_for(const s3up_dir_conf_t *dc, apr_pool_t *p)
     loc = apr_hash_get(proc->locs, name, APR_HASH_KEY_STRING);
     if (!loc) {
         loc = apr_pcalloc(proc->pool, sizeof(*loc));
-        if (s3up_s3_loc_init(loc, apr_pstrdup(proc->pool, endpoint),
+        if (s3up_s3_loc_init(loc, apr_pstrdup(proc->pool, server),
                              apr_pstrdup(proc->pool, s3up_conf_region(dc)),
                              apr_pstrdup(proc->pool, s3up_conf_bucket(dc)), path_style,
                              proc->pool) == APR_SUCCESS) {
             apr_hash_set(proc->locs, apr_pstrdup(proc->pool, name), APR_HASH_KEY_STRING, loc);
         } else {
-            loc = NULL; /* configtest refuses such endpoints; stay safe */
+            loc = NULL; /* configtest refuses such servers; stay safe */
         }
     }
 #if APR_HAS_THREADS
@@ -181,7 +181,7 @@ int s3up_req_s3(s3up_s3_t **out, request_rec *r, const s3up_dir_conf_t *dc)
     why = s3up_conf_creds(&creds, dc, r->pool);
     if (!loc || !cs || why) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, S3UP_LOGNO(0201) "no S3 access: %s",
-                      why ? why : "bad endpoint or out of memory");
+                      why ? why : "a bad S3 server URL, or out of memory");
         return s3up_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "StoreUnavailable",
                                 "the store is not reachable from this server");
     }

@@ -43,39 +43,28 @@ apr_status_t s3up_cognito_pool_region(const char **region, const char *user_pool
     return APR_SUCCESS;
 }
 
-apr_status_t s3up_cognito_init(s3up_cognito_t *c, const char *user_pool_id, const char *endpoint,
+apr_status_t s3up_cognito_init(s3up_cognito_t *c, const char *user_pool_id, const char *server_url,
                                const s3up_creds_t *creds, s3up_sigv4_t *signer, s3up_http_t *http,
                                apr_pool_t *p)
 {
-    s3up_s3_loc_t loc;
     const char *region;
 
     if (s3up_cognito_pool_region(&region, user_pool_id, p) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    if (!endpoint) {
-        endpoint = apr_pstrcat(p, "https://" SERVICE ".", region, ".amazonaws.com", NULL);
-    }
-    /* S3's endpoint rules are ours too (http(s), no path, Host as curl
-     * sends it); path style with no bucket leaves the origin alone. */
-    if (s3up_s3_loc_init(&loc, endpoint, region, "", 1, p) != APR_SUCCESS) {
-        return APR_EINVAL;
+    if (!server_url) {
+        server_url = apr_pstrcat(p, "https://" SERVICE ".", region, ".amazonaws.com", NULL);
     }
     memset(c, 0, sizeof(*c));
+    if (s3up_aws_server_parse(&c->server, server_url, p) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
     c->user_pool_id = apr_pstrdup(p, user_pool_id);
-    c->region = region;
-    c->endpoint = endpoint;
-    c->creds = creds;
-    c->signer = signer;
-    c->http = http;
-    c->now = s3up_clock_now;
-    c->sleep = s3up_clock_sleep;
-    c->random = s3up_random32;
-    c->max_attempts = 3;
-    c->retry_base = apr_time_from_msec(100);
-    c->retry_cap = apr_time_from_sec(2);
-    c->origin = loc.origin;
-    c->host = loc.host;
+    s3up_aws_init(&c->aws, SERVICE, region, creds, signer, http);
+    /* The generic AWS rules, as botocore and aws-c-auth sign cognito-idp. */
+    c->aws.sign_flags = S3UP_SIGV4_DOUBLE_ENCODE | S3UP_SIGV4_NORMALIZE | S3UP_SIGV4_NO_SHA256_HDR;
+    c->aws.max_attempts = 3;
+    c->aws.retry_cap = apr_time_from_sec(2);
     return APR_SUCCESS;
 }
 
@@ -194,99 +183,57 @@ static s3up_error_t *error_from_response(const char *op, const s3up_http_resp_t 
     return e;
 }
 
-/* Did the failed attempt leave Cognito unchanged, so that even a call that
- * is not idempotent may be sent again? Nothing was sent, or Cognito said it
- * was throttled or failed. A 504 or a lost answer leaves it unknown. */
-static int surely_not_done(const s3up_error_t *e)
+/* Cognito's reading of an answer: a 2xx is a success. */
+static s3up_error_t *read_answer(const s3up_aws_call_t *c, const s3up_http_resp_t *resp,
+                                 apr_pool_t *p)
 {
-    if (e->http_status == 0) {
-        return e->status == S3UP_ENOCONNECT;
-    }
-    return is_throttling(e) || (e->http_status >= 500 && e->http_status != 504);
+    return resp->status < 300 ? NULL : error_from_response(c->op, resp, p);
 }
 
-/* One operation: sign, send, retry what is safe, parse the JSON answer. */
+/* Did the failed attempt leave Cognito unchanged, so that even a call that
+ * is not idempotent may be sent again? Cognito said it was throttled or
+ * failed. A 504 or a lost answer leaves it unknown. */
+static int changed_nothing(const s3up_error_t *e)
+{
+    return e->http_status && (is_throttling(e) || (e->http_status >= 500 && e->http_status != 504));
+}
+
+/* One operation: the engine signs, sends and retries what is safe; the
+ * answer is a JSON object. */
 static apr_status_t cognito_call(json_t **out, const s3up_cognito_t *c, const char *op,
                                  const json_t *input, int idempotent, s3up_error_t **err,
                                  apr_pool_t *p)
 {
-    const char *body = s3up_json_dump(input, p);
-    apr_size_t body_len = strlen(body);
-    const char *payload = s3up_sha256_hex(body, body_len, p);
-    const char *url = apr_pstrcat(p, c->origin, "/", NULL);
-    const char *target = apr_pstrcat(p, TARGET_PREFIX, op, NULL);
-    int answered_before = 0;
-    s3up_error_t *e;
+    s3up_aws_call_t ac = {0};
+    s3up_http_resp_t *resp;
+    const char *why = NULL;
     apr_status_t rv;
 
-    for (int attempt = 1;; attempt++) {
-        s3up_sigv4_req_t sreq = {0};
-        s3up_http_req_t hreq = {0};
-        s3up_http_resp_t *resp = NULL;
-        const char *detail = NULL;
-        const char *why = NULL;
-        apr_interval_time_t wait;
-
-        sreq.method = "POST";
-        sreq.path = "/";
-        sreq.headers = apr_array_make(p, 8, sizeof(s3up_kv_t));
-        s3up_kv_add(sreq.headers, "host", c->host);
-        s3up_kv_add(sreq.headers, "content-type", CONTENT_TYPE);
-        s3up_kv_add(sreq.headers, "x-amz-target", target);
-        sreq.payload_hash = payload;
-        sreq.region = c->region;
-        sreq.service = SERVICE;
-        sreq.now = c->now();
-        sreq.flags = S3UP_SIGV4_DOUBLE_ENCODE | S3UP_SIGV4_NORMALIZE | S3UP_SIGV4_NO_SHA256_HDR;
-        rv = s3up_sigv4_sign_headers(c->signer, &sreq, c->creds, p);
-        if (rv != APR_SUCCESS) {
-            return s3up_fail(err, rv, "SigningFailed", "the request could not be signed", p);
-        }
-
-        hreq.method = "POST";
-        hreq.url = url;
-        hreq.headers = sreq.headers;
-        hreq.body = body;
-        hreq.body_len = body_len;
-        hreq.max_response = MAX_RESPONSE;
-        rv = s3up_http_perform(&resp, &detail, c->http, &hreq, p);
-
-        if (rv == APR_SUCCESS && resp->status < 300) {
-            rv = s3up_json_parse(out, resp->body, resp->body_len, MAX_RESPONSE, &why, p);
-            if (rv != APR_SUCCESS || !json_is_object(*out)) {
-                return s3up_fail(err, S3UP_EPARSE, "BadResponse",
-                                 apr_psprintf(p, "%s: unreadable answer (%s)", op,
-                                              why ? why : "not a JSON object"),
-                                 p);
-            }
-            return APR_SUCCESS;
-        } else if (rv == APR_SUCCESS) {
-            e = error_from_response(op, resp, p);
-        } else {
-            e = s3up_error_make(rv, 0, rv == S3UP_ETOOBIG ? "ResponseTooLarge" : "TransportError",
-                                apr_psprintf(p, "%s: %s", op, detail ? detail : "no answer"), p);
-            e->retryable = rv == S3UP_ETRANSPORT || rv == S3UP_ENOCONNECT;
-        }
-        if (e->status == S3UP_ECONFLICT && answered_before) {
-            e->message = apr_psprintf(p,
-                                      "%s (an earlier attempt failed with HTTP %d and may have "
-                                      "created it)",
-                                      e->message, answered_before);
-        }
-
-        if (attempt >= c->max_attempts || !e->retryable || !(idempotent || surely_not_done(e))) {
-            break;
-        }
-        if (e->http_status) {
-            answered_before = e->http_status;
-        }
-        wait = s3up_backoff(c->retry_base, c->retry_cap, attempt, c->random());
-        s3up_log(S3UP_LOG_WARN, e->status, "%s failed (%s, attempt %d of %d), retrying in %d ms",
-                 op, e->code, attempt, c->max_attempts, (int)apr_time_as_msec(wait));
-        c->sleep(wait);
+    ac.op = op;
+    ac.method = "POST";
+    ac.path = "/";
+    ac.host = c->server.host;
+    ac.url = apr_pstrcat(p, c->server.origin, "/", NULL);
+    ac.headers = apr_array_make(p, 4, sizeof(s3up_kv_t));
+    s3up_kv_add(ac.headers, "content-type", CONTENT_TYPE);
+    s3up_kv_add(ac.headers, "x-amz-target", apr_pstrcat(p, TARGET_PREFIX, op, NULL));
+    ac.body = s3up_json_dump(input, p);
+    ac.body_len = strlen(ac.body);
+    ac.payload_hash = s3up_sha256_hex(ac.body, ac.body_len, p);
+    ac.max_response = MAX_RESPONSE;
+    ac.idempotent = idempotent;
+    ac.read_answer = read_answer;
+    ac.changed_nothing = changed_nothing;
+    if ((rv = s3up_aws_call(&resp, &c->aws, &ac, err, p)) != APR_SUCCESS) {
+        return rv;
     }
-    *err = e;
-    return e->status;
+    rv = s3up_json_parse(out, resp->body, resp->body_len, MAX_RESPONSE, &why, p);
+    if (rv != APR_SUCCESS || !json_is_object(*out)) {
+        return s3up_fail(
+            err, S3UP_EPARSE, "BadResponse",
+            apr_psprintf(p, "%s: unreadable answer (%s)", op, why ? why : "not a JSON object"), p);
+    }
+    return APR_SUCCESS;
 }
 
 /* Cognito's patterns for these fields allow no blanks or control

@@ -9,29 +9,15 @@
 #define S3UP_COGNITO_H
 
 #include "s3up.h"
-#include "s3up_http.h"
-#include "s3up_s3.h"
-#include "s3up_sigv4.h"
+#include "s3up_aws.h"
 
 #define S3UP_COGNITO_PASSWORD_LEN 20
 
 /* A client for one user pool. Cheap to make; not shared between threads. */
 typedef struct s3up_cognito_t {
     const char *user_pool_id; /* "us-east-1_AbC123" */
-    const char *region;       /* from the pool id: "us-east-1" */
-    const char *endpoint;     /* "https://cognito-idp.us-east-1.amazonaws.com" */
-    const s3up_creds_t *creds;
-    s3up_sigv4_t *signer;
-    s3up_http_t *http;
-    apr_time_t (*now)(void);        /* apr_time_now unless a test fixes it */
-    s3up_sleep_fn *sleep;           /* apr_sleep unless a test records it */
-    apr_uint32_t (*random)(void);   /* jitter source */
-    int max_attempts;               /* 1 = no retry */
-    apr_interval_time_t retry_base; /* first backoff; doubles each time */
-    apr_interval_time_t retry_cap;  /* longest single backoff */
-    /* Worked out once by s3up_cognito_init: */
-    const char *origin; /* "https://cognito-idp.us-east-1.amazonaws.com" */
-    const char *host;   /* the Host header curl will send, as signed */
+    s3up_aws_server_t server; /* "https://cognito-idp.us-east-1.amazonaws.com" */
+    s3up_aws_t aws;           /* who signs, the clock and the retry policy */
 } s3up_cognito_t;
 
 /* The region of a user pool id "REGION_ID" (REGION: lower-case letters,
@@ -39,12 +25,12 @@ typedef struct s3up_cognito_t {
  * APR_EINVAL for anything else. */
 apr_status_t s3up_cognito_pool_region(const char **region, const char *user_pool_id, apr_pool_t *p);
 
-/* Fill in c for user_pool_id. endpoint NULL means AWS's
+/* Fill in c for user_pool_id. server_url NULL means AWS's
  * https://cognito-idp.REGION.amazonaws.com; another (cognito-local) must be
  * an http(s) URL without a path. Defaults: apr_time_now, apr_sleep,
  * 3 attempts, 100 ms base, 2 s cap. APR_EINVAL for a bad pool id or
- * endpoint. */
-apr_status_t s3up_cognito_init(s3up_cognito_t *c, const char *user_pool_id, const char *endpoint,
+ * server URL. */
+apr_status_t s3up_cognito_init(s3up_cognito_t *c, const char *user_pool_id, const char *server_url,
                                const s3up_creds_t *creds, s3up_sigv4_t *signer, s3up_http_t *http,
                                apr_pool_t *p);
 

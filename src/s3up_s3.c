@@ -8,7 +8,6 @@
 #include <apr_date.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
-#include <apr_uri.h>
 #include <jansson.h>
 
 #include "s3up_s3.h"
@@ -38,48 +37,21 @@ typedef struct call_t {
 void s3up_s3_init(s3up_s3_t *s3, const s3up_s3_loc_t *loc, const s3up_creds_t *creds,
                   s3up_sigv4_t *signer, s3up_http_t *http)
 {
-    memset(s3, 0, sizeof(*s3));
     s3->loc = loc;
-    s3->creds = creds;
-    s3->signer = signer;
-    s3->http = http;
-    s3->now = s3up_clock_now;
-    s3->sleep = s3up_clock_sleep;
-    s3->random = s3up_random32;
-    s3->max_attempts = 4;
-    s3->retry_base = apr_time_from_msec(100);
-    s3->retry_cap = apr_time_from_sec(5);
+    s3up_aws_init(&s3->aws, "s3", loc->region, creds, signer, http);
 }
 
-apr_status_t s3up_s3_loc_init(s3up_s3_loc_t *loc, const char *endpoint, const char *region,
+apr_status_t s3up_s3_loc_init(s3up_s3_loc_t *loc, const char *server_url, const char *region,
                               const char *bucket, int path_style, apr_pool_t *p)
 {
-    apr_uri_t u;
-    const char *host;
-    int https;
-
-    if (apr_uri_parse(p, endpoint, &u) != APR_SUCCESS || !u.scheme || !u.hostname || !*u.hostname) {
+    if (s3up_aws_server_parse(&loc->server, server_url, p) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    https = !strcasecmp(u.scheme, "https");
-    if ((!https && strcasecmp(u.scheme, "http")) || u.user || u.password || u.query || u.fragment ||
-        (u.path && *u.path && strcmp(u.path, "/"))) {
-        return APR_EINVAL;
-    }
-    host = strchr(u.hostname, ':') ? apr_pstrcat(p, "[", u.hostname, "]", NULL) : u.hostname;
-    /* curl leaves a default port out of Host, so the signed Host must too. */
-    if (u.port_str && u.port != (https ? 443 : 80)) {
-        host = apr_psprintf(p, "%s:%u", host, (unsigned)u.port);
-    }
-    if (!path_style) {
-        host = apr_pstrcat(p, bucket, ".", host, NULL);
-    }
-    loc->endpoint = endpoint;
     loc->region = region;
     loc->bucket = bucket;
     loc->path_style = path_style;
-    loc->host = apr_pstrdup(p, host);
-    loc->origin = apr_pstrcat(p, https ? "https://" : "http://", host, NULL);
+    loc->host = path_style ? loc->server.host : apr_pstrcat(p, bucket, ".", loc->server.host, NULL);
+    loc->origin = apr_pstrcat(p, loc->server.https ? "https://" : "http://", loc->host, NULL);
     loc->base_path = path_style ? apr_pstrcat(p, "/", bucket, NULL) : "";
     return APR_SUCCESS;
 }
@@ -173,94 +145,55 @@ static s3up_error_t *error_from_response(const call_t *c, const s3up_http_resp_t
     return e;
 }
 
+/* S3's reading of an answer: a 2xx is a success, unless the call may
+ * carry an <Error> in a 200 (CompleteMultipartUpload). */
+static s3up_error_t *read_answer(const s3up_aws_call_t *ac, const s3up_http_resp_t *resp,
+                                 apr_pool_t *p)
+{
+    const call_t *c = ac->baton;
+    s3up_error_t *e;
+
+    if (resp->status >= 300) {
+        return error_from_response(c, resp, p);
+    }
+    if (!c->error_in_200 || !resp->body_len) {
+        return NULL;
+    }
+    e = s3up_error_make(S3UP_ES3, resp->status, NULL, NULL, p);
+    if (s3up_xml_parse_error(e, resp->body, resp->body_len, p) != APR_SUCCESS) {
+        return NULL;
+    }
+    e->retryable = !strcmp(e->code, "InternalError") || !strcmp(e->code, "SlowDown");
+    return e;
+}
+
 static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, const call_t *c,
                             s3up_error_t **err, apr_pool_t *p)
 {
-    const char *path = key_path(s3->loc, c->key, p);
-    const char *url = apr_pstrcat(p, s3->loc->origin, path, NULL);
-    const char *payload = c->body_read ? S3UP_SIGV4_UNSIGNED_PAYLOAD
-                          : c->body    ? s3up_sha256_hex(c->body, c->body_len, p)
-                                       : S3UP_SIGV4_EMPTY_SHA256;
-    apr_array_header_t *query = c->query ? c->query : kvs(p);
-    s3up_error_t *e = NULL;
-    apr_status_t rv;
+    s3up_aws_call_t ac = {0};
 
-    if (query->nelts) {
-        url = apr_pstrcat(p, url, "?", query_string(query, p), NULL);
-    }
-    for (int attempt = 1;; attempt++) {
-        s3up_sigv4_req_t sreq = {0};
-        s3up_http_req_t hreq = {0};
-        s3up_http_resp_t *resp = NULL;
-        const char *detail = NULL;
-        apr_interval_time_t wait;
-
-        sreq.method = c->method;
-        sreq.path = path;
-        sreq.query = query;
-        sreq.headers = c->headers ? apr_array_copy(p, c->headers) : kvs(p);
-        s3up_kv_add(sreq.headers, "host", s3->loc->host);
-        sreq.payload_hash = payload;
-        sreq.region = s3->loc->region;
-        sreq.service = "s3";
-        sreq.now = s3->now();
-        rv = s3up_sigv4_sign_headers(s3->signer, &sreq, s3->creds, p);
-        if (rv != APR_SUCCESS) {
-            return s3up_fail(err, rv, "SigningFailed", "the request could not be signed", p);
-        }
-
-        hreq.method = c->method;
-        hreq.url = url;
-        hreq.headers = sreq.headers;
-        hreq.body = c->body;
-        hreq.body_len = c->body_len;
-        hreq.body_read = c->body_read;
-        hreq.body_baton = c->body_baton;
-        hreq.body_size = c->body_size;
-        hreq.max_response = c->max_response;
-        hreq.head = c->head;
-        rv = s3up_http_perform(&resp, &detail, s3->http, &hreq, p);
-        if (s3up_log_enabled(S3UP_LOG_DEBUG)) {
-            /* One line per request to S3 (keys, no query: no secrets). */
-            s3up_log(S3UP_LOG_DEBUG, rv, "S3 %s %s %s: %d", c->op, c->method, path,
-                     rv == APR_SUCCESS ? resp->status : 0);
-        }
-
-        if (rv == APR_SUCCESS && resp->status < 300) {
-            s3up_error_t *in200 = NULL;
-            if (c->error_in_200 && resp->body_len) {
-                in200 = s3up_error_make(S3UP_ES3, resp->status, NULL, NULL, p);
-                if (s3up_xml_parse_error(in200, resp->body, resp->body_len, p) != APR_SUCCESS) {
-                    in200 = NULL;
-                } else {
-                    in200->retryable =
-                        !strcmp(in200->code, "InternalError") || !strcmp(in200->code, "SlowDown");
-                }
-            }
-            if (!in200) {
-                *out = resp;
-                return APR_SUCCESS;
-            }
-            e = in200;
-        } else if (rv == APR_SUCCESS) {
-            e = error_from_response(c, resp, p);
-        } else {
-            e = s3up_error_make(rv, 0, rv == S3UP_ETOOBIG ? "ResponseTooLarge" : "TransportError",
-                                apr_psprintf(p, "%s: %s", c->op, detail ? detail : "no answer"), p);
-            e->retryable = rv == S3UP_ETRANSPORT || rv == S3UP_ENOCONNECT;
-        }
-
-        if (attempt >= s3->max_attempts || !e->retryable ||
-            !(c->idempotent || e->status == S3UP_ENOCONNECT)) {
-            break;
-        }
-        wait = s3up_backoff(s3->retry_base, s3->retry_cap, attempt, s3->random());
-        s3up_log(S3UP_LOG_WARN, e->status, "%s failed (%s, attempt %d of %d), retrying in %d ms",
-                 c->op, e->code, attempt, s3->max_attempts, (int)apr_time_as_msec(wait));
-        s3->sleep(wait);
-    }
-    *err = e;
-    return e->status;
+    ac.op = c->op;
+    ac.method = c->method;
+    ac.path = key_path(s3->loc, c->key, p);
+    ac.host = s3->loc->host;
+    ac.query = c->query ? c->query : kvs(p);
+    ac.url = apr_pstrcat(p, s3->loc->origin, ac.path, ac.query->nelts ? "?" : "",
+                         ac.query->nelts ? query_string(ac.query, p) : "", NULL);
+    ac.headers = c->headers;
+    ac.payload_hash = c->body_read ? S3UP_SIGV4_UNSIGNED_PAYLOAD
+                      : c->body    ? s3up_sha256_hex(c->body, c->body_len, p)
+                                   : S3UP_SIGV4_EMPTY_SHA256;
+    ac.body = c->body;
+    ac.body_len = c->body_len;
+    ac.body_read = c->body_read;
+    ac.body_baton = c->body_baton;
+    ac.body_size = c->body_size;
+    ac.max_response = c->max_response;
+    ac.head = c->head;
+    ac.idempotent = c->idempotent;
+    ac.baton = c;
+    ac.read_answer = read_answer;
+    return s3up_aws_call(out, &s3->aws, &ac, err, p);
 }
 
 static apr_status_t add_meta(apr_array_header_t *headers, const apr_table_t *meta, apr_pool_t *p)
@@ -338,8 +271,8 @@ static apr_status_t presign(const char **url, s3up_s3_t *s3, const char *method,
     sreq.payload_hash = S3UP_SIGV4_UNSIGNED_PAYLOAD;
     sreq.region = s3->loc->region;
     sreq.service = "s3";
-    sreq.now = s3->now();
-    rv = s3up_sigv4_presign(&qs, s3->signer, &sreq, s3->creds, expires, p);
+    sreq.now = s3->aws.now();
+    rv = s3up_sigv4_presign(&qs, s3->aws.signer, &sreq, s3->aws.creds, expires, p);
     if (rv == APR_SUCCESS) {
         *url = apr_pstrcat(p, s3->loc->origin, sreq.path, "?", qs, NULL);
     }
@@ -738,7 +671,7 @@ apr_status_t s3up_s3_post_policy(s3up_post_t **out, s3up_s3_t *s3, const char *k
     apr_array_header_t *fields = kvs(p), *signed_fields;
     json_t *cond;
     char *text;
-    apr_time_t now = s3->now();
+    apr_time_t now = s3->aws.now();
     apr_status_t rv;
 
     if (!key || !*key || max_size < 0 || expires < apr_time_from_sec(1) ||
@@ -768,8 +701,8 @@ apr_status_t s3up_s3_post_policy(s3up_post_t **out, s3up_s3_t *s3, const char *k
     if (!text) {
         return APR_ENOMEM;
     }
-    rv = s3up_sigv4_post_policy(&signed_fields, s3->signer, text, now + expires, s3->loc->region,
-                                now, s3->creds, p);
+    rv = s3up_sigv4_post_policy(&signed_fields, s3->aws.signer, text, now + expires,
+                                s3->loc->region, now, s3->aws.creds, p);
     free(text);
     if (rv != APR_SUCCESS) {
         return rv;

@@ -7,44 +7,33 @@
 #define S3UP_S3_H
 
 #include "s3up.h"
-#include "s3up_http.h"
+#include "s3up_aws.h"
 #include "s3up_keys.h"
-#include "s3up_sigv4.h"
 
 /* Where the bucket is. Immutable once made; shared between threads. */
 typedef struct s3up_s3_loc_t {
-    const char *endpoint; /* "https://s3.us-east-1.amazonaws.com", "http://127.0.0.1:8000" */
+    s3up_aws_server_t server; /* the S3 server (S3UpEndpoint) */
     const char *region;
     const char *bucket;
-    int path_style; /* endpoint/bucket/key rather than bucket.endpoint/key */
+    int path_style; /* server/bucket/key rather than bucket.server/key */
     /* Worked out once by s3up_s3_loc_init, for the hot paths: */
     const char *origin;    /* "http://127.0.0.1:8000", "https://bucket.s3.amazonaws.com" */
     const char *host;      /* the Host header curl will send, as signed */
     const char *base_path; /* "/bucket" with path style, "" otherwise */
 } s3up_s3_loc_t;
 
-/* Fill in origin, host and base_path. APR_EINVAL for an endpoint that is
- * not an http(s) URL without path, query or user info. */
-apr_status_t s3up_s3_loc_init(s3up_s3_loc_t *loc, const char *endpoint, const char *region,
+/* Fill in loc for the S3 server at server_url. APR_EINVAL for a URL that
+ * is not http(s) without path, query or user info. */
+apr_status_t s3up_s3_loc_init(s3up_s3_loc_t *loc, const char *server_url, const char *region,
                               const char *bucket, int path_style, apr_pool_t *p);
-
-typedef void s3up_sleep_fn(apr_interval_time_t t);
 
 /* A client for one piece of work (a request): cheap to make. */
 typedef struct s3up_s3_t {
     const s3up_s3_loc_t *loc;
-    const s3up_creds_t *creds;
-    s3up_sigv4_t *signer;
-    s3up_http_t *http;
-    apr_time_t (*now)(void);        /* apr_time_now unless a test fixes it */
-    s3up_sleep_fn *sleep;           /* apr_sleep unless a test records it */
-    apr_uint32_t (*random)(void);   /* jitter source */
-    int max_attempts;               /* for idempotent calls; 1 = no retry */
-    apr_interval_time_t retry_base; /* first backoff; doubles each time */
-    apr_interval_time_t retry_cap;  /* longest single backoff */
+    s3up_aws_t aws; /* who signs, the clock and the retry policy */
 } s3up_s3_t;
 
-/* Fill in defaults: apr_time_now, apr_sleep, 4 attempts, 100 ms base, 5 s cap. */
+/* Fill in defaults (s3up_aws_init's: 4 attempts, 100 ms base, 5 s cap). */
 void s3up_s3_init(s3up_s3_t *s3, const s3up_s3_loc_t *loc, const s3up_creds_t *creds,
                   s3up_sigv4_t *signer, s3up_http_t *http);
 

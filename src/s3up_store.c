@@ -244,7 +244,7 @@ static void cached_set(s3up_store_t *st, const char *key, const char *text, cons
                        apr_pool_t *p)
 {
     cache_drop(st->cache, record_ckey(st, key, p));
-    cache_set(st->cache, record_ckey(st, key, p), text, etag, st->s3->now(),
+    cache_set(st->cache, record_ckey(st, key, p), text, etag, st->s3->aws.now(),
               apr_atomic_read32(st->cache->generation));
 }
 
@@ -394,7 +394,7 @@ apr_status_t s3up_record_get(const char **text, const char **etag, apr_uint64_t 
 {
     apr_uint64_t ignored;
     const char *ckey = record_ckey(st, key, p);
-    apr_time_t now = st->s3->now();
+    apr_time_t now = st->s3->aws.now();
     apr_uint32_t generation = apr_atomic_read32(st->cache->generation);
     s3up_error_t *e;
     s3up_body_t *body;
@@ -434,7 +434,7 @@ static apr_status_t cached_index(apr_array_header_t **ids, s3up_store_t *st, con
     const char *ckey = index_ckey(st, prefix, p);
     const char *text = NULL, *etag = NULL, *token = NULL;
     apr_array_header_t *found = apr_array_make(p, 4, sizeof(const char *));
-    apr_time_t now = st->s3->now();
+    apr_time_t now = st->s3->aws.now();
     apr_uint32_t generation = apr_atomic_read32(st->cache->generation);
     apr_size_t plen = strlen(prefix);
 

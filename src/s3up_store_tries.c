@@ -61,7 +61,7 @@ apr_status_t s3up_store_try_take(apr_interval_time_t *wait, s3up_store_t *st, co
     const char *key = tries_key(st, link_id, p);
 
     for (int round = 0; round < WRITE_ROUNDS; round++) {
-        apr_time_t now = st->s3->now();
+        apr_time_t now = st->s3->aws.now();
         s3up_put_cond_t cond = {0, NULL};
         const char *etag, *text, *nonce;
         s3up_tries_t t;
@@ -101,7 +101,7 @@ apr_status_t s3up_store_tries_get(s3up_tries_t *out, s3up_store_t *st, const cha
                                   apr_interval_time_t window, s3up_error_t **err, apr_pool_t *p)
 {
     const char *etag;
-    apr_time_t now = st->s3->now();
+    apr_time_t now = st->s3->aws.now();
     apr_status_t rv = tries_read(out, &etag, st, tries_key(st, link_id, p), err, p);
 
     if (rv == APR_SUCCESS && (now - out->since >= window || out->since > now)) {

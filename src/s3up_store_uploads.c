@@ -135,7 +135,7 @@ apr_status_t s3up_store_reserve(s3up_store_t *st, s3up_reservation_t *res, s3up_
         return rv;
     }
     if (reservation_parse(&held, held_text, held_etag, p) == APR_SUCCESS &&
-        held->expires > st->s3->now()) {
+        held->expires > st->s3->aws.now()) {
         *err = reserved_error(p);
         return S3UP_ECONFLICT;
     }
@@ -231,7 +231,7 @@ static int entry_live(s3up_store_t *st, const char *hash, const char *owner, apr
                            apr_pstrcat(p, st->prefix, "reservations/", hash, NULL), 1, &err,
                            p) == APR_SUCCESS &&
            reservation_parse(&res, text, etag, p) == APR_SUCCESS && res->upload_id &&
-           !strcmp(res->owner, owner) && res->expires > st->s3->now();
+           !strcmp(res->owner, owner) && res->expires > st->s3->aws.now();
 }
 
 apr_status_t s3up_store_unfinished(int *count, s3up_store_t *st, const char *endpoint,

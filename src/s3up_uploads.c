@@ -90,7 +90,7 @@ apr_status_t s3up_uploads_endpoint(s3up_endpoint_t **out, s3up_uploads_t *u, con
         }
         return no_such_endpoint(err, id, p);
     }
-    if (writing && !s3up_store_endpoint_open(ep, u->s3->now())) {
+    if (writing && !s3up_store_endpoint_open(ep, u->s3->aws.now())) {
         if (strcmp(ep->status, S3UP_ENDPOINT_ACTIVE)) {
             *err = s3up_uploads_error(S3UP_EDENIED, "EndpointRevoked", p,
                                       "the upload endpoint '%s' has been closed", id);
@@ -423,7 +423,7 @@ apr_status_t s3up_uploads_start(s3up_started_t **out, s3up_uploads_t *u, const s
                                   unfinished);
         return S3UP_ELIMIT;
     }
-    reservation_for(&res, u, ep, file->size, u->s3->now() + S3UP_UPLOADS_HOLD);
+    reservation_for(&res, u, ep, file->size, u->s3->aws.now() + S3UP_UPLOADS_HOLD);
     res.part_size = part_size;
     if ((rv = claim_key(u, ep, rel, &res, err, p)) != APR_SUCCESS ||
         (rv = note_owned(u, ep, &res, err, p)) != APR_SUCCESS) {
@@ -478,7 +478,7 @@ apr_status_t s3up_uploads_form(s3up_post_t **out, s3up_uploads_t *u, const s3up_
     }
     /* Held while the form may be sent; nothing ends it but time, since S3
      * takes the form without us. */
-    reservation_for(&res, u, ep, file->size, u->s3->now() + u->conf->expires);
+    reservation_for(&res, u, ep, file->size, u->s3->aws.now() + u->conf->expires);
     if ((rv = claim_key(u, ep, rel, &res, err, p)) != APR_SUCCESS) {
         return rv;
     }

@@ -77,7 +77,8 @@ static apr_status_t part_url(const char **url, s3up_uploads_t *u, const s3up_end
         grant.bytes = limit < S3UP_PART_SIZE_MAX ? limit : S3UP_PART_SIZE_MAX;
     }
     if (s3up_token_part_make(&token, res->key, res->upload_id, n, &grant,
-                             u->s3->now() + u->conf->expires, u->conf->secret, p) != APR_SUCCESS) {
+                             u->s3->aws.now() + u->conf->expires, u->conf->secret,
+                             p) != APR_SUCCESS) {
         *err = s3up_uploads_error(APR_EINVAL, "SigningFailed", p,
                                   "part %d cannot be signed (is S3UpSecretFile set?)", n);
         return APR_EINVAL;

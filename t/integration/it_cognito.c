@@ -139,7 +139,7 @@ int main(void)
     s3up_sigv4_create(&signer, pool);
     rv = s3up_cognito_init(&cg, pool_id, endpoint, &creds, signer, http, pool);
     is_int(rv, APR_SUCCESS, "client for the pool");
-    is_str(cg.region, "local", "region from cognito-local's pool id");
+    is_str(cg.aws.region, "local", "region from cognito-local's pool id");
 
     is_int(s3up_cognito_password(&password, pool), APR_SUCCESS, "a temporary password");
     rv = s3up_cognito_admin_create_user(&u, &cg, "acme", password, "ops@example.com", &err, pool);

@@ -477,14 +477,14 @@ static void test_retry_unreachable(void)
     pid_t pid;
     apr_status_t rv;
 
-    apr_uri_parse(pool, loc.endpoint, &u);
+    apr_uri_parse(pool, loc.server.url, &u);
     s3up_s3_loc_init(&relay, apr_psprintf(pool, "http://127.0.0.1:%d", port), loc.region,
                      loc.bucket, 1, pool);
     pid = relay_start(port, u.port, 600);
     s3 = client(&relay, &creds);
-    s3.sleep = counting_sleep;
-    s3.max_attempts = 6;
-    s3.retry_base = apr_time_from_msec(200);
+    s3.aws.sleep = counting_sleep;
+    s3.aws.max_attempts = 6;
+    s3.aws.retry_base = apr_time_from_msec(200);
     rv = s3up_s3_list_objects(&page, &s3, prefix, NULL, NULL, 10, &err, pool);
     ok(rv == APR_SUCCESS && slept >= 1,
        "S3 unreachable for 0.6 s: the call retried %d times and succeeded", slept);
@@ -495,8 +495,8 @@ static void test_retry_unreachable(void)
     waitpid(pid, NULL, 0);
 
     slept = 0;
-    s3.max_attempts = 3;
-    s3.retry_base = apr_time_from_msec(10);
+    s3.aws.max_attempts = 3;
+    s3.aws.retry_base = apr_time_from_msec(10);
     rv = s3up_s3_list_objects(&page, &s3, prefix, NULL, NULL, 10, &err, pool);
     ok(rv == S3UP_ENOCONNECT && slept == 2,
        "S3 down for good: bounded attempts (%d retries), then a clear error: %s", slept,

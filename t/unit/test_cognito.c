@@ -54,9 +54,9 @@ static s3up_cognito_t client(const char *endpoint, const s3up_creds_t *c, apr_po
         printf("Bail out! s3up_cognito_init failed\n");
         exit(1);
     }
-    cg.now = fixed_now;
-    cg.sleep = record_sleep;
-    cg.random = no_jitter;
+    cg.aws.now = fixed_now;
+    cg.aws.sleep = record_sleep;
+    cg.aws.random = no_jitter;
     return cg;
 }
 
@@ -112,13 +112,13 @@ static void test_pool_ids(apr_pool_t *p)
     is_int(s3up_cognito_pool_region(&region, NULL, p), APR_EINVAL, "no pool id refused");
 
     ok(s3up_cognito_init(&cg, "eu-west-2_Xyz", NULL, &creds, NULL, &http, p) == APR_SUCCESS,
-       "init with AWS's endpoint");
-    is_str(cg.endpoint, "https://cognito-idp.eu-west-2.amazonaws.com", "default endpoint");
-    is_str(cg.host, "cognito-idp.eu-west-2.amazonaws.com", "default Host");
-    is_str(cg.region, "eu-west-2", "client's region");
+       "init with AWS's server");
+    is_str(cg.server.url, "https://cognito-idp.eu-west-2.amazonaws.com", "default server");
+    is_str(cg.server.host, "cognito-idp.eu-west-2.amazonaws.com", "default Host");
+    is_str(cg.aws.region, "eu-west-2", "client's region");
     ok(s3up_cognito_init(&cg, POOL, "http://127.0.0.1:9229/", &creds, NULL, &http, p) ==
                APR_SUCCESS &&
-           !strcmp(cg.origin, LOCAL) && !strcmp(cg.host, "127.0.0.1:9229"),
+           !strcmp(cg.server.origin, LOCAL) && !strcmp(cg.server.host, "127.0.0.1:9229"),
        "a local endpoint keeps its port in Host");
     is_int(s3up_cognito_init(&cg, "bad", NULL, &creds, NULL, &http, p), APR_EINVAL,
            "init refuses a bad pool id");
@@ -294,9 +294,9 @@ static void test_errors(apr_pool_t *p)
     is_int(rv, S3UP_ENOTFOUND, "unknown pool is not found");
 
     script(1, BODY(502, "<html>Bad Gateway</html>"));
-    cg.max_attempts = 1;
+    cg.aws.max_attempts = 1;
     rv = s3up_cognito_admin_create_user(&u, &cg, "acme", PASSWORD, NULL, &err, p);
-    cg.max_attempts = 3;
+    cg.aws.max_attempts = 3;
     ok(rv == S3UP_ES3 && !strcmp(err->code, "InternalErrorException") && err->retryable &&
            err->http_status == 502,
        "a 5xx without a JSON body has a code and is retryable");

@@ -44,9 +44,9 @@ static s3up_s3_t client(fake_s3_t *f, apr_pool_t *p)
     fake_s3_attach(f, &http);
     s3up_sigv4_create(&signer, p);
     s3up_s3_init(&s3, &loc, &creds, signer, &http);
-    s3.now = fake_s3_fixed_now;
-    s3.sleep = record_sleep;
-    s3.random = no_jitter;
+    s3.aws.now = fake_s3_fixed_now;
+    s3.aws.sleep = record_sleep;
+    s3.aws.random = no_jitter;
     return s3;
 }
 
@@ -533,7 +533,7 @@ static void test_faults(apr_pool_t *p)
     is_str(code_of(err), "AccessDenied", "the injected code comes back from the XML body");
     ok(err->message && *err->message && err->request_id, "with a message and a request id");
 
-    s3.max_attempts = 2;
+    s3.aws.max_attempts = 2;
     fake_s3_fail_next(f, "HeadObject", 503, "SlowDown");
     fake_s3_fail_next(f, "HeadObject", 503, "SlowDown");
     rv = s3up_s3_head(&obj, &s3, "k", &err, p);
@@ -541,7 +541,7 @@ static void test_faults(apr_pool_t *p)
            fake_s3_calls(f, "HeadObject") == 4,
        "max_attempts 2: gives up after two 503s");
 
-    s3.max_attempts = 4;
+    s3.aws.max_attempts = 4;
     fake_s3_drop_next(f, "ListObjectsV2");
     rv = s3up_s3_list_objects(&page, &s3, NULL, NULL, NULL, 0, &err, p);
     ok(rv == APR_SUCCESS && page->objects->nelts == 1 && fake_s3_calls(f, "ListObjectsV2") == 2,

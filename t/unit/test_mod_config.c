@@ -298,7 +298,7 @@ static void test_defaults(apr_pool_t *p)
 
     ok(s3up_conf_bucket(dc) == NULL, "default: no bucket");
     is_str(s3up_conf_region(dc), "us-east-1", "default: region");
-    is_str(s3up_conf_endpoint(dc, p), "https://s3.us-east-1.amazonaws.com", "default: endpoint");
+    is_str(s3up_conf_s3_server(dc, p), "https://s3.us-east-1.amazonaws.com", "default: endpoint");
     is_int(s3up_conf_path_style(dc), 0, "default: virtual-hosted style on AWS");
     is_int(s3up_conf_creds_source(dc), S3UP_CREDS_CHAIN, "default: credentials chain");
     is_str(s3up_conf_prefix(dc), "uploads/", "default: prefix");
@@ -314,11 +314,11 @@ static void test_defaults(apr_pool_t *p)
     ok(s3up_conf_secret(sc) == NULL, "default: no link secret");
 
     dc->region = "eu-central-1";
-    is_str(s3up_conf_endpoint(dc, p), "https://s3.eu-central-1.amazonaws.com",
+    is_str(s3up_conf_s3_server(dc, p), "https://s3.eu-central-1.amazonaws.com",
            "endpoint follows the region");
-    dc->endpoint = "http://127.0.0.1:7480";
+    dc->s3_server = "http://127.0.0.1:7480";
     is_int(s3up_conf_path_style(dc), 1, "custom endpoint: path style");
-    dc->endpoint = "https://s3.eu-central-1.amazonaws.com";
+    dc->s3_server = "https://s3.eu-central-1.amazonaws.com";
     is_int(s3up_conf_path_style(dc), 0, "explicit AWS endpoint: virtual-hosted style");
     dc->path_style = 1;
     is_int(s3up_conf_path_style(dc), 1, "S3UpPathStyle On wins");

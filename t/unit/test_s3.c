@@ -21,9 +21,9 @@ static s3up_s3_t client(apr_pool_t *p)
     s3up_sigv4_t *signer;
     s3up_sigv4_create(&signer, p);
     s3up_s3_init(&s3, &loc, &creds, signer, &http);
-    s3.now = fixed_now;
-    s3.sleep = record_sleep;
-    s3.random = no_jitter;
+    s3.aws.now = fixed_now;
+    s3.aws.sleep = record_sleep;
+    s3.aws.random = no_jitter;
     return s3;
 }
 
@@ -203,7 +203,7 @@ static void test_errors(apr_pool_t *p)
     ok(rv == S3UP_EPARSE && !strcmp(err->code, "BadResponse"), "truncated answer is a parse error");
 
     script(1, BODY(503, "not xml at all"));
-    s3.max_attempts = 1;
+    s3.aws.max_attempts = 1;
     rv = s3up_s3_head(&obj, &s3, "k", &err, p);
     ok(rv == S3UP_ES3 && !strcmp(err->code, "ServiceUnavailable") && err->retryable,
        "unreadable error body: code from the status");

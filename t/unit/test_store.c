@@ -91,9 +91,9 @@ static void test_cache(apr_pool_t *p)
 
     s3up_sigv4_create(&signer, p);
     s3up_s3_init(&s3, &loc, &creds, signer, &http);
-    s3.now = fixed_now;
-    s3.sleep = record_sleep;
-    s3.max_attempts = 1;
+    s3.aws.now = fixed_now;
+    s3.aws.sleep = record_sleep;
+    s3.aws.max_attempts = 1;
     s3up_store_cache_create(&cache, p);
     store = (s3up_store_t){cache, &s3, ".s3up/", apr_time_from_sec(30), NULL};
 
@@ -197,8 +197,8 @@ static void test_memo(apr_pool_t *p)
 
     s3up_sigv4_create(&signer, p);
     s3up_s3_init(&s3, &loc, &creds, signer, &http);
-    s3.now = fixed_now;
-    s3.max_attempts = 1;
+    s3.aws.now = fixed_now;
+    s3.aws.max_attempts = 1;
     s3up_store_cache_create(&cache, p);
     store = (s3up_store_t){cache, &s3, ".s3up/", apr_time_from_sec(30), s3up_store_memo_create(p)};
 
@@ -247,7 +247,7 @@ static void test_negatives(apr_pool_t *p)
     fake_s3_attach(f, &h);
     s3up_sigv4_create(&signer, p);
     s3up_s3_init(&s3, &loc, &creds, signer, &h);
-    s3.now = fixed_now;
+    s3.aws.now = fixed_now;
     s3up_store_cache_create(&cache, p);
     st = (s3up_store_t){cache, &s3, ".s3up/", apr_time_from_sec(300), NULL};
     fake_s3_put_object(f, "bkt", ".s3up/endpoints/acme.json", record, strlen(record), NULL);

@@ -478,9 +478,9 @@ int main(void)
     fake_s3_attach(f, &http);
     s3up_sigv4_create(&signer, pool);
     s3up_s3_init(&s3, &loc, &creds, signer, &http);
-    s3.now = test_now;
-    s3.sleep = no_sleep;
-    s3.random = no_jitter;
+    s3.aws.now = test_now;
+    s3.aws.sleep = no_sleep;
+    s3.aws.random = no_jitter;
     s3up_store_cache_create(&cache, pool);
     store = (s3up_store_t){cache, &s3, ".s3up/", apr_time_from_sec(30), NULL};
 

@@ -1,0 +1,160 @@
+/*
+ * The AWS call engine.
+ */
+#include <apr_strings.h>
+#include <apr_uri.h>
+
+#include "s3up_aws.h"
+
+apr_status_t s3up_aws_server_parse(s3up_aws_server_t *out, const char *url, apr_pool_t *p)
+{
+    apr_uri_t u;
+    const char *host;
+    int https;
+
+    if (!url || apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.scheme || !u.hostname ||
+        !*u.hostname) {
+        return APR_EINVAL;
+    }
+    https = !strcasecmp(u.scheme, "https");
+    if ((!https && strcasecmp(u.scheme, "http")) || u.user || u.password || u.query || u.fragment ||
+        (u.path && *u.path && strcmp(u.path, "/"))) {
+        return APR_EINVAL;
+    }
+    host = strchr(u.hostname, ':') ? apr_pstrcat(p, "[", u.hostname, "]", NULL) : u.hostname;
+    /* curl leaves a default port out of Host, so the signed Host must too. */
+    if (u.port_str && u.port != (https ? 443 : 80)) {
+        host = apr_psprintf(p, "%s:%u", host, (unsigned)u.port);
+    }
+    out->url = url;
+    out->https = https;
+    out->host = apr_pstrdup(p, host);
+    out->origin = apr_pstrcat(p, https ? "https://" : "http://", host, NULL);
+    return APR_SUCCESS;
+}
+
+void s3up_aws_init(s3up_aws_t *aws, const char *service, const char *region,
+                   const s3up_creds_t *creds, s3up_sigv4_t *signer, s3up_http_t *http)
+{
+    memset(aws, 0, sizeof(*aws));
+    aws->service = service;
+    aws->region = region;
+    aws->creds = creds;
+    aws->signer = signer;
+    aws->http = http;
+    aws->now = s3up_clock_now;
+    aws->sleep = s3up_clock_sleep;
+    aws->random = s3up_random32;
+    aws->max_attempts = 4;
+    aws->retry_base = apr_time_from_msec(100);
+    aws->retry_cap = apr_time_from_sec(5);
+}
+
+/* The headers of an attempt, signed now. */
+static apr_status_t sign(apr_array_header_t **headers, const s3up_aws_t *aws,
+                         const s3up_aws_call_t *c, apr_pool_t *p)
+{
+    s3up_sigv4_req_t sreq = {0};
+    apr_status_t rv;
+
+    sreq.method = c->method;
+    sreq.path = c->path;
+    sreq.query = c->query;
+    sreq.headers =
+        c->headers ? apr_array_copy(p, c->headers) : apr_array_make(p, 8, sizeof(s3up_kv_t));
+    s3up_kv_add(sreq.headers, "host", c->host);
+    sreq.payload_hash = c->payload_hash;
+    sreq.region = aws->region;
+    sreq.service = aws->service;
+    sreq.now = aws->now();
+    sreq.flags = aws->sign_flags;
+    rv = s3up_sigv4_sign_headers(aws->signer, &sreq, aws->creds, p);
+    *headers = sreq.headers;
+    return rv;
+}
+
+/* One attempt: APR_SUCCESS when an answer came; else *err says why not. */
+static apr_status_t send_once(s3up_http_resp_t **resp, s3up_error_t **err, const s3up_aws_t *aws,
+                              const s3up_aws_call_t *c, apr_array_header_t *headers, apr_pool_t *p)
+{
+    s3up_http_req_t hreq = {0};
+    const char *detail = NULL;
+    apr_status_t rv;
+
+    hreq.method = c->method;
+    hreq.url = c->url;
+    hreq.headers = headers;
+    hreq.body = c->body;
+    hreq.body_len = c->body_len;
+    hreq.body_read = c->body_read;
+    hreq.body_baton = c->body_baton;
+    hreq.body_size = c->body_size;
+    hreq.max_response = c->max_response;
+    hreq.head = c->head;
+    rv = s3up_http_perform(resp, &detail, aws->http, &hreq, p);
+    if (s3up_log_enabled(S3UP_LOG_DEBUG)) {
+        /* One line per request (the path, never the query). */
+        s3up_log(S3UP_LOG_DEBUG, rv, "%s %s %s %s: %d", aws->service, c->op, c->method, c->path,
+                 rv == APR_SUCCESS ? (*resp)->status : 0);
+    }
+    if (rv != APR_SUCCESS) {
+        *err = s3up_error_make(rv, 0, rv == S3UP_ETOOBIG ? "ResponseTooLarge" : "TransportError",
+                               apr_psprintf(p, "%s: %s", c->op, detail ? detail : "no answer"), p);
+        (*err)->retryable = rv == S3UP_ETRANSPORT || rv == S3UP_ENOCONNECT;
+    }
+    return rv;
+}
+
+/* May a failed attempt be sent again? Only what is safe to repeat: an
+ * idempotent call, or one that surely changed nothing. */
+static int may_repeat(const s3up_aws_call_t *c, const s3up_error_t *e)
+{
+    if (!e->retryable) {
+        return 0;
+    }
+    return c->idempotent || e->status == S3UP_ENOCONNECT ||
+           (c->changed_nothing && c->changed_nothing(e));
+}
+
+apr_status_t s3up_aws_call(s3up_http_resp_t **out, const s3up_aws_t *aws, const s3up_aws_call_t *c,
+                           s3up_error_t **err, apr_pool_t *p)
+{
+    int answered_before = 0;
+    s3up_error_t *e = NULL;
+
+    for (int n = 1;; n++) {
+        s3up_http_resp_t *resp = NULL;
+        apr_array_header_t *headers;
+        apr_interval_time_t wait;
+        apr_status_t rv = sign(&headers, aws, c, p);
+
+        if (rv != APR_SUCCESS) {
+            return s3up_fail(err, rv, "SigningFailed", "the request could not be signed", p);
+        }
+        if (send_once(&resp, &e, aws, c, headers, p) == APR_SUCCESS &&
+            (e = c->read_answer(c, resp, p)) == NULL) {
+            *out = resp;
+            return APR_SUCCESS;
+        }
+        if (e->status == S3UP_ECONFLICT && answered_before) {
+            /* "It exists" after an attempt that failed without saying
+             * whether it did anything: perhaps that attempt made it. */
+            e->message = apr_psprintf(p,
+                                      "%s (an earlier attempt failed with HTTP %d and may have "
+                                      "done it)",
+                                      e->message, answered_before);
+        }
+        if (n >= aws->max_attempts || !may_repeat(c, e)) {
+            break;
+        }
+        if (e->http_status) {
+            answered_before = e->http_status;
+        }
+        wait = s3up_backoff(aws->retry_base, aws->retry_cap, n, aws->random());
+        s3up_log(S3UP_LOG_WARN, e->status, "%s failed (%s, attempt %d of %d), retrying in %d ms",
+                 c->op, e->code, n, aws->max_attempts, (int)apr_time_as_msec(wait));
+        aws->sleep(wait);
+    }
+    *err = e;
+    return e->status;
+}
