@@ -20,8 +20,8 @@
 #include "s3up.h"
 #include "s3up_xml.h"
 #include "mod_s3up_config.h"
-#include "mod_s3up_admin.h"
 #include "mod_s3up_drop.h"
+#include "mod_s3up_handler.h"
 #include "mod_s3up_request.h"
 #include "mod_s3up_upload.h"
 
@@ -32,10 +32,6 @@ AP_DECLARE_MODULE(s3up) = {
     s3up_conf_create_srv,    s3up_conf_merge_srv,  s3up_cmds,
     s3up_register_hooks,     AP_MODULE_FLAG_NONE,
 };
-
-/* The handlers a <Location> can name; each needs a sound configuration. */
-static const char *const s3up_handlers[] = {"s3up-upload", "s3up-drop", "s3up-admin", "s3up-status",
-                                            NULL};
 
 /* ------------------------------------------------------------------------
  * log bridge: the core logs through s3up_log(), which lands here
@@ -99,18 +95,6 @@ static const char *handler_of(const s3up_check_t *ck, const core_dir_config *cor
     return core->handler;
 }
 
-static int is_s3up_handler(const char *handler)
-{
-    int i;
-
-    for (i = 0; handler && s3up_handlers[i]; i++) {
-        if (!strcasecmp(handler, s3up_handlers[i])) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* Would a request for path (a literal section path) be merged with the
  * section `other`? The same tests as httpd's location and directory walks. */
 static int section_matches(const core_dir_config *other, const char *path, int is_location)
@@ -154,7 +138,7 @@ static void check_one(s3up_check_t *ck, const void *key, ap_conf_vector_t *merge
     const s3up_dir_conf_t *dc = ap_get_module_config(merged, &s3up_module);
     const char *err, *seen;
 
-    if (!is_s3up_handler(handler)) {
+    if (!s3up_handler_is_ours(handler)) {
         return;
     }
     if (!dc) {
@@ -288,7 +272,7 @@ static int s3up_translate(request_rec *r)
     if (core->expr_handler) {
         handler = ap_expr_str_exec(r, core->expr_handler, &err);
     }
-    if (!err && is_s3up_handler(handler)) {
+    if (!err && s3up_handler_is_ours(handler)) {
         apr_table_setn(r->notes, NOTE_OURS, "1");
     }
     return DECLINED;
@@ -321,7 +305,5 @@ static void s3up_register_hooks(apr_pool_t *p)
     ap_hook_child_init(s3up_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(s3up_translate, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(s3up_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
-    ap_hook_handler(s3up_upload_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(s3up_admin_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_handler(s3up_drop_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(s3up_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -14,8 +14,8 @@
 #include <http_log.h>
 #include <http_protocol.h>
 
-#include "mod_s3up_admin.h"
 #include "mod_s3up_drop.h"
+#include "mod_s3up_handler.h"
 #include "mod_s3up_identity.h"
 #include "mod_s3up_pages.h"
 #include "mod_s3up_request.h"
@@ -993,19 +993,14 @@ static const s3up_route_t admin_routes[] = {
     {NULL, NULL, NULL},
 };
 
-int s3up_admin_handler(request_rec *r)
+int s3up_admin_serve(const s3up_call_t *call)
 {
-    admin_t *a;
-    const char *base, *path;
-    apr_size_t n;
+    request_rec *r = call->r;
+    admin_t *a = apr_pcalloc(r->pool, sizeof(*a));
     int rc;
 
-    if (strcmp(r->handler, "s3up-admin")) {
-        return DECLINED;
-    }
-    a = apr_pcalloc(r->pool, sizeof(*a));
     a->r = r;
-    a->dc = ap_get_module_config(r->per_dir_config, &s3up_module);
+    a->dc = call->dc;
     a->sc = s3up_conf_srv(r->server);
     if ((rc = s3up_identity(&a->who, r, a->dc)) != OK) {
         return rc;
@@ -1015,29 +1010,22 @@ int s3up_admin_handler(request_rec *r)
         return s3up_reply_error(r, HTTP_FORBIDDEN, "Forbidden",
                                 "the admin pages need a signed-in person");
     }
-    base = s3up_req_base(r);
-    n = strlen(base);
-    if (strncmp(r->uri, base, n) || r->uri[n] != '/') {
-        return r->method_number == M_GET ? s3up_pages_redirect_slash(r) : HTTP_NOT_FOUND;
-    }
-    path = r->uri + n + 1;
-    if (!strncmp(path, "e/", 2)) {
+    if (call->chosen) {
         /* The customer routes, into any endpoint's folder. */
         s3up_upload_ctx_t *up = apr_pcalloc(r->pool, sizeof(*up));
-        const char *slash = strchr(path + 2, '/');
+        if (!s3up_upload_is_api(call->path)) {
+            return s3up_reply_error(r, HTTP_NOT_FOUND, "BadRequest", "no such route");
+        }
         up->r = r;
         up->dc = a->dc;
         up->who = a->who;
         up->is_admin = 1;
-        up->base = base;
-        up->chosen = slash ? apr_pstrmemdup(r->pool, path + 2, slash - path - 2) : path + 2;
-        if (!slash || !s3up_upload_is_api(slash + 1)) {
-            return s3up_reply_error(r, HTTP_NOT_FOUND, "BadRequest", "no such route");
-        }
-        return s3up_upload_dispatch(up, slash + 1);
+        up->base = call->base;
+        up->chosen = call->chosen;
+        return s3up_upload_dispatch(up, call->path);
     }
-    if (strncmp(path, "api/", 4)) {
-        return s3up_pages_serve(r, "admin", path);
+    if (strncmp(call->path, "api/", 4)) {
+        return s3up_pages_serve(r, "admin", call->path);
     }
     if (r->method_number != M_GET && !s3up_same_origin(r)) {
         return s3up_reply_error(r, HTTP_FORBIDDEN, "CrossOrigin",
@@ -1047,5 +1035,5 @@ int s3up_admin_handler(request_rec *r)
         return rc;
     }
     s3up_req_store(&a->store, r, a->s3, a->dc);
-    return s3up_route(r, admin_routes, path, a);
+    return s3up_route(r, admin_routes, call->path, a);
 }

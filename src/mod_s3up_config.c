@@ -1093,10 +1093,6 @@ const char *s3up_conf_check_location(const s3up_dir_conf_t *merged, const s3up_d
     const char *err;
     int drop = !strcmp(handler, "s3up-drop");
 
-    /* The status handler reads counters only: it needs nothing of S3. */
-    if (!strcmp(handler, "s3up-status")) {
-        return NULL;
-    }
     if (own && !own->access_key != !own->secret_key_file) {
         /* Merged field by field, a key from here and a secret from the
          * server would never match: they go together. */

@@ -140,7 +140,7 @@ const char *s3up_conf_link_url(const s3up_srv_conf_t *sc);
 const char *s3up_conf_creds(s3up_creds_t **creds, const s3up_dir_conf_t *dc, apr_pool_t *p);
 
 /* The checks that need the whole picture of a location served by one of
- * our handlers ("s3up-upload", "s3up-drop", "s3up-admin", "s3up-status"):
+ * our handlers ("s3up-upload", "s3up-drop", "s3up-admin"):
  * merged is the configuration as httpd merges it for the location, own is
  * what the section itself sets (NULL if nothing), sc the server's. NULL
  * when fine, else a message naming the directive to fix. */

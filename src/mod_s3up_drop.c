@@ -16,6 +16,7 @@
 #include <util_cookies.h>
 
 #include "mod_s3up_drop.h"
+#include "mod_s3up_handler.h"
 #include "mod_s3up_pages.h"
 #include "mod_s3up_request.h"
 #include "mod_s3up_route.h"
@@ -301,46 +302,27 @@ static const s3up_route_t link_routes[] = {
     {NULL, NULL, NULL},
 };
 
-int s3up_drop_handler(request_rec *r)
+int s3up_drop_serve(const s3up_call_t *call)
 {
-    s3up_upload_ctx_t *up;
-    const char *path;
-    apr_size_t n;
-    int rc;
+    request_rec *r = call->r;
+    s3up_upload_ctx_t *up = apr_pcalloc(r->pool, sizeof(*up));
+    const char *path = call->path;
+    int token = !call->chosen && s3up_token_valid(path), rc;
 
-    if (strcmp(r->handler, "s3up-drop")) {
-        return DECLINED;
-    }
-    up = apr_pcalloc(r->pool, sizeof(*up));
-    up->r = r;
-    up->dc = ap_get_module_config(r->per_dir_config, &s3up_module);
-    up->base = s3up_req_base(r);
-    n = strlen(up->base);
-    if (strncmp(r->uri, up->base, n) || r->uri[n] != '/') {
-        return r->method_number == M_GET ? s3up_pages_redirect_slash(r) : HTTP_NOT_FOUND;
-    }
-    path = r->uri + n + 1;
-    if (!s3up_token_valid(path) && !s3up_upload_is_api(path) && strncmp(path, "e/", 2)) {
+    if (!token && !s3up_upload_is_api(path)) {
         return s3up_pages_serve(r, "upload", path); /* the portal, as for s3up-upload */
     }
+    up->r = r;
+    up->dc = call->dc;
+    up->base = call->base;
+    up->chosen = call->chosen;
     if ((rc = s3up_req_s3(&up->s3, r, up->dc)) != OK) {
         return rc;
     }
     s3up_req_store(&up->store, r, up->s3, up->dc);
-    if (s3up_token_valid(path)) {
+    if (token) {
         s3up_req_hide(r, path);
         return s3up_route(r, link_routes, path, up);
-    }
-    if (!strncmp(path, "e/", 2)) {
-        const char *slash = strchr(path + 2, '/');
-        if (!slash) {
-            return HTTP_NOT_FOUND;
-        }
-        up->chosen = apr_pstrmemdup(r->pool, path + 2, slash - path - 2);
-        path = slash + 1;
-        if (!s3up_upload_is_api(path)) {
-            return s3up_pages_serve(r, "upload", path);
-        }
     }
     up->who = cookie_principal(r, &up->store);
     return s3up_upload_dispatch(up, path);

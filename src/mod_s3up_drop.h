@@ -17,7 +17,4 @@ apr_status_t s3up_drop_init(apr_pool_t *pchild);
  * unlock). */
 void s3up_drop_unlock(const char *link_id);
 
-/* Handler "s3up-drop". */
-int s3up_drop_handler(request_rec *r);
-
 #endif /* MOD_S3UP_DROP_H */

@@ -14,6 +14,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 
+#include "mod_s3up_handler.h"
 #include "mod_s3up_pages.h"
 #include "mod_s3up_request.h"
 #include "mod_s3up_route.h"
@@ -517,54 +518,25 @@ int s3up_upload_is_api(const char *path)
     return !strncmp(path, "s3/", 3) || !strncmp(path, "api/", 4);
 }
 
-/* The path below the location, with /e/{id}/ taken off into up->chosen.
- * NULL for the location itself without its trailing '/'. */
-static const char *split_path(s3up_upload_ctx_t *up)
+int s3up_upload_serve(const s3up_call_t *call)
 {
-    request_rec *r = up->r;
-    apr_size_t n = strlen(up->base);
-    const char *path, *slash;
-
-    if (strncmp(r->uri, up->base, n) || r->uri[n] != '/') {
-        return NULL;
-    }
-    path = r->uri + n + 1;
-    if (!strncmp(path, "e/", 2)) {
-        slash = strchr(path + 2, '/');
-        up->chosen = slash ? apr_pstrmemdup(r->pool, path + 2, slash - path - 2)
-                           : apr_pstrdup(r->pool, path + 2);
-        path = slash ? slash + 1 : NULL;
-    }
-    return path;
-}
-
-int s3up_upload_handler(request_rec *r)
-{
-    s3up_upload_ctx_t *up;
-    const char *path;
+    request_rec *r = call->r;
+    s3up_upload_ctx_t *up = apr_pcalloc(r->pool, sizeof(*up));
     int rc;
 
-    if (strcmp(r->handler, "s3up-upload")) {
-        return DECLINED;
-    }
-    up = apr_pcalloc(r->pool, sizeof(*up));
     up->r = r;
-    up->dc = ap_get_module_config(r->per_dir_config, &s3up_module);
-    up->base = s3up_req_base(r);
-    path = split_path(up);
-    if (!path) {
-        /* "/upload" or "/upload/e/acme": the pages want the folder form. */
-        return r->method_number == M_GET ? s3up_pages_redirect_slash(r) : HTTP_NOT_FOUND;
-    }
+    up->dc = call->dc;
+    up->base = call->base;
+    up->chosen = call->chosen;
     if (up->chosen && !s3up_store_id_valid(up->chosen)) {
         return s3up_reply_error(r, HTTP_NOT_FOUND, "NoSuchEndpoint",
                                 "there is no upload endpoint of that name that you may use");
     }
-    if (!s3up_upload_is_api(path)) {
-        return s3up_pages_serve(r, "upload", path);
+    if (!s3up_upload_is_api(call->path)) {
+        return s3up_pages_serve(r, "upload", call->path);
     }
     if ((rc = s3up_identity(&up->who, r, up->dc)) != OK) {
         return rc;
     }
-    return s3up_upload_dispatch(up, path);
+    return s3up_upload_dispatch(up, call->path);
 }

@@ -27,9 +27,6 @@ typedef struct s3up_upload_ctx_t {
     s3up_uploads_t svc;       /* as is the service over them */
 } s3up_upload_ctx_t;
 
-/* Handler "s3up-upload". */
-int s3up_upload_handler(request_rec *r);
-
 /* Whether path (below the location, no leading '/') is an API route. */
 int s3up_upload_is_api(const char *path);
 

@@ -95,9 +95,6 @@ S3UpLinkURL https://files.example.com/drop/
     SetHandler s3up-admin
     S3UpUploadMode proxy
 </Location>
-<Location /status>
-    SetHandler s3up-status
-</Location>
 <Location /upload/static>
     SetHandler none
 </Location>"
