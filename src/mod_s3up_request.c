@@ -319,7 +319,7 @@ int s3up_reply_failure(request_rec *r, const s3up_error_t *err, const char *notf
     case S3UP_ELIMIT:
         return s3up_reply_error(r, HTTP_TOO_MANY_REQUESTS, code, "%s", err->message);
     case S3UP_ECONFLICT:
-        return s3up_reply_error(r, HTTP_CONFLICT, "Conflict", "%s", err->message);
+        return s3up_reply_error(r, HTTP_CONFLICT, code, "%s", err->message);
     case S3UP_EPARSE:
     case APR_EINVAL:
     case APR_EGENERAL:

@@ -159,8 +159,8 @@ static int route_part_data(void *ctx, const char *const *arg)
         return s3up_reply_error(r, HTTP_TOO_MANY_REQUESTS, "TooManyRequests",
                                 "too many parts of this upload are being sent at once");
     }
-    rv = s3up_s3_upload_part(&etag, up->s3, key, upload_id, number, read_part_body, &body, size,
-                             &err, r->pool);
+    rv = s3up_uploads_pass_part(&etag, up->s3, key, upload_id, number, read_part_body, &body, size,
+                                &err, r->pool);
     s3up_req_part_leave(r, upload_id);
     if (body.got < size) {
         return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
@@ -337,9 +337,8 @@ static int route_complete(void *ctx, const char *const *arg)
                       up->who->name, up->who->via, done->endpoint, key, done->size);
     }
     return s3up_reply_json(r, HTTP_OK,
-                           json_pack("{s:s,s:s,s:s}", "location",
-                                     s3up_s3_url(up->s3->loc, key, r->pool), "key", key, "bucket",
-                                     up->s3->loc->bucket));
+                           json_pack("{s:s,s:s,s:s}", "location", done->location, "key", key,
+                                     "bucket", up->s3->loc->bucket));
 }
 
 static int route_abort(void *ctx, const char *const *arg)

@@ -264,7 +264,7 @@ static void index_forget(s3up_store_t *st, const char *prefix, apr_pool_t *p)
     cache_drop(st->cache, index_ckey(st, prefix, p));
 }
 
-void s3up_store_forget(s3up_store_t *st, const char *id, const char *who)
+static void forget(s3up_store_t *st, const char *id, const char *who)
 {
     apr_pool_t *p;
 
@@ -558,6 +558,62 @@ apr_status_t s3up_store_endpoint_put(s3up_store_t *st, s3up_endpoint_t *ep, s3up
     return APR_SUCCESS;
 }
 
+apr_status_t s3up_store_endpoint_ids(apr_array_header_t **ids, const char **next, s3up_store_t *st,
+                                     const char *q, const char *cursor, int max, s3up_error_t **err,
+                                     apr_pool_t *p)
+{
+    const char *dir = apr_pstrcat(p, st->prefix, "endpoints/", NULL);
+    apr_size_t n = strlen(dir);
+    s3up_object_page_t *page;
+    apr_status_t rv;
+
+    rv = s3up_s3_list_objects(&page, st->s3, apr_pstrcat(p, dir, q ? q : "", NULL), NULL, cursor,
+                              max, err, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *ids = apr_array_make(p, page->objects->nelts, sizeof(const char *));
+    for (int i = 0; i < page->objects->nelts; i++) {
+        const char *k = APR_ARRAY_IDX(page->objects, i, s3up_object_t).key + n;
+        apr_size_t len = strlen(k);
+        const char *id =
+            len > 5 && !strcmp(k + len - 5, ".json") ? apr_pstrndup(p, k, len - 5) : NULL;
+        if (id && s3up_store_id_valid(id)) {
+            APR_ARRAY_PUSH(*ids, const char *) = id;
+        }
+    }
+    *next = page->truncated ? page->next_token : NULL;
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_store_endpoint_delete(s3up_store_t *st, const char *id, s3up_error_t **err,
+                                        apr_pool_t *p)
+{
+    apr_status_t rv = s3up_s3_delete(st->s3, record_key(st, id, p), err, p);
+
+    forget(st, id, NULL);
+    return rv;
+}
+
+const char *s3up_store_file_key(const char *files, const char *id, const char *path, apr_pool_t *p)
+{
+    return apr_pstrcat(p, files, id, "/", path, NULL);
+}
+
+apr_status_t s3up_store_file_key_split(const char **id, const char **path, const char *files,
+                                       const char *key, apr_pool_t *p)
+{
+    apr_size_t n = strlen(files);
+    const char *slash;
+
+    if (!key || strncmp(key, files, n) || !(slash = strchr(key + n, '/'))) {
+        return APR_EINVAL;
+    }
+    *id = apr_pstrmemdup(p, key + n, slash - (key + n));
+    *path = slash + 1;
+    return s3up_store_id_valid(*id) ? APR_SUCCESS : APR_EINVAL;
+}
+
 apr_status_t s3up_store_member_endpoints(apr_array_header_t **ids, s3up_store_t *st,
                                          const char *who, s3up_error_t **err, apr_pool_t *p)
 {
@@ -569,7 +625,7 @@ apr_status_t s3up_store_member_add(s3up_store_t *st, const char *who, const char
 {
     apr_status_t rv = s3up_s3_put(NULL, st->s3, apr_pstrcat(p, member_prefix(st, who, p), id, NULL),
                                   "", 0, NULL, NULL, err, p);
-    s3up_store_forget(st, NULL, who);
+    forget(st, NULL, who);
     return rv;
 }
 
@@ -578,7 +634,7 @@ apr_status_t s3up_store_member_remove(s3up_store_t *st, const char *who, const c
 {
     apr_status_t rv =
         s3up_s3_delete(st->s3, apr_pstrcat(p, member_prefix(st, who, p), id, NULL), err, p);
-    s3up_store_forget(st, NULL, who);
+    forget(st, NULL, who);
     return rv;
 }
 

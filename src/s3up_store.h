@@ -72,6 +72,24 @@ apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, co
 apr_status_t s3up_store_endpoint_put(s3up_store_t *st, s3up_endpoint_t *ep, s3up_error_t **err,
                                      apr_pool_t *p);
 
+/* A page (up to max) of endpoint ids in order, those starting with q (may
+ * be NULL), after cursor (NULL: from the start); *next the next page's
+ * cursor, or NULL. */
+apr_status_t s3up_store_endpoint_ids(apr_array_header_t **ids, const char **next, s3up_store_t *st,
+                                     const char *q, const char *cursor, int max, s3up_error_t **err,
+                                     apr_pool_t *p);
+
+/* The record goes, and every process here forgets it at once. */
+apr_status_t s3up_store_endpoint_delete(s3up_store_t *st, const char *id, s3up_error_t **err,
+                                        apr_pool_t *p);
+
+/* Files of an endpoint lie at {files}{id}/{path} (files: S3UpPrefix). */
+const char *s3up_store_file_key(const char *files, const char *id, const char *path, apr_pool_t *p);
+/* The endpoint id and path of such a key: APR_EINVAL when key lies
+ * elsewhere, or the id is no endpoint id. The path is not checked. */
+apr_status_t s3up_store_file_key_split(const char **id, const char **path, const char *files,
+                                       const char *key, apr_pool_t *p);
+
 /* Ids of the endpoints who is a member of (const char *), sorted. */
 apr_status_t s3up_store_member_endpoints(apr_array_header_t **ids, s3up_store_t *st,
                                          const char *who, s3up_error_t **err, apr_pool_t *p);
@@ -206,8 +224,5 @@ apr_status_t s3up_store_tries_get(s3up_tries_t *out, s3up_store_t *st, const cha
 /* Forget the tries (a passcode that was right, or an admin's unlock). */
 apr_status_t s3up_store_tries_clear(s3up_store_t *st, const char *link_id, s3up_error_t **err,
                                     apr_pool_t *p);
-
-/* Forget what the cache holds for this endpoint / this person. */
-void s3up_store_forget(s3up_store_t *st, const char *id, const char *who);
 
 #endif /* S3UP_STORE_H */

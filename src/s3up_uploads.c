@@ -142,20 +142,15 @@ apr_status_t s3up_uploads_default_endpoint(s3up_endpoint_t **out, s3up_uploads_t
 apr_status_t s3up_uploads_key_endpoint(s3up_endpoint_t **out, s3up_uploads_t *u, const char *key,
                                        int writing, s3up_error_t **err, apr_pool_t *p)
 {
-    const char *prefix = u->conf->prefix, *slash, *rel, *clean, *why, *id;
-    apr_size_t plen = strlen(prefix);
+    const char *rel, *clean, *why, *id;
     s3up_endpoint_t *ep;
     apr_status_t rv;
 
     if (!key || !*key) {
         return fail(err, S3UP_EINPUT, "BadRequest", "the key is missing", p);
     }
-    if (strncmp(key, prefix, plen) || !(slash = strchr(key + plen, '/'))) {
-        return s3up_uploads_outside(err, p);
-    }
-    id = apr_pstrmemdup(p, key + plen, slash - (key + plen));
-    rel = slash + 1;
-    if (s3up_keys_relpath(&clean, rel, &why, p) != APR_SUCCESS || strcmp(clean, rel) ||
+    if (s3up_store_file_key_split(&id, &rel, u->conf->prefix, key, p) != APR_SUCCESS ||
+        s3up_keys_relpath(&clean, rel, &why, p) != APR_SUCCESS || strcmp(clean, rel) ||
         (u->chosen && strcmp(u->chosen, id))) {
         return s3up_uploads_outside(err, p);
     }

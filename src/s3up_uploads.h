@@ -117,6 +117,7 @@ apr_status_t s3up_uploads_parts(apr_array_header_t **parts, s3up_uploads_t *u, c
 
 typedef struct s3up_finished_t {
     const char *key;
+    const char *location; /* the object's URL */
     const char *endpoint;
     apr_off_t size;
     int again; /* completed before: the answer of a retried complete */
@@ -128,6 +129,12 @@ typedef struct s3up_finished_t {
 apr_status_t s3up_uploads_complete(s3up_finished_t **out, s3up_uploads_t *u, const char *key,
                                    const char *upload_id, const apr_array_header_t *parts,
                                    s3up_error_t **err, apr_pool_t *p);
+
+/* A part PUT through httpd goes on to S3 as UploadPart, read from read
+ * (size bytes) as it arrives; the caller has checked its token. */
+apr_status_t s3up_uploads_pass_part(const char **etag, s3up_s3_t *s3, const char *key,
+                                    const char *upload_id, int part, s3up_http_read_fn *read,
+                                    void *baton, apr_off_t size, s3up_error_t **err, apr_pool_t *p);
 
 /* Abort the caller's upload. Only the upload its key is reserved for: an
  * abort naming another upload aborts and frees nothing (S3UP_ENOTFOUND). */

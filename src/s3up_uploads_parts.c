@@ -187,6 +187,7 @@ apr_status_t s3up_uploads_complete(s3up_finished_t **out, s3up_uploads_t *u, con
 
     *out = f;
     f->key = key;
+    f->location = s3up_s3_url(u->s3->loc, key, p);
     rv = own_upload(&res, &ep, u, key, upload_id, 1, err, p);
     if (rv == S3UP_ENOTFOUND && ep && !strcmp((*err)->code, "NoSuchUpload") &&
         completed_before(f, u, key, p)) {
@@ -252,4 +253,11 @@ apr_status_t s3up_uploads_abort(s3up_uploads_t *u, const char *key, const char *
         return rv; /* the name stays reserved: the upload may still be there */
     }
     return s3up_store_reservation_end(u->store, res, err, p);
+}
+
+apr_status_t s3up_uploads_pass_part(const char **etag, s3up_s3_t *s3, const char *key,
+                                    const char *upload_id, int part, s3up_http_read_fn *read,
+                                    void *baton, apr_off_t size, s3up_error_t **err, apr_pool_t *p)
+{
+    return s3up_s3_upload_part(etag, s3, key, upload_id, part, read, baton, size, err, p);
 }

@@ -1,0 +1,221 @@
+/*
+ * Admins' actions on customers' files and unfinished uploads.
+ */
+#include <apr_strings.h>
+
+#include "s3up_keys.h"
+#include "s3up_manage.h"
+#include "s3up_manage_int.h"
+#include "s3up_util.h"
+
+/* An admin's own download link lives this long: it is followed at once. */
+#define DOWNLOAD_EXPIRES apr_time_from_sec(300)
+#define UPLOADS_MAX 200
+
+/* A key an admin may touch: a file below S3UpPrefix, in an endpoint's
+ * folder, with a path the key policy would produce. */
+static apr_status_t file_key(s3up_manage_t *m, const char *key, s3up_error_t **err, apr_pool_t *p)
+{
+    const char *id, *path, *clean, *why;
+
+    if (s3up_store_file_key_split(&id, &path, m->conf->prefix, key, p) != APR_SUCCESS ||
+        s3up_keys_relpath(&clean, path, &why, p) != APR_SUCCESS || strcmp(clean, path)) {
+        *err = s3up_manage_error(S3UP_EINPUT, "InvalidKey", p, "key: a file of an upload endpoint");
+        return S3UP_EINPUT;
+    }
+    return APR_SUCCESS;
+}
+
+/* The upload's name is freed if it was reserved for that upload. */
+static void end_reservation(s3up_manage_t *m, const char *key, const char *upload_id, apr_pool_t *p)
+{
+    s3up_reservation_t *res;
+    s3up_error_t *ignored;
+
+    if (s3up_store_reservation_get(&res, m->store, key, upload_id, &ignored, p) == APR_SUCCESS &&
+        res->upload_id && !strcmp(res->upload_id, upload_id)) {
+        s3up_store_reservation_end(m->store, res, &ignored, p);
+    }
+}
+
+apr_status_t s3up_manage_empty(int *removed, s3up_manage_t *m, const char *prefix,
+                               s3up_error_t **err, apr_pool_t *p)
+{
+    const char *key_marker = NULL, *id_marker = NULL, *token = NULL;
+    apr_status_t rv;
+
+    do {
+        s3up_upload_page_t *page;
+        if ((rv = s3up_s3_list_uploads(&page, m->s3, prefix, key_marker, id_marker, 1000, err,
+                                       p)) != APR_SUCCESS) {
+            return rv;
+        }
+        for (int i = 0; i < page->uploads->nelts; i++) {
+            const s3up_upload_t *u = &APR_ARRAY_IDX(page->uploads, i, s3up_upload_t);
+            rv = s3up_s3_abort(m->s3, u->key, u->upload_id, err, p);
+            if (rv != APR_SUCCESS && rv != S3UP_ENOTFOUND) {
+                return rv;
+            }
+            end_reservation(m, u->key, u->upload_id, p);
+            (*removed)++;
+        }
+        key_marker = page->truncated ? page->next_key_marker : NULL;
+        id_marker = page->next_upload_id_marker;
+    } while (key_marker);
+    do {
+        s3up_object_page_t *page;
+        if ((rv = s3up_s3_list_objects(&page, m->s3, prefix, NULL, token, 1000, err, p)) !=
+            APR_SUCCESS) {
+            return rv;
+        }
+        for (int i = 0; i < page->objects->nelts; i++) {
+            if ((rv = s3up_s3_delete(m->s3, APR_ARRAY_IDX(page->objects, i, s3up_object_t).key, err,
+                                     p)) != APR_SUCCESS) {
+                return rv;
+            }
+            (*removed)++;
+        }
+        token = page->truncated ? page->next_token : NULL;
+    } while (token);
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_manage_files(s3up_object_page_t **out, const char **folder, s3up_manage_t *m,
+                               const char *id, const char *sub, const char *cursor,
+                               s3up_error_t **err, apr_pool_t *p)
+{
+    const char *rel = "", *why;
+    s3up_endpoint_t *ep;
+    apr_status_t rv;
+
+    if ((rv = s3up_manage_endpoint(&ep, m, id, err, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (sub && *sub && s3up_keys_relpath(&rel, sub, &why, p) != APR_SUCCESS) {
+        *err = s3up_manage_error(S3UP_EINPUT, "InvalidKey", p, "prefix: %s", why);
+        return S3UP_EINPUT;
+    }
+    *folder = ep->prefix;
+    return s3up_s3_list_objects(out, m->s3, apr_pstrcat(p, ep->prefix, rel, NULL), NULL, cursor,
+                                1000, err, p);
+}
+
+/* Content-Disposition of a download: RFC 6266, the UTF-8 name and an ASCII
+ * fallback. */
+static const char *attachment(const char *key, apr_pool_t *p)
+{
+    const char *name = strrchr(key, '/') ? strrchr(key, '/') + 1 : key;
+    char *ascii = apr_pstrdup(p, name);
+
+    for (char *c = ascii; *c; c++) {
+        if ((unsigned char)*c >= 0x7f || *c == '"' || *c == '\\' || *c == '%') {
+            *c = '_';
+        }
+    }
+    return apr_psprintf(p, "attachment; filename=\"%s\"; filename*=UTF-8''%s", ascii,
+                        s3up_uri_encode(name, 0, p));
+}
+
+static apr_status_t presign(const char **url, s3up_manage_t *m, const char *key,
+                            apr_interval_time_t life, s3up_error_t **err, apr_pool_t *p)
+{
+    if (s3up_s3_presign_get(url, m->s3, key, attachment(key, p), life, p) != APR_SUCCESS) {
+        return s3up_fail(err, APR_EGENERAL, "SigningFailed", "the link could not be signed", p);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_manage_download(const char **url, s3up_manage_t *m, const char *key,
+                                  s3up_error_t **err, apr_pool_t *p)
+{
+    apr_status_t rv = file_key(m, key, err, p);
+    return rv == APR_SUCCESS ? presign(url, m, key, DOWNLOAD_EXPIRES, err, p) : rv;
+}
+
+apr_status_t s3up_manage_share(const char **url, apr_time_t *expires_at, s3up_manage_t *m,
+                               const char *key, apr_interval_time_t life, s3up_error_t **err,
+                               apr_pool_t *p)
+{
+    s3up_object_t *obj;
+    apr_status_t rv;
+
+    if ((rv = file_key(m, key, err, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (life < apr_time_from_sec(60) || life > m->conf->share_max) {
+        *err = s3up_manage_error(S3UP_EINPUT, "BadRequest", p,
+                                 "expires: seconds, from 60 to %" APR_TIME_T_FMT,
+                                 apr_time_sec(m->conf->share_max));
+        return S3UP_EINPUT;
+    }
+    if ((rv = s3up_s3_head(&obj, m->s3, key, err, p)) != APR_SUCCESS ||
+        (rv = presign(url, m, key, life, err, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    *expires_at = m->s3->aws.now() + life;
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_manage_file_delete(s3up_manage_t *m, const char *key, s3up_error_t **err,
+                                     apr_pool_t *p)
+{
+    apr_status_t rv = file_key(m, key, err, p);
+    return rv == APR_SUCCESS ? s3up_s3_delete(m->s3, key, err, p) : rv;
+}
+
+apr_status_t s3up_manage_uploads(apr_array_header_t **out, int *truncated, s3up_manage_t *m,
+                                 const char *id, s3up_error_t **err, apr_pool_t *p)
+{
+    s3up_upload_page_t *page;
+    s3up_endpoint_t *ep;
+    apr_status_t rv;
+
+    if ((rv = s3up_manage_endpoint(&ep, m, id, err, p)) != APR_SUCCESS ||
+        (rv = s3up_s3_list_uploads(&page, m->s3, ep->prefix, NULL, NULL, UPLOADS_MAX, err, p)) !=
+            APR_SUCCESS) {
+        return rv;
+    }
+    *out = apr_array_make(p, page->uploads->nelts, sizeof(s3up_unfinished_t));
+    for (int i = 0; i < page->uploads->nelts; i++) {
+        const s3up_upload_t *u = &APR_ARRAY_IDX(page->uploads, i, s3up_upload_t);
+        s3up_unfinished_t *row;
+        apr_array_header_t *parts;
+        s3up_error_t *ignored;
+
+        if (s3up_s3_list_parts(&parts, m->s3, u->key, u->upload_id, &ignored, p) != APR_SUCCESS) {
+            continue; /* finished or aborted meanwhile */
+        }
+        row = apr_array_push(*out);
+        row->key = u->key;
+        row->upload_id = u->upload_id;
+        row->initiated = u->initiated;
+        row->parts = parts->nelts;
+        row->bytes = 0;
+        for (int j = 0; j < parts->nelts; j++) {
+            row->bytes += APR_ARRAY_IDX(parts, j, s3up_part_t).size;
+        }
+    }
+    *truncated = page->truncated;
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_manage_upload_abort(int *gone, s3up_manage_t *m, const char *key,
+                                      const char *upload_id, s3up_error_t **err, apr_pool_t *p)
+{
+    apr_status_t rv = file_key(m, key, err, p);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!upload_id || !*upload_id) {
+        *err = s3up_manage_error(S3UP_EINPUT, "BadRequest", p, "uploadId is missing");
+        return S3UP_EINPUT;
+    }
+    rv = s3up_s3_abort(m->s3, key, upload_id, err, p);
+    if (rv != APR_SUCCESS && rv != S3UP_ENOTFOUND) {
+        return rv;
+    }
+    *gone = rv == S3UP_ENOTFOUND;
+    end_reservation(m, key, upload_id, p);
+    return APR_SUCCESS;
+}
