@@ -95,6 +95,11 @@ typedef struct fake_s3_t {
     apr_uint64_t serial; /* makes ETags, upload ids and request ids unique */
     apr_off_t min_part_size;
     apr_time_t (*now)(void);
+    /* Called once after the next request of one operation was carried out:
+     * a test's way to change the store between two calls of a service. */
+    int after_op;
+    void (*after)(struct fake_s3_t *f, void *baton);
+    void *after_baton;
 } fake_s3_t;
 
 /* One request as the handlers see it. */
@@ -940,6 +945,11 @@ static inline apr_status_t fake_s3_perform(s3up_http_resp_t **out, const char **
         *detail = r.detail;
         return r.rv;
     }
+    if (f->after && f->after_op == op) {
+        void (*after)(fake_s3_t *, void *) = f->after;
+        f->after = NULL;
+        after(f, f->after_baton);
+    }
     if (fault.kind == FAKE_S3_LOSE_ANSWER) {
         *detail = "fake_s3: connection reset after the request was carried out";
         return S3UP_ETRANSPORT;
@@ -1054,6 +1064,15 @@ static inline void fake_s3_queue(fake_s3_t *f, const char *op, int kind, int sta
 
 /* The next request of op gets that error, with S3's XML body; the store is
  * left as it was. Queued: two calls fail the next two requests. */
+/* Run after(f, baton) once, right after the next request of op. */
+static inline void fake_s3_after_next(fake_s3_t *f, const char *op,
+                                      void (*after)(fake_s3_t *f, void *baton), void *baton)
+{
+    f->after_op = fake_s3_op(op);
+    f->after = after;
+    f->after_baton = baton;
+}
+
 static inline void fake_s3_fail_next(fake_s3_t *f, const char *op, int http_status,
                                      const char *code)
 {

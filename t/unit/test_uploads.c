@@ -377,6 +377,32 @@ static void test_too_large(void)
     ok(!fake_s3_has(f, BUCKET, s->key), "and not kept");
 }
 
+/* What S3 made of the parts is measured again after completing: here the
+ * object comes out bigger than the parts listed (parts replaced meanwhile,
+ * which S3 would refuse for their signed length; say it did not). */
+static void grow_object(fake_s3_t *fs, void *baton)
+{
+    static char big[9 * 1024 * 1024];
+    fake_s3_put_object(fs, BUCKET, baton, big, sizeof(big), NULL);
+}
+
+static void test_larger_after_complete(void)
+{
+    s3up_uploads_t u = as(&alice, &conf);
+    s3up_finished_t *done;
+    s3up_started_t *s;
+    s3up_reservation_t *res;
+    s3up_error_t *err = NULL;
+
+    s = start(&u, "tiny", "grows.bin", 6 * MIB, APR_SUCCESS);
+    fake_s3_after_next(f, "CompleteMultipartUpload", grow_object, (void *)s->key);
+    ok(put_and_complete(&done, &u, s, 6 * MIB) == S3UP_ETOOBIG && done->size == 9 * MIB,
+       "an object bigger than its endpoint's limit after completing: refused");
+    ok(!fake_s3_has(f, BUCKET, s->key), "and deleted, not kept");
+    ok(s3up_store_reservation_get(&res, &store, s->key, NULL, &err, pool) == S3UP_ENOTFOUND,
+       "its name freed");
+}
+
 static void test_no_size(void)
 {
     s3up_uploads_t plain = as(&alice, &conf), keyed = as(&alice, &conf_secret);
@@ -495,6 +521,7 @@ int main(void)
     test_unfinished_limit();
     test_complete();
     test_too_large();
+    test_larger_after_complete();
     test_no_size();
     test_link_files();
     test_tries();

@@ -1,0 +1,348 @@
+/*
+ * Admins' actions (s3up_manage*.c) over the in-memory S3 of fake_s3.h:
+ * endpoints and their member index, files left by an earlier endpoint,
+ * emptying a folder with unfinished uploads, totals over several pages,
+ * links and their locks, keys an admin may touch, unfinished uploads.
+ */
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "s3up_keys.h"
+#include "s3up_manage.h"
+#include "s3up_uploads.h"
+#include "fake_s3.h"
+#include "tap.h"
+
+#define MIB S3UP_MIB
+#define BUCKET "bkt"
+
+static s3up_s3_loc_t loc;
+static s3up_creds_t creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL, 0};
+static s3up_http_t http;
+static s3up_s3_t s3;
+static s3up_store_t store;
+static fake_s3_t *f;
+static apr_pool_t *pool;
+static apr_time_t test_clock = APR_INT64_C(1764414000) * APR_USEC_PER_SEC;
+
+static apr_time_t test_now(void)
+{
+    return test_clock;
+}
+
+static void no_sleep(apr_interval_time_t t)
+{
+    (void)t;
+}
+
+static const s3up_manage_conf_t conf = {
+    "uploads/", 10 * 1024 * MIB, apr_time_from_sec(86400), 1, NULL, NULL};
+static s3up_principal_t ada = {"ada", "httpd", NULL, NULL};
+static s3up_manage_t m = {&conf, &s3, &store, &ada};
+
+static apr_array_header_t *names(const char *list)
+{
+    apr_array_header_t *a = apr_array_make(pool, 4, sizeof(const char *));
+    char *copy = apr_pstrdup(pool, list), *n, *last;
+    for (n = apr_strtok(copy, ",", &last); n; n = apr_strtok(NULL, ",", &last)) {
+        APR_ARRAY_PUSH(a, const char *) = n;
+    }
+    return a;
+}
+
+static apr_array_header_t *index_of(const char *who)
+{
+    apr_array_header_t *ids = NULL;
+    s3up_error_t *err;
+    store.ttl = 0; /* the bucket's own answer */
+    s3up_store_member_endpoints(&ids, &store, who, &err, pool);
+    store.ttl = apr_time_from_sec(30);
+    return ids;
+}
+
+static int lists(const char *who, const char *id)
+{
+    apr_array_header_t *ids = index_of(who);
+    for (int i = 0; ids && i < ids->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(ids, i, const char *), id)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void test_create_and_change(void)
+{
+    s3up_endpoint_spec_t spec = {0};
+    s3up_created_t *c;
+    s3up_endpoint_t *ep;
+    s3up_error_t *err = NULL;
+    apr_status_t rv;
+
+    spec.members = names("alice,bob");
+    spec.set_max_file_size = 1;
+    spec.max_file_size = 5 * MIB;
+    rv = s3up_manage_create(&c, &m, "acme", &spec, S3UP_EXISTING_REFUSE, 0, NULL, &err, pool);
+    ok(rv == APR_SUCCESS && c->ep && c->ep->max_file_size == 5 * MIB && !c->failed,
+       "an endpoint made");
+    ok(lists("alice", "acme") && lists("bob", "acme"), "its members are in the index");
+    rv = s3up_manage_create(&c, &m, "acme", &spec, S3UP_EXISTING_REFUSE, 0, NULL, &err, pool);
+    ok(rv == S3UP_ECONFLICT && !strcmp(err->code, "Conflict"), "the same id again: 409");
+
+    spec.members = names("bob,carol");
+    spec.set_max_file_size = 0;
+    spec.note = "Acme Corp";
+    ok(s3up_manage_change(&ep, &m, "acme", NULL, &spec, &err, pool) == APR_SUCCESS &&
+           !strcmp(ep->note, "Acme Corp") && ep->max_file_size == 5 * MIB,
+       "changed: what was set, the rest kept");
+    ok(!lists("alice", "acme") && lists("bob", "acme") && lists("carol", "acme"),
+       "the member index follows: alice out, carol in, bob stays");
+    ok(s3up_manage_change(&ep, &m, "acme", "\"stale\"", &spec, &err, pool) == S3UP_ECONFLICT,
+       "a change of a stale version: conflict");
+
+    spec = (s3up_endpoint_spec_t){0};
+    spec.members = names("caf\xe9");
+    rv = s3up_manage_create(&c, &m, "bad", &spec, S3UP_EXISTING_REFUSE, 0, NULL, &err, pool);
+    ok(rv == S3UP_EINPUT && strstr(err->message, "members[0]"), "a member name not UTF-8: 400");
+    spec = (s3up_endpoint_spec_t){0};
+    spec.set_max_file_size = 1;
+    spec.max_file_size = 11 * 1024 * MIB;
+    ok(s3up_manage_create(&c, &m, "big", &spec, S3UP_EXISTING_REFUSE, 0, NULL, &err, pool) ==
+           S3UP_EINPUT,
+       "a limit over the server's: 400");
+    ok(s3up_manage_create(&c, &m, "Bad Id", &spec, S3UP_EXISTING_REFUSE, 0, NULL, &err, pool) ==
+           S3UP_EINPUT,
+       "a bad id: 400");
+    spec = (s3up_endpoint_spec_t){0};
+    ok(s3up_manage_create(&c, &m, "cog", &spec, S3UP_EXISTING_REFUSE, 1, NULL, &err, pool) ==
+               S3UP_EDENIED &&
+           !strcmp(c->failed, "cognito-create"),
+       "a Cognito user on a server without a pool: refused, and the step named");
+}
+
+/* Files left behind by an endpoint deleted with files=keep. */
+static void test_existing_files(void)
+{
+    s3up_endpoint_spec_t spec = {0};
+    s3up_created_t *c;
+    s3up_error_t *err = NULL;
+    const char *upload_id;
+    int deleted;
+
+    spec.members = names("dora");
+    s3up_manage_create(&c, &m, "old", &spec, S3UP_EXISTING_REFUSE, 0, NULL, &err, pool);
+    fake_s3_put_object(f, BUCKET, "uploads/old/a.pdf", "x", 1, NULL);
+    s3up_s3_create_multipart(&upload_id, &s3, "uploads/old/b.bin", NULL, NULL, &err, pool);
+    ok(s3up_manage_delete(&deleted, &m, "old", 0, &err, pool) == APR_SUCCESS && deleted == 0,
+       "deleted, its files kept");
+    ok(!lists("dora", "old"), "its member no longer finds it");
+    ok(s3up_manage_create(&c, &m, "old", &spec, S3UP_EXISTING_REFUSE, 0, NULL, &err, pool) ==
+               S3UP_ECONFLICT &&
+           !strcmp(err->code, "FolderNotEmpty"),
+       "made again: FolderNotEmpty");
+    ok(s3up_manage_create(&c, &m, "old", &spec, S3UP_EXISTING_DELETE, 0, NULL, &err, pool) ==
+               APR_SUCCESS &&
+           c->old_files == 2,
+       "\"delete\": the file and the unfinished upload removed first (%d)", c->old_files);
+    ok(!fake_s3_has(f, BUCKET, "uploads/old/a.pdf") && fake_s3_upload_count(f) == 0,
+       "the folder is empty, and no upload is left");
+}
+
+/* Emptying a folder aborts its unfinished uploads, and frees their names. */
+static void test_empty_with_uploads(void)
+{
+    s3up_uploads_conf_t uconf = {
+        "uploads/", 64 * MIB, 10 * 1024 * MIB, 100, apr_time_from_sec(3600), 0, NULL};
+    s3up_principal_t eve = {"eve", "httpd", NULL, NULL};
+    s3up_uploads_t u = {&uconf, &s3, &store, &eve, 0, NULL, "http://x/upload"};
+    s3up_endpoint_spec_t spec = {0};
+    s3up_file_t file = {"pending.bin", NULL, NULL, 10 * MIB};
+    s3up_started_t *started;
+    s3up_reservation_t *res;
+    s3up_endpoint_t *ep;
+    s3up_created_t *c;
+    s3up_error_t *err = NULL;
+    int deleted;
+
+    spec.members = names("eve");
+    s3up_manage_create(&c, &m, "full", &spec, S3UP_EXISTING_REFUSE, 0, NULL, &err, pool);
+    s3up_uploads_endpoint(&ep, &u, "full", 1, &err, pool);
+    ok(s3up_uploads_start(&started, &u, ep, &file, &err, pool) == APR_SUCCESS,
+       "an unfinished upload in the folder");
+    for (int i = 0; i < 3; i++) {
+        fake_s3_put_object(f, BUCKET, apr_psprintf(pool, "uploads/full/f%d", i), "x", 1, NULL);
+    }
+    ok(s3up_manage_delete(&deleted, &m, "full", 1, &err, pool) == APR_SUCCESS && deleted == 4,
+       "deleted with its files: 3 files and 1 upload (%d)", deleted);
+    ok(fake_s3_upload_count(f) == 0, "the upload was aborted");
+    ok(s3up_store_reservation_get(&res, &store, started->key, NULL, &err, pool) == S3UP_ENOTFOUND,
+       "and its name freed");
+    ok(s3up_manage_get(NULL, &m, "full", &err, pool) == S3UP_ENOTFOUND &&
+           !strcmp(err->code, "NoSuchEndpoint"),
+       "the endpoint is gone");
+}
+
+static void test_totals_and_files(void)
+{
+    s3up_endpoint_spec_t spec = {0};
+    s3up_endpoint_view_t *v;
+    s3up_object_page_t *page;
+    s3up_created_t *c;
+    s3up_error_t *err = NULL;
+    const char *folder;
+
+    s3up_manage_create(&c, &m, "many", &spec, S3UP_EXISTING_REFUSE, 0, NULL, &err, pool);
+    for (int i = 0; i < 2500; i++) {
+        fake_s3_put_object(f, BUCKET, apr_psprintf(pool, "uploads/many/%04d.txt", i), "abcd", 4,
+                           NULL);
+    }
+    fake_s3_reset_counts(f);
+    ok(s3up_manage_get(&v, &m, "many", &err, pool) == APR_SUCCESS && v->totals.files == 2500 &&
+           v->totals.bytes == 10000 && v->totals.complete,
+       "totals over three pages: 2,500 files, 10,000 bytes");
+    is_int(fake_s3_calls(f, "ListObjectsV2"), 4, "(three pages of files, one of links)");
+    ok(s3up_manage_files(&page, &folder, &m, "many", "00", NULL, &err, pool) == APR_SUCCESS &&
+           page->objects->nelts == 100 && !strcmp(folder, "uploads/many/"),
+       "files below a sub-path");
+    ok(s3up_manage_files(&page, &folder, &m, "many", "../x", NULL, &err, pool) == S3UP_EINPUT,
+       "a climbing sub-path: refused");
+}
+
+static void test_links(void)
+{
+    s3up_link_spec_t spec = {0};
+    s3up_link_made_t *made;
+    s3up_link_view_t *v;
+    s3up_endpoint_view_t *view;
+    s3up_error_t *err = NULL;
+    apr_interval_time_t wait;
+
+    spec.make_passcode = 1;
+    ok(s3up_manage_link_create(&made, &m, "acme", &spec, &err, pool) == APR_SUCCESS &&
+           strlen(made->passcode) == 13 && strlen(made->token) == 43,
+       "a link with a passcode made up: 13 characters");
+    spec = (s3up_link_spec_t){0};
+    spec.passcode = "short";
+    ok(s3up_manage_link_create(&made, &m, "acme", &spec, &err, pool) == S3UP_EINPUT,
+       "a chosen passcode under 8 characters: refused");
+    spec.passcode = "long enough";
+    spec.expires = test_clock - 1;
+    ok(s3up_manage_link_create(&made, &m, "acme", &spec, &err, pool) == S3UP_EINPUT,
+       "an expiry in the past: refused");
+    spec.expires = 0;
+    ok(s3up_manage_link_create(&made, &m, "acme", &spec, &err, pool) == APR_SUCCESS,
+       "a link with the admin's passcode");
+    for (int i = 0; i < 5; i++) {
+        s3up_store_try_take(&wait, &store, made->link->id, S3UP_PASSCODE_TRIES,
+                            S3UP_PASSCODE_WINDOW, &err, pool);
+    }
+    s3up_manage_get(&view, &m, "acme", &err, pool);
+    {
+        int locked = 0;
+        for (int i = 0; i < view->links->nelts; i++) {
+            const s3up_link_view_t *l = &APR_ARRAY_IDX(view->links, i, s3up_link_view_t);
+            locked += l->locked_until == test_clock + S3UP_PASSCODE_WINDOW;
+        }
+        is_int(locked, 1, "five tries: the endpoint's view shows the link locked until when");
+    }
+    ok(s3up_manage_link_unlock(&v, &m, "acme", made->link->id, &err, pool) == APR_SUCCESS &&
+           v->locked_until == 0 && v->tries.count == 0,
+       "unlocked");
+    ok(s3up_manage_link_revoke(&m, "other", made->link->id, &err, pool) == S3UP_ENOTFOUND,
+       "another endpoint's link is no link of this one");
+    ok(s3up_manage_link_revoke(&m, "acme", made->link->id, &err, pool) == APR_SUCCESS &&
+           s3up_manage_link_unlock(&v, &m, "acme", made->link->id, &err, pool) == S3UP_ENOTFOUND,
+       "revoked: gone");
+}
+
+static void test_keys_and_shares(void)
+{
+    const char *url;
+    apr_time_t until;
+    s3up_error_t *err = NULL;
+    int gone;
+
+    fake_s3_put_object(f, BUCKET, "uploads/acme/report 1.pdf", "pdf", 3, NULL);
+    ok(s3up_manage_download(&url, &m, "uploads/acme/report 1.pdf", &err, pool) == APR_SUCCESS &&
+           strstr(url, "response-content-disposition=attachment") &&
+           strstr(url, "X-Amz-Expires=300"),
+       "a download: 5 minutes, as an attachment");
+    ok(s3up_manage_share(&url, &until, &m, "uploads/acme/report 1.pdf", apr_time_from_sec(3600),
+                         &err, pool) == APR_SUCCESS &&
+           until == test_clock + apr_time_from_sec(3600),
+       "a share for an hour");
+    ok(s3up_manage_share(&url, &until, &m, "uploads/acme/report 1.pdf",
+                         apr_time_from_sec(2 * 86400), &err, pool) == S3UP_EINPUT,
+       "longer than S3UpShareMaxExpires: refused");
+    ok(s3up_manage_share(&url, &until, &m, "uploads/acme/none.pdf", apr_time_from_sec(3600), &err,
+                         pool) == S3UP_ENOTFOUND,
+       "a share of a file that is not there: 404");
+    ok(s3up_manage_download(&url, &m, ".s3up/endpoints/acme.json", &err, pool) == S3UP_EINPUT &&
+           s3up_manage_download(&url, &m, "uploads/acme/../../.s3up/x", &err, pool) ==
+               S3UP_EINPUT &&
+           s3up_manage_file_delete(&m, "uploads/Bad Id/x", &err, pool) == S3UP_EINPUT,
+       "state records, climbing keys and bad ids: refused");
+    ok(s3up_manage_file_delete(&m, "uploads/acme/report 1.pdf", &err, pool) == APR_SUCCESS &&
+           !fake_s3_has(f, BUCKET, "uploads/acme/report 1.pdf"),
+       "a file deleted");
+    ok(s3up_manage_upload_abort(&gone, &m, "uploads/acme/x.bin", "nope", &err, pool) ==
+               APR_SUCCESS &&
+           gone,
+       "aborting an upload S3 no longer has: fine, said gone");
+    ok(s3up_manage_upload_abort(&gone, &m, "uploads/acme/x.bin", "", &err, pool) == S3UP_EINPUT,
+       "no upload id: refused");
+}
+
+static void test_uploads_list(void)
+{
+    apr_array_header_t *list;
+    s3up_error_t *err = NULL;
+    const char *id;
+    int truncated;
+
+    s3up_s3_create_multipart(&id, &s3, "uploads/acme/half.bin", NULL, NULL, &err, pool);
+    fake_s3_add_part(f, id, 1, 5 * MIB);
+    fake_s3_add_part(f, id, 2, 2 * MIB);
+    ok(s3up_manage_uploads(&list, &truncated, &m, "acme", &err, pool) == APR_SUCCESS &&
+           list->nelts == 1 && APR_ARRAY_IDX(list, 0, s3up_unfinished_t).parts == 2 &&
+           APR_ARRAY_IDX(list, 0, s3up_unfinished_t).bytes == 7 * MIB && !truncated,
+       "an unfinished upload, with its size so far");
+}
+
+int main(void)
+{
+    s3up_store_cache_t *cache;
+    s3up_sigv4_t *signer;
+
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    s3up_s3_loc_init(&loc, "http://127.0.0.1:1", "us-east-1", BUCKET, 1, pool);
+    f = fake_s3_create(pool);
+    fake_s3_set_clock(f, test_now);
+    fake_s3_set_min_part_size(f, 0);
+    fake_s3_attach(f, &http);
+    s3up_sigv4_create(&signer, pool);
+    s3up_s3_init(&s3, &loc, &creds, signer, &http);
+    s3.aws.now = test_now;
+    s3.aws.sleep = no_sleep;
+    s3up_store_cache_create(&cache, pool);
+    store = (s3up_store_t){cache, &s3, ".s3up/", apr_time_from_sec(30), NULL};
+
+    test_create_and_change();
+    test_existing_files();
+    test_empty_with_uploads();
+    test_totals_and_files();
+    {
+        s3up_endpoint_spec_t spec = {0};
+        s3up_created_t *c;
+        s3up_error_t *err;
+        s3up_manage_create(&c, &m, "other", &spec, S3UP_EXISTING_REFUSE, 0, NULL, &err, pool);
+    }
+    test_links();
+    test_keys_and_shares();
+    test_uploads_list();
+
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return done_testing();
+}
