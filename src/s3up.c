@@ -26,6 +26,19 @@ apr_status_t s3up_fail(s3up_error_t **err, apr_status_t status, const char *code
     return status;
 }
 
+apr_status_t s3up_failf(s3up_error_t **err, apr_status_t status, const char *code, apr_pool_t *p,
+                        const char *fmt, ...)
+{
+    va_list ap;
+    const char *message;
+
+    va_start(ap, fmt);
+    message = apr_pvsprintf(p, fmt, ap);
+    va_end(ap);
+    *err = s3up_error_make(status, 0, code, message, p);
+    return status;
+}
+
 void s3up_kv_add(apr_array_header_t *kvs, const char *name, const char *value)
 {
     s3up_kv_t *kv = apr_array_push(kvs);

@@ -45,6 +45,11 @@ s3up_error_t *s3up_error_make(apr_status_t status, int http_status, const char *
 apr_status_t s3up_fail(s3up_error_t **err, apr_status_t status, const char *code,
                        const char *message, apr_pool_t *p);
 
+/* The same with a message made from fmt: `return s3up_failf(err, S3UP_EINPUT,
+ * "BadRequest", p, "part %d ...", n);`. */
+apr_status_t s3up_failf(s3up_error_t **err, apr_status_t status, const char *code, apr_pool_t *p,
+                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* A name/value pair: HTTP headers, query parameters, form fields. */
 typedef struct s3up_kv_t {
     const char *name;

@@ -16,26 +16,14 @@
  * Five tries per quarter hour leave no guess a chance. */
 #define PASSCODE_LEN 13
 
-s3up_error_t *s3up_manage_error(apr_status_t status, const char *code, apr_pool_t *p,
-                                const char *fmt, ...)
-{
-    va_list ap;
-    const char *message;
-
-    va_start(ap, fmt);
-    message = apr_pvsprintf(p, fmt, ap);
-    va_end(ap);
-    return s3up_error_make(status, 0, code, message, p);
-}
-
 apr_status_t s3up_manage_endpoint(s3up_endpoint_t **ep, s3up_manage_t *m, const char *id,
                                   s3up_error_t **err, apr_pool_t *p)
 {
     apr_status_t rv = s3up_store_endpoint_get(ep, m->store, id, err, p);
 
     if (rv == S3UP_ENOTFOUND) {
-        *err = s3up_manage_error(rv, "NoSuchEndpoint", p, "there is no endpoint '%s'",
-                                 s3up_store_id_valid(id) ? id : "");
+        return s3up_failf(err, rv, "NoSuchEndpoint", p, "there is no endpoint '%s'",
+                          s3up_store_id_valid(id) ? id : "");
     }
     return rv;
 }
@@ -46,36 +34,31 @@ static apr_status_t check_spec(const s3up_manage_t *m, const s3up_endpoint_spec_
 {
     if (spec->members) {
         if (spec->members->nelts > S3UP_MANAGE_MEMBERS_MAX) {
-            *err = s3up_manage_error(S3UP_EINPUT, "BadRequest", p,
-                                     "members: a list of up to %d names", S3UP_MANAGE_MEMBERS_MAX);
-            return S3UP_EINPUT;
+            return s3up_failf(err, S3UP_EINPUT, "BadRequest", p,
+                              "members: a list of up to %d names", S3UP_MANAGE_MEMBERS_MAX);
         }
         for (int i = 0; i < spec->members->nelts; i++) {
             if (!s3up_principal_name_ok(APR_ARRAY_IDX(spec->members, i, const char *))) {
-                *err = s3up_manage_error(S3UP_EINPUT, "BadRequest", p,
-                                         "members[%d]: a name of 1 to %d bytes of UTF-8 text "
-                                         "without control characters",
-                                         i, S3UP_PRINCIPAL_NAME_MAX);
-                return S3UP_EINPUT;
+                return s3up_failf(err, S3UP_EINPUT, "BadRequest", p,
+                                  "members[%d]: a name of 1 to %d bytes of UTF-8 text "
+                                  "without control characters",
+                                  i, S3UP_PRINCIPAL_NAME_MAX);
             }
         }
     }
     if (spec->set_max_file_size &&
         (spec->max_file_size < 0 || spec->max_file_size > m->conf->max_file_size)) {
-        *err = s3up_manage_error(S3UP_EINPUT, "BadRequest", p,
-                                 "max_file_size: bytes, from 1 to %" APR_OFF_T_FMT,
-                                 m->conf->max_file_size);
-        return S3UP_EINPUT;
+        return s3up_failf(err, S3UP_EINPUT, "BadRequest", p,
+                          "max_file_size: bytes, from 1 to %" APR_OFF_T_FMT,
+                          m->conf->max_file_size);
     }
     if (spec->status && strcmp(spec->status, S3UP_ENDPOINT_ACTIVE) &&
         strcmp(spec->status, S3UP_ENDPOINT_REVOKED)) {
-        *err = s3up_manage_error(S3UP_EINPUT, "BadRequest", p, "status: \"active\" or \"revoked\"");
-        return S3UP_EINPUT;
+        return s3up_failf(err, S3UP_EINPUT, "BadRequest", p, "status: \"active\" or \"revoked\"");
     }
     if (spec->note && strlen(spec->note) > S3UP_MANAGE_NOTE_MAX) {
-        *err = s3up_manage_error(S3UP_EINPUT, "BadRequest", p, "note: text of up to %d bytes",
-                                 S3UP_MANAGE_NOTE_MAX);
-        return S3UP_EINPUT;
+        return s3up_failf(err, S3UP_EINPUT, "BadRequest", p, "note: text of up to %d bytes",
+                          S3UP_MANAGE_NOTE_MAX);
     }
     return APR_SUCCESS;
 }
@@ -156,18 +139,16 @@ static apr_status_t existing_files(int *removed, s3up_manage_t *m, const s3up_en
     }
     /* The files of a live endpoint are its own: "exists" says it. */
     if (s3up_store_endpoint_get(&taken, m->store, ep->id, err, p) == APR_SUCCESS) {
-        *err = s3up_manage_error(S3UP_ECONFLICT, "Conflict", p, "an endpoint '%s' exists already",
-                                 ep->id);
-        return S3UP_ECONFLICT;
+        return s3up_failf(err, S3UP_ECONFLICT, "Conflict", p, "an endpoint '%s' exists already",
+                          ep->id);
     }
     if (existing == S3UP_EXISTING_REFUSE) {
-        *err = s3up_manage_error(S3UP_ECONFLICT, "FolderNotEmpty", p,
-                                 "the folder %s holds files from before (an endpoint '%s' was "
-                                 "deleted and its files kept): create it with existing_files "
-                                 "\"keep\" to show them to its members, or \"delete\" to remove "
-                                 "them first",
-                                 ep->prefix, ep->id);
-        return S3UP_ECONFLICT;
+        return s3up_failf(err, S3UP_ECONFLICT, "FolderNotEmpty", p,
+                          "the folder %s holds files from before (an endpoint '%s' was "
+                          "deleted and its files kept): create it with existing_files "
+                          "\"keep\" to show them to its members, or \"delete\" to remove "
+                          "them first",
+                          ep->prefix, ep->id);
     }
     return s3up_manage_empty(removed, m, ep->prefix, err, p);
 }
@@ -182,9 +163,8 @@ static apr_status_t cognito_user(s3up_created_t *c, s3up_manage_t *m, s3up_endpo
     apr_status_t rv;
 
     if (!m->conf->cognito_pool) {
-        *err = s3up_manage_error(S3UP_EDENIED, "Conflict", p,
-                                 "S3UpCognitoUserPool is not set on this server");
-        return S3UP_EDENIED;
+        return s3up_failf(err, S3UP_EDENIED, "Conflict", p,
+                          "S3UpCognitoUserPool is not set on this server");
     }
     if (s3up_cognito_init(&cg, m->conf->cognito_pool, m->conf->cognito_server, m->s3->aws.creds,
                           m->s3->aws.signer, m->s3->aws.http, p) != APR_SUCCESS ||
@@ -198,8 +178,7 @@ static apr_status_t cognito_user(s3up_created_t *c, s3up_manage_t *m, s3up_endpo
     cg.aws.random = m->s3->aws.random;
     rv = s3up_cognito_admin_create_user(&user, &cg, ep->id, c->cognito_password, NULL, err, p);
     if (rv == S3UP_ECONFLICT) {
-        *err =
-            s3up_manage_error(rv, "Conflict", p, "Cognito has a user named '%s' already", ep->id);
+        return s3up_failf(err, rv, "Conflict", p, "Cognito has a user named '%s' already", ep->id);
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -221,10 +200,9 @@ apr_status_t s3up_manage_create(s3up_created_t **out, s3up_manage_t *m, const ch
     *out = c;
     c->failed = "endpoint-create";
     if (!s3up_store_id_valid(id)) {
-        *err = s3up_manage_error(S3UP_EINPUT, "BadRequest", p,
-                                 "id: 1 to 63 of a-z, 0-9 and '-', not starting or ending "
-                                 "with '-'");
-        return S3UP_EINPUT;
+        return s3up_failf(err, S3UP_EINPUT, "BadRequest", p,
+                          "id: 1 to 63 of a-z, 0-9 and '-', not starting or ending "
+                          "with '-'");
     }
     if ((rv = check_spec(m, spec, err, p)) != APR_SUCCESS) {
         return rv;
@@ -243,9 +221,8 @@ apr_status_t s3up_manage_create(s3up_created_t **out, s3up_manage_t *m, const ch
     if (cognito) {
         /* The id first: a taken one must not leave a user behind. */
         if (s3up_store_endpoint_get(&taken, m->store, id, err, p) == APR_SUCCESS) {
-            *err = s3up_manage_error(S3UP_ECONFLICT, "Conflict", p,
-                                     "an endpoint '%s' exists already", id);
-            return S3UP_ECONFLICT;
+            return s3up_failf(err, S3UP_ECONFLICT, "Conflict", p, "an endpoint '%s' exists already",
+                              id);
         }
         c->failed = "cognito-create";
         if ((rv = cognito_user(c, m, ep, err, p)) != APR_SUCCESS) {
@@ -255,7 +232,7 @@ apr_status_t s3up_manage_create(s3up_created_t **out, s3up_manage_t *m, const ch
     c->failed = "endpoint-create";
     rv = s3up_store_endpoint_put(m->store, ep, err, p);
     if (rv == S3UP_ECONFLICT) {
-        *err = s3up_manage_error(rv, "Conflict", p, "an endpoint '%s' exists already", id);
+        return s3up_failf(err, rv, "Conflict", p, "an endpoint '%s' exists already", id);
     }
     if (rv != APR_SUCCESS) {
         return rv;
@@ -295,8 +272,8 @@ apr_status_t s3up_manage_change(s3up_endpoint_t **out, s3up_manage_t *m, const c
         rv = s3up_store_endpoint_put(m->store, ep, err, p);
     }
     if (rv == S3UP_ECONFLICT) {
-        *err = s3up_manage_error(rv, "Conflict", p,
-                                 "endpoint '%s' was changed by someone else; reload it", id);
+        return s3up_failf(err, rv, "Conflict", p,
+                          "endpoint '%s' was changed by someone else; reload it", id);
     }
     if (rv != APR_SUCCESS ||
         (rv = sync_members(m, id, before, ep->members, err, p)) != APR_SUCCESS) {
@@ -454,21 +431,18 @@ apr_status_t s3up_manage_link_create(s3up_link_made_t **out, s3up_manage_t *m, c
     apr_status_t rv;
 
     if (!m->conf->links) {
-        *err = s3up_manage_error(S3UP_EDENIED, "Conflict", p,
-                                 "upload links need S3UpLinkURL and S3UpSecretFile on this server");
-        return S3UP_EDENIED;
+        return s3up_failf(err, S3UP_EDENIED, "Conflict", p,
+                          "upload links need S3UpLinkURL and S3UpSecretFile on this server");
     }
     if (spec->passcode &&
         (strlen(spec->passcode) < S3UP_MANAGE_PASSCODE_MIN || strlen(spec->passcode) > 128)) {
-        *err = s3up_manage_error(S3UP_EINPUT, "BadRequest", p,
-                                 "passcode: %d to 128 characters (or true to make one)",
-                                 S3UP_MANAGE_PASSCODE_MIN);
-        return S3UP_EINPUT;
+        return s3up_failf(err, S3UP_EINPUT, "BadRequest", p,
+                          "passcode: %d to 128 characters (or true to make one)",
+                          S3UP_MANAGE_PASSCODE_MIN);
     }
     if (spec->expires && spec->expires <= m->s3->aws.now()) {
-        *err = s3up_manage_error(S3UP_EINPUT, "BadRequest", p,
-                                 "link.expires: a future ISO 8601 time, or null");
-        return S3UP_EINPUT;
+        return s3up_failf(err, S3UP_EINPUT, "BadRequest", p,
+                          "link.expires: a future ISO 8601 time, or null");
     }
     if ((rv = s3up_manage_endpoint(&ep, m, id, err, p)) != APR_SUCCESS) {
         return rv;
@@ -501,10 +475,9 @@ static apr_status_t link_of(s3up_link_t **l, s3up_manage_t *m, const char *id, c
     apr_status_t rv = s3up_store_link_get(l, m->store, link_id, err, p);
 
     if (rv == S3UP_ENOTFOUND || (rv == APR_SUCCESS && strcmp((*l)->endpoint, id))) {
-        *err = s3up_manage_error(S3UP_ENOTFOUND, "NoSuchEndpoint", p,
-                                 "endpoint '%s' has no such upload link",
-                                 s3up_store_id_valid(id) ? id : "");
-        return S3UP_ENOTFOUND;
+        return s3up_failf(err, S3UP_ENOTFOUND, "NoSuchEndpoint", p,
+                          "endpoint '%s' has no such upload link",
+                          s3up_store_id_valid(id) ? id : "");
     }
     return rv;
 }

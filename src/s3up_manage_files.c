@@ -20,8 +20,7 @@ static apr_status_t file_key(s3up_manage_t *m, const char *key, s3up_error_t **e
 
     if (s3up_store_file_key_split(&id, &path, m->conf->prefix, key, p) != APR_SUCCESS ||
         s3up_keys_relpath(&clean, path, &why, p) != APR_SUCCESS || strcmp(clean, path)) {
-        *err = s3up_manage_error(S3UP_EINPUT, "InvalidKey", p, "key: a file of an upload endpoint");
-        return S3UP_EINPUT;
+        return s3up_failf(err, S3UP_EINPUT, "InvalidKey", p, "key: a file of an upload endpoint");
     }
     return APR_SUCCESS;
 }
@@ -92,8 +91,7 @@ apr_status_t s3up_manage_files(s3up_object_page_t **out, const char **folder, s3
         return rv;
     }
     if (sub && *sub && s3up_keys_relpath(&rel, sub, &why, p) != APR_SUCCESS) {
-        *err = s3up_manage_error(S3UP_EINPUT, "InvalidKey", p, "prefix: %s", why);
-        return S3UP_EINPUT;
+        return s3up_failf(err, S3UP_EINPUT, "InvalidKey", p, "prefix: %s", why);
     }
     *folder = ep->prefix;
     return s3up_s3_list_objects(out, m->s3, apr_pstrcat(p, ep->prefix, rel, NULL), NULL, cursor,
@@ -143,10 +141,9 @@ apr_status_t s3up_manage_share(const char **url, apr_time_t *expires_at, s3up_ma
         return rv;
     }
     if (life < apr_time_from_sec(60) || life > m->conf->share_max) {
-        *err = s3up_manage_error(S3UP_EINPUT, "BadRequest", p,
-                                 "expires: seconds, from 60 to %" APR_TIME_T_FMT,
-                                 apr_time_sec(m->conf->share_max));
-        return S3UP_EINPUT;
+        return s3up_failf(err, S3UP_EINPUT, "BadRequest", p,
+                          "expires: seconds, from 60 to %" APR_TIME_T_FMT,
+                          apr_time_sec(m->conf->share_max));
     }
     if ((rv = s3up_s3_head(&obj, m->s3, key, err, p)) != APR_SUCCESS ||
         (rv = presign(url, m, key, life, err, p)) != APR_SUCCESS) {
@@ -208,8 +205,7 @@ apr_status_t s3up_manage_upload_abort(int *gone, s3up_manage_t *m, const char *k
         return rv;
     }
     if (!upload_id || !*upload_id) {
-        *err = s3up_manage_error(S3UP_EINPUT, "BadRequest", p, "uploadId is missing");
-        return S3UP_EINPUT;
+        return s3up_failf(err, S3UP_EINPUT, "BadRequest", p, "uploadId is missing");
     }
     rv = s3up_s3_abort(m->s3, key, upload_id, err, p);
     if (rv != APR_SUCCESS && rv != S3UP_ENOTFOUND) {

@@ -6,10 +6,6 @@
 
 #include "s3up_manage.h"
 
-/* An error of the service's own: status, our code, a message. */
-s3up_error_t *s3up_manage_error(apr_status_t status, const char *code, apr_pool_t *p,
-                                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
 /* Endpoint id: S3UP_ENOTFOUND "NoSuchEndpoint" when there is none. */
 apr_status_t s3up_manage_endpoint(s3up_endpoint_t **ep, s3up_manage_t *m, const char *id,
                                   s3up_error_t **err, apr_pool_t *p);

@@ -22,25 +22,6 @@
 /* Files of a link holder checked per page: each costs a HEAD. */
 #define OWNED_PAGE 100
 
-s3up_error_t *s3up_uploads_error(apr_status_t status, const char *code, apr_pool_t *p,
-                                 const char *fmt, ...)
-{
-    va_list ap;
-    const char *message;
-
-    va_start(ap, fmt);
-    message = apr_pvsprintf(p, fmt, ap);
-    va_end(ap);
-    return s3up_error_make(status, 0, code, message, p);
-}
-
-static apr_status_t fail(s3up_error_t **err, apr_status_t status, const char *code,
-                         const char *message, apr_pool_t *p)
-{
-    *err = s3up_uploads_error(status, code, p, "%s", message);
-    return status;
-}
-
 static int is_member(const s3up_uploads_t *u, const s3up_endpoint_t *ep)
 {
     if (u->who->link_endpoint) {
@@ -59,9 +40,8 @@ static int is_member(const s3up_uploads_t *u, const s3up_endpoint_t *ep)
 
 static apr_status_t no_such_endpoint(s3up_error_t **err, const char *id, apr_pool_t *p)
 {
-    *err = s3up_uploads_error(S3UP_ENOTFOUND, "NoSuchEndpoint", p,
-                              "there is no upload endpoint '%s' that you may use", id);
-    return S3UP_ENOTFOUND;
+    return s3up_failf(err, S3UP_ENOTFOUND, "NoSuchEndpoint", p,
+                      "there is no upload endpoint '%s' that you may use", id);
 }
 
 apr_status_t s3up_uploads_endpoint(s3up_endpoint_t **out, s3up_uploads_t *u, const char *id,
@@ -91,14 +71,10 @@ apr_status_t s3up_uploads_endpoint(s3up_endpoint_t **out, s3up_uploads_t *u, con
         return no_such_endpoint(err, id, p);
     }
     if (writing && !s3up_store_endpoint_open(ep, u->s3->aws.now())) {
-        if (strcmp(ep->status, S3UP_ENDPOINT_ACTIVE)) {
-            *err = s3up_uploads_error(S3UP_EDENIED, "EndpointRevoked", p,
-                                      "the upload endpoint '%s' has been closed", id);
-        } else {
-            *err = s3up_uploads_error(S3UP_EDENIED, "EndpointExpired", p,
-                                      "the upload endpoint '%s' has expired", id);
-        }
-        return S3UP_EDENIED;
+        int revoked = strcmp(ep->status, S3UP_ENDPOINT_ACTIVE) != 0;
+        return s3up_failf(err, S3UP_EDENIED, revoked ? "EndpointRevoked" : "EndpointExpired", p,
+                          "the upload endpoint '%s' has %s", id,
+                          revoked ? "been closed" : "expired");
     }
     *out = ep;
     return APR_SUCCESS;
@@ -128,13 +104,11 @@ apr_status_t s3up_uploads_default_endpoint(s3up_endpoint_t **out, s3up_uploads_t
         return rv;
     }
     if (ids->nelts == 0) {
-        return fail(err, S3UP_EDENIED, "Forbidden", "you have no upload endpoint", p);
+        return s3up_fail(err, S3UP_EDENIED, "Forbidden", "you have no upload endpoint", p);
     }
     if (ids->nelts > 1) {
-        *err =
-            s3up_uploads_error(S3UP_EINPUT, "BadRequest", p,
-                               "you have %d upload endpoints: choose one with e/{id}/", ids->nelts);
-        return S3UP_EINPUT;
+        return s3up_failf(err, S3UP_EINPUT, "BadRequest", p,
+                          "you have %d upload endpoints: choose one with e/{id}/", ids->nelts);
     }
     return s3up_uploads_endpoint(out, u, APR_ARRAY_IDX(ids, 0, const char *), writing, err, p);
 }
@@ -147,7 +121,7 @@ apr_status_t s3up_uploads_key_endpoint(s3up_endpoint_t **out, s3up_uploads_t *u,
     apr_status_t rv;
 
     if (!key || !*key) {
-        return fail(err, S3UP_EINPUT, "BadRequest", "the key is missing", p);
+        return s3up_fail(err, S3UP_EINPUT, "BadRequest", "the key is missing", p);
     }
     if (s3up_store_file_key_split(&id, &rel, u->conf->prefix, key, p) != APR_SUCCESS ||
         s3up_keys_relpath(&clean, rel, &why, p) != APR_SUCCESS || strcmp(clean, rel) ||
@@ -167,7 +141,8 @@ apr_status_t s3up_uploads_key_endpoint(s3up_endpoint_t **out, s3up_uploads_t *u,
 
 apr_status_t s3up_uploads_outside(s3up_error_t **err, apr_pool_t *p)
 {
-    return fail(err, S3UP_EDENIED, "InvalidKey", "the key lies outside your upload endpoints", p);
+    return s3up_fail(err, S3UP_EDENIED, "InvalidKey", "the key lies outside your upload endpoints",
+                     p);
 }
 
 apr_off_t s3up_uploads_limit(const s3up_uploads_t *u, const s3up_endpoint_t *ep)
@@ -236,11 +211,11 @@ static apr_status_t relpath_of(const char **rel, const s3up_file_t *file, s3up_e
     const char *why;
 
     if (!file->filename || !*file->filename) {
-        return fail(err, S3UP_EINPUT, "BadRequest", "filename is missing", p);
+        return s3up_fail(err, S3UP_EINPUT, "BadRequest", "filename is missing", p);
     }
     if (s3up_keys_relpath(rel, path_of(file->filename, file->relative_path), &why, p) !=
         APR_SUCCESS) {
-        return fail(err, S3UP_EINPUT, "InvalidKey", why, p);
+        return s3up_fail(err, S3UP_EINPUT, "InvalidKey", why, p);
     }
     return APR_SUCCESS;
 }
@@ -248,11 +223,10 @@ static apr_status_t relpath_of(const char **rel, const s3up_file_t *file, s3up_e
 static apr_status_t too_large(s3up_error_t **err, apr_off_t size, apr_off_t limit, const char *how,
                               apr_pool_t *p)
 {
-    *err = s3up_uploads_error(S3UP_ETOOBIG, "TooLarge", p,
-                              "the file is %" APR_OFF_T_FMT " bytes; at most %" APR_OFF_T_FMT
-                              " may be uploaded here%s",
-                              size, limit, how);
-    return S3UP_ETOOBIG;
+    return s3up_failf(err, S3UP_ETOOBIG, "TooLarge", p,
+                      "the file is %" APR_OFF_T_FMT " bytes; at most %" APR_OFF_T_FMT
+                      " may be uploaded here%s",
+                      size, limit, how);
 }
 
 /* Every key under dir + stem already taken by a file or an unfinished
@@ -298,8 +272,8 @@ static apr_status_t taken_names(apr_hash_t **out, s3up_uploads_t *u, const char 
         pages++;
     } while (key_marker);
     if (token || key_marker) {
-        return fail(err, S3UP_ECONFLICT, "Conflict",
-                    "too many files of this name are here already: rename it", p);
+        return s3up_fail(err, S3UP_ECONFLICT, "Conflict",
+                         "too many files of this name are here already: rename it", p);
     }
     *out = taken;
     return APR_SUCCESS;
@@ -322,7 +296,7 @@ static const char *stem_of(const char *relpath, apr_pool_t *p)
 static apr_status_t claim_key(s3up_uploads_t *u, const s3up_endpoint_t *ep, const char *relpath,
                               s3up_reservation_t *res, s3up_error_t **err, apr_pool_t *p)
 {
-    apr_hash_t *taken;
+    apr_hash_t *taken = NULL;
     apr_status_t rv;
     int n = 0;
 
@@ -355,8 +329,8 @@ static apr_status_t claim_key(s3up_uploads_t *u, const s3up_endpoint_t *ep, cons
             return rv;
         }
     }
-    return fail(err, S3UP_ECONFLICT, "Conflict",
-                "files of this name keep arriving: try again in a moment", p);
+    return s3up_fail(err, S3UP_ECONFLICT, "Conflict",
+                     "files of this name keep arriving: try again in a moment", p);
 }
 
 /* A reservation for a new file of the caller's in ep. */
@@ -403,8 +377,8 @@ apr_status_t s3up_uploads_start(s3up_started_t **out, s3up_uploads_t *u, const s
         return too_large(err, file->size, S3UP_OBJECT_SIZE_MAX, "", p);
     }
     if (file->size < 0 && !u->conf->secret) {
-        return fail(err, S3UP_EINPUT, "BadRequest",
-                    "declare the file's size (metadata.size) to upload it here", p);
+        return s3up_fail(err, S3UP_EINPUT, "BadRequest",
+                         "declare the file's size (metadata.size) to upload it here", p);
     }
     rv = s3up_store_unfinished(&unfinished, u->store, ep->id, u->who->name, u->conf->max_unfinished,
                                err, p);
@@ -412,11 +386,10 @@ apr_status_t s3up_uploads_start(s3up_started_t **out, s3up_uploads_t *u, const s
         return rv;
     }
     if (unfinished >= u->conf->max_unfinished) {
-        *err = s3up_uploads_error(S3UP_ELIMIT, "TooManyUploads", p,
-                                  "you have %d unfinished uploads here, the most allowed: finish "
-                                  "or cancel one of them first",
-                                  unfinished);
-        return S3UP_ELIMIT;
+        return s3up_failf(err, S3UP_ELIMIT, "TooManyUploads", p,
+                          "you have %d unfinished uploads here, the most allowed: finish "
+                          "or cancel one of them first",
+                          unfinished);
     }
     reservation_for(&res, u, ep, file->size, u->s3->aws.now() + S3UP_UPLOADS_HOLD);
     res.part_size = part_size;
@@ -457,10 +430,10 @@ apr_status_t s3up_uploads_form(s3up_post_t **out, s3up_uploads_t *u, const s3up_
     apr_status_t rv;
 
     if (u->conf->proxy) {
-        return fail(err, S3UP_ECONFLICT, "Conflict",
-                    "this location takes files through the server: upload in parts "
-                    "(s3/multipart)",
-                    p);
+        return s3up_fail(err, S3UP_ECONFLICT, "Conflict",
+                         "this location takes files through the server: upload in parts "
+                         "(s3/multipart)",
+                         p);
     }
     if ((rv = relpath_of(&rel, file, err, p)) != APR_SUCCESS) {
         return rv;
@@ -485,7 +458,7 @@ apr_status_t s3up_uploads_form(s3up_post_t **out, s3up_uploads_t *u, const s3up_
                              object_meta(u, file->filename, p), u->conf->expires, p);
     if (rv != APR_SUCCESS) {
         s3up_store_reservation_end(u->store, &res, &ignored, p);
-        return fail(err, rv, "SigningFailed", "the upload form could not be signed", p);
+        return s3up_fail(err, rv, "SigningFailed", "the upload form could not be signed", p);
     }
     return APR_SUCCESS;
 }

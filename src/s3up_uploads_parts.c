@@ -15,10 +15,9 @@
 
 static apr_status_t no_such_upload(s3up_error_t **err, apr_pool_t *p)
 {
-    *err = s3up_uploads_error(S3UP_ENOTFOUND, "NoSuchUpload", p,
-                              "there is no such upload of yours (finished, cancelled, or never "
-                              "started)");
-    return S3UP_ENOTFOUND;
+    return s3up_failf(err, S3UP_ENOTFOUND, "NoSuchUpload", p,
+                      "there is no such upload of yours (finished, cancelled, or never "
+                      "started)");
 }
 
 /* The reservation of the caller's upload upload_id of key, in an endpoint
@@ -34,8 +33,7 @@ static apr_status_t own_upload(s3up_reservation_t **res, s3up_endpoint_t **ep, s
         return rv;
     }
     if (!upload_id || !*upload_id || strlen(upload_id) > 1024) {
-        *err = s3up_uploads_error(S3UP_EINPUT, "BadRequest", p, "the upload id is missing");
-        return S3UP_EINPUT;
+        return s3up_failf(err, S3UP_EINPUT, "BadRequest", p, "the upload id is missing");
     }
     rv = s3up_store_reservation_get(res, u->store, key, upload_id, err, p);
     if (rv == S3UP_ENOTFOUND ||
@@ -57,18 +55,15 @@ static apr_status_t part_url(const char **url, s3up_uploads_t *u, const s3up_end
 
     if (res->size >= 0 &&
         s3up_keys_part_length(&grant.bytes, res->size, res->part_size, n) != APR_SUCCESS) {
-        *err = s3up_uploads_error(S3UP_EINPUT, "BadRequest", p,
-                                  "part %d lies past the end of the file (%" APR_OFF_T_FMT
-                                  " bytes in parts of %" APR_OFF_T_FMT ")",
-                                  n, res->size, res->part_size);
-        return S3UP_EINPUT;
+        return s3up_failf(err, S3UP_EINPUT, "BadRequest", p,
+                          "part %d lies past the end of the file (%" APR_OFF_T_FMT
+                          " bytes in parts of %" APR_OFF_T_FMT ")",
+                          n, res->size, res->part_size);
     }
     if (res->size >= 0 && !u->conf->proxy) {
         if (s3up_s3_presign_upload_part(url, u->s3, res->key, res->upload_id, n, grant.bytes,
                                         u->conf->expires, p) != APR_SUCCESS) {
-            *err =
-                s3up_uploads_error(APR_EINVAL, "SigningFailed", p, "part %d cannot be signed", n);
-            return APR_EINVAL;
+            return s3up_failf(err, APR_EINVAL, "SigningFailed", p, "part %d cannot be signed", n);
         }
         return APR_SUCCESS;
     }
@@ -79,9 +74,8 @@ static apr_status_t part_url(const char **url, s3up_uploads_t *u, const s3up_end
     if (s3up_token_part_make(&token, res->key, res->upload_id, n, &grant,
                              u->s3->aws.now() + u->conf->expires, u->conf->secret,
                              p) != APR_SUCCESS) {
-        *err = s3up_uploads_error(APR_EINVAL, "SigningFailed", p,
-                                  "part %d cannot be signed (is S3UpSecretFile set?)", n);
-        return APR_EINVAL;
+        return s3up_failf(err, APR_EINVAL, "SigningFailed", p,
+                          "part %d cannot be signed (is S3UpSecretFile set?)", n);
     }
     *url = apr_psprintf(p, "%s/s3/multipart/%s/%d/data?key=%s&t=%s", u->part_base,
                         s3up_uri_encode(res->upload_id, 0, p), n, s3up_uri_encode(res->key, 0, p),
@@ -98,9 +92,8 @@ apr_status_t s3up_uploads_sign(apr_array_header_t **urls, s3up_uploads_t *u, con
     apr_status_t rv;
 
     if (numbers->nelts < 1 || numbers->nelts > S3UP_UPLOADS_BATCH_MAX) {
-        *err = s3up_uploads_error(S3UP_EINPUT, "BadRequest", p,
-                                  "up to %d part numbers from 1 to 10000", S3UP_UPLOADS_BATCH_MAX);
-        return S3UP_EINPUT;
+        return s3up_failf(err, S3UP_EINPUT, "BadRequest", p,
+                          "up to %d part numbers from 1 to 10000", S3UP_UPLOADS_BATCH_MAX);
     }
     if ((rv = own_upload(&res, &ep, u, key, upload_id, 1, err, p)) != APR_SUCCESS) {
         return rv;
@@ -165,11 +158,10 @@ static apr_status_t refuse(s3up_finished_t *out, s3up_uploads_t *u, const s3up_r
     }
     s3up_store_reservation_end(u->store, res, &ignored, p);
     out->size = size;
-    *err = s3up_uploads_error(S3UP_ETOOBIG, "TooLarge", p,
-                              "the file is %" APR_OFF_T_FMT " bytes; at most %" APR_OFF_T_FMT
-                              " may be uploaded here, so it was not kept",
-                              size, limit);
-    return S3UP_ETOOBIG;
+    return s3up_failf(err, S3UP_ETOOBIG, "TooLarge", p,
+                      "the file is %" APR_OFF_T_FMT " bytes; at most %" APR_OFF_T_FMT
+                      " may be uploaded here, so it was not kept",
+                      size, limit);
 }
 
 apr_status_t s3up_uploads_complete(s3up_finished_t **out, s3up_uploads_t *u, const char *key,
