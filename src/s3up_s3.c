@@ -16,21 +16,10 @@
 
 #define LIST_MAX_RESPONSE (8 * 1024 * 1024)
 
-/* One S3 request, before signing. */
+/* One S3 request, before signing: the engine's call, and what S3 adds. */
 typedef struct call_t {
-    const char *op; /* for messages: "ListParts" */
-    const char *method;
-    const char *key;             /* NULL: the bucket itself */
-    apr_array_header_t *query;   /* s3up_kv_t, unencoded */
-    apr_array_header_t *headers; /* s3up_kv_t, besides the signed ones */
-    const char *body;
-    apr_size_t body_len;
-    s3up_http_read_fn *body_read; /* or a streamed body, sent UNSIGNED-PAYLOAD */
-    void *body_baton;
-    apr_off_t body_size;
-    apr_size_t max_response;
-    int head;
-    int idempotent;   /* safe to send again after any failure */
+    s3up_aws_call_t aws;
+    const char *key;  /* NULL: the bucket itself */
     int error_in_200; /* a 200 answer may carry an <Error> body */
 } call_t;
 
@@ -126,10 +115,10 @@ static s3up_error_t *error_from_response(const call_t *c, const s3up_http_resp_t
 
     if (resp->body_len == 0 ||
         s3up_xml_parse_error(e, resp->body, resp->body_len, p) != APR_SUCCESS) {
-        e->code = code_for_status(resp->status, c->head);
+        e->code = code_for_status(resp->status, c->aws.head);
     }
     if (!e->message || !*e->message) {
-        e->message = apr_psprintf(p, "%s answered HTTP %d", c->op, resp->status);
+        e->message = apr_psprintf(p, "%s answered HTTP %d", c->aws.op, resp->status);
     }
     if (!e->request_id) {
         e->request_id = apr_table_get(resp->headers, "x-amz-request-id");
@@ -167,33 +156,53 @@ static s3up_error_t *read_answer(const s3up_aws_call_t *ac, const s3up_http_resp
     return e;
 }
 
-static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, const call_t *c,
-                            s3up_error_t **err, apr_pool_t *p)
+/* A new call of op on key, with an empty query and headers. */
+static call_t *call(const char *op, const char *method, const char *key, int idempotent,
+                    apr_pool_t *p)
 {
-    s3up_aws_call_t ac = {0};
+    call_t *c = apr_pcalloc(p, sizeof(*c));
 
-    ac.op = c->op;
-    ac.method = c->method;
-    ac.path = key_path(s3->loc, c->key, p);
-    ac.host = s3->loc->host;
-    ac.query = c->query ? c->query : kvs(p);
-    ac.url = apr_pstrcat(p, s3->loc->origin, ac.path, ac.query->nelts ? "?" : "",
-                         ac.query->nelts ? query_string(ac.query, p) : "", NULL);
-    ac.headers = c->headers;
-    ac.payload_hash = c->body_read ? S3UP_SIGV4_UNSIGNED_PAYLOAD
-                      : c->body    ? s3up_sha256_hex(c->body, c->body_len, p)
-                                   : S3UP_SIGV4_EMPTY_SHA256;
-    ac.body = c->body;
-    ac.body_len = c->body_len;
-    ac.body_read = c->body_read;
-    ac.body_baton = c->body_baton;
-    ac.body_size = c->body_size;
-    ac.max_response = c->max_response;
-    ac.head = c->head;
-    ac.idempotent = c->idempotent;
-    ac.baton = c;
-    ac.read_answer = read_answer;
-    return s3up_aws_call(out, &s3->aws, &ac, err, p);
+    c->aws.op = op;
+    c->aws.method = method;
+    c->aws.idempotent = idempotent;
+    c->aws.query = kvs(p);
+    c->aws.headers = kvs(p);
+    c->key = key;
+    return c;
+}
+
+/* name=value in the query, when there is a value. */
+static void add_if(call_t *c, const char *name, const char *value)
+{
+    if (value && *value) {
+        s3up_kv_add(c->aws.query, name, value);
+    }
+}
+
+static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, call_t *c, s3up_error_t **err,
+                            apr_pool_t *p)
+{
+    s3up_aws_call_t *ac = &c->aws;
+
+    ac->path = key_path(s3->loc, c->key, p);
+    ac->host = s3->loc->host;
+    ac->url = apr_pstrcat(p, s3->loc->origin, ac->path, ac->query->nelts ? "?" : "",
+                          ac->query->nelts ? query_string(ac->query, p) : "", NULL);
+    ac->payload_hash = ac->body_read ? S3UP_SIGV4_UNSIGNED_PAYLOAD
+                       : ac->body    ? s3up_sha256_hex(ac->body, ac->body_len, p)
+                                     : S3UP_SIGV4_EMPTY_SHA256;
+    ac->baton = c;
+    ac->read_answer = read_answer;
+    return s3up_aws_call(out, &s3->aws, ac, err, p);
+}
+
+/* A call whose answer is parsed: rv, or BadResponse when the answer is
+ * unreadable. */
+static apr_status_t readable(apr_status_t rv, const call_t *c, s3up_error_t **err, apr_pool_t *p)
+{
+    return rv == APR_SUCCESS
+               ? rv
+               : s3up_failf(err, rv, "BadResponse", p, "%s: unreadable answer", c->aws.op);
 }
 
 static apr_status_t add_meta(apr_array_header_t *headers, const apr_table_t *meta, apr_pool_t *p)
@@ -220,35 +229,23 @@ apr_status_t s3up_s3_create_multipart(const char **upload_id, s3up_s3_t *s3, con
                                       const char *content_type, const apr_table_t *meta,
                                       s3up_error_t **err, apr_pool_t *p)
 {
-    call_t c = {0};
+    call_t *c = call("CreateMultipartUpload", "POST", key, 0, p);
     s3up_http_resp_t *resp;
     apr_status_t rv;
 
-    c.op = "CreateMultipartUpload";
-    c.method = "POST";
-    c.key = key;
-    c.query = kvs(p);
-    s3up_kv_add(c.query, "uploads", "");
-    c.headers = kvs(p);
+    s3up_kv_add(c->aws.query, "uploads", "");
+    if ((content_type && !header_value_ok(content_type)) ||
+        add_meta(c->aws.headers, meta, p) != APR_SUCCESS) {
+        return s3up_fail(err, APR_EINVAL, "InvalidArgument", "bad content type or metadata", p);
+    }
     if (content_type) {
-        if (!header_value_ok(content_type)) {
-            return s3up_fail(err, APR_EINVAL, "InvalidArgument", "bad content type", p);
-        }
-        s3up_kv_add(c.headers, "content-type", content_type);
+        s3up_kv_add(c->aws.headers, "content-type", content_type);
     }
-    if (add_meta(c.headers, meta, p) != APR_SUCCESS) {
-        return s3up_fail(err, APR_EINVAL, "InvalidArgument", "bad metadata", p);
-    }
-    c.body = "";
-    rv = s3_call(&resp, s3, &c, err, p);
-    if (rv != APR_SUCCESS) {
+    c->aws.body = "";
+    if ((rv = s3_call(&resp, s3, c, err, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = s3up_xml_parse_initiate(upload_id, resp->body, resp->body_len, p);
-    if (rv != APR_SUCCESS) {
-        return s3up_fail(err, rv, "BadResponse", "CreateMultipartUpload: unreadable answer", p);
-    }
-    return APR_SUCCESS;
+    return readable(s3up_xml_parse_initiate(upload_id, resp->body, resp->body_len, p), c, err, p);
 }
 
 /* headers: signed beside host; may be NULL. */
@@ -312,26 +309,21 @@ apr_status_t s3up_s3_upload_part(const char **etag, s3up_s3_t *s3, const char *k
                                  const char *upload_id, int part_number, s3up_http_read_fn *read,
                                  void *baton, apr_off_t size, s3up_error_t **err, apr_pool_t *p)
 {
-    call_t c = {0};
+    /* The bytes come from a client as they arrive: they cannot be sent
+     * again, so nothing is retried once a byte went out. */
+    call_t *c = call("UploadPart", "PUT", key, 0, p);
     s3up_http_resp_t *resp;
     apr_status_t rv;
 
     if (part_number < 1 || part_number > S3UP_PARTS_MAX || size < 0) {
         return s3up_fail(err, APR_EINVAL, "InvalidArgument", "no such part", p);
     }
-    c.op = "UploadPart";
-    c.method = "PUT";
-    c.key = key;
-    c.query = kvs(p);
-    s3up_kv_add(c.query, "partNumber", apr_itoa(p, part_number));
-    s3up_kv_add(c.query, "uploadId", upload_id);
-    /* The bytes come from a client as they arrive: they cannot be sent
-     * again, so nothing is retried once a byte went out. */
-    c.body_read = read;
-    c.body_baton = baton;
-    c.body_size = size;
-    rv = s3_call(&resp, s3, &c, err, p);
-    if (rv == APR_SUCCESS) {
+    s3up_kv_add(c->aws.query, "partNumber", apr_itoa(p, part_number));
+    s3up_kv_add(c->aws.query, "uploadId", upload_id);
+    c->aws.body_read = read;
+    c->aws.body_baton = baton;
+    c->aws.body_size = size;
+    if ((rv = s3_call(&resp, s3, c, err, p)) == APR_SUCCESS) {
         *etag = apr_table_get(resp->headers, "etag");
     }
     return rv;
@@ -344,29 +336,19 @@ apr_status_t s3up_s3_list_parts(apr_array_header_t **parts, s3up_s3_t *s3, const
     int marker = 0;
 
     for (;;) {
-        call_t c = {0};
+        call_t *c = call("ListParts", "GET", key, 1, p);
         s3up_http_resp_t *resp;
         s3up_part_page_t *page;
         apr_status_t rv;
 
-        c.op = "ListParts";
-        c.method = "GET";
-        c.key = key;
-        c.query = kvs(p);
-        s3up_kv_add(c.query, "uploadId", upload_id);
-        s3up_kv_add(c.query, "max-parts", "1000");
-        if (marker) {
-            s3up_kv_add(c.query, "part-number-marker", apr_itoa(p, marker));
-        }
-        c.max_response = LIST_MAX_RESPONSE;
-        c.idempotent = 1;
-        rv = s3_call(&resp, s3, &c, err, p);
-        if (rv != APR_SUCCESS) {
+        s3up_kv_add(c->aws.query, "uploadId", upload_id);
+        s3up_kv_add(c->aws.query, "max-parts", "1000");
+        add_if(c, "part-number-marker", marker ? apr_itoa(p, marker) : NULL);
+        c->aws.max_response = LIST_MAX_RESPONSE;
+        if ((rv = s3_call(&resp, s3, c, err, p)) != APR_SUCCESS ||
+            (rv = readable(s3up_xml_parse_list_parts(&page, resp->body, resp->body_len, p), c, err,
+                           p)) != APR_SUCCESS) {
             return rv;
-        }
-        rv = s3up_xml_parse_list_parts(&page, resp->body, resp->body_len, p);
-        if (rv != APR_SUCCESS) {
-            return s3up_fail(err, rv, "BadResponse", "ListParts: unreadable answer", p);
         }
         apr_array_cat(all, page->parts);
         if (!page->truncated) {
@@ -388,31 +370,23 @@ apr_status_t s3up_s3_complete(s3up_complete_t **out, s3up_s3_t *s3, const char *
                               const char *upload_id, const apr_array_header_t *parts,
                               s3up_error_t **err, apr_pool_t *p)
 {
-    call_t c = {0};
+    /* S3 may answer 200 and only then fail; completing again is safe. */
+    call_t *c = call("CompleteMultipartUpload", "POST", key, 1, p);
     s3up_http_resp_t *resp;
     s3up_error_t *in_body = NULL;
     const char *xml;
     apr_status_t rv;
 
-    rv = s3up_xml_build_complete(&xml, parts, p);
-    if (rv != APR_SUCCESS) {
-        return s3up_fail(err, rv, "InvalidPart", "the part list is empty, repeated or out of range",
-                         p);
+    if (s3up_xml_build_complete(&xml, parts, p) != APR_SUCCESS) {
+        return s3up_fail(err, APR_EINVAL, "InvalidPart",
+                         "the part list is empty, repeated or out of range", p);
     }
-    c.op = "CompleteMultipartUpload";
-    c.method = "POST";
-    c.key = key;
-    c.query = kvs(p);
-    s3up_kv_add(c.query, "uploadId", upload_id);
-    c.headers = kvs(p);
-    s3up_kv_add(c.headers, "content-type", "application/xml");
-    c.body = xml;
-    c.body_len = strlen(xml);
-    /* S3 may answer 200 and only then fail; completing again is safe. */
-    c.idempotent = 1;
-    c.error_in_200 = 1;
-    rv = s3_call(&resp, s3, &c, err, p);
-    if (rv != APR_SUCCESS) {
+    s3up_kv_add(c->aws.query, "uploadId", upload_id);
+    s3up_kv_add(c->aws.headers, "content-type", "application/xml");
+    c->aws.body = xml;
+    c->aws.body_len = strlen(xml);
+    c->error_in_200 = 1;
+    if ((rv = s3_call(&resp, s3, c, err, p)) != APR_SUCCESS) {
         return rv;
     }
     rv = s3up_xml_parse_complete(out, &in_body, resp->body, resp->body_len, p);
@@ -420,99 +394,58 @@ apr_status_t s3up_s3_complete(s3up_complete_t **out, s3up_s3_t *s3, const char *
         *err = in_body;
         return rv;
     }
-    if (rv != APR_SUCCESS) {
-        return s3up_fail(err, rv, "BadResponse", "CompleteMultipartUpload: unreadable answer", p);
-    }
-    return APR_SUCCESS;
+    return readable(rv, c, err, p);
 }
 
 apr_status_t s3up_s3_abort(s3up_s3_t *s3, const char *key, const char *upload_id,
                            s3up_error_t **err, apr_pool_t *p)
 {
-    call_t c = {0};
+    call_t *c = call("AbortMultipartUpload", "DELETE", key, 1, p);
     s3up_http_resp_t *resp;
 
-    c.op = "AbortMultipartUpload";
-    c.method = "DELETE";
-    c.key = key;
-    c.query = kvs(p);
-    s3up_kv_add(c.query, "uploadId", upload_id);
-    c.idempotent = 1;
-    return s3_call(&resp, s3, &c, err, p);
+    s3up_kv_add(c->aws.query, "uploadId", upload_id);
+    return s3_call(&resp, s3, c, err, p);
 }
 
 apr_status_t s3up_s3_list_uploads(s3up_upload_page_t **out, s3up_s3_t *s3, const char *prefix,
                                   const char *key_marker, const char *upload_id_marker,
                                   int max_uploads, s3up_error_t **err, apr_pool_t *p)
 {
-    call_t c = {0};
+    call_t *c = call("ListMultipartUploads", "GET", NULL, 1, p);
     s3up_http_resp_t *resp;
     apr_status_t rv;
 
-    c.op = "ListMultipartUploads";
-    c.method = "GET";
-    c.query = kvs(p);
-    s3up_kv_add(c.query, "uploads", "");
-    if (prefix && *prefix) {
-        s3up_kv_add(c.query, "prefix", prefix);
-    }
-    if (key_marker && *key_marker) {
-        s3up_kv_add(c.query, "key-marker", key_marker);
-        if (upload_id_marker && *upload_id_marker) {
-            s3up_kv_add(c.query, "upload-id-marker", upload_id_marker);
-        }
-    }
-    if (max_uploads > 0 && max_uploads <= 1000) {
-        s3up_kv_add(c.query, "max-uploads", apr_itoa(p, max_uploads));
-    }
-    c.max_response = LIST_MAX_RESPONSE;
-    c.idempotent = 1;
-    rv = s3_call(&resp, s3, &c, err, p);
-    if (rv != APR_SUCCESS) {
+    s3up_kv_add(c->aws.query, "uploads", "");
+    add_if(c, "prefix", prefix);
+    add_if(c, "key-marker", key_marker);
+    add_if(c, "upload-id-marker", key_marker && *key_marker ? upload_id_marker : NULL);
+    add_if(c, "max-uploads",
+           max_uploads > 0 && max_uploads <= 1000 ? apr_itoa(p, max_uploads) : NULL);
+    c->aws.max_response = LIST_MAX_RESPONSE;
+    if ((rv = s3_call(&resp, s3, c, err, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = s3up_xml_parse_list_uploads(out, resp->body, resp->body_len, p);
-    if (rv != APR_SUCCESS) {
-        return s3up_fail(err, rv, "BadResponse", "ListMultipartUploads: unreadable answer", p);
-    }
-    return APR_SUCCESS;
+    return readable(s3up_xml_parse_list_uploads(out, resp->body, resp->body_len, p), c, err, p);
 }
 
 apr_status_t s3up_s3_list_objects(s3up_object_page_t **out, s3up_s3_t *s3, const char *prefix,
                                   const char *delimiter, const char *continuation, int max_keys,
                                   s3up_error_t **err, apr_pool_t *p)
 {
-    call_t c = {0};
+    call_t *c = call("ListObjectsV2", "GET", NULL, 1, p);
     s3up_http_resp_t *resp;
     apr_status_t rv;
 
-    c.op = "ListObjectsV2";
-    c.method = "GET";
-    c.query = kvs(p);
-    s3up_kv_add(c.query, "list-type", "2");
-    if (prefix && *prefix) {
-        s3up_kv_add(c.query, "prefix", prefix);
-    }
-    if (delimiter && *delimiter) {
-        s3up_kv_add(c.query, "delimiter", delimiter);
-    }
-    if (continuation && *continuation) {
-        s3up_kv_add(c.query, "continuation-token", continuation);
-    }
-    if (max_keys > 0 && max_keys <= 1000) {
-        s3up_kv_add(c.query, "max-keys", apr_itoa(p, max_keys));
-    }
-    c.max_response = LIST_MAX_RESPONSE;
-    c.idempotent = 1;
-    rv = s3_call(&resp, s3, &c, err, p);
-    if (rv != APR_SUCCESS) {
+    s3up_kv_add(c->aws.query, "list-type", "2");
+    add_if(c, "prefix", prefix);
+    add_if(c, "delimiter", delimiter);
+    add_if(c, "continuation-token", continuation);
+    add_if(c, "max-keys", max_keys > 0 && max_keys <= 1000 ? apr_itoa(p, max_keys) : NULL);
+    c->aws.max_response = LIST_MAX_RESPONSE;
+    if ((rv = s3_call(&resp, s3, c, err, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = s3up_xml_parse_list_objects(out, resp->body, resp->body_len, p);
-    if (rv != APR_SUCCESS) {
-        return s3up_fail(err, rv, "BadResponse", "ListObjectsV2: unreadable answer", p);
-    }
-    return APR_SUCCESS;
+    return readable(s3up_xml_parse_list_objects(out, resp->body, resp->body_len, p), c, err, p);
 }
 
 typedef struct meta_ctx_t {
@@ -552,17 +485,12 @@ static s3up_object_t *object_from_headers(const char *key, const apr_table_t *h,
 apr_status_t s3up_s3_head(s3up_object_t **out, s3up_s3_t *s3, const char *key, s3up_error_t **err,
                           apr_pool_t *p)
 {
-    call_t c = {0};
+    call_t *c = call("HeadObject", "HEAD", key, 1, p);
     s3up_http_resp_t *resp;
     apr_status_t rv;
 
-    c.op = "HeadObject";
-    c.method = "HEAD";
-    c.key = key;
-    c.head = 1;
-    c.idempotent = 1;
-    rv = s3_call(&resp, s3, &c, err, p);
-    if (rv == APR_SUCCESS) {
+    c->aws.head = 1;
+    if ((rv = s3_call(&resp, s3, c, err, p)) == APR_SUCCESS) {
         *out = object_from_headers(key, resp->headers, p);
     }
     return rv;
@@ -571,18 +499,13 @@ apr_status_t s3up_s3_head(s3up_object_t **out, s3up_s3_t *s3, const char *key, s
 apr_status_t s3up_s3_get(s3up_body_t **out, s3up_s3_t *s3, const char *key, apr_size_t max_len,
                          s3up_error_t **err, apr_pool_t *p)
 {
-    call_t c = {0};
+    call_t *c = call("GetObject", "GET", key, 1, p);
     s3up_http_resp_t *resp;
     s3up_body_t *b;
     apr_status_t rv;
 
-    c.op = "GetObject";
-    c.method = "GET";
-    c.key = key;
-    c.max_response = max_len;
-    c.idempotent = 1;
-    rv = s3_call(&resp, s3, &c, err, p);
-    if (rv != APR_SUCCESS) {
+    c->aws.max_response = max_len;
+    if ((rv = s3_call(&resp, s3, c, err, p)) != APR_SUCCESS) {
         return rv;
     }
     b = apr_pcalloc(p, sizeof(*b));
@@ -606,40 +529,30 @@ apr_status_t s3up_s3_put(const char **etag, s3up_s3_t *s3, const char *key, cons
                          apr_size_t len, const char *content_type, const s3up_put_cond_t *cond,
                          s3up_error_t **err, apr_pool_t *p)
 {
-    call_t c = {0};
+    /* A conditional write repeated after a lost answer would conflict with
+     * itself, so only unconditional ones are retried blindly. */
+    int conditional = cond && (cond->if_none_match || cond->if_match);
+    call_t *c = call("PutObject", "PUT", key, !conditional, p);
+    /* Ceph RGW matches only the bare form of an ETag; AWS accepts both. */
+    const char *bare = cond && cond->if_match ? unquote(cond->if_match, p) : NULL;
     s3up_http_resp_t *resp;
     apr_status_t rv;
 
-    c.op = "PutObject";
-    c.method = "PUT";
-    c.key = key;
-    c.headers = kvs(p);
+    if ((content_type && !header_value_ok(content_type)) || (bare && !header_value_ok(bare))) {
+        return s3up_fail(err, APR_EINVAL, "InvalidArgument", "bad content type or ETag", p);
+    }
     if (content_type) {
-        if (!header_value_ok(content_type)) {
-            return s3up_fail(err, APR_EINVAL, "InvalidArgument", "bad content type", p);
-        }
-        s3up_kv_add(c.headers, "content-type", content_type);
+        s3up_kv_add(c->aws.headers, "content-type", content_type);
     }
-    /* A conditional write repeated after a lost answer would conflict with
-     * itself, so only unconditional ones are retried blindly. */
-    c.idempotent = 1;
     if (cond && cond->if_none_match) {
-        s3up_kv_add(c.headers, "if-none-match", "*");
-        c.idempotent = 0;
+        s3up_kv_add(c->aws.headers, "if-none-match", "*");
     }
-    if (cond && cond->if_match) {
-        /* Ceph RGW matches only the bare form; AWS accepts both. */
-        const char *bare = unquote(cond->if_match, p);
-        if (!header_value_ok(bare)) {
-            return s3up_fail(err, APR_EINVAL, "InvalidArgument", "bad ETag", p);
-        }
-        s3up_kv_add(c.headers, "if-match", bare);
-        c.idempotent = 0;
+    if (bare) {
+        s3up_kv_add(c->aws.headers, "if-match", bare);
     }
-    c.body = data ? data : "";
-    c.body_len = data ? len : 0;
-    rv = s3_call(&resp, s3, &c, err, p);
-    if (rv == APR_SUCCESS && etag) {
+    c->aws.body = data ? data : "";
+    c->aws.body_len = data ? len : 0;
+    if ((rv = s3_call(&resp, s3, c, err, p)) == APR_SUCCESS && etag) {
         *etag = apr_table_get(resp->headers, "etag");
     }
     return rv;
@@ -647,14 +560,8 @@ apr_status_t s3up_s3_put(const char **etag, s3up_s3_t *s3, const char *key, cons
 
 apr_status_t s3up_s3_delete(s3up_s3_t *s3, const char *key, s3up_error_t **err, apr_pool_t *p)
 {
-    call_t c = {0};
     s3up_http_resp_t *resp;
-
-    c.op = "DeleteObject";
-    c.method = "DELETE";
-    c.key = key;
-    c.idempotent = 1;
-    return s3_call(&resp, s3, &c, err, p);
+    return s3_call(&resp, s3, call("DeleteObject", "DELETE", key, 1, p), err, p);
 }
 
 static void json_take(json_t *arr, json_t *item)
