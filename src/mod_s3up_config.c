@@ -20,73 +20,45 @@
 
 extern module AP_MODULE_DECLARE_DATA s3up_module;
 
-#define SECS(n) apr_time_from_sec(n)
-#define DAY SECS(86400)
-
-/* S3 refuses presigned URLs valid for more than 7 days. */
-#define PRESIGN_MAX SECS(7 * 86400)
-#define CACHE_TTL_MAX DAY
-
 /* ------------------------------------------------------------------------
- * create / merge
+ * create / merge, from the field lists
  */
+
+/* pcalloc leaves every pointer NULL, which is "unset"; numbers need their
+ * marker because 0 can be a configured value. */
+#define UNSET_PTR(f)
+#define UNSET_NUM(f) c->f = S3UP_CONF_UNSET;
+#define UNSET(kind, type, f, directive) UNSET_##kind(f)
+
+#define MERGE_PTR(f) n->f = add->f ? add->f : base->f;
+#define MERGE_NUM(f) n->f = add->f != S3UP_CONF_UNSET ? add->f : base->f;
+#define MERGE(kind, type, f, directive) MERGE_##kind(f)
 
 void *s3up_conf_create_dir(apr_pool_t *p, char *dir)
 {
-    s3up_dir_conf_t *dc = apr_pcalloc(p, sizeof(*dc));
+    s3up_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     (void)dir;
-    /* pcalloc leaves every pointer NULL, which is "unset"; numbers need
-     * their marker because 0 can be a configured value. */
-    dc->path_style = S3UP_CONF_UNSET;
-    dc->creds_source = S3UP_CONF_UNSET;
-    dc->part_size = S3UP_CONF_UNSET;
-    dc->max_file_size = S3UP_CONF_UNSET;
-    dc->presign_expires = S3UP_CONF_UNSET;
-    dc->share_max_expires = S3UP_CONF_UNSET;
-    dc->upload_mode = S3UP_CONF_UNSET;
-    dc->parts_in_flight = S3UP_CONF_UNSET;
-    dc->max_unfinished = S3UP_CONF_UNSET;
-    return dc;
+    S3UP_DIR_FIELDS(UNSET)
+    return c;
 }
-
-#define MERGE_PTR(f) n->f = add->f ? add->f : base->f
-#define MERGE_NUM(f) n->f = add->f != S3UP_CONF_UNSET ? add->f : base->f
 
 void *s3up_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
 {
     const s3up_dir_conf_t *base = basev, *add = addv;
     s3up_dir_conf_t *n = apr_pcalloc(p, sizeof(*n));
 
-    MERGE_PTR(bucket);
-    MERGE_PTR(region);
-    MERGE_PTR(s3_server);
-    MERGE_NUM(path_style);
-    MERGE_NUM(creds_source);
-    MERGE_PTR(access_key);
-    MERGE_PTR(secret_key_file);
-    MERGE_PTR(secret_key);
-    MERGE_PTR(prefix);
-    MERGE_PTR(state_prefix);
-    MERGE_NUM(part_size);
-    MERGE_NUM(max_file_size);
-    MERGE_NUM(presign_expires);
-    MERGE_NUM(share_max_expires);
-    MERGE_PTR(user_claim);
-    MERGE_PTR(claim_prefix);
-    MERGE_NUM(upload_mode);
-    MERGE_NUM(parts_in_flight);
-    MERGE_NUM(max_unfinished);
+    S3UP_DIR_FIELDS(MERGE)
     return n;
 }
 
 void *s3up_conf_create_srv(apr_pool_t *p, server_rec *s)
 {
-    s3up_srv_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
+    s3up_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     (void)s;
-    sc->cache_ttl = S3UP_CONF_UNSET;
-    return sc;
+    S3UP_SRV_FIELDS(UNSET)
+    return c;
 }
 
 void *s3up_conf_merge_srv(apr_pool_t *p, void *basev, void *addv)
@@ -94,43 +66,13 @@ void *s3up_conf_merge_srv(apr_pool_t *p, void *basev, void *addv)
     const s3up_srv_conf_t *base = basev, *add = addv;
     s3up_srv_conf_t *n = apr_pcalloc(p, sizeof(*n));
 
-    MERGE_PTR(secret_file);
-    MERGE_PTR(secret);
-    MERGE_NUM(cache_ttl);
-    MERGE_PTR(cognito_user_pool);
-    MERGE_PTR(cognito_server);
-    MERGE_PTR(document_root);
-    MERGE_PTR(portal_url);
-    MERGE_PTR(link_url);
+    S3UP_SRV_FIELDS(MERGE)
     return n;
 }
 
 s3up_srv_conf_t *s3up_conf_srv(server_rec *s)
 {
     return ap_get_module_config(s->module_config, &s3up_module);
-}
-
-/* Reads a secret file at config time (as root). The message names the
- * file, never its contents. */
-static const char *read_secret(const char **out, cmd_parms *cmd, const char *path)
-{
-    apr_status_t rv = s3up_creds_read_secret_file(out, path, cmd->pool);
-
-    if (rv == APR_EINVAL) {
-        return apr_psprintf(cmd->pool,
-                            "%s: '%s' is empty (or not a text file); it must hold "
-                            "the secret",
-                            cmd->cmd->name, path);
-    }
-    if (rv == S3UP_ETOOBIG) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is larger than %d bytes; is it the right file?",
-                            cmd->cmd->name, path, S3UP_CREDS_SECRET_FILE_MAX);
-    }
-    if (rv != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: cannot read '%s': %s", cmd->cmd->name, path,
-                            s3up_strerror(rv, cmd->pool));
-    }
-    return NULL;
 }
 
 /* ------------------------------------------------------------------------
@@ -153,49 +95,107 @@ static const char *server_only(cmd_parms *cmd)
     return NULL;
 }
 
-static const char *s3up_cmd_bucket_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_dir_conf_t *dc = dcv;
-    const char *err = s3up_values_bucket(arg, cmd->pool);
+/* What most directives set, and how the value is checked: httpd hands it
+ * to the setter as cmd->info, as it does to its own ap_set_*_slot. */
+typedef enum { WORD, SIZE, DURATION, COUNT } slot_kind_e;
 
+typedef struct {
+    slot_kind_e kind;
+    int server_wide;             /* the field is s3up_srv_conf_t's */
+    apr_size_t offset;           /* of the field */
+    s3up_values_check_fn *check; /* WORD */
+    apr_int64_t lo, hi;          /* the others: the range taken */
+    const char *range;           /* how messages say that range */
+} slot_t;
+
+#define DIR_SLOT(kind, field, ...)                                                                 \
+    (&(slot_t){kind, 0, APR_OFFSETOF(s3up_dir_conf_t, field), __VA_ARGS__})
+#define SRV_SLOT(kind, field, ...)                                                                 \
+    (&(slot_t){kind, 1, APR_OFFSETOF(s3up_srv_conf_t, field), __VA_ARGS__})
+
+static const char *set_slot(cmd_parms *cmd, void *dcv, const char *arg)
+{
+    const slot_t *s = cmd->info;
+    char *conf = dcv;
+    apr_int64_t n = 0;
+    const char *word, *err = NULL;
+
+    if (s->server_wide) {
+        if ((err = server_only(cmd))) {
+            return err;
+        }
+        conf = (char *)s3up_conf_srv(cmd->server);
+    }
+    switch (s->kind) {
+    case WORD:
+        if ((err = s->check(&word, arg, cmd->pool))) {
+            return FAIL(cmd, err);
+        }
+        *(const char **)(conf + s->offset) = word;
+        return NULL;
+    case SIZE:
+        err = s3up_values_size(&n, arg, cmd->pool);
+        break;
+    case DURATION:
+        err = s3up_values_duration(&n, arg, cmd->pool);
+        break;
+    case COUNT:
+        err = s3up_values_count(&n, arg, cmd->pool);
+        break;
+    }
+    if (!err && (n < s->lo || n > s->hi)) {
+        err = apr_psprintf(cmd->pool, "'%s' is outside %s", arg, s->range);
+    }
     if (err) {
         return FAIL(cmd, err);
     }
-    dc->bucket = arg;
-    return NULL;
-}
-
-static const char *s3up_cmd_region_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_dir_conf_t *dc = dcv;
-    const char *err = s3up_values_region(arg, cmd->pool);
-
-    if (err) {
-        return FAIL(cmd, err);
+    if (s->kind == SIZE) {
+        *(apr_off_t *)(conf + s->offset) = (apr_off_t)n;
+    } else if (s->kind == DURATION) {
+        *(apr_interval_time_t *)(conf + s->offset) = n;
+    } else {
+        *(int *)(conf + s->offset) = (int)n;
     }
-    dc->region = arg;
     return NULL;
 }
 
-static const char *s3up_cmd_s3_server_set(cmd_parms *cmd, void *dcv, const char *arg)
+/* Reads a secret file at config time (as root) into *secret; *path is the
+ * file's full name. The message names the file, never its contents. */
+static const char *read_secret(const char **path, const char **secret, cmd_parms *cmd,
+                               const char *arg)
 {
-    s3up_dir_conf_t *dc = dcv;
-    const char *err = s3up_values_server_url(&dc->s3_server, arg, cmd->pool);
+    apr_status_t rv;
 
-    return err ? FAIL(cmd, err) : NULL;
+    if (!(*path = ap_server_root_relative(cmd->pool, arg))) {
+        return FAIL(cmd, apr_psprintf(cmd->pool, "'%s' is not a valid path", arg));
+    }
+    rv = s3up_creds_read_secret_file(secret, *path, cmd->pool);
+    if (rv == APR_EINVAL) {
+        return FAIL(cmd, apr_psprintf(cmd->pool,
+                                      "'%s' is empty (or not a text file); it must hold the "
+                                      "secret",
+                                      *path));
+    }
+    if (rv == S3UP_ETOOBIG) {
+        return FAIL(cmd,
+                    apr_psprintf(cmd->pool, "'%s' is larger than %d bytes; is it the right file?",
+                                 *path, S3UP_CREDS_SECRET_FILE_MAX));
+    }
+    if (rv != APR_SUCCESS) {
+        return FAIL(cmd, apr_psprintf(cmd->pool, "cannot read '%s': %s", *path,
+                                      s3up_strerror(rv, cmd->pool)));
+    }
+    return NULL;
 }
 
-static const char *s3up_cmd_path_style_set(cmd_parms *cmd, void *dcv, int flag)
+static const char *set_path_style(cmd_parms *cmd, void *dcv, int flag)
 {
-    s3up_dir_conf_t *dc = dcv;
-
     (void)cmd;
-    dc->path_style = flag;
+    ((s3up_dir_conf_t *)dcv)->path_style = flag;
     return NULL;
 }
 
-static const char *s3up_cmd_creds_source_set(cmd_parms *cmd, void *dcv, const char *source,
-                                             const char *name)
+static const char *set_creds_source(cmd_parms *cmd, void *dcv, const char *source, const char *name)
 {
     s3up_dir_conf_t *dc = dcv;
     int takes_name = !strcasecmp(source, "profile");
@@ -228,27 +228,13 @@ static const char *s3up_cmd_creds_source_set(cmd_parms *cmd, void *dcv, const ch
     return NULL;
 }
 
-static const char *s3up_cmd_access_key_set(cmd_parms *cmd, void *dcv, const char *arg)
+static const char *set_secret_key_file(cmd_parms *cmd, void *dcv, const char *arg)
 {
     s3up_dir_conf_t *dc = dcv;
-
-    if (!*arg || strlen(arg) > 128 || s3up_values_blank(arg)) {
-        return FAIL(cmd, "not an access key id (1 to 128 characters, no spaces)");
-    }
-    dc->access_key = arg;
-    return NULL;
-}
-
-static const char *s3up_cmd_secret_key_file_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_dir_conf_t *dc = dcv;
-    const char *path = ap_server_root_relative(cmd->pool, arg), *secret, *err;
+    const char *path, *secret, *err = read_secret(&path, &secret, cmd, arg);
     s3up_creds_t *probe;
 
-    if (!path) {
-        return FAIL(cmd, apr_psprintf(cmd->pool, "'%s' is not a valid path", arg));
-    }
-    if ((err = read_secret(&secret, cmd, path))) {
+    if (err) {
         return err;
     }
     if (s3up_creds_static(&probe, "probe", secret, cmd->pool) != APR_SUCCESS) {
@@ -262,135 +248,27 @@ static const char *s3up_cmd_secret_key_file_set(cmd_parms *cmd, void *dcv, const
     return NULL;
 }
 
-static const char *s3up_cmd_prefix_set(cmd_parms *cmd, void *dcv, const char *arg)
+/* S3UpPrefix and S3UpStatePrefix: each is checked against the other when
+ * that one is already set here (and again once merged). */
+static const char *set_prefix(cmd_parms *cmd, void *dcv, const char *arg)
 {
     s3up_dir_conf_t *dc = dcv;
+    const slot_t *s = cmd->info;
+    int state = s->offset == APR_OFFSETOF(s3up_dir_conf_t, state_prefix);
     const char *prefix, *err = s3up_values_prefix(&prefix, arg, cmd->pool);
 
+    if (!err && (state ? dc->prefix : dc->state_prefix)) {
+        err = s3up_values_prefixes_apart(state ? dc->prefix : prefix,
+                                         state ? prefix : dc->state_prefix, cmd->pool);
+    }
     if (err) {
         return FAIL(cmd, err);
     }
-    if (dc->state_prefix &&
-        (err = s3up_values_prefixes_apart(prefix, dc->state_prefix, cmd->pool))) {
-        return FAIL(cmd, err);
-    }
-    dc->prefix = prefix;
+    *(state ? &dc->state_prefix : &dc->prefix) = prefix;
     return NULL;
 }
 
-static const char *s3up_cmd_state_prefix_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_dir_conf_t *dc = dcv;
-    const char *prefix, *err = s3up_values_prefix(&prefix, arg, cmd->pool);
-
-    if (err) {
-        return FAIL(cmd, err);
-    }
-    if (dc->prefix && (err = s3up_values_prefixes_apart(dc->prefix, prefix, cmd->pool))) {
-        return FAIL(cmd, err);
-    }
-    dc->state_prefix = prefix;
-    return NULL;
-}
-
-static const char *s3up_cmd_part_size_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_dir_conf_t *dc = dcv;
-    apr_off_t size = 0;
-    const char *err = s3up_values_size(&size, arg, cmd->pool);
-
-    if (err) {
-        return FAIL(cmd, err);
-    }
-    if (size < S3UP_PART_SIZE_MIN || size > S3UP_PART_SIZE_MAX) {
-        return FAIL(cmd, apr_psprintf(cmd->pool, "'%s' is outside S3's part sizes, 5M to 5G", arg));
-    }
-    dc->part_size = size;
-    return NULL;
-}
-
-static const char *s3up_cmd_max_file_size_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_dir_conf_t *dc = dcv;
-    apr_off_t size = 0;
-    const char *err = s3up_values_size(&size, arg, cmd->pool);
-
-    if (err) {
-        return FAIL(cmd, err);
-    }
-    if (size < 1 || size > S3UP_OBJECT_SIZE_MAX) {
-        return FAIL(
-            cmd, apr_psprintf(cmd->pool, "'%s' is outside 1 byte to 5T, S3's largest object", arg));
-    }
-    dc->max_file_size = size;
-    return NULL;
-}
-
-/* A duration within [lo, hi], or the message saying why not. */
-static const char *duration_in(apr_interval_time_t *out, cmd_parms *cmd, const char *arg,
-                               apr_interval_time_t lo, apr_interval_time_t hi, const char *why)
-{
-    apr_interval_time_t t = 0;
-    const char *err = s3up_values_duration(&t, arg, cmd->pool);
-
-    if (err) {
-        return FAIL(cmd, err);
-    }
-    if (t < lo || t > hi) {
-        return FAIL(cmd, apr_psprintf(cmd->pool, "'%s' is outside %s to %s%s", arg,
-                                      s3up_values_duration_text(lo, cmd->pool),
-                                      s3up_values_duration_text(hi, cmd->pool), why));
-    }
-    *out = t;
-    return NULL;
-}
-
-static const char *s3up_cmd_presign_expires_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_dir_conf_t *dc = dcv;
-
-    return duration_in(&dc->presign_expires, cmd, arg, SECS(1), PRESIGN_MAX,
-                       " (S3 refuses presigned URLs valid longer than 7 days)");
-}
-
-static const char *s3up_cmd_share_max_expires_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_dir_conf_t *dc = dcv;
-
-    return duration_in(&dc->share_max_expires, cmd, arg, SECS(1), PRESIGN_MAX,
-                       " (S3 refuses presigned URLs valid longer than 7 days)");
-}
-
-static const char *s3up_cmd_user_claim_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_dir_conf_t *dc = dcv;
-
-    if (!*arg || strlen(arg) > 128 || s3up_values_blank(arg)) {
-        return FAIL(cmd, "not a claim name (like email or preferred_username)");
-    }
-    dc->user_claim = arg;
-    return NULL;
-}
-
-static const char *s3up_cmd_claim_prefix_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_dir_conf_t *dc = dcv;
-    const char *c;
-
-    /* Empty is allowed: mod_auth_openidc's OIDCClaimPrefix may be "". */
-    for (c = arg; *c; c++) {
-        if (!(apr_isalnum(*c) || *c == '_' || *c == '-')) {
-            return FAIL(cmd, apr_psprintf(cmd->pool,
-                                          "'%s' is not an environment variable prefix "
-                                          "(letters, digits, '_' and '-')",
-                                          arg));
-        }
-    }
-    dc->claim_prefix = arg;
-    return NULL;
-}
-
-static const char *s3up_cmd_upload_mode_set(cmd_parms *cmd, void *dcv, const char *arg)
+static const char *set_upload_mode(cmd_parms *cmd, void *dcv, const char *arg)
 {
     s3up_dir_conf_t *dc = dcv;
 
@@ -404,45 +282,13 @@ static const char *s3up_cmd_upload_mode_set(cmd_parms *cmd, void *dcv, const cha
     return NULL;
 }
 
-static const char *s3up_cmd_parts_in_flight_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_dir_conf_t *dc = dcv;
-    char *end;
-    long n = strtol(arg, &end, 10);
-
-    if (!apr_isdigit(*arg) || *end || n < 1 || n > 32) {
-        return FAIL(cmd, apr_psprintf(cmd->pool, "'%s' is not a number from 1 to 32", arg));
-    }
-    dc->parts_in_flight = (int)n;
-    return NULL;
-}
-
-static const char *s3up_cmd_max_unfinished_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_dir_conf_t *dc = dcv;
-    char *end;
-    long n = strtol(arg, &end, 10);
-
-    if (!apr_isdigit(*arg) || *end || n < 1 || n > 10000) {
-        return FAIL(cmd, apr_psprintf(cmd->pool, "'%s' is not a number from 1 to 10000", arg));
-    }
-    dc->max_unfinished = (int)n;
-    return NULL;
-}
-
-static const char *s3up_cmd_secret_file_set(cmd_parms *cmd, void *dcv, const char *arg)
+static const char *set_secret_file(cmd_parms *cmd, void *dcv, const char *arg)
 {
     s3up_srv_conf_t *sc = s3up_conf_srv(cmd->server);
     const char *path, *secret, *err;
 
     (void)dcv;
-    if ((err = server_only(cmd))) {
-        return err;
-    }
-    if (!(path = ap_server_root_relative(cmd->pool, arg))) {
-        return FAIL(cmd, apr_psprintf(cmd->pool, "'%s' is not a valid path", arg));
-    }
-    if ((err = read_secret(&secret, cmd, path))) {
+    if ((err = server_only(cmd)) || (err = read_secret(&path, &secret, cmd, arg))) {
         return err;
     }
     if (strlen(secret) < S3UP_SECRET_MIN_LEN) {
@@ -456,58 +302,7 @@ static const char *s3up_cmd_secret_file_set(cmd_parms *cmd, void *dcv, const cha
     return NULL;
 }
 
-static const char *s3up_cmd_cache_ttl_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_srv_conf_t *sc = s3up_conf_srv(cmd->server);
-    const char *err;
-
-    (void)dcv;
-    if ((err = server_only(cmd))) {
-        return err;
-    }
-    return duration_in(&sc->cache_ttl, cmd, arg, 0, CACHE_TTL_MAX,
-                       " (longer would hide revoked endpoints for too long)");
-}
-
-static const char *s3up_cmd_cognito_user_pool_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_srv_conf_t *sc = s3up_conf_srv(cmd->server);
-    const char *err, *u = strchr(arg, '_'), *c;
-    int ok = u && u > arg && u[1] && strlen(arg) <= 55;
-
-    (void)dcv;
-    if ((err = server_only(cmd))) {
-        return err;
-    }
-    /* AWS's pattern: [\w-]+_[0-9a-zA-Z]+ (REGION_ID, like eu-west-1_AbC123). */
-    for (c = arg; ok && c < u; c++) {
-        ok = apr_isalnum(*c) || *c == '_' || *c == '-';
-    }
-    for (c = u ? u + 1 : arg; ok && *c; c++) {
-        ok = apr_isalnum(*c);
-    }
-    if (!ok) {
-        return FAIL(cmd, apr_psprintf(cmd->pool,
-                                      "'%s' is not a user pool id (like eu-west-1_AbC123)", arg));
-    }
-    sc->cognito_user_pool = arg;
-    return NULL;
-}
-
-static const char *s3up_cmd_cognito_server_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_srv_conf_t *sc = s3up_conf_srv(cmd->server);
-    const char *err;
-
-    (void)dcv;
-    if ((err = server_only(cmd))) {
-        return err;
-    }
-    err = s3up_values_server_url(&sc->cognito_server, arg, cmd->pool);
-    return err ? FAIL(cmd, err) : NULL;
-}
-
-static const char *s3up_cmd_document_root_set(cmd_parms *cmd, void *dcv, const char *arg)
+static const char *set_document_root(cmd_parms *cmd, void *dcv, const char *arg)
 {
     s3up_srv_conf_t *sc = s3up_conf_srv(cmd->server);
     const char *err, *path = ap_server_root_relative(cmd->pool, arg);
@@ -525,45 +320,6 @@ static const char *s3up_cmd_document_root_set(cmd_parms *cmd, void *dcv, const c
     return NULL;
 }
 
-static const char *s3up_cmd_portal_url_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_srv_conf_t *sc = s3up_conf_srv(cmd->server);
-    const char *err;
-
-    (void)dcv;
-    if ((err = server_only(cmd))) {
-        return err;
-    }
-    if ((err = s3up_values_url_or_path(arg, cmd->pool))) {
-        return FAIL(cmd, err);
-    }
-    sc->portal_url = arg;
-    return NULL;
-}
-
-static const char *s3up_cmd_link_url_set(cmd_parms *cmd, void *dcv, const char *arg)
-{
-    s3up_srv_conf_t *sc = s3up_conf_srv(cmd->server);
-    char *url;
-    const char *err;
-    apr_size_t len;
-
-    (void)dcv;
-    if ((err = server_only(cmd))) {
-        return err;
-    }
-    if ((err = s3up_values_url_or_path(arg, cmd->pool))) {
-        return FAIL(cmd, err);
-    }
-    /* Links are S3UpLinkURL/{token}: keep exactly one slash between. */
-    url = apr_pstrdup(cmd->pool, arg);
-    for (len = strlen(url); len > 1 && url[len - 1] == '/'; len--) {
-        url[len - 1] = '\0';
-    }
-    sc->link_url = url;
-    return NULL;
-}
-
 /* ------------------------------------------------------------------------
  * the directive table
  */
@@ -576,62 +332,88 @@ static const char *s3up_cmd_link_url_set(cmd_parms *cmd, void *dcv, const char *
  * their setters ignore the directory config they are handed. */
 #define WHERE_SRV RSRC_CONF | ACCESS_CONF
 
+#define SECS(n) ((apr_int64_t)apr_time_from_sec(n))
+#define PRESIGN_RANGE "1s to 7d (S3 refuses presigned URLs valid longer than 7 days)"
+
 const command_rec s3up_cmds[] = {
-    AP_INIT_TAKE1("S3UpBucket", s3up_cmd_bucket_set, NULL, WHERE_DIR,
-                  "the S3 bucket uploads and state go to"),
-    AP_INIT_TAKE1("S3UpRegion", s3up_cmd_region_set, NULL, WHERE_DIR,
-                  "the region requests are signed for (default us-east-1)"),
-    AP_INIT_TAKE1("S3UpEndpoint", s3up_cmd_s3_server_set, NULL, WHERE_DIR,
+    AP_INIT_TAKE1("S3UpBucket", set_slot, DIR_SLOT(WORD, bucket, .check = s3up_values_bucket),
+                  WHERE_DIR, "the S3 bucket uploads and state go to"),
+    AP_INIT_TAKE1("S3UpRegion", set_slot, DIR_SLOT(WORD, region, .check = s3up_values_region),
+                  WHERE_DIR, "the region requests are signed for (default us-east-1)"),
+    AP_INIT_TAKE1("S3UpEndpoint", set_slot,
+                  DIR_SLOT(WORD, s3_server, .check = s3up_values_server_url), WHERE_DIR,
                   "the S3 server, an http(s) URL without path (default "
                   "https://s3.REGION.amazonaws.com)"),
-    AP_INIT_FLAG("S3UpPathStyle", s3up_cmd_path_style_set, NULL, WHERE_DIR,
+    AP_INIT_FLAG("S3UpPathStyle", set_path_style, NULL, WHERE_DIR,
                  "On: https://host/bucket/key; Off: https://bucket.host/key (default Off for AWS, "
                  "On for a custom endpoint)"),
-    AP_INIT_TAKE12("S3UpCredentials", s3up_cmd_creds_source_set, NULL, WHERE_DIR,
+    AP_INIT_TAKE12("S3UpCredentials", set_creds_source, NULL, WHERE_DIR,
                    "where credentials come from: chain (default), static, env, profile NAME, "
                    "web-identity, ecs or imds"),
-    AP_INIT_TAKE1("S3UpAccessKey", s3up_cmd_access_key_set, NULL, WHERE_DIR,
+    AP_INIT_TAKE1("S3UpAccessKey", set_slot,
+                  DIR_SLOT(WORD, access_key, .check = s3up_values_access_key), WHERE_DIR,
                   "the access key id for static credentials"),
-    AP_INIT_TAKE1("S3UpSecretKeyFile", s3up_cmd_secret_key_file_set, NULL, WHERE_DIR,
+    AP_INIT_TAKE1("S3UpSecretKeyFile", set_secret_key_file, NULL, WHERE_DIR,
                   "a file holding the secret access key (read at startup, may be root-only)"),
-    AP_INIT_TAKE1("S3UpPrefix", s3up_cmd_prefix_set, NULL, WHERE_DIR,
-                  "key prefix of received files (default uploads/)"),
-    AP_INIT_TAKE1("S3UpStatePrefix", s3up_cmd_state_prefix_set, NULL, WHERE_DIR,
+    AP_INIT_TAKE1("S3UpPrefix", set_prefix, DIR_SLOT(WORD, prefix, .check = s3up_values_prefix),
+                  WHERE_DIR, "key prefix of received files (default uploads/)"),
+    AP_INIT_TAKE1("S3UpStatePrefix", set_prefix,
+                  DIR_SLOT(WORD, state_prefix, .check = s3up_values_prefix), WHERE_DIR,
                   "key prefix of endpoint and link records, outside S3UpPrefix (default .s3up/)"),
-    AP_INIT_TAKE1("S3UpPartSize", s3up_cmd_part_size_set, NULL, WHERE_DIR,
+    AP_INIT_TAKE1("S3UpPartSize", set_slot,
+                  DIR_SLOT(SIZE, part_size, .lo = S3UP_PART_SIZE_MIN, .hi = S3UP_PART_SIZE_MAX,
+                           .range = "S3's part sizes, 5M to 5G"),
+                  WHERE_DIR,
                   "multipart part size, 5M to 5G (default 64M; grows to stay within 10,000 "
                   "parts)"),
-    AP_INIT_TAKE1("S3UpMaxFileSize", s3up_cmd_max_file_size_set, NULL, WHERE_DIR,
-                  "largest file accepted, up to 5T (default 5T)"),
-    AP_INIT_TAKE1("S3UpPresignExpires", s3up_cmd_presign_expires_set, NULL, WHERE_DIR,
-                  "lifetime of presigned part URLs, 1s to 7d (default 1h)"),
-    AP_INIT_TAKE1("S3UpShareMaxExpires", s3up_cmd_share_max_expires_set, NULL, WHERE_DIR,
-                  "longest share link an admin may make, up to 7d (default 7d)"),
-    AP_INIT_TAKE1("S3UpUserClaim", s3up_cmd_user_claim_set, NULL, WHERE_DIR,
-                  "claim naming the signed-in person (default REMOTE_USER)"),
-    AP_INIT_TAKE1("S3UpClaimPrefix", s3up_cmd_claim_prefix_set, NULL, WHERE_DIR,
+    AP_INIT_TAKE1("S3UpMaxFileSize", set_slot,
+                  DIR_SLOT(SIZE, max_file_size, .lo = 1, .hi = S3UP_OBJECT_SIZE_MAX,
+                           .range = "1 byte to 5T, S3's largest object"),
+                  WHERE_DIR, "largest file accepted, up to 5T (default 5T)"),
+    AP_INIT_TAKE1("S3UpPresignExpires", set_slot,
+                  DIR_SLOT(DURATION, presign_expires, .lo = SECS(1), .hi = SECS(7 * 86400),
+                           .range = PRESIGN_RANGE),
+                  WHERE_DIR, "lifetime of presigned part URLs, 1s to 7d (default 1h)"),
+    AP_INIT_TAKE1("S3UpShareMaxExpires", set_slot,
+                  DIR_SLOT(DURATION, share_max_expires, .lo = SECS(1), .hi = SECS(7 * 86400),
+                           .range = PRESIGN_RANGE),
+                  WHERE_DIR, "longest share link an admin may make, up to 7d (default 7d)"),
+    AP_INIT_TAKE1("S3UpUserClaim", set_slot, DIR_SLOT(WORD, user_claim, .check = s3up_values_claim),
+                  WHERE_DIR, "claim naming the signed-in person (default REMOTE_USER)"),
+    AP_INIT_TAKE1("S3UpClaimPrefix", set_slot,
+                  DIR_SLOT(WORD, claim_prefix, .check = s3up_values_env_prefix), WHERE_DIR,
                   "prefix of claims in the environment (default OIDC_CLAIM_)"),
-    AP_INIT_TAKE1("S3UpPartsInFlight", s3up_cmd_parts_in_flight_set, NULL, WHERE_DIR,
-                  "how many parts of one file the portal sends at once (default 4)"),
-    AP_INIT_TAKE1("S3UpMaxUnfinished", s3up_cmd_max_unfinished_set, NULL, WHERE_DIR,
+    AP_INIT_TAKE1("S3UpPartsInFlight", set_slot,
+                  DIR_SLOT(COUNT, parts_in_flight, .lo = 1, .hi = 32, .range = "1 to 32"),
+                  WHERE_DIR, "how many parts of one file the portal sends at once (default 4)"),
+    AP_INIT_TAKE1("S3UpMaxUnfinished", set_slot,
+                  DIR_SLOT(COUNT, max_unfinished, .lo = 1, .hi = 10000, .range = "1 to 10000"),
+                  WHERE_DIR,
                   "unfinished uploads one person or link may hold in an endpoint (default 100)"),
-    AP_INIT_TAKE1("S3UpUploadMode", s3up_cmd_upload_mode_set, NULL, WHERE_DIR,
+    AP_INIT_TAKE1("S3UpUploadMode", set_upload_mode, NULL, WHERE_DIR,
                   "direct: browsers PUT parts to S3; proxy: through httpd (default direct)"),
-    AP_INIT_TAKE1("S3UpSecretFile", s3up_cmd_secret_file_set, NULL, WHERE_SRV,
+    AP_INIT_TAKE1("S3UpSecretFile", set_secret_file, NULL, WHERE_SRV,
                   "a file holding the HMAC key for link cookies and proxy tokens (server-wide)"),
-    AP_INIT_TAKE1("S3UpCacheTTL", s3up_cmd_cache_ttl_set, NULL, WHERE_SRV,
+    AP_INIT_TAKE1("S3UpCacheTTL", set_slot,
+                  SRV_SLOT(DURATION, cache_ttl, .lo = 0, .hi = SECS(86400),
+                           .range = "0s to 1d (longer would hide revoked endpoints for too long)"),
+                  WHERE_SRV,
                   "how long a record read from the bucket is trusted (default 30s; "
                   "server-wide)"),
-    AP_INIT_TAKE1("S3UpCognitoUserPool", s3up_cmd_cognito_user_pool_set, NULL, WHERE_SRV,
+    AP_INIT_TAKE1("S3UpCognitoUserPool", set_slot,
+                  SRV_SLOT(WORD, cognito_user_pool, .check = s3up_values_user_pool), WHERE_SRV,
                   "Cognito user pool id for creating customer accounts (server-wide)"),
-    AP_INIT_TAKE1("S3UpCognitoEndpoint", s3up_cmd_cognito_server_set, NULL, WHERE_SRV,
+    AP_INIT_TAKE1("S3UpCognitoEndpoint", set_slot,
+                  SRV_SLOT(WORD, cognito_server, .check = s3up_values_server_url), WHERE_SRV,
                   "the Cognito API, an http(s) URL without path (default "
                   "https://cognito-idp.REGION.amazonaws.com; server-wide)"),
-    AP_INIT_TAKE1("S3UpDocumentRoot", s3up_cmd_document_root_set, NULL, WHERE_SRV,
+    AP_INIT_TAKE1("S3UpDocumentRoot", set_document_root, NULL, WHERE_SRV,
                   "directory of the portal pages (server-wide)"),
-    AP_INIT_TAKE1("S3UpPortalURL", s3up_cmd_portal_url_set, NULL, WHERE_SRV,
+    AP_INIT_TAKE1("S3UpPortalURL", set_slot,
+                  SRV_SLOT(WORD, portal_url, .check = s3up_values_url_or_path), WHERE_SRV,
                   "the customer portal's address, a URL or a path (server-wide)"),
-    AP_INIT_TAKE1("S3UpLinkURL", s3up_cmd_link_url_set, NULL, WHERE_SRV,
+    AP_INIT_TAKE1("S3UpLinkURL", set_slot, SRV_SLOT(WORD, link_url, .check = s3up_values_link_url),
+                  WHERE_SRV,
                   "the s3up-drop location's address; links are S3UpLinkURL/{token} "
                   "(server-wide)"),
     {NULL},

@@ -48,43 +48,44 @@ typedef enum {
 } s3up_upload_mode_e;
 
 /*
- * The struct definitions are generated from these lists, and
+ * The structs, their create and merge, are generated from these lists, and
  * t/unit/test_mod_config.c walks the same lists: a field added here is
- * checked for a create default and a merge rule without anyone remembering
- * to extend the test. X(type, field, directive that sets it).
+ * created unset, merged and checked without anyone remembering to extend
+ * create, merge or the test. X(kind, type, field, directive that sets it);
+ * kind is PTR (unset: NULL) or NUM (unset: S3UP_CONF_UNSET).
  */
 #define S3UP_DIR_FIELDS(X)                                                                         \
-    X(const char *, bucket, "S3UpBucket")                                                          \
-    X(const char *, region, "S3UpRegion")                                                          \
-    X(const char *, s3_server, "S3UpEndpoint") /* the S3 server: scheme://host[:port] */           \
-    X(int, path_style, "S3UpPathStyle")                                                            \
-    X(int, creds_source, "S3UpCredentials") /* s3up_creds_source_e */                              \
-    X(const char *, access_key, "S3UpAccessKey")                                                   \
-    X(const char *, secret_key_file, "S3UpSecretKeyFile")                                          \
-    X(const char *, secret_key, "S3UpSecretKeyFile") /* the file's contents */                     \
-    X(const char *, prefix, "S3UpPrefix")            /* ends with '/' */                           \
-    X(const char *, state_prefix, "S3UpStatePrefix")                                               \
-    X(apr_off_t, part_size, "S3UpPartSize")                                                        \
-    X(apr_off_t, max_file_size, "S3UpMaxFileSize")                                                 \
-    X(apr_interval_time_t, presign_expires, "S3UpPresignExpires")                                  \
-    X(apr_interval_time_t, share_max_expires, "S3UpShareMaxExpires")                               \
-    X(const char *, user_claim, "S3UpUserClaim")                                                   \
-    X(const char *, claim_prefix, "S3UpClaimPrefix")                                               \
-    X(int, upload_mode, "S3UpUploadMode") /* s3up_upload_mode_e */                                 \
-    X(int, parts_in_flight, "S3UpPartsInFlight")                                                   \
-    X(int, max_unfinished, "S3UpMaxUnfinished")
+    X(PTR, const char *, bucket, "S3UpBucket")                                                     \
+    X(PTR, const char *, region, "S3UpRegion")                                                     \
+    X(PTR, const char *, s3_server, "S3UpEndpoint") /* the S3 server: scheme://host[:port] */      \
+    X(NUM, int, path_style, "S3UpPathStyle")                                                       \
+    X(NUM, int, creds_source, "S3UpCredentials") /* s3up_creds_source_e */                         \
+    X(PTR, const char *, access_key, "S3UpAccessKey")                                              \
+    X(PTR, const char *, secret_key_file, "S3UpSecretKeyFile")                                     \
+    X(PTR, const char *, secret_key, "S3UpSecretKeyFile") /* the file's contents */                \
+    X(PTR, const char *, prefix, "S3UpPrefix")            /* ends with '/' */                      \
+    X(PTR, const char *, state_prefix, "S3UpStatePrefix")                                          \
+    X(NUM, apr_off_t, part_size, "S3UpPartSize")                                                   \
+    X(NUM, apr_off_t, max_file_size, "S3UpMaxFileSize")                                            \
+    X(NUM, apr_interval_time_t, presign_expires, "S3UpPresignExpires")                             \
+    X(NUM, apr_interval_time_t, share_max_expires, "S3UpShareMaxExpires")                          \
+    X(PTR, const char *, user_claim, "S3UpUserClaim")                                              \
+    X(PTR, const char *, claim_prefix, "S3UpClaimPrefix")                                          \
+    X(NUM, int, upload_mode, "S3UpUploadMode") /* s3up_upload_mode_e */                            \
+    X(NUM, int, parts_in_flight, "S3UpPartsInFlight")                                              \
+    X(NUM, int, max_unfinished, "S3UpMaxUnfinished")
 
 #define S3UP_SRV_FIELDS(X)                                                                         \
-    X(const char *, secret_file, "S3UpSecretFile")                                                 \
-    X(const char *, secret, "S3UpSecretFile") /* the file's contents: the HMAC key */              \
-    X(apr_interval_time_t, cache_ttl, "S3UpCacheTTL")                                              \
-    X(const char *, cognito_user_pool, "S3UpCognitoUserPool")                                      \
-    X(const char *, cognito_server, "S3UpCognitoEndpoint")                                         \
-    X(const char *, document_root, "S3UpDocumentRoot")                                             \
-    X(const char *, portal_url, "S3UpPortalURL")                                                   \
-    X(const char *, link_url, "S3UpLinkURL")
+    X(PTR, const char *, secret_file, "S3UpSecretFile")                                            \
+    X(PTR, const char *, secret, "S3UpSecretFile") /* the file's contents: the HMAC key */         \
+    X(NUM, apr_interval_time_t, cache_ttl, "S3UpCacheTTL")                                         \
+    X(PTR, const char *, cognito_user_pool, "S3UpCognitoUserPool")                                 \
+    X(PTR, const char *, cognito_server, "S3UpCognitoEndpoint")                                    \
+    X(PTR, const char *, document_root, "S3UpDocumentRoot")                                        \
+    X(PTR, const char *, portal_url, "S3UpPortalURL")                                              \
+    X(PTR, const char *, link_url, "S3UpLinkURL")
 
-#define S3UP_CONF_FIELD(type, field, directive) type field;
+#define S3UP_CONF_FIELD(kind, type, field, directive) type field;
 
 typedef struct s3up_dir_conf_t {
     S3UP_DIR_FIELDS(S3UP_CONF_FIELD)

@@ -11,82 +11,75 @@
 
 #include "s3up_values.h"
 
-const char *s3up_values_size(apr_off_t *out, const char *arg, apr_pool_t *p)
+/* A number with an optional one-letter unit; units[0] is the bare
+ * number's (suffix '\0'), a factor of 0 ends the list. */
+typedef struct {
+    char suffix;
+    apr_int64_t factor;
+} unit_t;
+
+static const unit_t bytes[] = {
+    {'\0', 1},        {'K', 1LL << 10}, {'k', 1LL << 10}, {'M', 1LL << 20}, {'m', 1LL << 20},
+    {'G', 1LL << 30}, {'g', 1LL << 30}, {'T', 1LL << 40}, {'t', 1LL << 40}, {0, 0},
+};
+
+static const unit_t seconds[] = {
+    {'\0', APR_USEC_PER_SEC},       {'s', APR_USEC_PER_SEC},         {'m', 60 * APR_USEC_PER_SEC},
+    {'h', 3600 * APR_USEC_PER_SEC}, {'d', 86400 * APR_USEC_PER_SEC}, {0, 0},
+};
+
+static const unit_t ones[] = {{'\0', 1}, {0, 0}};
+
+typedef struct {
+    const unit_t *units;
+    const char *what, *unit, *hint, *large;
+} quantity_t;
+
+static const quantity_t size_q = {bytes, "size", "size suffix",
+                                  "use a number of bytes with an optional K, M, G or T suffix "
+                                  "(binary: 1K = 1024)",
+                                  "too large"};
+static const quantity_t duration_q = {
+    seconds, "duration", "time unit",
+    "use a number of seconds with an optional s, m, h or d suffix", "too long"};
+static const quantity_t count_q = {ones, "number", "suffix", "use digits only", "too large"};
+
+static const char *quantity(apr_int64_t *out, const char *arg, const quantity_t *q, apr_pool_t *p)
 {
-    const char *hint = "use a number of bytes with an optional K, M, G or T suffix "
-                       "(binary: 1K = 1024)";
+    const unit_t *u;
     apr_int64_t n;
     char *end;
-    int shift = 0;
 
     if (!apr_isdigit(*arg)) {
-        return apr_psprintf(p, "'%s' is not a size; %s", arg, hint);
+        return apr_psprintf(p, "'%s' is not a %s; %s", arg, q->what, q->hint);
     }
     errno = 0;
     n = apr_strtoi64(arg, &end, 10);
-    switch (apr_toupper(*end)) {
-    case '\0':
-        break;
-    case 'K':
-        shift = 10;
-        break;
-    case 'M':
-        shift = 20;
-        break;
-    case 'G':
-        shift = 30;
-        break;
-    case 'T':
-        shift = 40;
-        break;
-    default:
-        return apr_psprintf(p, "'%s' has an unknown size suffix; %s", arg, hint);
+    for (u = q->units; u->factor && u->suffix != *end; u++) {
     }
-    if (*end && end[1]) {
-        return apr_psprintf(p, "'%s' has an unknown size suffix; %s", arg, hint);
+    if (!u->factor || (*end && end[1])) {
+        return apr_psprintf(p, "'%s' has an unknown %s; %s", arg, q->unit, q->hint);
     }
-    if (errno == ERANGE || n > (APR_INT64_MAX >> shift)) {
-        return apr_psprintf(p, "'%s' is too large", arg);
+    if (errno == ERANGE || n > APR_INT64_MAX / u->factor) {
+        return apr_psprintf(p, "'%s' is %s", arg, q->large);
     }
-    *out = (apr_off_t)(n << shift);
+    *out = n * u->factor;
     return NULL;
+}
+
+const char *s3up_values_size(apr_int64_t *out, const char *arg, apr_pool_t *p)
+{
+    return quantity(out, arg, &size_q, p);
 }
 
 const char *s3up_values_duration(apr_interval_time_t *out, const char *arg, apr_pool_t *p)
 {
-    const char *hint = "use a number of seconds with an optional s, m, h or d suffix";
-    apr_int64_t n, unit = 1;
-    char *end;
+    return quantity(out, arg, &duration_q, p);
+}
 
-    if (!apr_isdigit(*arg)) {
-        return apr_psprintf(p, "'%s' is not a duration; %s", arg, hint);
-    }
-    errno = 0;
-    n = apr_strtoi64(arg, &end, 10);
-    switch (apr_tolower(*end)) {
-    case '\0':
-    case 's':
-        break;
-    case 'm':
-        unit = 60;
-        break;
-    case 'h':
-        unit = 3600;
-        break;
-    case 'd':
-        unit = 86400;
-        break;
-    default:
-        return apr_psprintf(p, "'%s' has an unknown time unit; %s", arg, hint);
-    }
-    if (*end && end[1]) {
-        return apr_psprintf(p, "'%s' has an unknown time unit; %s", arg, hint);
-    }
-    if (errno == ERANGE || n > APR_INT64_MAX / unit / APR_USEC_PER_SEC) {
-        return apr_psprintf(p, "'%s' is too long", arg);
-    }
-    *out = apr_time_from_sec(n * unit);
-    return NULL;
+const char *s3up_values_count(apr_int64_t *out, const char *arg, apr_pool_t *p)
+{
+    return quantity(out, arg, &count_q, p);
 }
 
 /* Human text for a duration in an error message. */
@@ -116,7 +109,7 @@ int s3up_values_blank(const char *s)
 /* S3's bucket naming rules (general purpose buckets): names that AWS would
  * refuse are refused here, so a config that works against one store keeps
  * working against AWS. */
-const char *s3up_values_bucket(const char *b, apr_pool_t *p)
+const char *s3up_values_bucket(const char **out, const char *b, apr_pool_t *p)
 {
     static const char *bad_prefix[] = {"xn--", "sthree-", "amzn-s3-demo-", NULL};
     static const char *bad_suffix[] = {"-s3alias", "--ol-s3",    ".mrap",
@@ -156,13 +149,14 @@ const char *s3up_values_bucket(const char *b, apr_pool_t *p)
                                 bad_suffix[i]);
         }
     }
+    *out = b;
     return NULL;
 }
 
 /* Regions go into the credential scope ("date/REGION/s3/aws4_request"), so
  * a '/' or a space would break signing. AWS names are like eu-west-1;
  * other stores use names like "default", "auto" or "zonegroup_a". */
-const char *s3up_values_region(const char *r, apr_pool_t *p)
+const char *s3up_values_region(const char **out, const char *r, apr_pool_t *p)
 {
     apr_size_t len = strlen(r), i;
 
@@ -177,6 +171,7 @@ const char *s3up_values_region(const char *r, apr_pool_t *p)
                                 r);
         }
     }
+    *out = r;
     return NULL;
 }
 
@@ -211,19 +206,86 @@ const char *s3up_values_server_url(const char **out, const char *arg, apr_pool_t
 }
 
 /* An absolute http(s) URL or a path on this host ("/upload/"). */
-const char *s3up_values_url_or_path(const char *arg, apr_pool_t *p)
+const char *s3up_values_url_or_path(const char **out, const char *arg, apr_pool_t *p)
 {
     apr_uri_t uri;
+    int path = arg[0] == '/' && arg[1] != '/';
+    int url = !path && apr_uri_parse(p, arg, &uri) == APR_SUCCESS && uri.scheme &&
+              (!strcasecmp(uri.scheme, "http") || !strcasecmp(uri.scheme, "https")) &&
+              uri.hostname && *uri.hostname && !uri.query && !uri.fragment;
 
-    if (arg[0] == '/' && arg[1] != '/' && !s3up_values_blank(arg)) {
-        return NULL;
+    if (!(path || url) || s3up_values_blank(arg)) {
+        return apr_psprintf(p, "'%s' is neither an http(s) URL nor a path starting with '/'", arg);
     }
-    if (apr_uri_parse(p, arg, &uri) == APR_SUCCESS && uri.scheme &&
-        (!strcasecmp(uri.scheme, "http") || !strcasecmp(uri.scheme, "https")) && uri.hostname &&
-        *uri.hostname && !uri.query && !uri.fragment && !s3up_values_blank(arg)) {
-        return NULL;
+    *out = arg;
+    return NULL;
+}
+
+/* Links are S3UpLinkURL/{token}: keep exactly one slash between. */
+const char *s3up_values_link_url(const char **out, const char *arg, apr_pool_t *p)
+{
+    const char *err = s3up_values_url_or_path(out, arg, p);
+    apr_size_t len = strlen(arg);
+
+    while (!err && len > 1 && arg[len - 1] == '/') {
+        len--;
     }
-    return apr_psprintf(p, "'%s' is neither an http(s) URL nor a path starting with '/'", arg);
+    *out = err ? NULL : apr_pstrmemdup(p, arg, len);
+    return err;
+}
+
+/* Names of one "word": no spaces, no control characters. */
+static const char *word(const char **out, const char *arg, const char *what, apr_pool_t *p)
+{
+    if (!*arg || strlen(arg) > 128 || s3up_values_blank(arg)) {
+        return apr_psprintf(p, "'%s' is not %s (1 to 128 characters, no spaces)", arg, what);
+    }
+    *out = arg;
+    return NULL;
+}
+
+const char *s3up_values_access_key(const char **out, const char *arg, apr_pool_t *p)
+{
+    return word(out, arg, "an access key id", p);
+}
+
+const char *s3up_values_claim(const char **out, const char *arg, apr_pool_t *p)
+{
+    return word(out, arg, "a claim name (like email or preferred_username)", p);
+}
+
+/* Empty is allowed: mod_auth_openidc's OIDCClaimPrefix may be "". */
+const char *s3up_values_env_prefix(const char **out, const char *arg, apr_pool_t *p)
+{
+    for (const char *c = arg; *c; c++) {
+        if (!(apr_isalnum(*c) || *c == '_' || *c == '-')) {
+            return apr_psprintf(p,
+                                "'%s' is not an environment variable prefix (letters, digits, "
+                                "'_' and '-')",
+                                arg);
+        }
+    }
+    *out = arg;
+    return NULL;
+}
+
+/* AWS's pattern: [\w-]+_[0-9a-zA-Z]+ (REGION_ID, like eu-west-1_AbC123). */
+const char *s3up_values_user_pool(const char **out, const char *arg, apr_pool_t *p)
+{
+    const char *u = strchr(arg, '_'), *c;
+    int ok = u && u > arg && u[1] && strlen(arg) <= 55;
+
+    for (c = arg; ok && c < u; c++) {
+        ok = apr_isalnum(*c) || *c == '_' || *c == '-';
+    }
+    for (c = u ? u + 1 : arg; ok && *c; c++) {
+        ok = apr_isalnum(*c);
+    }
+    if (!ok) {
+        return apr_psprintf(p, "'%s' is not a user pool id (like eu-west-1_AbC123)", arg);
+    }
+    *out = arg;
+    return NULL;
 }
 
 /* Key prefixes: relative, no empty, '.' or '..' segments, no control

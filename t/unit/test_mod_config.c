@@ -63,11 +63,18 @@ typedef struct {
     const char *directive;
     size_t offset, size;
     int is_ptr;
+    int kind_ptr;
 } field_t;
 
+/* A field's kind (which says how create and merge treat it) must match its
+ * type: a pointer kept as NUM would be "set" to -1 by create. */
 #define IS_PTR(type) _Generic((type){0}, const char * : 1, default : 0)
-#define DIR_FIELD(type, f, d) {#f, d, offsetof(s3up_dir_conf_t, f), sizeof(type), IS_PTR(type)},
-#define SRV_FIELD(type, f, d) {#f, d, offsetof(s3up_srv_conf_t, f), sizeof(type), IS_PTR(type)},
+#define KIND_PTR 1
+#define KIND_NUM 0
+#define FIELD(conf, kind, type, f, d)                                                              \
+    {#f, d, offsetof(conf, f), sizeof(type), IS_PTR(type), KIND_##kind},
+#define DIR_FIELD(kind, type, f, d) FIELD(s3up_dir_conf_t, kind, type, f, d)
+#define SRV_FIELD(kind, type, f, d) FIELD(s3up_srv_conf_t, kind, type, f, d)
 
 static const field_t dir_fields[] = {S3UP_DIR_FIELDS(DIR_FIELD)};
 static const field_t srv_fields[] = {S3UP_SRV_FIELDS(SRV_FIELD)};
@@ -166,6 +173,7 @@ static const char *invoke(const command_rec *c, server_rec *s, void *dconf, cons
     cmd.temp_pool = p;
     cmd.server = s;
     cmd.cmd = c;
+    cmd.info = c->cmd_data; /* as httpd's invoke_cmd() does */
     switch (c->args_how) {
     case TAKE1:
         return c->AP_TAKE1(&cmd, dconf, arg);
@@ -253,6 +261,7 @@ static void check_fields(const char *what, const field_t *fields, size_t n, void
 
         ok(cmd_for(f->directive) != NULL, "%s.%s: its directive %s is in the table", what, f->name,
            f->directive);
+        ok(f->is_ptr == f->kind_ptr, "%s.%s: its kind fits its type", what, f->name);
         ok(is_unset(f, fresh), "%s.%s: create leaves it unset", what, f->name);
         ok(!is_unset(f, add) && !is_unset(f, base), "%s.%s: %s sets it", what, f->name,
            f->directive);

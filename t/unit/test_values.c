@@ -9,13 +9,13 @@
 
 static apr_pool_t *pool;
 
-#define MIB ((apr_off_t)1024 * 1024)
+#define MIB ((apr_int64_t)1024 * 1024)
 
-static void size_is(const char *arg, apr_off_t want)
+static void size_is(const char *arg, apr_int64_t want)
 {
-    apr_off_t got = -1;
+    apr_int64_t got = -1;
     const char *why = s3up_values_size(&got, arg, pool);
-    ok(!why && got == want, "size '%s' is %" APR_OFF_T_FMT " (%s)", arg, want, why ? why : "ok");
+    ok(!why && got == want, "size '%s' is %" APR_INT64_T_FMT " (%s)", arg, want, why ? why : "ok");
 }
 
 static void refused(const char *why, const char *part, const char *what)
@@ -26,7 +26,7 @@ static void refused(const char *why, const char *part, const char *what)
 int main(void)
 {
     apr_interval_time_t t = 0;
-    apr_off_t n;
+    apr_int64_t n;
     const char *out;
 
     apr_initialize();
@@ -48,16 +48,17 @@ int main(void)
     is_str(s3up_values_duration_text(apr_time_from_sec(7 * 86400), pool), "7d", "7 days as text");
     is_str(s3up_values_duration_text(apr_time_from_sec(90), pool), "90s", "90 s as text");
 
-    ok(!s3up_values_bucket("my-bucket.2026", pool), "a good bucket name");
-    refused(s3up_values_bucket("ab", pool), "3 to 63", "too short");
-    refused(s3up_values_bucket("My_Bucket", pool), "lower-case", "upper case and '_'");
-    refused(s3up_values_bucket("192.168.1.1", pool), "IP address", "an IP address");
-    refused(s3up_values_bucket("xn--abc", pool), "reserved by S3", "a reserved prefix");
-    refused(s3up_values_bucket("a..b", pool), "two dots", "two dots");
+    ok(!s3up_values_bucket(&out, "my-bucket.2026", pool), "a good bucket name");
+    refused(s3up_values_bucket(&out, "ab", pool), "3 to 63", "too short");
+    refused(s3up_values_bucket(&out, "My_Bucket", pool), "lower-case", "upper case and '_'");
+    refused(s3up_values_bucket(&out, "192.168.1.1", pool), "IP address", "an IP address");
+    refused(s3up_values_bucket(&out, "xn--abc", pool), "reserved by S3", "a reserved prefix");
+    refused(s3up_values_bucket(&out, "a..b", pool), "two dots", "two dots");
 
-    ok(!s3up_values_region("eu-west-1", pool) && !s3up_values_region("zonegroup_a", pool),
+    ok(!s3up_values_region(&out, "eu-west-1", pool) &&
+           !s3up_values_region(&out, "zonegroup_a", pool),
        "AWS and other stores' region names");
-    refused(s3up_values_region("us/east", pool), "region name", "a '/' in a region");
+    refused(s3up_values_region(&out, "us/east", pool), "region name", "a '/' in a region");
 
     ok(!s3up_values_server_url(&out, "HTTPS://s3.example.com:7480/", pool) &&
            !strcmp(out, "https://s3.example.com:7480"),
@@ -67,10 +68,31 @@ int main(void)
             "credentials in the URL");
     refused(s3up_values_server_url(&out, "https://x/bucket", pool), "path or query", "a path");
 
-    ok(!s3up_values_url_or_path("/upload/", pool) &&
-           !s3up_values_url_or_path("https://up.example.com/drop", pool),
+    ok(!s3up_values_url_or_path(&out, "/upload/", pool) &&
+           !s3up_values_url_or_path(&out, "https://up.example.com/drop", pool),
        "a path, and a URL");
-    refused(s3up_values_url_or_path("//evil.example", pool), "neither", "a scheme-relative URL");
+    refused(s3up_values_url_or_path(&out, "//evil.example", pool), "neither",
+            "a scheme-relative URL");
+    ok(!s3up_values_link_url(&out, "https://up.example.com/drop//", pool) &&
+           !strcmp(out, "https://up.example.com/drop"),
+       "a link URL loses its trailing '/': %s", out);
+    ok(!s3up_values_link_url(&out, "/", pool) && !strcmp(out, "/"), "a link URL of '/' stays");
+    refused(s3up_values_link_url(&out, "drop", pool), "neither", "a relative link URL");
+
+    ok(!s3up_values_access_key(&out, "AKIDEXAMPLE", pool), "an access key id");
+    refused(s3up_values_access_key(&out, "AKID EXAMPLE", pool), "access key id", "a space");
+    refused(s3up_values_claim(&out, "", pool), "claim name", "an empty claim");
+    ok(!s3up_values_env_prefix(&out, "", pool) && !s3up_values_env_prefix(&out, "OIDC-X_", pool),
+       "environment prefixes, the empty one too");
+    refused(s3up_values_env_prefix(&out, "OIDC.", pool), "environment variable prefix", "a dot");
+    ok(!s3up_values_user_pool(&out, "eu-west-1_AbC123", pool), "a user pool id");
+    refused(s3up_values_user_pool(&out, "eu-west-1", pool), "user pool id", "no '_ID'");
+    refused(s3up_values_user_pool(&out, "eu-west-1_Ab-C", pool), "user pool id", "'-' in the ID");
+
+    ok(!s3up_values_count(&n, "32", pool) && n == 32, "a count");
+    refused(s3up_values_count(&n, "4k", pool), "unknown suffix", "a count with a unit");
+    refused(s3up_values_count(&n, "x", pool), "not a number", "letters");
+
     ok(s3up_values_blank("a b") && s3up_values_blank("a\tb") && !s3up_values_blank("ab"),
        "blanks are seen");
 
