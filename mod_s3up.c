@@ -20,9 +20,9 @@
 #include "s3up.h"
 #include "s3up_xml.h"
 #include "mod_s3up_config.h"
-#include "mod_s3up_drop.h"
 #include "mod_s3up_handler.h"
 #include "mod_s3up_request.h"
+#include "mod_s3up_shared.h"
 #include "mod_s3up_upload.h"
 
 static void s3up_register_hooks(apr_pool_t *p);
@@ -225,8 +225,7 @@ static int s3up_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 {
     (void)plog;
     (void)ptemp;
-    s3up_drop_pre_config(pconf);
-    s3up_req_pre_config(pconf);
+    s3up_shared_pre_config(pconf);
     return OK;
 }
 
@@ -240,11 +239,7 @@ static int s3up_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
      * the one the children inherit. */
     s3up_log_attach(s);
     s3up_xml_init();
-    rv = s3up_drop_post_config(pconf, s);
-    if (rv == APR_SUCCESS) {
-        rv = s3up_req_post_config(pconf, s);
-    }
-    if (rv != APR_SUCCESS) {
+    if ((rv = s3up_shared_post_config(pconf, s)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
                      S3UP_LOGNO(0104) "cannot set up shared memory for httpd's processes");
         return !OK;
@@ -285,10 +280,10 @@ static int s3up_map_to_storage(request_rec *r)
 
 static void s3up_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    apr_status_t rv = s3up_proc_init(pchild, s);
+    apr_status_t rv = s3up_shared_child_init(pchild);
 
     if (rv == APR_SUCCESS) {
-        rv = s3up_drop_init(pchild);
+        rv = s3up_proc_init(pchild, s);
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,

@@ -34,41 +34,25 @@ extern module AP_MODULE_DECLARE_DATA s3up_module;
 #define MERGE_NUM(f) n->f = add->f != S3UP_CONF_UNSET ? add->f : base->f;
 #define MERGE(kind, type, f, directive) MERGE_##kind(f)
 
-void *s3up_conf_create_dir(apr_pool_t *p, char *dir)
-{
-    s3up_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
+/* s3up_conf_create_dir/_srv and s3up_conf_merge_dir/_srv. */
+#define CREATE_AND_MERGE(name, conf_t, FIELDS, where_t)                                            \
+    void *s3up_conf_create_##name(apr_pool_t *p, where_t where)                                    \
+    {                                                                                              \
+        conf_t *c = apr_pcalloc(p, sizeof(*c));                                                    \
+        (void)where;                                                                               \
+        FIELDS(UNSET)                                                                              \
+        return c;                                                                                  \
+    }                                                                                              \
+    void *s3up_conf_merge_##name(apr_pool_t *p, void *basev, void *addv)                           \
+    {                                                                                              \
+        const conf_t *base = basev, *add = addv;                                                   \
+        conf_t *n = apr_pcalloc(p, sizeof(*n));                                                    \
+        FIELDS(MERGE)                                                                              \
+        return n;                                                                                  \
+    }
 
-    (void)dir;
-    S3UP_DIR_FIELDS(UNSET)
-    return c;
-}
-
-void *s3up_conf_merge_dir(apr_pool_t *p, void *basev, void *addv)
-{
-    const s3up_dir_conf_t *base = basev, *add = addv;
-    s3up_dir_conf_t *n = apr_pcalloc(p, sizeof(*n));
-
-    S3UP_DIR_FIELDS(MERGE)
-    return n;
-}
-
-void *s3up_conf_create_srv(apr_pool_t *p, server_rec *s)
-{
-    s3up_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
-
-    (void)s;
-    S3UP_SRV_FIELDS(UNSET)
-    return c;
-}
-
-void *s3up_conf_merge_srv(apr_pool_t *p, void *basev, void *addv)
-{
-    const s3up_srv_conf_t *base = basev, *add = addv;
-    s3up_srv_conf_t *n = apr_pcalloc(p, sizeof(*n));
-
-    S3UP_SRV_FIELDS(MERGE)
-    return n;
-}
+CREATE_AND_MERGE(dir, s3up_dir_conf_t, S3UP_DIR_FIELDS, char *)
+CREATE_AND_MERGE(srv, s3up_srv_conf_t, S3UP_SRV_FIELDS, server_rec *)
 
 s3up_srv_conf_t *s3up_conf_srv(server_rec *s)
 {
@@ -335,24 +319,31 @@ static const char *set_document_root(cmd_parms *cmd, void *dcv, const char *arg)
 #define SECS(n) ((apr_int64_t)apr_time_from_sec(n))
 #define PRESIGN_RANGE "1s to 7d (S3 refuses presigned URLs valid longer than 7 days)"
 
+/* Directives that set one field: a word a check takes, or a number (SIZE,
+ * DURATION, COUNT) within [l, h], which messages call r. */
+#define DIR_WORD(name, field, chk, help)                                                           \
+    AP_INIT_TAKE1(name, set_slot, DIR_SLOT(WORD, field, .check = chk), WHERE_DIR, help)
+#define SRV_WORD(name, field, chk, help)                                                           \
+    AP_INIT_TAKE1(name, set_slot, SRV_SLOT(WORD, field, .check = chk), WHERE_SRV, help)
+#define DIR_NUMBER(name, kind, field, l, h, r, help)                                               \
+    AP_INIT_TAKE1(name, set_slot, DIR_SLOT(kind, field, .lo = l, .hi = h, .range = r), WHERE_DIR,  \
+                  help)
+
 const command_rec s3up_cmds[] = {
-    AP_INIT_TAKE1("S3UpBucket", set_slot, DIR_SLOT(WORD, bucket, .check = s3up_values_bucket),
-                  WHERE_DIR, "the S3 bucket uploads and state go to"),
-    AP_INIT_TAKE1("S3UpRegion", set_slot, DIR_SLOT(WORD, region, .check = s3up_values_region),
-                  WHERE_DIR, "the region requests are signed for (default us-east-1)"),
-    AP_INIT_TAKE1("S3UpEndpoint", set_slot,
-                  DIR_SLOT(WORD, s3_server, .check = s3up_values_server_url), WHERE_DIR,
-                  "the S3 server, an http(s) URL without path (default "
-                  "https://s3.REGION.amazonaws.com)"),
+    DIR_WORD("S3UpBucket", bucket, s3up_values_bucket, "the S3 bucket uploads and state go to"),
+    DIR_WORD("S3UpRegion", region, s3up_values_region,
+             "the region requests are signed for (default us-east-1)"),
+    DIR_WORD(
+        "S3UpEndpoint", s3_server, s3up_values_server_url,
+        "the S3 server, an http(s) URL without path (default https://s3.REGION.amazonaws.com)"),
     AP_INIT_FLAG("S3UpPathStyle", set_path_style, NULL, WHERE_DIR,
                  "On: https://host/bucket/key; Off: https://bucket.host/key (default Off for AWS, "
                  "On for a custom endpoint)"),
     AP_INIT_TAKE12("S3UpCredentials", set_creds_source, NULL, WHERE_DIR,
                    "where credentials come from: chain (default), static, env, profile NAME, "
                    "web-identity, ecs or imds"),
-    AP_INIT_TAKE1("S3UpAccessKey", set_slot,
-                  DIR_SLOT(WORD, access_key, .check = s3up_values_access_key), WHERE_DIR,
-                  "the access key id for static credentials"),
+    DIR_WORD("S3UpAccessKey", access_key, s3up_values_access_key,
+             "the access key id for static credentials"),
     AP_INIT_TAKE1("S3UpSecretKeyFile", set_secret_key_file, NULL, WHERE_DIR,
                   "a file holding the secret access key (read at startup, may be root-only)"),
     AP_INIT_TAKE1("S3UpPrefix", set_prefix, DIR_SLOT(WORD, prefix, .check = s3up_values_prefix),
@@ -360,36 +351,23 @@ const command_rec s3up_cmds[] = {
     AP_INIT_TAKE1("S3UpStatePrefix", set_prefix,
                   DIR_SLOT(WORD, state_prefix, .check = s3up_values_prefix), WHERE_DIR,
                   "key prefix of endpoint and link records, outside S3UpPrefix (default .s3up/)"),
-    AP_INIT_TAKE1("S3UpPartSize", set_slot,
-                  DIR_SLOT(SIZE, part_size, .lo = S3UP_PART_SIZE_MIN, .hi = S3UP_PART_SIZE_MAX,
-                           .range = "S3's part sizes, 5M to 5G"),
-                  WHERE_DIR,
-                  "multipart part size, 5M to 5G (default 64M; grows to stay within 10,000 "
-                  "parts)"),
-    AP_INIT_TAKE1("S3UpMaxFileSize", set_slot,
-                  DIR_SLOT(SIZE, max_file_size, .lo = 1, .hi = S3UP_OBJECT_SIZE_MAX,
-                           .range = "1 byte to 5T, S3's largest object"),
-                  WHERE_DIR, "largest file accepted, up to 5T (default 5T)"),
-    AP_INIT_TAKE1("S3UpPresignExpires", set_slot,
-                  DIR_SLOT(DURATION, presign_expires, .lo = SECS(1), .hi = SECS(7 * 86400),
-                           .range = PRESIGN_RANGE),
-                  WHERE_DIR, "lifetime of presigned part URLs, 1s to 7d (default 1h)"),
-    AP_INIT_TAKE1("S3UpShareMaxExpires", set_slot,
-                  DIR_SLOT(DURATION, share_max_expires, .lo = SECS(1), .hi = SECS(7 * 86400),
-                           .range = PRESIGN_RANGE),
-                  WHERE_DIR, "longest share link an admin may make, up to 7d (default 7d)"),
-    AP_INIT_TAKE1("S3UpUserClaim", set_slot, DIR_SLOT(WORD, user_claim, .check = s3up_values_claim),
-                  WHERE_DIR, "claim naming the signed-in person (default REMOTE_USER)"),
-    AP_INIT_TAKE1("S3UpClaimPrefix", set_slot,
-                  DIR_SLOT(WORD, claim_prefix, .check = s3up_values_env_prefix), WHERE_DIR,
-                  "prefix of claims in the environment (default OIDC_CLAIM_)"),
-    AP_INIT_TAKE1("S3UpPartsInFlight", set_slot,
-                  DIR_SLOT(COUNT, parts_in_flight, .lo = 1, .hi = 32, .range = "1 to 32"),
-                  WHERE_DIR, "how many parts of one file the portal sends at once (default 4)"),
-    AP_INIT_TAKE1("S3UpMaxUnfinished", set_slot,
-                  DIR_SLOT(COUNT, max_unfinished, .lo = 1, .hi = 10000, .range = "1 to 10000"),
-                  WHERE_DIR,
-                  "unfinished uploads one person or link may hold in an endpoint (default 100)"),
+    DIR_NUMBER("S3UpPartSize", SIZE, part_size, S3UP_PART_SIZE_MIN, S3UP_PART_SIZE_MAX,
+               "S3's part sizes, 5M to 5G",
+               "multipart part size, 5M to 5G (default 64M; grows to stay within 10,000 parts)"),
+    DIR_NUMBER("S3UpMaxFileSize", SIZE, max_file_size, 1, S3UP_OBJECT_SIZE_MAX,
+               "1 byte to 5T, S3's largest object", "largest file accepted, up to 5T (default 5T)"),
+    DIR_NUMBER("S3UpPresignExpires", DURATION, presign_expires, SECS(1), SECS(7 * 86400),
+               PRESIGN_RANGE, "lifetime of presigned part URLs, 1s to 7d (default 1h)"),
+    DIR_NUMBER("S3UpShareMaxExpires", DURATION, share_max_expires, SECS(1), SECS(7 * 86400),
+               PRESIGN_RANGE, "longest share link an admin may make, up to 7d (default 7d)"),
+    DIR_WORD("S3UpUserClaim", user_claim, s3up_values_claim,
+             "claim naming the signed-in person (default REMOTE_USER)"),
+    DIR_WORD("S3UpClaimPrefix", claim_prefix, s3up_values_env_prefix,
+             "prefix of claims in the environment (default OIDC_CLAIM_)"),
+    DIR_NUMBER("S3UpPartsInFlight", COUNT, parts_in_flight, 1, 32, "1 to 32",
+               "how many parts of one file the portal sends at once (default 4)"),
+    DIR_NUMBER("S3UpMaxUnfinished", COUNT, max_unfinished, 1, 10000, "1 to 10000",
+               "unfinished uploads one person or link may hold in an endpoint (default 100)"),
     AP_INIT_TAKE1("S3UpUploadMode", set_upload_mode, NULL, WHERE_DIR,
                   "direct: browsers PUT parts to S3; proxy: through httpd (default direct)"),
     AP_INIT_TAKE1("S3UpSecretFile", set_secret_file, NULL, WHERE_SRV,
@@ -398,24 +376,18 @@ const command_rec s3up_cmds[] = {
                   SRV_SLOT(DURATION, cache_ttl, .lo = 0, .hi = SECS(86400),
                            .range = "0s to 1d (longer would hide revoked endpoints for too long)"),
                   WHERE_SRV,
-                  "how long a record read from the bucket is trusted (default 30s; "
-                  "server-wide)"),
-    AP_INIT_TAKE1("S3UpCognitoUserPool", set_slot,
-                  SRV_SLOT(WORD, cognito_user_pool, .check = s3up_values_user_pool), WHERE_SRV,
-                  "Cognito user pool id for creating customer accounts (server-wide)"),
-    AP_INIT_TAKE1("S3UpCognitoEndpoint", set_slot,
-                  SRV_SLOT(WORD, cognito_server, .check = s3up_values_server_url), WHERE_SRV,
-                  "the Cognito API, an http(s) URL without path (default "
-                  "https://cognito-idp.REGION.amazonaws.com; server-wide)"),
+                  "how long a record read from the bucket is trusted (default 30s; server-wide)"),
+    SRV_WORD("S3UpCognitoUserPool", cognito_user_pool, s3up_values_user_pool,
+             "Cognito user pool id for creating customer accounts (server-wide)"),
+    SRV_WORD("S3UpCognitoEndpoint", cognito_server, s3up_values_server_url,
+             "the Cognito API, an http(s) URL without path (default "
+             "https://cognito-idp.REGION.amazonaws.com; server-wide)"),
     AP_INIT_TAKE1("S3UpDocumentRoot", set_document_root, NULL, WHERE_SRV,
                   "directory of the portal pages (server-wide)"),
-    AP_INIT_TAKE1("S3UpPortalURL", set_slot,
-                  SRV_SLOT(WORD, portal_url, .check = s3up_values_url_or_path), WHERE_SRV,
-                  "the customer portal's address, a URL or a path (server-wide)"),
-    AP_INIT_TAKE1("S3UpLinkURL", set_slot, SRV_SLOT(WORD, link_url, .check = s3up_values_link_url),
-                  WHERE_SRV,
-                  "the s3up-drop location's address; links are S3UpLinkURL/{token} "
-                  "(server-wide)"),
+    SRV_WORD("S3UpPortalURL", portal_url, s3up_values_url_or_path,
+             "the customer portal's address, a URL or a path (server-wide)"),
+    SRV_WORD("S3UpLinkURL", link_url, s3up_values_link_url,
+             "the s3up-drop location's address; links are S3UpLinkURL/{token} (server-wide)"),
     {NULL},
 };
 

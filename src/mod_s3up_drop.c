@@ -32,42 +32,10 @@ APLOG_USE_MODULE(s3up);
 #define COOKIE_MAX_AGE apr_time_from_sec(12 * 3600)
 #define FORM_MAX 1024
 
-#define LIMIT_SLOTS 4096
-
-/* Passcode tries are counted twice, each time before the passcode is
- * verified: in shared memory, so that a flood at this server is turned
- * away without asking S3, and in the bucket, where every server sharing
- * it counts the same tries. A lock read from the bucket is kept here, for
- * at most S3UpCacheTTL (an admin may clear it on another server). */
-static s3up_shared_t tries = {"s3up-limit", 0, NULL, NULL};
-static s3up_limit_t *limit;
-
-void s3up_drop_pre_config(apr_pool_t *pconf)
-{
-    s3up_shared_register(&tries, pconf);
-}
-
-apr_status_t s3up_drop_post_config(apr_pool_t *pconf, server_rec *s)
-{
-    tries.size = s3up_limit_size(LIMIT_SLOTS);
-    return s3up_shared_create(&tries, s, pconf);
-}
-
-apr_status_t s3up_drop_init(apr_pool_t *pchild)
-{
-    apr_status_t rv = s3up_shared_child_init(&tries, pchild);
-
-    if (rv == APR_SUCCESS) {
-        limit = s3up_limit_attach(s3up_shared_base(&tries), LIMIT_SLOTS, S3UP_PASSCODE_TRIES,
-                                  S3UP_PASSCODE_WINDOW, s3up_shared_lock, &tries, pchild);
-    }
-    return rv;
-}
-
 void s3up_drop_unlock(const char *link_id)
 {
-    if (limit) {
-        s3up_limit_clear(limit, link_id);
+    if (s3up_shared_tries()) {
+        s3up_limit_clear(s3up_shared_tries(), link_id);
     }
 }
 
@@ -176,7 +144,7 @@ static int locked(request_rec *r, const char *id, apr_interval_time_t wait)
 /* How long the link must wait: what this server knows, else the bucket. */
 static apr_interval_time_t lock_of(request_rec *r, const char *id, s3up_store_t *st)
 {
-    apr_interval_time_t wait = s3up_limit_wait(limit, id, apr_time_now());
+    apr_interval_time_t wait = s3up_limit_wait(s3up_shared_tries(), id, apr_time_now());
     s3up_tries_t tries;
     s3up_error_t *err;
 
@@ -197,13 +165,13 @@ static int passcode_try(request_rec *r, const char *base, const char *token,
     s3up_error_t *err;
     apr_status_t rv;
 
-    if ((wait = s3up_limit_take(limit, link->id, apr_time_now())) > 0) {
+    if ((wait = s3up_limit_take(s3up_shared_tries(), link->id, apr_time_now())) > 0) {
         return locked(r, link->id, wait);
     }
     rv = s3up_store_try_take(&wait, st, link->id, S3UP_PASSCODE_TRIES, S3UP_PASSCODE_WINDOW, &err,
                              r->pool);
     if (rv == S3UP_ELIMIT) {
-        s3up_limit_block(limit, link->id,
+        s3up_limit_block(s3up_shared_tries(), link->id,
                          apr_time_now() + (wait < st->ttl || st->ttl <= 0 ? wait : st->ttl),
                          apr_time_now());
         return locked(r, link->id, wait);
@@ -225,7 +193,7 @@ static int passcode_try(request_rec *r, const char *base, const char *token,
             ap_construct_url(r->pool, apr_pstrcat(r->pool, base, "/", token, "?wrong=1", NULL), r));
         return HTTP_SEE_OTHER;
     }
-    s3up_limit_clear(limit, link->id);
+    s3up_limit_clear(s3up_shared_tries(), link->id);
     if (s3up_store_tries_clear(st, link->id, &err, r->pool) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, err->status, r,
                       S3UP_LOGNO(0504) "link %.12s: its tries could not be cleared: %s", link->id,

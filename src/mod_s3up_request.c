@@ -3,7 +3,6 @@
  * out, the error shape, query arguments, the same-origin check.
  */
 #include <apr_hash.h>
-#include <apr_shm.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
@@ -16,7 +15,6 @@
 
 #include "mod_s3up_request.h"
 #include "mod_s3up_shared.h"
-#include "s3up_gate.h"
 #include "s3up_json.h"
 #include "s3up_util.h"
 #include "s3up_time.h"
@@ -45,45 +43,25 @@ typedef struct s3up_conn_t {
 
 static proc_t *proc;
 
-/* The store's write counter, in shared memory made before the fork. */
-static apr_shm_t *generation_shm;
-
-/* Parts on their way to S3 through httpd, per upload, for all processes. */
-#define GATE_SLOTS 1024
-static s3up_shared_t gate_shared = {"s3up-gate", 0, NULL, NULL};
-static s3up_gate_t *gate;
-
-void s3up_req_pre_config(apr_pool_t *pconf)
-{
-    s3up_shared_register(&gate_shared, pconf);
-}
-
-apr_status_t s3up_req_post_config(apr_pool_t *pconf, server_rec *s)
-{
-    apr_status_t rv = apr_shm_create(&generation_shm, sizeof(apr_uint32_t), NULL, pconf);
-    if (rv == APR_SUCCESS) {
-        memset(apr_shm_baseaddr_get(generation_shm), 0, sizeof(apr_uint32_t));
-        gate_shared.size = s3up_gate_size(GATE_SLOTS);
-        rv = s3up_shared_create(&gate_shared, s, pconf);
-    }
-    return rv;
-}
-
-/* Uploads are named in the gate by a hash: ids are long, and S3's. */
-static const char *gate_key(request_rec *r, const char *upload_id)
+/* Uploads are counted by a hash: ids are long, and S3's. */
+static const char *part_key(request_rec *r, const char *upload_id)
 {
     return s3up_sha256_hex(upload_id, strlen(upload_id), r->pool);
 }
 
 int s3up_req_part_enter(request_rec *r, const char *upload_id, int max)
 {
-    return gate && s3up_gate_enter(gate, gate_key(r, upload_id), max);
+    s3up_limit_t *parts = s3up_shared_parts();
+
+    return parts && s3up_limit_enter(parts, part_key(r, upload_id), max);
 }
 
 void s3up_req_part_leave(request_rec *r, const char *upload_id)
 {
-    if (gate) {
-        s3up_gate_leave(gate, gate_key(r, upload_id));
+    s3up_limit_t *parts = s3up_shared_parts();
+
+    if (parts) {
+        s3up_limit_leave(parts, part_key(r, upload_id));
     }
 }
 
@@ -99,15 +77,8 @@ apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s)
         (rv = s3up_store_cache_create(&ps->cache, pchild)) != APR_SUCCESS) {
         return rv;
     }
-    if (generation_shm) {
-        s3up_store_cache_share(ps->cache, apr_shm_baseaddr_get(generation_shm));
-    }
-    if (gate_shared.shm) {
-        if ((rv = s3up_shared_child_init(&gate_shared, pchild)) != APR_SUCCESS) {
-            return rv;
-        }
-        gate = s3up_gate_attach(s3up_shared_base(&gate_shared), GATE_SLOTS, s3up_shared_lock,
-                                &gate_shared, pchild);
+    if (s3up_shared_generation()) {
+        s3up_store_cache_share(ps->cache, s3up_shared_generation());
     }
 #if APR_HAS_THREADS
     if ((rv = apr_thread_mutex_create(&ps->lock, APR_THREAD_MUTEX_DEFAULT, pchild)) !=

@@ -17,15 +17,8 @@
 /* Longest JSON body a client may send. */
 #define S3UP_JSON_BODY_MAX (64 * 1024)
 
-void s3up_req_pre_config(apr_pool_t *pconf);
-
-/* Shared by httpd's processes, made in post_config: the store's write
- * counter, so a change made through one process is seen by all at once;
- * the parts of each upload being passed on to S3. */
-apr_status_t s3up_req_post_config(apr_pool_t *pconf, server_rec *s);
-
 /* Per-process state: the curl share and the store cache. Made in
- * child_init. */
+ * child_init, after s3up_shared_child_init. */
 apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s);
 
 /* A part of upload_id is passed on to S3 through httpd: 1 when fewer than

@@ -1,43 +1,106 @@
 /*
- * Tables in shared memory behind a global mutex.
+ * What httpd's processes share: a counter, and limits behind global
+ * mutexes.
  */
+#include <apr_global_mutex.h>
+#include <apr_shm.h>
 #include <util_mutex.h>
 
 #include "mod_s3up_shared.h"
+#include "s3up_store.h"
 
-void s3up_shared_register(s3up_shared_t *sh, apr_pool_t *pconf)
+typedef struct table_t {
+    const char *name; /* of the mutex, for httpd's Mutex directive */
+    int slots, max;
+    apr_interval_time_t window;
+    apr_shm_t *shm;
+    apr_global_mutex_t *mutex;
+    s3up_limit_t *limit;
+} table_t;
+
+/* Passcode tries are also counted in the bucket, where every server
+ * sharing it counts the same tries; here a flood at this server is turned
+ * away without asking S3. */
+static table_t tries = {.name = "s3up-limit",
+                        .slots = 4096,
+                        .max = S3UP_PASSCODE_TRIES,
+                        .window = S3UP_PASSCODE_WINDOW};
+static table_t parts = {.name = "s3up-gate", .slots = 1024};
+static table_t *const tables[] = {&tries, &parts};
+#define N_TABLES (sizeof(tables) / sizeof(tables[0]))
+
+static apr_shm_t *generation;
+
+void s3up_shared_pre_config(apr_pool_t *pconf)
 {
-    ap_mutex_register(pconf, sh->name, NULL, APR_LOCK_DEFAULT, 0);
-}
-
-apr_status_t s3up_shared_create(s3up_shared_t *sh, server_rec *s, apr_pool_t *pconf)
-{
-    apr_status_t rv = apr_shm_create(&sh->shm, sh->size, NULL, pconf);
-
-    if (rv != APR_SUCCESS) {
-        return rv;
+    for (apr_size_t i = 0; i < N_TABLES; i++) {
+        ap_mutex_register(pconf, tables[i]->name, NULL, APR_LOCK_DEFAULT, 0);
     }
-    memset(apr_shm_baseaddr_get(sh->shm), 0, sh->size);
-    return ap_global_mutex_create(&sh->mutex, NULL, sh->name, NULL, s, pconf, 0);
 }
 
-apr_status_t s3up_shared_child_init(s3up_shared_t *sh, apr_pool_t *pchild)
+static apr_status_t shm_zeroed(apr_shm_t **shm, apr_size_t size, apr_pool_t *pconf)
 {
-    return apr_global_mutex_child_init(&sh->mutex, apr_global_mutex_lockfile(sh->mutex), pchild);
+    apr_status_t rv = apr_shm_create(shm, size, NULL, pconf);
+
+    if (rv == APR_SUCCESS) {
+        memset(apr_shm_baseaddr_get(*shm), 0, size);
+    }
+    return rv;
 }
 
-void *s3up_shared_base(s3up_shared_t *sh)
+apr_status_t s3up_shared_post_config(apr_pool_t *pconf, server_rec *s)
 {
-    return apr_shm_baseaddr_get(sh->shm);
+    apr_status_t rv = shm_zeroed(&generation, sizeof(apr_uint32_t), pconf);
+
+    for (apr_size_t i = 0; rv == APR_SUCCESS && i < N_TABLES; i++) {
+        table_t *t = tables[i];
+        if ((rv = shm_zeroed(&t->shm, s3up_limit_size(t->slots), pconf)) == APR_SUCCESS) {
+            rv = ap_global_mutex_create(&t->mutex, NULL, t->name, NULL, s, pconf, 0);
+        }
+    }
+    return rv;
 }
 
-void s3up_shared_lock(void *baton, int on)
+static void lock(void *baton, int on)
 {
-    s3up_shared_t *sh = baton;
+    table_t *t = baton;
 
     if (on) {
-        apr_global_mutex_lock(sh->mutex);
+        apr_global_mutex_lock(t->mutex);
     } else {
-        apr_global_mutex_unlock(sh->mutex);
+        apr_global_mutex_unlock(t->mutex);
     }
+}
+
+apr_status_t s3up_shared_child_init(apr_pool_t *pchild)
+{
+    apr_status_t rv = APR_SUCCESS;
+
+    for (apr_size_t i = 0; rv == APR_SUCCESS && i < N_TABLES; i++) {
+        table_t *t = tables[i];
+        if (!t->shm) {
+            continue; /* post_config did not run (a config test) */
+        }
+        rv = apr_global_mutex_child_init(&t->mutex, apr_global_mutex_lockfile(t->mutex), pchild);
+        if (rv == APR_SUCCESS) {
+            t->limit = s3up_limit_attach(apr_shm_baseaddr_get(t->shm), t->slots, t->max, t->window,
+                                         lock, t, pchild);
+        }
+    }
+    return rv;
+}
+
+apr_uint32_t *s3up_shared_generation(void)
+{
+    return generation ? apr_shm_baseaddr_get(generation) : NULL;
+}
+
+s3up_limit_t *s3up_shared_tries(void)
+{
+    return tries.limit;
+}
+
+s3up_limit_t *s3up_shared_parts(void)
+{
+    return parts.limit;
 }

@@ -1,5 +1,6 @@
 /*
- * Try limits over a fixed table.
+ * Counts per key over a fixed table: tries in a window, or what is in at
+ * once.
  */
 #include <apr_strings.h>
 
@@ -9,14 +10,14 @@
 
 typedef struct slot_t {
     char key[S3UP_LIMIT_KEY_MAX + 1]; /* "" when free */
-    int failures;                     /* tries, counted before they are verified */
+    int count;                        /* tries (counted before they are verified), or in */
     apr_time_t start;                 /* of the window */
 } slot_t;
 
 struct s3up_limit_t {
     slot_t *slots;
     int n, max;
-    apr_interval_time_t window;
+    apr_interval_time_t window; /* 0: counts what is in */
     s3up_limit_lock_fn *lock;
     void *baton;
 };
@@ -29,21 +30,10 @@ apr_size_t s3up_limit_size(int slots)
 s3up_limit_t *s3up_limit_attach(void *mem, int slots, int max, apr_interval_time_t window,
                                 s3up_limit_lock_fn *lock, void *baton, apr_pool_t *p)
 {
-    s3up_limit_t *l = apr_pcalloc(p, sizeof(*l));
-    l->slots = mem;
-    l->n = slots;
-    l->max = max;
-    l->window = window;
-    l->lock = lock;
-    l->baton = baton;
-    return l;
-}
+    s3up_limit_t *l = apr_palloc(p, sizeof(*l));
 
-static void hold(s3up_limit_t *l, int on)
-{
-    if (l->lock) {
-        l->lock(l->baton, on);
-    }
+    *l = (s3up_limit_t){mem, slots, max, window, lock, baton};
+    return l;
 }
 
 static unsigned int hash(const char *key)
@@ -55,22 +45,30 @@ static unsigned int hash(const char *key)
     return h;
 }
 
-/* key's slot, or NULL; with `take`, a slot for it (free, expired, or the
- * oldest nearby). */
-static slot_t *find(s3up_limit_t *l, const char *key, apr_time_t now, int take)
+static int expired(const s3up_limit_t *l, const slot_t *s, apr_time_t now)
+{
+    return l->window && now - s->start >= l->window;
+}
+
+/* Locks the table and finds key's slot, or NULL; with `take`, a slot for
+ * it (free, expired, or in a window the oldest nearby). unlock() ends it. */
+static slot_t *find_locked(s3up_limit_t *l, const char *key, apr_time_t now, int take)
 {
     unsigned int h = hash(key);
     slot_t *reusable = NULL, *oldest = NULL, *spare;
 
+    if (l->lock) {
+        l->lock(l->baton, 1);
+    }
     for (int i = 0; i < PROBE && i < l->n; i++) {
         slot_t *s = &l->slots[(h + i) % (unsigned int)l->n];
         /* Keys are kept cut to S3UP_LIMIT_KEY_MAX: compare that much. */
         if (s->key[0] && !strncmp(s->key, key, S3UP_LIMIT_KEY_MAX)) {
             return s;
         }
-        if (!s->key[0] || now - s->start >= l->window) {
+        if (!s->key[0] || expired(l, s, now)) {
             reusable = reusable ? reusable : s;
-        } else if (!oldest || s->start < oldest->start) {
+        } else if (l->window && (!oldest || s->start < oldest->start)) {
             oldest = s;
         }
     }
@@ -79,66 +77,90 @@ static slot_t *find(s3up_limit_t *l, const char *key, apr_time_t now, int take)
         return NULL;
     }
     apr_cpystrn(spare->key, key, sizeof(spare->key));
-    spare->failures = 0;
+    spare->count = 0;
     spare->start = now;
     return spare;
 }
 
-apr_interval_time_t s3up_limit_wait(s3up_limit_t *l, const char *key, apr_time_t now)
+static void unlock(s3up_limit_t *l)
 {
-    apr_interval_time_t wait = 0;
-    slot_t *s;
-
-    hold(l, 1);
-    s = find(l, key, now, 0);
-    if (s && now - s->start < l->window && s->failures >= l->max) {
-        wait = s->start + l->window - now;
+    if (l->lock) {
+        l->lock(l->baton, 0);
     }
-    hold(l, 0);
+}
+
+/* Counts one more for key unless max are counted: 0, else how long to
+ * wait (in a window) or 1. */
+static apr_interval_time_t count(s3up_limit_t *l, const char *key, int max, apr_time_t now)
+{
+    slot_t *s = find_locked(l, key, now, 1);
+    apr_interval_time_t wait = 1;
+
+    if (s && expired(l, s, now)) {
+        s->count = 0;
+        s->start = now;
+    }
+    if (s && s->count >= max) {
+        wait = l->window ? s->start + l->window - now : 1;
+    } else if (s) {
+        s->count++;
+        wait = 0;
+    }
+    unlock(l);
     return wait;
 }
 
 apr_interval_time_t s3up_limit_take(s3up_limit_t *l, const char *key, apr_time_t now)
 {
-    apr_interval_time_t wait = 0;
-    slot_t *s;
+    return count(l, key, l->max, now);
+}
 
-    hold(l, 1);
-    s = find(l, key, now, 1);
-    if (now - s->start >= l->window) {
-        s->failures = 0;
-        s->start = now;
-    }
-    if (s->failures >= l->max) {
+int s3up_limit_enter(s3up_limit_t *l, const char *key, int max)
+{
+    return count(l, key, max, 0) == 0;
+}
+
+apr_interval_time_t s3up_limit_wait(s3up_limit_t *l, const char *key, apr_time_t now)
+{
+    slot_t *s = find_locked(l, key, now, 0);
+    apr_interval_time_t wait = 0;
+
+    if (s && !expired(l, s, now) && s->count >= l->max) {
         wait = s->start + l->window - now;
-    } else {
-        s->failures++;
     }
-    hold(l, 0);
+    unlock(l);
     return wait;
 }
 
 void s3up_limit_block(s3up_limit_t *l, const char *key, apr_time_t until, apr_time_t now)
 {
-    slot_t *s;
+    slot_t *s = find_locked(l, key, now, 1);
 
-    hold(l, 1);
-    s = find(l, key, now, 1);
     if (s) {
-        s->failures = l->max;
+        s->count = l->max;
         s->start = until - l->window;
     }
-    hold(l, 0);
+    unlock(l);
+}
+
+/* Frees key's slot when what it counts is done with: all of it (clear) or
+ * one that leaves. */
+static void release(s3up_limit_t *l, const char *key, int all)
+{
+    slot_t *s = find_locked(l, key, 0, 0);
+
+    if (s && (all || --s->count <= 0)) {
+        s->key[0] = '\0';
+    }
+    unlock(l);
 }
 
 void s3up_limit_clear(s3up_limit_t *l, const char *key)
 {
-    slot_t *s;
+    release(l, key, 1);
+}
 
-    hold(l, 1);
-    s = find(l, key, 0, 0);
-    if (s) {
-        s->key[0] = '\0';
-    }
-    hold(l, 0);
+void s3up_limit_leave(s3up_limit_t *l, const char *key)
+{
+    release(l, key, 0);
 }

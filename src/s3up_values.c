@@ -11,6 +11,38 @@
 
 #include "s3up_values.h"
 
+/* Character sets, for strspn(). */
+#define LOWER "abcdefghijklmnopqrstuvwxyz"
+#define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define DIGITS "0123456789"
+#define ALNUM LOWER UPPER DIGITS
+
+/* Whether all of s is made of the characters of set. */
+static int made_of(const char *s, const char *set)
+{
+    return !s[strspn(s, set)];
+}
+
+static int count_of(const char *s, char c)
+{
+    int n = 0;
+
+    for (; (s = strchr(s, c)); s++) {
+        n++;
+    }
+    return n;
+}
+
+/* NULL and *out = arg when ok, else "'arg' why". */
+static const char *take(const char **out, const char *arg, int ok, const char *why, apr_pool_t *p)
+{
+    if (!ok) {
+        return apr_psprintf(p, "'%s' %s", arg, why);
+    }
+    *out = arg;
+    return NULL;
+}
+
 /* A number with an optional one-letter unit; units[0] is the bare
  * number's (suffix '\0'), a factor of 0 ends the list. */
 typedef struct {
@@ -115,17 +147,12 @@ const char *s3up_values_bucket(const char **out, const char *b, apr_pool_t *p)
     static const char *bad_suffix[] = {"-s3alias", "--ol-s3",    ".mrap",
                                        "--x-s3",   "--table-s3", NULL};
     apr_size_t len = strlen(b), i;
-    int dots = 0, digits_and_dots = 1;
 
     if (len < 3 || len > 63) {
         return apr_psprintf(p, "'%s' must be 3 to 63 characters long", b);
     }
-    for (i = 0; i < len; i++) {
-        if (!(apr_islower(b[i]) || apr_isdigit(b[i]) || b[i] == '.' || b[i] == '-')) {
-            return apr_psprintf(p, "'%s' may hold only lower-case letters, digits, '.' and '-'", b);
-        }
-        dots += b[i] == '.';
-        digits_and_dots &= apr_isdigit(b[i]) || b[i] == '.';
+    if (!made_of(b, LOWER DIGITS ".-")) {
+        return apr_psprintf(p, "'%s' may hold only lower-case letters, digits, '.' and '-'", b);
     }
     if (!apr_isalnum(b[0]) || !apr_isalnum(b[len - 1])) {
         return apr_psprintf(p, "'%s' must begin and end with a letter or digit", b);
@@ -133,7 +160,7 @@ const char *s3up_values_bucket(const char **out, const char *b, apr_pool_t *p)
     if (strstr(b, "..")) {
         return apr_psprintf(p, "'%s' must not hold two dots in a row", b);
     }
-    if (dots == 3 && digits_and_dots) {
+    if (made_of(b, DIGITS ".") && count_of(b, '.') == 3) {
         return apr_psprintf(p, "'%s' must not look like an IP address", b);
     }
     for (i = 0; bad_prefix[i]; i++) {
@@ -158,21 +185,12 @@ const char *s3up_values_bucket(const char **out, const char *b, apr_pool_t *p)
  * other stores use names like "default", "auto" or "zonegroup_a". */
 const char *s3up_values_region(const char **out, const char *r, apr_pool_t *p)
 {
-    apr_size_t len = strlen(r), i;
+    apr_size_t len = strlen(r);
 
-    if (len < 1 || len > 32 || !apr_isalnum(r[0])) {
-        return apr_psprintf(p, "'%s' is not a region name (like us-east-1)", r);
-    }
-    for (i = 0; i < len; i++) {
-        if (!(apr_islower(r[i]) || apr_isdigit(r[i]) || r[i] == '-' || r[i] == '_')) {
-            return apr_psprintf(p,
-                                "'%s' is not a region name (like us-east-1): use lower-case "
-                                "letters, digits, '-' and '_'",
-                                r);
-        }
-    }
-    *out = r;
-    return NULL;
+    return take(out, r, len >= 1 && len <= 32 && apr_isalnum(r[0]) && made_of(r, LOWER DIGITS "-_"),
+                "is not a region name (like us-east-1): use lower-case letters, digits, '-' "
+                "and '_'",
+                p);
 }
 
 /* An http(s) URL to a host, without path, query or user info: the endpoint
@@ -214,11 +232,8 @@ const char *s3up_values_url_or_path(const char **out, const char *arg, apr_pool_
               (!strcasecmp(uri.scheme, "http") || !strcasecmp(uri.scheme, "https")) &&
               uri.hostname && *uri.hostname && !uri.query && !uri.fragment;
 
-    if (!(path || url) || s3up_values_blank(arg)) {
-        return apr_psprintf(p, "'%s' is neither an http(s) URL nor a path starting with '/'", arg);
-    }
-    *out = arg;
-    return NULL;
+    return take(out, arg, (path || url) && !s3up_values_blank(arg),
+                "is neither an http(s) URL nor a path starting with '/'", p);
 }
 
 /* Links are S3UpLinkURL/{token}: keep exactly one slash between. */
@@ -237,11 +252,8 @@ const char *s3up_values_link_url(const char **out, const char *arg, apr_pool_t *
 /* Names of one "word": no spaces, no control characters. */
 static const char *word(const char **out, const char *arg, const char *what, apr_pool_t *p)
 {
-    if (!*arg || strlen(arg) > 128 || s3up_values_blank(arg)) {
-        return apr_psprintf(p, "'%s' is not %s (1 to 128 characters, no spaces)", arg, what);
-    }
-    *out = arg;
-    return NULL;
+    return take(out, arg, *arg && strlen(arg) <= 128 && !s3up_values_blank(arg),
+                apr_pstrcat(p, "is not ", what, " (1 to 128 characters, no spaces)", NULL), p);
 }
 
 const char *s3up_values_access_key(const char **out, const char *arg, apr_pool_t *p)
@@ -257,35 +269,18 @@ const char *s3up_values_claim(const char **out, const char *arg, apr_pool_t *p)
 /* Empty is allowed: mod_auth_openidc's OIDCClaimPrefix may be "". */
 const char *s3up_values_env_prefix(const char **out, const char *arg, apr_pool_t *p)
 {
-    for (const char *c = arg; *c; c++) {
-        if (!(apr_isalnum(*c) || *c == '_' || *c == '-')) {
-            return apr_psprintf(p,
-                                "'%s' is not an environment variable prefix (letters, digits, "
-                                "'_' and '-')",
-                                arg);
-        }
-    }
-    *out = arg;
-    return NULL;
+    return take(out, arg, made_of(arg, ALNUM "_-"),
+                "is not an environment variable prefix (letters, digits, '_' and '-')", p);
 }
 
 /* AWS's pattern: [\w-]+_[0-9a-zA-Z]+ (REGION_ID, like eu-west-1_AbC123). */
 const char *s3up_values_user_pool(const char **out, const char *arg, apr_pool_t *p)
 {
-    const char *u = strchr(arg, '_'), *c;
-    int ok = u && u > arg && u[1] && strlen(arg) <= 55;
+    const char *id = strrchr(arg, '_');
+    int ok = id && id > arg && id[1] && strlen(arg) <= 55 && made_of(id + 1, ALNUM) &&
+             strspn(arg, ALNUM "_-") >= (apr_size_t)(id - arg);
 
-    for (c = arg; ok && c < u; c++) {
-        ok = apr_isalnum(*c) || *c == '_' || *c == '-';
-    }
-    for (c = u ? u + 1 : arg; ok && *c; c++) {
-        ok = apr_isalnum(*c);
-    }
-    if (!ok) {
-        return apr_psprintf(p, "'%s' is not a user pool id (like eu-west-1_AbC123)", arg);
-    }
-    *out = arg;
-    return NULL;
+    return take(out, arg, ok, "is not a user pool id (like eu-west-1_AbC123)", p);
 }
 
 /* Key prefixes: relative, no empty, '.' or '..' segments, no control
