@@ -350,28 +350,23 @@ static void link_view(s3up_link_view_t *v, s3up_manage_t *m, s3up_link_t *l, apr
         v->tries.count >= S3UP_PASSCODE_TRIES ? v->tries.since + S3UP_PASSCODE_WINDOW : 0;
 }
 
+static apr_status_t count_file(void *baton, const char *key, const void *item)
+{
+    s3up_totals_t *t = baton;
+
+    (void)key;
+    t->bytes += ((const s3up_object_t *)item)->size;
+    t->files++;
+    return APR_SUCCESS;
+}
+
 /* Totals of the files under prefix: every page, up to a bound. */
 static apr_status_t totals(s3up_totals_t *t, s3up_manage_t *m, const char *prefix,
                            s3up_error_t **err, apr_pool_t *p)
 {
-    const char *token = NULL;
-    int pages = 0;
-
     memset(t, 0, sizeof(*t));
-    do {
-        s3up_object_page_t *page;
-        apr_status_t rv = s3up_s3_list_objects(&page, m->s3, prefix, NULL, token, 1000, err, p);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        for (int i = 0; i < page->objects->nelts; i++) {
-            t->bytes += APR_ARRAY_IDX(page->objects, i, s3up_object_t).size;
-        }
-        t->files += page->objects->nelts;
-        token = page->truncated ? page->next_token : NULL;
-    } while (token && ++pages < TOTALS_PAGES_MAX);
-    t->complete = token == NULL;
-    return APR_SUCCESS;
+    return s3up_s3_each(m->s3, S3UP_S3_OBJECTS, prefix, TOTALS_PAGES_MAX, &t->complete, count_file,
+                        t, err, p);
 }
 
 apr_status_t s3up_manage_get(s3up_endpoint_view_t **out, s3up_manage_t *m, const char *id,

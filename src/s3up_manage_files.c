@@ -37,46 +37,49 @@ static void end_reservation(s3up_manage_t *m, const char *key, const char *uploa
     }
 }
 
+/* A folder being emptied: what is removed is counted. */
+typedef struct {
+    s3up_manage_t *m;
+    int *removed;
+    s3up_error_t **err;
+    apr_pool_t *p;
+} emptying_t;
+
+static apr_status_t abort_upload(void *baton, const char *key, const void *item)
+{
+    emptying_t *e = baton;
+    const char *upload_id = ((const s3up_upload_t *)item)->upload_id;
+    apr_status_t rv = s3up_s3_abort(e->m->s3, key, upload_id, e->err, e->p);
+
+    if (rv != APR_SUCCESS && rv != S3UP_ENOTFOUND) {
+        return rv;
+    }
+    end_reservation(e->m, key, upload_id, e->p);
+    (*e->removed)++;
+    return APR_SUCCESS;
+}
+
+static apr_status_t delete_file(void *baton, const char *key, const void *item)
+{
+    emptying_t *e = baton;
+    apr_status_t rv = s3up_s3_delete(e->m->s3, key, e->err, e->p);
+
+    (void)item;
+    *e->removed += rv == APR_SUCCESS;
+    return rv;
+}
+
 apr_status_t s3up_manage_empty(int *removed, s3up_manage_t *m, const char *prefix,
                                s3up_error_t **err, apr_pool_t *p)
 {
-    const char *key_marker = NULL, *id_marker = NULL, *token = NULL;
-    apr_status_t rv;
+    emptying_t e = {m, removed, err, p};
+    apr_status_t rv =
+        s3up_s3_each(m->s3, S3UP_S3_UPLOADS, prefix, 0, NULL, abort_upload, &e, err, p);
 
-    do {
-        s3up_upload_page_t *page;
-        if ((rv = s3up_s3_list_uploads(&page, m->s3, prefix, key_marker, id_marker, 1000, err,
-                                       p)) != APR_SUCCESS) {
-            return rv;
-        }
-        for (int i = 0; i < page->uploads->nelts; i++) {
-            const s3up_upload_t *u = &APR_ARRAY_IDX(page->uploads, i, s3up_upload_t);
-            rv = s3up_s3_abort(m->s3, u->key, u->upload_id, err, p);
-            if (rv != APR_SUCCESS && rv != S3UP_ENOTFOUND) {
-                return rv;
-            }
-            end_reservation(m, u->key, u->upload_id, p);
-            (*removed)++;
-        }
-        key_marker = page->truncated ? page->next_key_marker : NULL;
-        id_marker = page->next_upload_id_marker;
-    } while (key_marker);
-    do {
-        s3up_object_page_t *page;
-        if ((rv = s3up_s3_list_objects(&page, m->s3, prefix, NULL, token, 1000, err, p)) !=
-            APR_SUCCESS) {
-            return rv;
-        }
-        for (int i = 0; i < page->objects->nelts; i++) {
-            if ((rv = s3up_s3_delete(m->s3, APR_ARRAY_IDX(page->objects, i, s3up_object_t).key, err,
-                                     p)) != APR_SUCCESS) {
-                return rv;
-            }
-            (*removed)++;
-        }
-        token = page->truncated ? page->next_token : NULL;
-    } while (token);
-    return APR_SUCCESS;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return s3up_s3_each(m->s3, S3UP_S3_OBJECTS, prefix, 0, NULL, delete_file, &e, err, p);
 }
 
 apr_status_t s3up_manage_files(s3up_object_page_t **out, const char **folder, s3up_manage_t *m,

@@ -482,6 +482,45 @@ static s3up_object_t *object_from_headers(const char *key, const apr_table_t *h,
     return o;
 }
 
+apr_status_t s3up_s3_each(s3up_s3_t *s3, s3up_s3_listing_e what, const char *prefix, int max_pages,
+                          int *complete, s3up_s3_each_fn *fn, void *baton, s3up_error_t **err,
+                          apr_pool_t *p)
+{
+    const char *marker = NULL, *id_marker = NULL;
+    int pages = 0;
+
+    do {
+        apr_array_header_t *items;
+        apr_status_t rv;
+        if (what == S3UP_S3_OBJECTS) {
+            s3up_object_page_t *page;
+            rv = s3up_s3_list_objects(&page, s3, prefix, NULL, marker, 1000, err, p);
+            items = rv == APR_SUCCESS ? page->objects : NULL;
+            marker = rv == APR_SUCCESS && page->truncated ? page->next_token : NULL;
+        } else {
+            s3up_upload_page_t *page;
+            rv = s3up_s3_list_uploads(&page, s3, prefix, marker, id_marker, 1000, err, p);
+            items = rv == APR_SUCCESS ? page->uploads : NULL;
+            marker = rv == APR_SUCCESS && page->truncated ? page->next_key_marker : NULL;
+            id_marker = rv == APR_SUCCESS ? page->next_upload_id_marker : NULL;
+        }
+        for (int i = 0; rv == APR_SUCCESS && i < items->nelts; i++) {
+            const void *item = items->elts + (apr_size_t)i * (apr_size_t)items->elt_size;
+            rv = fn(baton,
+                    what == S3UP_S3_OBJECTS ? ((const s3up_object_t *)item)->key
+                                            : ((const s3up_upload_t *)item)->key,
+                    item);
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    } while (marker && (!max_pages || ++pages < max_pages));
+    if (complete) {
+        *complete = marker == NULL;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t s3up_s3_head(s3up_object_t **out, s3up_s3_t *s3, const char *key, s3up_error_t **err,
                           apr_pool_t *p)
 {

@@ -141,6 +141,25 @@ apr_status_t s3up_s3_list_objects(s3up_object_page_t **out, s3up_s3_t *s3, const
                                   const char *delimiter, const char *continuation, int max_keys,
                                   s3up_error_t **err, apr_pool_t *p);
 
+/* What s3up_s3_each walks: the objects under a prefix, or its
+ * unfinished uploads. */
+typedef enum {
+    S3UP_S3_OBJECTS, /* items are s3up_object_t */
+    S3UP_S3_UPLOADS, /* items are s3up_upload_t */
+} s3up_s3_listing_e;
+
+/* Called for each item, with its key (both kinds have one); a status
+ * other than APR_SUCCESS stops the walk and is returned (the function sets
+ * the walk's *err). */
+typedef apr_status_t s3up_s3_each_fn(void *baton, const char *key, const void *item);
+
+/* Every item of a listing under prefix, page after page, for at most
+ * max_pages pages (0: all). *complete, when not NULL, says whether the
+ * listing was seen to its end. */
+apr_status_t s3up_s3_each(s3up_s3_t *s3, s3up_s3_listing_e what, const char *prefix, int max_pages,
+                          int *complete, s3up_s3_each_fn *fn, void *baton, s3up_error_t **err,
+                          apr_pool_t *p);
+
 /* S3UP_ENOTFOUND when there is no such key. */
 apr_status_t s3up_s3_head(s3up_object_t **out, s3up_s3_t *s3, const char *key, s3up_error_t **err,
                           apr_pool_t *p);

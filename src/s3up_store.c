@@ -52,21 +52,14 @@ struct s3up_store_cache_t {
 #endif
 };
 
-static void lock(s3up_store_cache_t *c)
+/* Locks (on) or unlocks the cache for this process's threads. */
+static void hold(s3up_store_cache_t *c, int on)
 {
 #if APR_HAS_THREADS
-    apr_thread_mutex_lock(c->lock);
+    (on ? apr_thread_mutex_lock : apr_thread_mutex_unlock)(c->lock);
 #else
     (void)c;
-#endif
-}
-
-static void unlock(s3up_store_cache_t *c)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(c->lock);
-#else
-    (void)c;
+    (void)on;
 #endif
 }
 
@@ -146,7 +139,7 @@ static int cache_get(s3up_store_cache_t *c, const char *key, apr_time_t now,
     if (ttl <= 0) {
         return 0;
     }
-    lock(c);
+    hold(c, 1);
     e = apr_hash_get(c->entries, key, APR_HASH_KEY_STRING);
     if (e && now - e->fetched < ttl && now >= e->fetched &&
         e->generation == apr_atomic_read32(c->generation)) {
@@ -157,7 +150,7 @@ static int cache_get(s3up_store_cache_t *c, const char *key, apr_time_t now,
         }
         hit = 1;
     }
-    unlock(c);
+    hold(c, 0);
     return hit;
 }
 
@@ -180,7 +173,7 @@ static void cache_set(s3up_store_cache_t *c, const char *key, const char *text, 
     e->text = text ? strdup(text) : NULL;
     e->etag = etag ? strdup(etag) : NULL;
     e->fetched = now;
-    lock(c);
+    hold(c, 1);
     e->serial = ++c->serials;
     cache_drop_locked(c, key);
     /* Bounded memory: start over rather than track ages. */
@@ -191,7 +184,7 @@ static void cache_set(s3up_store_cache_t *c, const char *key, const char *text, 
     }
     c->negatives += text == NULL;
     apr_hash_set(c->entries, e->key, APR_HASH_KEY_STRING, e);
-    unlock(c);
+    hold(c, 0);
 }
 
 /* After a write: key is forgotten here, and every process's cache entries
@@ -199,9 +192,9 @@ static void cache_set(s3up_store_cache_t *c, const char *key, const char *text, 
 static void cache_drop(s3up_store_cache_t *c, const char *key)
 {
     apr_atomic_inc32(c->generation);
-    lock(c);
+    hold(c, 1);
     cache_drop_locked(c, key);
-    unlock(c);
+    hold(c, 0);
 }
 
 const char *s3up_record_hash(const char *s, apr_pool_t *p)
@@ -253,9 +246,9 @@ void s3up_record_forget_here(s3up_store_t *st, const char *key)
     apr_pool_t *p;
 
     apr_pool_create(&p, NULL);
-    lock(st->cache);
+    hold(st->cache, 1);
     cache_drop_locked(st->cache, record_ckey(st, key, p));
-    unlock(st->cache);
+    hold(st->cache, 0);
     apr_pool_destroy(p);
 }
 
@@ -426,17 +419,36 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* An index being listed: the names under its prefix that pass valid. */
+typedef struct {
+    apr_array_header_t *found;
+    apr_size_t skip; /* the prefix's length */
+    int (*valid)(const char *);
+} listing_t;
+
+static apr_status_t add_name(void *baton, const char *k, const void *item)
+{
+    listing_t *l = baton;
+
+    (void)item;
+    if (strlen(k) > l->skip && l->valid(k + l->skip)) {
+        APR_ARRAY_PUSH(l->found, const char *) = k + l->skip;
+    }
+    return APR_SUCCESS;
+}
+
 /* The names of the empty objects under an index prefix that pass valid,
  * sorted, from the cache while fresh. */
 static apr_status_t cached_index(apr_array_header_t **ids, s3up_store_t *st, const char *prefix,
                                  int (*valid)(const char *), s3up_error_t **err, apr_pool_t *p)
 {
     const char *ckey = index_ckey(st, prefix, p);
-    const char *text = NULL, *etag = NULL, *token = NULL;
+    const char *text = NULL, *etag = NULL;
     apr_array_header_t *found = apr_array_make(p, 4, sizeof(const char *));
     apr_time_t now = st->s3->aws.now();
     apr_uint32_t generation = apr_atomic_read32(st->cache->generation);
-    apr_size_t plen = strlen(prefix);
+    listing_t listing = {found, strlen(prefix), valid};
+    apr_status_t rv;
 
     if (cache_get(st->cache, ckey, now, st->ttl, &text, &etag, NULL, p)) {
         char *last, *id, *copy = apr_pstrdup(p, text ? text : "");
@@ -446,20 +458,10 @@ static apr_status_t cached_index(apr_array_header_t **ids, s3up_store_t *st, con
         *ids = found;
         return APR_SUCCESS;
     }
-    do {
-        s3up_object_page_t *page;
-        apr_status_t rv = s3up_s3_list_objects(&page, st->s3, prefix, NULL, token, 1000, err, p);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-        for (int i = 0; i < page->objects->nelts; i++) {
-            const char *k = APR_ARRAY_IDX(page->objects, i, s3up_object_t).key;
-            if (strlen(k) > plen && valid(k + plen)) {
-                APR_ARRAY_PUSH(found, const char *) = k + plen;
-            }
-        }
-        token = page->truncated ? page->next_token : NULL;
-    } while (token);
+    if ((rv = s3up_s3_each(st->s3, S3UP_S3_OBJECTS, prefix, 0, NULL, add_name, &listing, err, p)) !=
+        APR_SUCCESS) {
+        return rv;
+    }
     qsort(found->elts, found->nelts, sizeof(const char *), cmp_str);
     cache_set(st->cache, ckey, apr_array_pstrcat(p, found, '\n'), NULL, now, generation);
     *ids = found;

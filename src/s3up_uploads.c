@@ -229,53 +229,42 @@ static apr_status_t too_large(s3up_error_t **err, apr_off_t size, apr_off_t limi
                       size, limit, how);
 }
 
+/* Names taken under a folder, as relpaths. */
+typedef struct {
+    apr_hash_t *names;
+    apr_size_t skip; /* the folder's length */
+} taken_t;
+
+static apr_status_t add_taken(void *baton, const char *key, const void *item)
+{
+    taken_t *t = baton;
+
+    (void)item;
+    apr_hash_set(t->names, key + t->skip, APR_HASH_KEY_STRING, "");
+    return APR_SUCCESS;
+}
+
 /* Every key under dir + stem already taken by a file or an unfinished
  * upload, as relpaths: bounded pages of both listings. */
 static apr_status_t taken_names(apr_hash_t **out, s3up_uploads_t *u, const char *dir,
                                 const char *stem, s3up_error_t **err, apr_pool_t *p)
 {
-    const char *prefix = apr_pstrcat(p, dir, stem, NULL), *token = NULL;
-    const char *key_marker = NULL, *id_marker = NULL;
-    apr_hash_t *taken = apr_hash_make(p);
-    apr_size_t n = strlen(dir);
+    const char *prefix = apr_pstrcat(p, dir, stem, NULL);
+    taken_t taken = {apr_hash_make(p), strlen(dir)};
+    int files = 0, uploads = 0;
     apr_status_t rv;
-    int pages = 0;
 
-    do {
-        s3up_object_page_t *page;
-        if ((rv = s3up_s3_list_objects(&page, u->s3, prefix, NULL, token, 1000, err, p)) !=
-            APR_SUCCESS) {
-            return rv;
-        }
-        for (int i = 0; i < page->objects->nelts; i++) {
-            const char *k = APR_ARRAY_IDX(page->objects, i, s3up_object_t).key;
-            apr_hash_set(taken, k + n, APR_HASH_KEY_STRING, "");
-        }
-        token = page->truncated ? page->next_token : NULL;
-    } while (token && ++pages < NAME_LIST_PAGES);
-    pages = token ? NAME_LIST_PAGES : 0;
-    do {
-        s3up_upload_page_t *page;
-        if (pages >= NAME_LIST_PAGES) {
-            break;
-        }
-        if ((rv = s3up_s3_list_uploads(&page, u->s3, prefix, key_marker, id_marker, 1000, err,
-                                       p)) != APR_SUCCESS) {
-            return rv;
-        }
-        for (int i = 0; i < page->uploads->nelts; i++) {
-            const char *k = APR_ARRAY_IDX(page->uploads, i, s3up_upload_t).key;
-            apr_hash_set(taken, k + n, APR_HASH_KEY_STRING, "");
-        }
-        key_marker = page->truncated ? page->next_key_marker : NULL;
-        id_marker = page->next_upload_id_marker;
-        pages++;
-    } while (key_marker);
-    if (token || key_marker) {
+    if ((rv = s3up_s3_each(u->s3, S3UP_S3_OBJECTS, prefix, NAME_LIST_PAGES, &files, add_taken,
+                           &taken, err, p)) != APR_SUCCESS ||
+        (files && (rv = s3up_s3_each(u->s3, S3UP_S3_UPLOADS, prefix, NAME_LIST_PAGES, &uploads,
+                                     add_taken, &taken, err, p)) != APR_SUCCESS)) {
+        return rv;
+    }
+    if (!files || !uploads) {
         return s3up_fail(err, S3UP_ECONFLICT, "Conflict",
                          "too many files of this name are here already: rename it", p);
     }
-    *out = taken;
+    *out = taken.names;
     return APR_SUCCESS;
 }
 

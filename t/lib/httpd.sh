@@ -69,6 +69,9 @@ write_conf() {
         echo "LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b %D\" s3up"
         echo "CustomLog \"$dir/access.log\" s3up"
         echo "TypesConfig /etc/mime.types"
+        # Well beyond a test's pauses: with httpd's 5 s, a client reusing an
+        # idle connection can meet httpd closing it (a reset, not our bug).
+        echo "KeepAliveTimeout 60"
         echo "<Directory />"
         echo "    AllowOverride None"
         echo "    Require all denied"
