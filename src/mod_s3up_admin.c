@@ -568,16 +568,12 @@ int s3up_admin_serve(const s3up_call_t *call)
     }
     if (call->chosen) {
         /* The customer routes, into any endpoint's folder. */
-        s3up_upload_ctx_t *up = apr_pcalloc(r->pool, sizeof(*up));
+        s3up_upload_ctx_t *up = s3up_upload_ctx(call);
         if (!s3up_upload_is_api(call->path)) {
             return s3up_reply_error(r, HTTP_NOT_FOUND, "BadRequest", "no such route");
         }
-        up->r = r;
-        up->dc = a->dc;
         up->who = a->who;
         up->is_admin = 1;
-        up->base = call->base;
-        up->chosen = call->chosen;
         return s3up_upload_dispatch(up, call->path);
     }
     if (strncmp(call->path, "api/", 4)) {

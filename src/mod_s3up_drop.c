@@ -273,17 +273,14 @@ static const s3up_route_t link_routes[] = {
 int s3up_drop_serve(const s3up_call_t *call)
 {
     request_rec *r = call->r;
-    s3up_upload_ctx_t *up = apr_pcalloc(r->pool, sizeof(*up));
+    s3up_upload_ctx_t *up;
     const char *path = call->path;
     int token = !call->chosen && s3up_token_valid(path), rc;
 
     if (!token && !s3up_upload_is_api(path)) {
         return s3up_pages_serve(r, "upload", path); /* the portal, as for s3up-upload */
     }
-    up->r = r;
-    up->dc = call->dc;
-    up->base = call->base;
-    up->chosen = call->chosen;
+    up = s3up_upload_ctx(call);
     if ((rc = s3up_req_s3(&up->s3, r, up->dc)) != OK) {
         return rc;
     }

@@ -517,16 +517,23 @@ int s3up_upload_is_api(const char *path)
     return !strncmp(path, "s3/", 3) || !strncmp(path, "api/", 4);
 }
 
-int s3up_upload_serve(const s3up_call_t *call)
+s3up_upload_ctx_t *s3up_upload_ctx(const s3up_call_t *call)
 {
-    request_rec *r = call->r;
-    s3up_upload_ctx_t *up = apr_pcalloc(r->pool, sizeof(*up));
-    int rc;
+    s3up_upload_ctx_t *up = apr_pcalloc(call->r->pool, sizeof(*up));
 
-    up->r = r;
+    up->r = call->r;
     up->dc = call->dc;
     up->base = call->base;
     up->chosen = call->chosen;
+    return up;
+}
+
+int s3up_upload_serve(const s3up_call_t *call)
+{
+    request_rec *r = call->r;
+    s3up_upload_ctx_t *up = s3up_upload_ctx(call);
+    int rc;
+
     if (up->chosen && !s3up_store_id_valid(up->chosen)) {
         return s3up_reply_error(r, HTTP_NOT_FOUND, "NoSuchEndpoint",
                                 "there is no upload endpoint of that name that you may use");

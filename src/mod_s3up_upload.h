@@ -9,6 +9,7 @@
 #include <httpd.h>
 
 #include "mod_s3up_config.h"
+#include "mod_s3up_handler.h"
 #include "mod_s3up_identity.h"
 #include "s3up_s3.h"
 #include "s3up_store.h"
@@ -26,6 +27,9 @@ typedef struct s3up_upload_ctx_t {
     s3up_uploads_conf_t conf; /* filled by s3up_upload_dispatch, */
     s3up_uploads_t svc;       /* as is the service over them */
 } s3up_upload_ctx_t;
+
+/* A context for call's request, with r, dc, base and chosen filled in. */
+s3up_upload_ctx_t *s3up_upload_ctx(const s3up_call_t *call);
 
 /* Whether path (below the location, no leading '/') is an API route. */
 int s3up_upload_is_api(const char *path);

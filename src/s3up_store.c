@@ -468,6 +468,23 @@ static apr_status_t cached_index(apr_array_header_t **ids, s3up_store_t *st, con
     return APR_SUCCESS;
 }
 
+/* A record of the id's key: S3UP_ENOTFOUND, with code and message, when
+ * the id is not valid (nothing is asked) or no such record is stored. */
+static apr_status_t record_of(const char **text, const char **etag, apr_uint64_t *serial,
+                              s3up_store_t *st, int valid, const char *key, const char *code,
+                              const char *message, s3up_error_t **err, apr_pool_t *p)
+{
+    apr_status_t rv = S3UP_ENOTFOUND;
+
+    if (valid) {
+        rv = s3up_record_get(text, etag, serial, st, key, 0, err, p);
+    }
+    if (rv == S3UP_ENOTFOUND) {
+        *err = not_found(code, message, p);
+    }
+    return rv;
+}
+
 apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, const char *id,
                                      s3up_error_t **err, apr_pool_t *p)
 {
@@ -476,14 +493,11 @@ apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, co
     s3up_store_memo_t *m = st->memo;
     apr_status_t rv;
 
-    if (!s3up_store_id_valid(id)) {
-        *err = not_found("NoSuchEndpoint", "no such endpoint", p);
-        return S3UP_ENOTFOUND;
-    }
-    rv = s3up_record_get(&text, &etag, &serial, st, record_key(st, id, p), 0, err, p);
-    if (rv == S3UP_ENOTFOUND) {
-        *err = not_found("NoSuchEndpoint", apr_psprintf(p, "there is no endpoint '%s'", id), p);
-    }
+    rv = record_of(&text, &etag, &serial, st, s3up_store_id_valid(id), record_key(st, id, p),
+                   "NoSuchEndpoint",
+                   s3up_store_id_valid(id) ? apr_psprintf(p, "there is no endpoint '%s'", id)
+                                           : "no such endpoint",
+                   err, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -664,14 +678,8 @@ apr_status_t s3up_store_link_get(s3up_link_t **out, s3up_store_t *st, const char
     json_t *j;
     apr_status_t rv;
 
-    if (!link_id_valid(id)) {
-        *err = not_found("NoSuchLink", "no such upload link", p);
-        return S3UP_ENOTFOUND;
-    }
-    rv = s3up_record_get(&text, &etag, &serial, st, link_key(st, id, p), 0, err, p);
-    if (rv == S3UP_ENOTFOUND) {
-        *err = not_found("NoSuchLink", "no such upload link", p);
-    }
+    rv = record_of(&text, &etag, &serial, st, link_id_valid(id), link_key(st, id, p), "NoSuchLink",
+                   "no such upload link", err, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
