@@ -8,6 +8,7 @@
  * are skipped. What we keep is copied into the pool and the document freed
  * before returning, so nothing of libxml2 outlives a call.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -301,141 +302,270 @@ static apr_status_t get_time(apr_time_t *out, const xmlNode *n)
     return s3up_time_parse(out, buf);
 }
 
-static apr_status_t walk_error(const xmlNode *root, void *baton, apr_pool_t *p)
-{
-    s3up_error_t *err = baton;
-    const xmlNode *c;
+/* ------------------------------------------------------------------------
+ * S3's answers, read by tables: each names the elements it keeps and the
+ * member each fills; other elements are skipped.
+ */
 
-    for (c = first_child(root); c; c = next_sibling(c)) {
-        if (is(c, "Code")) {
-            err->code = text(c, p);
-        } else if (is(c, "Message")) {
-            err->message = text(c, p);
-        } else if (is(c, "RequestId")) {
-            err->request_id = text(c, p);
+typedef enum {
+    TEXT,   /* const char *, "" when empty */
+    MARKER, /* const char *, NULL when empty */
+    NUMBER, /* int within [lo, hi] */
+    SIZE,   /* apr_off_t */
+    BOOL,   /* int, from "true" or "false" */
+    TIME,   /* apr_time_t */
+    LIST,   /* apr_array_header_t * of items read by `item` */
+} kind_e;
+
+typedef struct field_t {
+    const char *name; /* local name of the element; NULL ends a table */
+    kind_e kind;
+    apr_size_t offset; /* of the member */
+    int required;      /* must be there (a MARKER, not empty) */
+    int lo, hi;
+    const struct shape_t *item;
+} field_t;
+
+typedef struct shape_t {
+    apr_size_t size; /* of what it fills */
+    const field_t *fields;
+} shape_t;
+
+#define FIELD(type, member, el, k, required)                                                       \
+    {                                                                                              \
+        el, k, offsetof(type, member), required, 0, 0, NULL                                        \
+    }
+#define NUMBER_FIELD(type, member, el, required, lo, hi)                                           \
+    {                                                                                              \
+        el, NUMBER, offsetof(type, member), required, lo, hi, NULL                                 \
+    }
+#define LIST_FIELD(type, member, el, item)                                                         \
+    {                                                                                              \
+        el, LIST, offsetof(type, member), 0, 0, 0, item                                            \
+    }
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, TEXT, 0, 0, 0, 0, NULL                                                               \
+    }
+
+static apr_status_t read_field(const field_t *f, void *at, const xmlNode *el, apr_pool_t *p);
+
+/* Fills dest from the children of el as shape says (a table has fewer
+ * than 32 fields: one bit each says it was seen). */
+static apr_status_t walk(const shape_t *shape, void *dest, const xmlNode *el, apr_pool_t *p)
+{
+    unsigned int seen = 0;
+    const field_t *f;
+    int i;
+
+    for (f = shape->fields; f->name; f++) {
+        apr_array_header_t **list = (apr_array_header_t **)((char *)dest + f->offset);
+        if (f->kind == LIST && !*list) {
+            *list = apr_array_make(p, 16, (int)f->item->size);
         }
     }
-    return err->code && *err->code ? APR_SUCCESS : S3UP_EPARSE;
+    for (const xmlNode *c = first_child(el); c; c = next_sibling(c)) {
+        for (i = 0, f = shape->fields; f->name && !is(c, f->name); f++, i++) {
+        }
+        if (f->name) {
+            apr_status_t rv = read_field(f, (char *)dest + f->offset, c, p);
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+            seen |= 1u << i;
+        }
+    }
+    for (i = 0, f = shape->fields; f->name; f++, i++) {
+        if (f->required && (!(seen & (1u << i)) ||
+                            (f->kind == MARKER && !*(const char **)((char *)dest + f->offset)))) {
+            return S3UP_EPARSE;
+        }
+    }
+    return APR_SUCCESS;
 }
 
-apr_status_t s3up_xml_parse_error(s3up_error_t *err, const char *body, apr_size_t len,
-                                  apr_pool_t *p)
+static apr_status_t read_field(const field_t *f, void *at, const xmlNode *el, apr_pool_t *p)
 {
-    s3up_error_t e = {0};
-    apr_status_t rv = with_doc(body, len, "Error", walk_error, &e, p);
+    apr_array_header_t *list;
+    void *item;
+
+    switch (f->kind) {
+    case TEXT:
+        *(const char **)at = text(el, p);
+        return APR_SUCCESS;
+    case MARKER:
+        *(const char **)at = marker(el, p);
+        return APR_SUCCESS;
+    case NUMBER:
+        return get_int(at, el, f->lo, f->hi);
+    case SIZE:
+        return get_size(at, el);
+    case BOOL:
+        return get_bool(at, el);
+    case TIME:
+        return get_time(at, el);
+    case LIST:
+        list = *(apr_array_header_t **)at;
+        item = apr_array_push(list);
+        memset(item, 0, (apr_size_t)list->elt_size);
+        return walk(f->item, item, el, p);
+    }
+    return S3UP_EPARSE;
+}
+
+typedef struct {
+    const shape_t *shape;
+    void *dest;
+} reading_t;
+
+static apr_status_t walk_root(const xmlNode *root, void *baton, apr_pool_t *p)
+{
+    reading_t *r = baton;
+
+    return walk(r->shape, r->dest, root, p);
+}
+
+/* A document whose root is root_name, read as shape says into a new
+ * struct in *out. */
+static apr_status_t read_doc(void **out, const shape_t *shape, const char *root_name,
+                             const char *body, apr_size_t len, apr_pool_t *p)
+{
+    reading_t r = {shape, apr_pcalloc(p, shape->size)};
+    apr_status_t rv = with_doc(body, len, root_name, walk_root, &r, p);
 
     if (rv == APR_SUCCESS) {
-        err->code = e.code;
-        err->message = e.message;
-        err->request_id = e.request_id;
+        *out = r.dest;
     }
     return rv;
 }
 
-static apr_status_t walk_initiate(const xmlNode *root, void *baton, apr_pool_t *p)
-{
-    const char **upload_id = baton;
-    const xmlNode *c;
+static const field_t error_fields[] = {
+    FIELD(s3up_error_t, code, "Code", MARKER, 1),
+    FIELD(s3up_error_t, message, "Message", TEXT, 0),
+    FIELD(s3up_error_t, request_id, "RequestId", TEXT, 0),
+    END,
+};
+static const shape_t error_shape = {sizeof(s3up_error_t), error_fields};
 
-    for (c = first_child(root); c; c = next_sibling(c)) {
-        if (is(c, "UploadId")) {
-            *upload_id = marker(c, p);
-        }
+typedef struct {
+    const char *upload_id;
+} initiate_t;
+
+static const field_t initiate_fields[] = {
+    FIELD(initiate_t, upload_id, "UploadId", MARKER, 1),
+    END,
+};
+static const shape_t initiate_shape = {sizeof(initiate_t), initiate_fields};
+
+/* A part's size is what limits are checked against: never guessed. */
+static const field_t part_fields[] = {
+    NUMBER_FIELD(s3up_part_t, number, "PartNumber", 1, 1, S3UP_PARTS_MAX),
+    FIELD(s3up_part_t, etag, "ETag", TEXT, 1),
+    FIELD(s3up_part_t, size, "Size", SIZE, 1),
+    FIELD(s3up_part_t, last_modified, "LastModified", TIME, 0),
+    END,
+};
+static const shape_t part_shape = {sizeof(s3up_part_t), part_fields};
+
+static const field_t part_page_fields[] = {
+    LIST_FIELD(s3up_part_page_t, parts, "Part", &part_shape),
+    FIELD(s3up_part_page_t, truncated, "IsTruncated", BOOL, 0),
+    NUMBER_FIELD(s3up_part_page_t, next_marker, "NextPartNumberMarker", 0, 0, S3UP_PARTS_MAX),
+    END,
+};
+static const shape_t part_page_shape = {sizeof(s3up_part_page_t), part_page_fields};
+
+static const field_t complete_fields[] = {
+    FIELD(s3up_complete_t, location, "Location", TEXT, 0),
+    FIELD(s3up_complete_t, bucket, "Bucket", TEXT, 0),
+    FIELD(s3up_complete_t, key, "Key", TEXT, 0),
+    FIELD(s3up_complete_t, etag, "ETag", TEXT, 0),
+    END,
+};
+static const shape_t complete_shape = {sizeof(s3up_complete_t), complete_fields};
+
+static const field_t upload_fields[] = {
+    FIELD(s3up_upload_t, key, "Key", MARKER, 1),
+    FIELD(s3up_upload_t, upload_id, "UploadId", MARKER, 1),
+    FIELD(s3up_upload_t, initiated, "Initiated", TIME, 0),
+    END,
+};
+static const shape_t upload_shape = {sizeof(s3up_upload_t), upload_fields};
+
+static const field_t upload_page_fields[] = {
+    LIST_FIELD(s3up_upload_page_t, uploads, "Upload", &upload_shape),
+    FIELD(s3up_upload_page_t, truncated, "IsTruncated", BOOL, 0),
+    FIELD(s3up_upload_page_t, next_key_marker, "NextKeyMarker", MARKER, 0),
+    FIELD(s3up_upload_page_t, next_upload_id_marker, "NextUploadIdMarker", MARKER, 0),
+    END,
+};
+static const shape_t upload_page_shape = {sizeof(s3up_upload_page_t), upload_page_fields};
+
+static const field_t object_fields[] = {
+    FIELD(s3up_object_t, key, "Key", MARKER, 1),
+    FIELD(s3up_object_t, size, "Size", SIZE, 1),
+    FIELD(s3up_object_t, etag, "ETag", TEXT, 0),
+    FIELD(s3up_object_t, last_modified, "LastModified", TIME, 0),
+    END,
+};
+static const shape_t object_shape = {sizeof(s3up_object_t), object_fields};
+
+/* <CommonPrefixes><Prefix>a/</Prefix></CommonPrefixes>: a const char *. */
+static const field_t prefix_fields[] = {{"Prefix", TEXT, 0, 1, 0, 0, NULL}, END};
+static const shape_t prefix_shape = {sizeof(const char *), prefix_fields};
+
+static const field_t object_page_fields[] = {
+    LIST_FIELD(s3up_object_page_t, objects, "Contents", &object_shape),
+    LIST_FIELD(s3up_object_page_t, prefixes, "CommonPrefixes", &prefix_shape),
+    FIELD(s3up_object_page_t, truncated, "IsTruncated", BOOL, 0),
+    FIELD(s3up_object_page_t, next_token, "NextContinuationToken", MARKER, 0),
+    END,
+};
+static const shape_t object_page_shape = {sizeof(s3up_object_page_t), object_page_fields};
+
+apr_status_t s3up_xml_parse_error(s3up_error_t *err, const char *body, apr_size_t len,
+                                  apr_pool_t *p)
+{
+    s3up_error_t *e;
+    apr_status_t rv = read_doc((void **)&e, &error_shape, "Error", body, len, p);
+
+    if (rv == APR_SUCCESS) {
+        err->code = e->code;
+        err->message = e->message;
+        err->request_id = e->request_id;
     }
-    return *upload_id ? APR_SUCCESS : S3UP_EPARSE;
+    return rv;
 }
 
 apr_status_t s3up_xml_parse_initiate(const char **upload_id, const char *body, apr_size_t len,
                                      apr_pool_t *p)
 {
-    const char *id = NULL;
-    apr_status_t rv = with_doc(body, len, "InitiateMultipartUploadResult", walk_initiate, &id, p);
+    initiate_t *i;
+    apr_status_t rv =
+        read_doc((void **)&i, &initiate_shape, "InitiateMultipartUploadResult", body, len, p);
 
     if (rv == APR_SUCCESS) {
-        *upload_id = id;
+        *upload_id = i->upload_id;
     }
     return rv;
-}
-
-static apr_status_t walk_part(s3up_part_t *part, const xmlNode *el, apr_pool_t *p)
-{
-    const xmlNode *c;
-    apr_status_t rv = APR_SUCCESS;
-    int has_size = 0;
-
-    for (c = first_child(el); c; c = next_sibling(c)) {
-        if (is(c, "PartNumber")) {
-            rv = get_int(&part->number, c, 1, S3UP_PARTS_MAX);
-        } else if (is(c, "ETag")) {
-            part->etag = text(c, p);
-        } else if (is(c, "Size")) {
-            rv = get_size(&part->size, c);
-            has_size = 1;
-        } else if (is(c, "LastModified")) {
-            rv = get_time(&part->last_modified, c);
-        }
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    /* The size is what limits are checked against: never guess it. */
-    return part->number && part->etag && has_size ? APR_SUCCESS : S3UP_EPARSE;
-}
-
-static apr_status_t walk_list_parts(const xmlNode *root, void *baton, apr_pool_t *p)
-{
-    s3up_part_page_t *page = baton;
-    const xmlNode *c;
-    apr_status_t rv = APR_SUCCESS;
-
-    for (c = first_child(root); c; c = next_sibling(c)) {
-        if (is(c, "Part")) {
-            s3up_part_t *part = apr_array_push(page->parts);
-            memset(part, 0, sizeof(*part));
-            rv = walk_part(part, c, p);
-        } else if (is(c, "IsTruncated")) {
-            rv = get_bool(&page->truncated, c);
-        } else if (is(c, "NextPartNumberMarker")) {
-            rv = get_int(&page->next_marker, c, 0, S3UP_PARTS_MAX);
-        }
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    return APR_SUCCESS;
 }
 
 apr_status_t s3up_xml_parse_list_parts(s3up_part_page_t **out, const char *body, apr_size_t len,
                                        apr_pool_t *p)
 {
-    s3up_part_page_t *page = apr_pcalloc(p, sizeof(*page));
-    apr_status_t rv;
-
-    page->parts = apr_array_make(p, 16, sizeof(s3up_part_t));
-    rv = with_doc(body, len, "ListPartsResult", walk_list_parts, page, p);
-    if (rv == APR_SUCCESS) {
-        *out = page;
-    }
-    return rv;
+    return read_doc((void **)out, &part_page_shape, "ListPartsResult", body, len, p);
 }
 
-static apr_status_t walk_complete(const xmlNode *root, void *baton, apr_pool_t *p)
+apr_status_t s3up_xml_parse_list_uploads(s3up_upload_page_t **out, const char *body, apr_size_t len,
+                                         apr_pool_t *p)
 {
-    s3up_complete_t *done = baton;
-    const xmlNode *c;
+    return read_doc((void **)out, &upload_page_shape, "ListMultipartUploadsResult", body, len, p);
+}
 
-    for (c = first_child(root); c; c = next_sibling(c)) {
-        if (is(c, "Location")) {
-            done->location = text(c, p);
-        } else if (is(c, "Bucket")) {
-            done->bucket = text(c, p);
-        } else if (is(c, "Key")) {
-            done->key = text(c, p);
-        } else if (is(c, "ETag")) {
-            done->etag = text(c, p);
-        }
-    }
-    return APR_SUCCESS;
+apr_status_t s3up_xml_parse_list_objects(s3up_object_page_t **out, const char *body, apr_size_t len,
+                                         apr_pool_t *p)
+{
+    return read_doc((void **)out, &object_page_shape, "ListBucketResult", body, len, p);
 }
 
 static int retryable_code(const char *code)
@@ -456,11 +586,11 @@ static apr_status_t walk_complete_or_error(const xmlNode *root, void *baton, apr
     complete_baton_t *b = baton;
 
     if (is(root, "Error")) {
-        apr_status_t rv = walk_error(root, b->err, p);
+        apr_status_t rv = walk(&error_shape, b->err, root, p);
         return rv == APR_SUCCESS ? S3UP_ES3 : rv;
     }
     if (is(root, "CompleteMultipartUploadResult")) {
-        return walk_complete(root, b->done, p);
+        return walk(&complete_shape, b->done, root, p);
     }
     return S3UP_EPARSE;
 }
@@ -487,129 +617,6 @@ apr_status_t s3up_xml_parse_complete(s3up_complete_t **out, s3up_error_t **err, 
         if (err) {
             *err = b.err;
         }
-    }
-    return rv;
-}
-
-static apr_status_t walk_upload(s3up_upload_t *up, const xmlNode *el, apr_pool_t *p)
-{
-    const xmlNode *c;
-
-    for (c = first_child(el); c; c = next_sibling(c)) {
-        if (is(c, "Key")) {
-            up->key = marker(c, p);
-        } else if (is(c, "UploadId")) {
-            up->upload_id = marker(c, p);
-        } else if (is(c, "Initiated") && get_time(&up->initiated, c) != APR_SUCCESS) {
-            return S3UP_EPARSE;
-        }
-    }
-    return up->key && up->upload_id ? APR_SUCCESS : S3UP_EPARSE;
-}
-
-static apr_status_t walk_list_uploads(const xmlNode *root, void *baton, apr_pool_t *p)
-{
-    s3up_upload_page_t *page = baton;
-    const xmlNode *c;
-    apr_status_t rv = APR_SUCCESS;
-
-    for (c = first_child(root); c; c = next_sibling(c)) {
-        if (is(c, "Upload")) {
-            s3up_upload_t *up = apr_array_push(page->uploads);
-            memset(up, 0, sizeof(*up));
-            rv = walk_upload(up, c, p);
-        } else if (is(c, "IsTruncated")) {
-            rv = get_bool(&page->truncated, c);
-        } else if (is(c, "NextKeyMarker")) {
-            page->next_key_marker = marker(c, p);
-        } else if (is(c, "NextUploadIdMarker")) {
-            page->next_upload_id_marker = marker(c, p);
-        }
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t s3up_xml_parse_list_uploads(s3up_upload_page_t **out, const char *body, apr_size_t len,
-                                         apr_pool_t *p)
-{
-    s3up_upload_page_t *page = apr_pcalloc(p, sizeof(*page));
-    apr_status_t rv;
-
-    page->uploads = apr_array_make(p, 16, sizeof(s3up_upload_t));
-    rv = with_doc(body, len, "ListMultipartUploadsResult", walk_list_uploads, page, p);
-    if (rv == APR_SUCCESS) {
-        *out = page;
-    }
-    return rv;
-}
-
-static apr_status_t walk_object(s3up_object_t *obj, const xmlNode *el, apr_pool_t *p)
-{
-    const xmlNode *c;
-    apr_status_t rv = APR_SUCCESS;
-    int has_size = 0;
-
-    for (c = first_child(el); c; c = next_sibling(c)) {
-        if (is(c, "Key")) {
-            obj->key = marker(c, p);
-        } else if (is(c, "Size")) {
-            rv = get_size(&obj->size, c);
-            has_size = 1;
-        } else if (is(c, "ETag")) {
-            obj->etag = text(c, p);
-        } else if (is(c, "LastModified")) {
-            rv = get_time(&obj->last_modified, c);
-        }
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    return obj->key && has_size ? APR_SUCCESS : S3UP_EPARSE;
-}
-
-static apr_status_t walk_list_objects(const xmlNode *root, void *baton, apr_pool_t *p)
-{
-    s3up_object_page_t *page = baton;
-    const xmlNode *c, *cc;
-    apr_status_t rv = APR_SUCCESS;
-
-    for (c = first_child(root); c; c = next_sibling(c)) {
-        if (is(c, "Contents")) {
-            s3up_object_t *obj = apr_array_push(page->objects);
-            memset(obj, 0, sizeof(*obj));
-            rv = walk_object(obj, c, p);
-        } else if (is(c, "CommonPrefixes")) {
-            for (cc = first_child(c); cc; cc = next_sibling(cc)) {
-                if (is(cc, "Prefix")) {
-                    APR_ARRAY_PUSH(page->prefixes, const char *) = text(cc, p);
-                }
-            }
-        } else if (is(c, "IsTruncated")) {
-            rv = get_bool(&page->truncated, c);
-        } else if (is(c, "NextContinuationToken")) {
-            page->next_token = marker(c, p);
-        }
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t s3up_xml_parse_list_objects(s3up_object_page_t **out, const char *body, apr_size_t len,
-                                         apr_pool_t *p)
-{
-    s3up_object_page_t *page = apr_pcalloc(p, sizeof(*page));
-    apr_status_t rv;
-
-    page->objects = apr_array_make(p, 16, sizeof(s3up_object_t));
-    page->prefixes = apr_array_make(p, 4, sizeof(const char *));
-    rv = with_doc(body, len, "ListBucketResult", walk_list_objects, page, p);
-    if (rv == APR_SUCCESS) {
-        *out = page;
     }
     return rv;
 }

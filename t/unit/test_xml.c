@@ -282,6 +282,17 @@ static void test_list_objects(void)
     ok(page && page->objects->nelts == 0 && page->prefixes->nelts == 0 && !page->truncated &&
            !page->next_token,
        "last page: empty, not truncated, no token");
+
+    {
+        static const char *no_prefix = "<ListBucketResult><CommonPrefixes></CommonPrefixes>"
+                                       "</ListBucketResult>";
+        static const char *empty_key =
+            "<ListBucketResult><Contents><Key></Key><Size>1</Size></Contents></ListBucketResult>";
+        is_rv(s3up_xml_parse_list_objects(&page, no_prefix, strlen(no_prefix), pool), S3UP_EPARSE,
+              "CommonPrefixes without a Prefix: refused, no NULL folder");
+        is_rv(s3up_xml_parse_list_objects(&page, empty_key, strlen(empty_key), pool), S3UP_EPARSE,
+              "an object with an empty Key: refused");
+    }
 }
 
 static void test_complete(void)
