@@ -338,7 +338,7 @@ const command_rec s3up_cmds[] = {
         "the S3 server, an http(s) URL without path (default https://s3.REGION.amazonaws.com)"),
     AP_INIT_FLAG("S3UpPathStyle", set_path_style, NULL, WHERE_DIR,
                  "On: https://host/bucket/key; Off: https://bucket.host/key (default Off for AWS, "
-                 "On for a custom endpoint)"),
+                 "On for another S3 server)"),
     AP_INIT_TAKE12("S3UpCredentials", set_creds_source, NULL, WHERE_DIR,
                    "where credentials come from: chain (default), static, env, profile NAME, "
                    "web-identity, ecs or imds"),
@@ -415,10 +415,10 @@ const char *s3up_conf_s3_server(const s3up_dir_conf_t *dc, apr_pool_t *p)
 
 /* AWS wants virtual-hosted style; other stores (RGW, MinIO on an address)
  * usually have no wildcard DNS for bucket host names. */
-static int server_is_aws(const char *endpoint)
+static int server_is_aws(const char *server)
 {
     const char *suffix = ".amazonaws.com";
-    const char *host = strstr(endpoint, "://") + 3;
+    const char *host = strstr(server, "://") + 3;
     apr_size_t len = strcspn(host, ":"), n = strlen(suffix);
 
     return len > n && !strncasecmp(host + len - n, suffix, n);
