@@ -7,6 +7,7 @@
 // customer routes into an endpoint's folder.
 import { Uppy, Dashboard } from './vendor/uppy.min.mjs';
 import S3UpUploader from './common/uploader.mjs';
+import { api } from './common/api.mjs';
 
 const MiB = 1024 * 1024;
 const here = new URL('.', location.href);
@@ -14,34 +15,6 @@ const $ = (id) => document.getElementById(id);
 const enc = encodeURIComponent;
 // The shortest passcode an admin may choose (the server's minimum too).
 const PASSCODE_MIN = 8;
-
-class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-// One call to the admin API; JSON in and out, errors as ApiError with the server's message.
-async function api(method, path, body) {
-  const init = { method, headers: { accept: 'application/json' }, cache: 'no-store' };
-  if (body !== undefined) {
-    init.headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let res;
-  try {
-    res = await fetch(new URL(path, here), init);
-  } catch {
-    throw new ApiError(0, 'Network', 'The server could not be reached. Check your connection and try again');
-  }
-  const json = await res.json().catch(() => null);
-  if (!res.ok) {
-    throw new ApiError(res.status, json?.error?.code ?? '', json?.error?.message ?? (res.statusText || `HTTP ${res.status}`));
-  }
-  return json;
-}
 
 // -- sizes and times
 

@@ -6,6 +6,7 @@
 // <location>/e/{endpoint}/, and the API (api/..., s3/...) lies below the same folder.
 import { Uppy, Dashboard, AwsS3, GoldenRetriever } from './vendor/uppy.min.mjs';
 import S3UpUploader, { partSizeFor } from './common/uploader.mjs';
+import { api } from './common/api.mjs';
 
 const MiB = 1024 * 1024;
 // Uppy's stock AwsS3 plugin only: below this a file goes up in one form POST (/s3/params);
@@ -19,28 +20,6 @@ const STOCK = new URLSearchParams(location.search).get('uploader') === 'stock';
 const KEEP_IN_BROWSER = 32 * MiB;
 const here = new URL('.', location.href);
 const $ = (id) => document.getElementById(id);
-
-class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-async function getJSON(path) {
-  let res;
-  try {
-    res = await fetch(new URL(path, here), { headers: { accept: 'application/json' }, cache: 'no-store' });
-  } catch {
-    throw new ApiError(0, 'Network', 'The server could not be reached. Check your connection and try again.');
-  }
-  const body = await res.json().catch(() => null);
-  if (!res.ok) {
-    throw new ApiError(res.status, body?.error?.code ?? '', body?.error?.message ?? res.statusText);
-  }
-  return body;
-}
 
 // Sizes as Uppy's Dashboard shows them (1024 steps), so the page speaks one language.
 function humanSize(n) {
@@ -142,7 +121,7 @@ function showEndpoint(ep) {
 async function offerSwitch(ep) {
   const root = ep.base.slice(0, -`/e/${ep.id}`.length);
   try {
-    const all = await getJSON(`${root}/api/session`);
+    const all = await api('GET', `${root}/api/session`);
     if (all.endpoints.length > 1) {
       $('switch-link').href = `${root}/`;
       show('switch');
@@ -228,7 +207,7 @@ async function loadFiles(more) {
   let page;
   try {
     const query = params.toString();
-    page = await getJSON(query ? `api/files?${query}` : 'api/files');
+    page = await api('GET', query ? `api/files?${query}` : 'api/files');
   } catch (err) {
     status.textContent = `The list of files could not be loaded: ${err.message}.`;
     return;
@@ -262,7 +241,7 @@ async function loadFiles(more) {
 async function main() {
   let session;
   try {
-    session = await getJSON('api/session');
+    session = await api('GET', 'api/session');
   } catch (err) {
     sessionProblem(err);
     return;
