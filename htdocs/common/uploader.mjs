@@ -28,6 +28,7 @@
 // s3/params, s3/multipart[/{uploadId}[/batch|/complete]].
 // Served beside vendor/ below each portal's location (common/uploader.mjs).
 import { BasePlugin } from '../vendor/uppy.min.mjs';
+import { api, ApiError } from './api.mjs';
 
 const MiB = 1024 * 1024;
 const PART_MIN = 5 * MiB;
@@ -43,14 +44,12 @@ export function partSizeFor(fileSize, configured) {
   return size;
 }
 
-export class UploadError extends Error {
+// The pages' ApiError (status, code, retryAfter), and whether sending again may help.
+export class UploadError extends ApiError {
   constructor(message, { status = 0, code = '', retryable = false, retryAfter = 0 } = {}) {
-    super(message);
+    super(status, code, message, retryAfter);
     this.name = 'UploadError';
-    this.status = status;
-    this.code = code;
     this.retryable = retryable;
-    this.retryAfter = retryAfter;
   }
 }
 
@@ -657,32 +656,21 @@ export default class S3UpUploader extends BasePlugin {
     }
   }
 
+  // The pages' JSON call (common/api.mjs); its errors as UploadError, retryable or not.
   async #fetchJSON(method, url, body, signal) {
-    let res;
     try {
-      res = await fetch(url, {
-        method,
-        headers: body ? { accept: 'application/json', 'content-type': 'application/json' } : { accept: 'application/json' },
-        body: body ? JSON.stringify(body) : undefined,
-        cache: 'no-store',
-        credentials: 'same-origin',
-        signal,
-      });
+      return await api(method, url, body, signal);
     } catch (err) {
       if (signal?.aborted) throw new Aborted();
-      throw new UploadError('The upload service could not be reached', { retryable: true });
-    }
-    const data = await res.json().catch(() => null);
-    if (!res.ok) {
-      throw new UploadError(data?.error?.message ?? `${res.status} ${res.statusText}`, {
-        status: res.status,
-        code: data?.error?.code ?? '',
+      if (!(err instanceof ApiError)) throw err;
+      throw new UploadError(err.message, {
+        status: err.status,
+        code: err.code,
         // Too many unfinished uploads is no passing state: waiting will not help.
-        retryable: retryableStatus(res.status) && data?.error?.code !== 'TooManyUploads',
-        retryAfter: Number(res.headers.get('Retry-After')) || 0,
+        retryable: retryableStatus(err.status) && err.code !== 'TooManyUploads',
+        retryAfter: err.retryAfter,
       });
     }
-    return data;
   }
 
   // DELETE a multipart upload (cancel); a few tries, never an error for the person.
