@@ -592,22 +592,25 @@ export default class S3UpUploader extends BasePlugin {
   install() {
     this.#capability(true);
     this.uppy.addUploader(this.#upload);
-    this.uppy.on('file-removed', this.#onRemoved);
-    this.uppy.on('cancel-all', this.#onCancelAll);
-    this.uppy.on('upload-pause', this.#onPause);
-    this.uppy.on('pause-all', this.#onPauseAll);
-    this.uppy.on('resume-all', this.#onResumeAll);
+    for (const [event, handler] of this.#handlers()) this.uppy.on(event, handler);
   }
 
   uninstall() {
     this.#capability(false);
     this.uppy.removeUploader(this.#upload);
-    this.uppy.off('file-removed', this.#onRemoved);
-    this.uppy.off('cancel-all', this.#onCancelAll);
-    this.uppy.off('upload-pause', this.#onPause);
-    this.uppy.off('pause-all', this.#onPauseAll);
-    this.uppy.off('resume-all', this.#onResumeAll);
+    for (const [event, handler] of this.#handlers()) this.uppy.off(event, handler);
     for (const job of [...this.#jobs.values()]) job.pause();
+  }
+
+  // Uppy's events the plugin follows (Uppy's side, below).
+  #handlers() {
+    return [
+      ['file-removed', this.#onRemoved],
+      ['cancel-all', this.#onCancelAll],
+      ['upload-pause', this.#onPause],
+      ['pause-all', this.#onPauseAll],
+      ['resume-all', this.#onResumeAll],
+    ];
   }
 
   #capability(on) {
