@@ -7,6 +7,7 @@
 import { Uppy, Dashboard, AwsS3, GoldenRetriever } from './vendor/uppy.min.mjs';
 import S3UpUploader, { partSizeFor } from './common/uploader.mjs';
 import { api } from './common/api.mjs';
+import { humanSize, timeElement } from './common/format.mjs';
 
 const MiB = 1024 * 1024;
 // Uppy's stock AwsS3 plugin only: below this a file goes up in one form POST (/s3/params);
@@ -20,26 +21,6 @@ const STOCK = new URLSearchParams(location.search).get('uploader') === 'stock';
 const KEEP_IN_BROWSER = 32 * MiB;
 const here = new URL('.', location.href);
 const $ = (id) => document.getElementById(id);
-
-// Sizes as Uppy's Dashboard shows them (1024 steps), so the page speaks one language.
-function humanSize(n) {
-  if (!Number.isFinite(n)) return '';
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
-  if (i === 0) return `${n} ${n === 1 ? 'byte' : 'bytes'}`;
-  return `${n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
-}
-
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-
-function timeElement(iso) {
-  const t = document.createElement('time');
-  t.dateTime = iso;
-  const d = new Date(iso);
-  t.textContent = Number.isNaN(d.getTime()) ? iso : dateFormat.format(d);
-  return t;
-}
 
 function show(id, on = true) { $(id).hidden = !on; }
 
