@@ -34,6 +34,23 @@ function el(tag, attrs = {}, ...children) {
 
 function show(id, on = true) { $(id).hidden = !on; }
 
+// The parts index.html writes once (<template>), in place of each
+// <div data-template="{template}" data-prefix="{p}">: their ids and names, and the
+// references to them, get "{p}-"; an element with data-text="{x}" takes the div's data-{x}.
+for (const slot of document.querySelectorAll('[data-template]')) {
+  const part = $(slot.dataset.template).content.cloneNode(true);
+  for (const e of part.querySelectorAll('[id], [name], [for], [aria-describedby]')) {
+    for (const a of ['id', 'name', 'for', 'aria-describedby']) {
+      const v = e.getAttribute(a);
+      if (v) e.setAttribute(a, v.split(' ').map((id) => `${slot.dataset.prefix}-${id}`).join(' '));
+    }
+  }
+  for (const e of part.querySelectorAll('[data-text]')) {
+    e.textContent = slot.dataset[e.dataset.text] ?? e.textContent;
+  }
+  slot.replaceWith(part);
+}
+
 // Explicit table roles: at phone width the tables are laid out as blocks, which drops
 // their semantics in some browsers.
 function tableRoles(root) {
