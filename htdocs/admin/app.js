@@ -7,6 +7,10 @@
 // customer routes into an endpoint's folder.
 import { Uppy, Dashboard } from './vendor/uppy.min.mjs';
 import S3UpUploader from './common/uploader.mjs';
+import { api } from './common/api.mjs';
+import {
+  humanSize, parseSize, sizeText, dayFormat, localTime, timeElement, age, endOfDay, dayValue,
+} from './common/format.mjs';
 
 const MiB = 1024 * 1024;
 const here = new URL('.', location.href);
@@ -14,100 +18,6 @@ const $ = (id) => document.getElementById(id);
 const enc = encodeURIComponent;
 // The shortest passcode an admin may choose (the server's minimum too).
 const PASSCODE_MIN = 8;
-
-class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-// One call to the admin API; JSON in and out, errors as ApiError with the server's message.
-async function api(method, path, body) {
-  const init = { method, headers: { accept: 'application/json' }, cache: 'no-store' };
-  if (body !== undefined) {
-    init.headers['content-type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let res;
-  try {
-    res = await fetch(new URL(path, here), init);
-  } catch {
-    throw new ApiError(0, 'Network', 'The server could not be reached. Check your connection and try again');
-  }
-  const json = await res.json().catch(() => null);
-  if (!res.ok) {
-    throw new ApiError(res.status, json?.error?.code ?? '', json?.error?.message ?? (res.statusText || `HTTP ${res.status}`));
-  }
-  return json;
-}
-
-// -- sizes and times
-
-// Sizes as Uppy's Dashboard and the customer portal show them (1024 steps).
-export function humanSize(n) {
-  if (!Number.isFinite(n)) return '';
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
-  if (i === 0) return `${n} ${n === 1 ? 'byte' : 'bytes'}`;
-  return `${n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
-}
-
-// "10G", "1.5 TB", "500m", "1048576" → bytes (1024 steps, as S3UpMaxFileSize reads them);
-// null for empty, NaN for nonsense.
-export function parseSize(text) {
-  const t = text.trim();
-  if (!t) return null;
-  const m = t.match(/^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i);
-  if (!m) return NaN;
-  const power = ' kmgtp'.indexOf(m[2].toLowerCase() || ' ');
-  return Math.round(Number(m[1]) * 1024 ** power);
-}
-
-// A size as the form shows it back: the largest unit that divides it.
-function sizeText(n) {
-  if (!n) return '';
-  for (const [u, p] of [['T', 4], ['G', 3], ['M', 2], ['K', 1]]) {
-    if (n % 1024 ** p === 0) return `${n / 1024 ** p}${u}`;
-  }
-  return String(n);
-}
-
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
-
-function timeElement(iso, format = dateFormat) {
-  const t = document.createElement('time');
-  t.dateTime = iso;
-  const d = new Date(iso);
-  t.textContent = Number.isNaN(d.getTime()) ? iso : format.format(d);
-  return t;
-}
-
-// A date input's value (a local day) → the end of that day, as the ISO time the API takes.
-function endOfDay(value) {
-  if (!value) return null;
-  const [y, m, d] = value.split('-').map(Number);
-  return new Date(y, m - 1, d, 23, 59, 59).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-// An ISO time → the local day for a date input.
-function dayValue(iso) {
-  if (!iso) return '';
-  const d = new Date(iso);
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
-
-function age(iso) {
-  const s = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
-  if (s < 90) return 'just now';
-  if (s < 5400) return `${Math.round(s / 60)} minutes ago`;
-  if (s < 129600) return `${Math.round(s / 3600)} hours ago`;
-  return `${Math.round(s / 86400)} days ago`;
-}
 
 // -- small DOM helpers
 
@@ -123,6 +33,23 @@ function el(tag, attrs = {}, ...children) {
 }
 
 function show(id, on = true) { $(id).hidden = !on; }
+
+// The parts index.html writes once (<template>), in place of each
+// <div data-template="{template}" data-prefix="{p}">: their ids and names, and the
+// references to them, get "{p}-"; an element with data-text="{x}" takes the div's data-{x}.
+for (const slot of document.querySelectorAll('[data-template]')) {
+  const part = $(slot.dataset.template).content.cloneNode(true);
+  for (const e of part.querySelectorAll('[id], [name], [for], [aria-describedby]')) {
+    for (const a of ['id', 'name', 'for', 'aria-describedby']) {
+      const v = e.getAttribute(a);
+      if (v) e.setAttribute(a, v.split(' ').map((id) => `${slot.dataset.prefix}-${id}`).join(' '));
+    }
+  }
+  for (const e of part.querySelectorAll('[data-text]')) {
+    e.textContent = slot.dataset[e.dataset.text] ?? e.textContent;
+  }
+  slot.replaceWith(part);
+}
 
 // Explicit table roles: at phone width the tables are laid out as blocks, which drops
 // their semantics in some browsers.
@@ -677,7 +604,7 @@ async function loadUploads() {
     const name = u.key.startsWith(prefix) ? u.key.slice(prefix.length) : u.key;
     return el('tr', {},
       el('td', { class: 'name' }, name),
-      el('td', {}, el('time', { datetime: u.initiated, title: dateFormat.format(new Date(u.initiated)) }, age(u.initiated))),
+      el('td', {}, el('time', { datetime: u.initiated, title: localTime(u.initiated) ?? u.initiated }, age(u.initiated))),
       el('td', { class: 'num' }, `${humanSize(u.bytes)} in ${u.parts} ${u.parts === 1 ? 'part' : 'parts'}`),
       el('td', { class: 'act' }, el('button', {
         type: 'button', class: 'button small bad-outline', 'aria-label': `Abort the upload of ${name}`, onclick: () => abortUpload(u, name),

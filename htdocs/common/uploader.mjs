@@ -28,6 +28,7 @@
 // s3/params, s3/multipart[/{uploadId}[/batch|/complete]].
 // Served beside vendor/ below each portal's location (common/uploader.mjs).
 import { BasePlugin } from '../vendor/uppy.min.mjs';
+import { api, ApiError } from './api.mjs';
 
 const MiB = 1024 * 1024;
 const PART_MIN = 5 * MiB;
@@ -43,14 +44,12 @@ export function partSizeFor(fileSize, configured) {
   return size;
 }
 
-export class UploadError extends Error {
+// The pages' ApiError (status, code, retryAfter), and whether sending again may help.
+export class UploadError extends ApiError {
   constructor(message, { status = 0, code = '', retryable = false, retryAfter = 0 } = {}) {
-    super(message);
+    super(status, code, message, retryAfter);
     this.name = 'UploadError';
-    this.status = status;
-    this.code = code;
     this.retryable = retryable;
-    this.retryAfter = retryAfter;
   }
 }
 
@@ -593,22 +592,25 @@ export default class S3UpUploader extends BasePlugin {
   install() {
     this.#capability(true);
     this.uppy.addUploader(this.#upload);
-    this.uppy.on('file-removed', this.#onRemoved);
-    this.uppy.on('cancel-all', this.#onCancelAll);
-    this.uppy.on('upload-pause', this.#onPause);
-    this.uppy.on('pause-all', this.#onPauseAll);
-    this.uppy.on('resume-all', this.#onResumeAll);
+    for (const [event, handler] of this.#handlers()) this.uppy.on(event, handler);
   }
 
   uninstall() {
     this.#capability(false);
     this.uppy.removeUploader(this.#upload);
-    this.uppy.off('file-removed', this.#onRemoved);
-    this.uppy.off('cancel-all', this.#onCancelAll);
-    this.uppy.off('upload-pause', this.#onPause);
-    this.uppy.off('pause-all', this.#onPauseAll);
-    this.uppy.off('resume-all', this.#onResumeAll);
+    for (const [event, handler] of this.#handlers()) this.uppy.off(event, handler);
     for (const job of [...this.#jobs.values()]) job.pause();
+  }
+
+  // Uppy's events the plugin follows (Uppy's side, below).
+  #handlers() {
+    return [
+      ['file-removed', this.#onRemoved],
+      ['cancel-all', this.#onCancelAll],
+      ['upload-pause', this.#onPause],
+      ['pause-all', this.#onPauseAll],
+      ['resume-all', this.#onResumeAll],
+    ];
   }
 
   #capability(on) {
@@ -657,32 +659,21 @@ export default class S3UpUploader extends BasePlugin {
     }
   }
 
+  // The pages' JSON call (common/api.mjs); its errors as UploadError, retryable or not.
   async #fetchJSON(method, url, body, signal) {
-    let res;
     try {
-      res = await fetch(url, {
-        method,
-        headers: body ? { accept: 'application/json', 'content-type': 'application/json' } : { accept: 'application/json' },
-        body: body ? JSON.stringify(body) : undefined,
-        cache: 'no-store',
-        credentials: 'same-origin',
-        signal,
-      });
+      return await api(method, url, body, signal);
     } catch (err) {
       if (signal?.aborted) throw new Aborted();
-      throw new UploadError('The upload service could not be reached', { retryable: true });
-    }
-    const data = await res.json().catch(() => null);
-    if (!res.ok) {
-      throw new UploadError(data?.error?.message ?? `${res.status} ${res.statusText}`, {
-        status: res.status,
-        code: data?.error?.code ?? '',
+      if (!(err instanceof ApiError)) throw err;
+      throw new UploadError(err.message, {
+        status: err.status,
+        code: err.code,
         // Too many unfinished uploads is no passing state: waiting will not help.
-        retryable: retryableStatus(res.status) && data?.error?.code !== 'TooManyUploads',
-        retryAfter: Number(res.headers.get('Retry-After')) || 0,
+        retryable: retryableStatus(err.status) && err.code !== 'TooManyUploads',
+        retryAfter: err.retryAfter,
       });
     }
-    return data;
   }
 
   // DELETE a multipart upload (cancel); a few tries, never an error for the person.

@@ -6,6 +6,8 @@
 // <location>/e/{endpoint}/, and the API (api/..., s3/...) lies below the same folder.
 import { Uppy, Dashboard, AwsS3, GoldenRetriever } from './vendor/uppy.min.mjs';
 import S3UpUploader, { partSizeFor } from './common/uploader.mjs';
+import { api } from './common/api.mjs';
+import { humanSize, timeElement } from './common/format.mjs';
 
 const MiB = 1024 * 1024;
 // Uppy's stock AwsS3 plugin only: below this a file goes up in one form POST (/s3/params);
@@ -19,48 +21,6 @@ const STOCK = new URLSearchParams(location.search).get('uploader') === 'stock';
 const KEEP_IN_BROWSER = 32 * MiB;
 const here = new URL('.', location.href);
 const $ = (id) => document.getElementById(id);
-
-class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-async function getJSON(path) {
-  let res;
-  try {
-    res = await fetch(new URL(path, here), { headers: { accept: 'application/json' }, cache: 'no-store' });
-  } catch {
-    throw new ApiError(0, 'Network', 'The server could not be reached. Check your connection and try again.');
-  }
-  const body = await res.json().catch(() => null);
-  if (!res.ok) {
-    throw new ApiError(res.status, body?.error?.code ?? '', body?.error?.message ?? res.statusText);
-  }
-  return body;
-}
-
-// Sizes as Uppy's Dashboard shows them (1024 steps), so the page speaks one language.
-function humanSize(n) {
-  if (!Number.isFinite(n)) return '';
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB', 'PB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
-  if (i === 0) return `${n} ${n === 1 ? 'byte' : 'bytes'}`;
-  return `${n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
-}
-
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-
-function timeElement(iso) {
-  const t = document.createElement('time');
-  t.dateTime = iso;
-  const d = new Date(iso);
-  t.textContent = Number.isNaN(d.getTime()) ? iso : dateFormat.format(d);
-  return t;
-}
 
 function show(id, on = true) { $(id).hidden = !on; }
 
@@ -142,7 +102,7 @@ function showEndpoint(ep) {
 async function offerSwitch(ep) {
   const root = ep.base.slice(0, -`/e/${ep.id}`.length);
   try {
-    const all = await getJSON(`${root}/api/session`);
+    const all = await api('GET', `${root}/api/session`);
     if (all.endpoints.length > 1) {
       $('switch-link').href = `${root}/`;
       show('switch');
@@ -228,7 +188,7 @@ async function loadFiles(more) {
   let page;
   try {
     const query = params.toString();
-    page = await getJSON(query ? `api/files?${query}` : 'api/files');
+    page = await api('GET', query ? `api/files?${query}` : 'api/files');
   } catch (err) {
     status.textContent = `The list of files could not be loaded: ${err.message}.`;
     return;
@@ -262,7 +222,7 @@ async function loadFiles(more) {
 async function main() {
   let session;
   try {
-    session = await getJSON('api/session');
+    session = await api('GET', 'api/session');
   } catch (err) {
     sessionProblem(err);
     return;

@@ -1,0 +1,43 @@
+// The pages' calls to their location's JSON API (admin api/..., the portal's api/... and
+// s3/...), and the error they fail with. Served beside vendor/ below each portal's location
+// (common/api.mjs), like the uploader that calls through it too.
+//
+// Same origin: the cookies of the sign-in or the upload link go along, and the browser's own
+// Origin and Sec-Fetch-Site headers are what the server's same-origin check reads for any
+// change (s3up_same_origin); the pages add no header of their own for it.
+
+// A failed call: the HTTP status (0 when the server could not be reached), the server's
+// error code and message ({"error": {"code", "message"}}), and its Retry-After in seconds.
+export class ApiError extends Error {
+  constructor(status, code, message, retryAfter = 0) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+}
+
+// One call: `path` relative to the page (or a whole URL), `body` sent as JSON when given;
+// resolves to the JSON answer (null when there is none). A call stopped through `signal`
+// rejects with the browser's AbortError.
+export async function api(method, path, body, signal) {
+  const init = { method, headers: { accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin', signal };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(new URL(path, location.href), init);
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    throw new ApiError(0, 'Network', 'The server could not be reached. Check your connection and try again');
+  }
+  const json = await res.json().catch(() => null);
+  if (!res.ok) {
+    throw new ApiError(res.status, json?.error?.code ?? '', json?.error?.message ?? (res.statusText || `HTTP ${res.status}`),
+      Number(res.headers.get('Retry-After')) || 0);
+  }
+  return json;
+}
