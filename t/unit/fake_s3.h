@@ -27,6 +27,7 @@
 #include <apr_strings.h>
 
 #include "s3up_s3.h"
+#include "s3up_store.h"
 #include "s3up_util.h"
 
 #define FAKE_S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -1091,6 +1092,57 @@ static inline void fake_s3_drop_next(fake_s3_t *f, const char *op)
 static inline void fake_s3_lose_answer_next(fake_s3_t *f, const char *op)
 {
     fake_s3_queue(f, op, FAKE_S3_LOSE_ANSWER, 0, NULL);
+}
+
+/* A services' bed over one fake: an S3 client whose every request goes
+ * to it (path style), on the bed's clock, never sleeping, without jitter,
+ * and a store (".s3up/", 30 s cache) on that client. */
+typedef struct fake_bed_t {
+    fake_s3_t *f;
+    s3up_s3_loc_t loc;
+    s3up_http_t http;
+    s3up_s3_t s3;
+    s3up_store_t store;
+} fake_bed_t;
+
+/* The bed's clock, for the fake and the client alike: tests move it. */
+static apr_time_t fake_bed_clock __attribute__((unused)) =
+    APR_INT64_C(1764414000) * APR_USEC_PER_SEC;
+
+static inline apr_time_t fake_bed_now(void)
+{
+    return fake_bed_clock;
+}
+
+static inline void fake_bed_no_sleep(apr_interval_time_t t)
+{
+    (void)t;
+}
+
+static inline apr_uint32_t fake_bed_no_jitter(void)
+{
+    return 0;
+}
+
+static inline void fake_bed_init(fake_bed_t *b, const char *bucket, apr_pool_t *p)
+{
+    static const s3up_creds_t creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                       NULL, 0};
+    s3up_sigv4_t *signer;
+    s3up_store_cache_t *cache;
+
+    b->f = fake_s3_create(p);
+    fake_s3_set_clock(b->f, fake_bed_now);
+    fake_s3_set_min_part_size(b->f, 0);
+    fake_s3_attach(b->f, &b->http);
+    s3up_s3_loc_init(&b->loc, "http://127.0.0.1:1", "us-east-1", bucket, 1, p);
+    s3up_sigv4_create(&signer, p);
+    s3up_s3_init(&b->s3, &b->loc, &creds, signer, &b->http);
+    b->s3.aws.now = fake_bed_now;
+    b->s3.aws.sleep = fake_bed_no_sleep;
+    b->s3.aws.random = fake_bed_no_jitter;
+    s3up_store_cache_create(&cache, p);
+    b->store = (s3up_store_t){cache, &b->s3, ".s3up/", apr_time_from_sec(30), NULL};
 }
 
 #endif /* S3UP_FAKE_S3_H */

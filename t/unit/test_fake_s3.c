@@ -30,11 +30,6 @@ static void record_sleep(apr_interval_time_t t)
     sleeps++;
 }
 
-static apr_uint32_t no_jitter(void)
-{
-    return 0;
-}
-
 /* A client whose every request goes to f. */
 static s3up_s3_t client(fake_s3_t *f, apr_pool_t *p)
 {
@@ -46,7 +41,7 @@ static s3up_s3_t client(fake_s3_t *f, apr_pool_t *p)
     s3up_s3_init(&s3, &loc, &creds, signer, &http);
     s3.aws.now = fake_s3_fixed_now;
     s3.aws.sleep = record_sleep;
-    s3.aws.random = no_jitter;
+    s3.aws.random = fake_bed_no_jitter;
     return s3;
 }
 

@@ -16,29 +16,12 @@
 #define MIB S3UP_MIB
 #define BUCKET "bkt"
 
-static s3up_s3_loc_t loc;
-static s3up_creds_t creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL, 0};
-static s3up_http_t http;
-static s3up_s3_t s3;
-static s3up_store_t store;
-static fake_s3_t *f;
+static fake_bed_t bed;
 static apr_pool_t *pool;
-static apr_time_t test_clock = APR_INT64_C(1764414000) * APR_USEC_PER_SEC;
-
-static apr_time_t test_now(void)
-{
-    return test_clock;
-}
-
-static void no_sleep(apr_interval_time_t t)
-{
-    (void)t;
-}
-
 static const s3up_manage_conf_t conf = {
     "uploads/", 10 * 1024 * MIB, apr_time_from_sec(86400), 1, NULL, NULL};
 static s3up_principal_t ada = {"ada", "httpd", NULL, NULL};
-static s3up_manage_t m = {&conf, &s3, &store, &ada};
+static s3up_manage_t m = {&conf, &bed.s3, &bed.store, &ada};
 
 static apr_array_header_t *names(const char *list)
 {
@@ -54,9 +37,9 @@ static apr_array_header_t *index_of(const char *who)
 {
     apr_array_header_t *ids = NULL;
     s3up_error_t *err;
-    store.ttl = 0; /* the bucket's own answer */
-    s3up_store_member_endpoints(&ids, &store, who, &err, pool);
-    store.ttl = apr_time_from_sec(30);
+    bed.store.ttl = 0; /* the bucket's own answer */
+    s3up_store_member_endpoints(&ids, &bed.store, who, &err, pool);
+    bed.store.ttl = apr_time_from_sec(30);
     return ids;
 }
 
@@ -131,8 +114,8 @@ static void test_existing_files(void)
 
     spec.members = names("dora");
     s3up_manage_create(&c, &m, "old", &spec, S3UP_EXISTING_REFUSE, 0, NULL, &err, pool);
-    fake_s3_put_object(f, BUCKET, "uploads/old/a.pdf", "x", 1, NULL);
-    s3up_s3_create_multipart(&upload_id, &s3, "uploads/old/b.bin", NULL, NULL, &err, pool);
+    fake_s3_put_object(bed.f, BUCKET, "uploads/old/a.pdf", "x", 1, NULL);
+    s3up_s3_create_multipart(&upload_id, &bed.s3, "uploads/old/b.bin", NULL, NULL, &err, pool);
     ok(s3up_manage_delete(&deleted, &m, "old", 0, &err, pool) == APR_SUCCESS && deleted == 0,
        "deleted, its files kept");
     ok(!lists("dora", "old"), "its member no longer finds it");
@@ -144,7 +127,7 @@ static void test_existing_files(void)
                APR_SUCCESS &&
            c->old_files == 2,
        "\"delete\": the file and the unfinished upload removed first (%d)", c->old_files);
-    ok(!fake_s3_has(f, BUCKET, "uploads/old/a.pdf") && fake_s3_upload_count(f) == 0,
+    ok(!fake_s3_has(bed.f, BUCKET, "uploads/old/a.pdf") && fake_s3_upload_count(bed.f) == 0,
        "the folder is empty, and no upload is left");
 }
 
@@ -154,7 +137,7 @@ static void test_empty_with_uploads(void)
     s3up_uploads_conf_t uconf = {
         "uploads/", 64 * MIB, 10 * 1024 * MIB, 100, apr_time_from_sec(3600), 0, NULL};
     s3up_principal_t eve = {"eve", "httpd", NULL, NULL};
-    s3up_uploads_t u = {&uconf, &s3, &store, &eve, 0, NULL, "http://x/upload"};
+    s3up_uploads_t u = {&uconf, &bed.s3, &bed.store, &eve, 0, NULL, "http://x/upload"};
     s3up_endpoint_spec_t spec = {0};
     s3up_file_t file = {"pending.bin", NULL, NULL, 10 * MIB};
     s3up_started_t *started;
@@ -170,12 +153,13 @@ static void test_empty_with_uploads(void)
     ok(s3up_uploads_start(&started, &u, ep, &file, &err, pool) == APR_SUCCESS,
        "an unfinished upload in the folder");
     for (int i = 0; i < 3; i++) {
-        fake_s3_put_object(f, BUCKET, apr_psprintf(pool, "uploads/full/f%d", i), "x", 1, NULL);
+        fake_s3_put_object(bed.f, BUCKET, apr_psprintf(pool, "uploads/full/f%d", i), "x", 1, NULL);
     }
     ok(s3up_manage_delete(&deleted, &m, "full", 1, &err, pool) == APR_SUCCESS && deleted == 4,
        "deleted with its files: 3 files and 1 upload (%d)", deleted);
-    ok(fake_s3_upload_count(f) == 0, "the upload was aborted");
-    ok(s3up_store_reservation_get(&res, &store, started->key, NULL, &err, pool) == S3UP_ENOTFOUND,
+    ok(fake_s3_upload_count(bed.f) == 0, "the upload was aborted");
+    ok(s3up_store_reservation_get(&res, &bed.store, started->key, NULL, &err, pool) ==
+           S3UP_ENOTFOUND,
        "and its name freed");
     ok(s3up_manage_get(NULL, &m, "full", &err, pool) == S3UP_ENOTFOUND &&
            !strcmp(err->code, "NoSuchEndpoint"),
@@ -193,14 +177,14 @@ static void test_totals_and_files(void)
 
     s3up_manage_create(&c, &m, "many", &spec, S3UP_EXISTING_REFUSE, 0, NULL, &err, pool);
     for (int i = 0; i < 2500; i++) {
-        fake_s3_put_object(f, BUCKET, apr_psprintf(pool, "uploads/many/%04d.txt", i), "abcd", 4,
+        fake_s3_put_object(bed.f, BUCKET, apr_psprintf(pool, "uploads/many/%04d.txt", i), "abcd", 4,
                            NULL);
     }
-    fake_s3_reset_counts(f);
+    fake_s3_reset_counts(bed.f);
     ok(s3up_manage_get(&v, &m, "many", &err, pool) == APR_SUCCESS && v->totals.files == 2500 &&
            v->totals.bytes == 10000 && v->totals.complete,
        "totals over three pages: 2,500 files, 10,000 bytes");
-    is_int(fake_s3_calls(f, "ListObjectsV2"), 4, "(three pages of files, one of links)");
+    is_int(fake_s3_calls(bed.f, "ListObjectsV2"), 4, "(three pages of files, one of links)");
     ok(s3up_manage_files(&page, &folder, &m, "many", "00", NULL, &err, pool) == APR_SUCCESS &&
            page->objects->nelts == 100 && !strcmp(folder, "uploads/many/"),
        "files below a sub-path");
@@ -226,14 +210,14 @@ static void test_links(void)
     ok(s3up_manage_link_create(&made, &m, "acme", &spec, &err, pool) == S3UP_EINPUT,
        "a chosen passcode under 8 characters: refused");
     spec.passcode = "long enough";
-    spec.expires = test_clock - 1;
+    spec.expires = fake_bed_clock - 1;
     ok(s3up_manage_link_create(&made, &m, "acme", &spec, &err, pool) == S3UP_EINPUT,
        "an expiry in the past: refused");
     spec.expires = 0;
     ok(s3up_manage_link_create(&made, &m, "acme", &spec, &err, pool) == APR_SUCCESS,
        "a link with the admin's passcode");
     for (int i = 0; i < 5; i++) {
-        s3up_store_try_take(&wait, &store, made->link->id, S3UP_PASSCODE_TRIES,
+        s3up_store_try_take(&wait, &bed.store, made->link->id, S3UP_PASSCODE_TRIES,
                             S3UP_PASSCODE_WINDOW, &err, pool);
     }
     s3up_manage_get(&view, &m, "acme", &err, pool);
@@ -241,7 +225,7 @@ static void test_links(void)
         int locked = 0;
         for (int i = 0; i < view->links->nelts; i++) {
             const s3up_link_view_t *l = &APR_ARRAY_IDX(view->links, i, s3up_link_view_t);
-            locked += l->locked_until == test_clock + S3UP_PASSCODE_WINDOW;
+            locked += l->locked_until == fake_bed_clock + S3UP_PASSCODE_WINDOW;
         }
         is_int(locked, 1, "five tries: the endpoint's view shows the link locked until when");
     }
@@ -262,14 +246,14 @@ static void test_keys_and_shares(void)
     s3up_error_t *err = NULL;
     int gone;
 
-    fake_s3_put_object(f, BUCKET, "uploads/acme/report 1.pdf", "pdf", 3, NULL);
+    fake_s3_put_object(bed.f, BUCKET, "uploads/acme/report 1.pdf", "pdf", 3, NULL);
     ok(s3up_manage_download(&url, &m, "uploads/acme/report 1.pdf", &err, pool) == APR_SUCCESS &&
            strstr(url, "response-content-disposition=attachment") &&
            strstr(url, "X-Amz-Expires=300"),
        "a download: 5 minutes, as an attachment");
     ok(s3up_manage_share(&url, &until, &m, "uploads/acme/report 1.pdf", apr_time_from_sec(3600),
                          &err, pool) == APR_SUCCESS &&
-           until == test_clock + apr_time_from_sec(3600),
+           until == fake_bed_clock + apr_time_from_sec(3600),
        "a share for an hour");
     ok(s3up_manage_share(&url, &until, &m, "uploads/acme/report 1.pdf",
                          apr_time_from_sec(2 * 86400), &err, pool) == S3UP_EINPUT,
@@ -283,7 +267,7 @@ static void test_keys_and_shares(void)
            s3up_manage_file_delete(&m, "uploads/Bad Id/x", &err, pool) == S3UP_EINPUT,
        "state records, climbing keys and bad ids: refused");
     ok(s3up_manage_file_delete(&m, "uploads/acme/report 1.pdf", &err, pool) == APR_SUCCESS &&
-           !fake_s3_has(f, BUCKET, "uploads/acme/report 1.pdf"),
+           !fake_s3_has(bed.f, BUCKET, "uploads/acme/report 1.pdf"),
        "a file deleted");
     ok(s3up_manage_upload_abort(&gone, &m, "uploads/acme/x.bin", "nope", &err, pool) ==
                APR_SUCCESS &&
@@ -300,9 +284,9 @@ static void test_uploads_list(void)
     const char *id;
     int truncated;
 
-    s3up_s3_create_multipart(&id, &s3, "uploads/acme/half.bin", NULL, NULL, &err, pool);
-    fake_s3_add_part(f, id, 1, 5 * MIB);
-    fake_s3_add_part(f, id, 2, 2 * MIB);
+    s3up_s3_create_multipart(&id, &bed.s3, "uploads/acme/half.bin", NULL, NULL, &err, pool);
+    fake_s3_add_part(bed.f, id, 1, 5 * MIB);
+    fake_s3_add_part(bed.f, id, 2, 2 * MIB);
     ok(s3up_manage_uploads(&list, &truncated, &m, "acme", &err, pool) == APR_SUCCESS &&
            list->nelts == 1 && APR_ARRAY_IDX(list, 0, s3up_unfinished_t).parts == 2 &&
            APR_ARRAY_IDX(list, 0, s3up_unfinished_t).bytes == 7 * MIB && !truncated,
@@ -311,22 +295,9 @@ static void test_uploads_list(void)
 
 int main(void)
 {
-    s3up_store_cache_t *cache;
-    s3up_sigv4_t *signer;
-
     apr_initialize();
     apr_pool_create(&pool, NULL);
-    s3up_s3_loc_init(&loc, "http://127.0.0.1:1", "us-east-1", BUCKET, 1, pool);
-    f = fake_s3_create(pool);
-    fake_s3_set_clock(f, test_now);
-    fake_s3_set_min_part_size(f, 0);
-    fake_s3_attach(f, &http);
-    s3up_sigv4_create(&signer, pool);
-    s3up_s3_init(&s3, &loc, &creds, signer, &http);
-    s3.aws.now = test_now;
-    s3.aws.sleep = no_sleep;
-    s3up_store_cache_create(&cache, pool);
-    store = (s3up_store_t){cache, &s3, ".s3up/", apr_time_from_sec(30), NULL};
+    fake_bed_init(&bed, BUCKET, pool);
 
     test_create_and_change();
     test_existing_files();

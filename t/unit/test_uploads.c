@@ -17,31 +17,8 @@
 #define MIB S3UP_MIB
 #define BUCKET "bkt"
 
-static s3up_s3_loc_t loc;
-static s3up_creds_t creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL, 0};
-static s3up_http_t http;
-static s3up_s3_t s3;
-static s3up_store_cache_t *cache;
-static s3up_store_t store;
-static fake_s3_t *f;
+static fake_bed_t bed;
 static apr_pool_t *pool;
-static apr_time_t test_clock = APR_INT64_C(1764414000) * APR_USEC_PER_SEC;
-
-static apr_time_t test_now(void)
-{
-    return test_clock;
-}
-
-static void no_sleep(apr_interval_time_t t)
-{
-    (void)t;
-}
-
-static apr_uint32_t no_jitter(void)
-{
-    return 0;
-}
-
 static const s3up_uploads_conf_t conf = {
     "uploads/", 64 * MIB, 10 * 1024 * MIB, 3, apr_time_from_sec(3600), 0, NULL,
 };
@@ -62,7 +39,7 @@ static s3up_principal_t linked = {"link:0123456789ab", "link", "0123456789ab", "
 
 static s3up_uploads_t as(const s3up_principal_t *who, const s3up_uploads_conf_t *c)
 {
-    s3up_uploads_t u = {c, &s3, &store, who, 0, NULL, "http://portal.test/upload"};
+    s3up_uploads_t u = {c, &bed.s3, &bed.store, who, 0, NULL, "http://portal.test/upload"};
     return u;
 }
 
@@ -72,7 +49,7 @@ static void endpoint(const char *id, const char *members, apr_off_t max, const c
     s3up_error_t *err;
     char *list = apr_pstrdup(pool, members), *m, *last;
 
-    if (s3up_store_endpoint_get(&old, &store, id, &err, pool) == APR_SUCCESS) {
+    if (s3up_store_endpoint_get(&old, &bed.store, id, &err, pool) == APR_SUCCESS) {
         ep.etag = old->etag; /* a change of the record */
     }
 
@@ -82,11 +59,11 @@ static void endpoint(const char *id, const char *members, apr_off_t max, const c
     for (m = apr_strtok(list, ",", &last); m; m = apr_strtok(NULL, ",", &last)) {
         APR_ARRAY_PUSH(ep.members, const char *) = m;
     }
-    ep.created = test_clock;
+    ep.created = fake_bed_clock;
     ep.max_file_size = max;
     ep.status = status;
     ep.note = "";
-    if (s3up_store_endpoint_put(&store, &ep, &err, pool) != APR_SUCCESS) {
+    if (s3up_store_endpoint_put(&bed.store, &ep, &err, pool) != APR_SUCCESS) {
         bail_out("endpoint %s: %s", id, err->message);
     }
 }
@@ -132,7 +109,7 @@ static apr_status_t put_and_complete(s3up_finished_t **done, s3up_uploads_t *u,
     s3up_error_t *err = NULL;
     s3up_part_t *part;
 
-    fake_s3_add_part(f, s->upload_id, 1, size);
+    fake_s3_add_part(bed.f, s->upload_id, 1, size);
     if (s3up_uploads_parts(&listed, u, s->key, s->upload_id, &err, pool) != APR_SUCCESS) {
         bail_out("parts of %s: %s", s->key, err->message);
     }
@@ -199,14 +176,15 @@ static void test_start_and_sign(void)
     int calls;
 
     admin.is_admin = 1;
-    fake_s3_reset_counts(f);
+    fake_s3_reset_counts(bed.f);
     s = start(&u, "acme", "contract.pdf", size, APR_SUCCESS);
     ok(s && !strcmp(s->key, "uploads/acme/contract.pdf") && s->part_size == 64 * MIB &&
            !s->through_httpd,
        "a file of declared size: its key, and parts of the server's size straight to S3");
-    calls = fake_s3_calls(f, NULL);
+    calls = fake_s3_calls(bed.f, NULL);
     ok(calls <= 8, "starting costs %d S3 calls", calls);
-    ok(s3up_store_reservation_get(&res, &store, s->key, s->upload_id, &err, pool) == APR_SUCCESS &&
+    ok(s3up_store_reservation_get(&res, &bed.store, s->key, s->upload_id, &err, pool) ==
+               APR_SUCCESS &&
            !strcmp(res->upload_id, s->upload_id) && !strcmp(res->owner, "alice") &&
            res->size == size && res->part_size == 64 * MIB,
        "its name is reserved for this upload, with its owner and sizes");
@@ -255,29 +233,29 @@ static void test_bogus_abort(void)
     first = start(&u, "acme", "bogus.pdf", 10 * MIB, APR_SUCCESS);
     is_int(s3up_uploads_abort(&c, first->key, "BOGUS", &err, pool), S3UP_ENOTFOUND,
            "an abort naming another upload: no such upload");
-    ok(s3up_store_reservation_get(&res, &store, first->key, first->upload_id, &err, pool) ==
+    ok(s3up_store_reservation_get(&res, &bed.store, first->key, first->upload_id, &err, pool) ==
                APR_SUCCESS &&
            !strcmp(res->upload_id, first->upload_id),
        "and the name stays reserved for the first upload");
     is_int(s3up_uploads_abort(&c, first->key, first->upload_id, &err, pool), S3UP_ENOTFOUND,
            "another member cannot abort it either");
-    is_int(fake_s3_upload_count(f) > 0, 1, "the upload is still there");
+    is_int(fake_s3_upload_count(bed.f) > 0, 1, "the upload is still there");
     second = start(&c, "acme", "bogus.pdf", 10 * MIB, APR_SUCCESS);
     ok(second && !strcmp(second->key, "uploads/acme/bogus (1).pdf"),
        "a second upload of the name gets another key: %s", second ? second->key : "-");
 
-    fake_s3_fail_next(f, "AbortMultipartUpload", 503, "SlowDown");
-    fake_s3_fail_next(f, "AbortMultipartUpload", 503, "SlowDown");
-    fake_s3_fail_next(f, "AbortMultipartUpload", 503, "SlowDown");
-    fake_s3_fail_next(f, "AbortMultipartUpload", 503, "SlowDown");
+    fake_s3_fail_next(bed.f, "AbortMultipartUpload", 503, "SlowDown");
+    fake_s3_fail_next(bed.f, "AbortMultipartUpload", 503, "SlowDown");
+    fake_s3_fail_next(bed.f, "AbortMultipartUpload", 503, "SlowDown");
+    fake_s3_fail_next(bed.f, "AbortMultipartUpload", 503, "SlowDown");
     ok(s3up_uploads_abort(&u, first->key, first->upload_id, &err, pool) == S3UP_ES3,
        "an abort that fails at S3 fails");
-    ok(s3up_store_reservation_get(&res, &store, first->key, first->upload_id, &err, pool) ==
+    ok(s3up_store_reservation_get(&res, &bed.store, first->key, first->upload_id, &err, pool) ==
            APR_SUCCESS,
        "and frees nothing");
     ok(s3up_uploads_abort(&u, first->key, first->upload_id, &err, pool) == APR_SUCCESS,
        "the owner's abort");
-    ok(s3up_store_reservation_get(&res, &store, first->key, NULL, &err, pool) == S3UP_ENOTFOUND,
+    ok(s3up_store_reservation_get(&res, &bed.store, first->key, NULL, &err, pool) == S3UP_ENOTFOUND,
        "frees the name");
 }
 
@@ -287,19 +265,20 @@ static void test_names_bounded(void)
     s3up_started_t *s;
     int calls;
 
-    fake_s3_put_object(f, BUCKET, "uploads/acme/report.txt", "x", 1, NULL);
+    fake_s3_put_object(bed.f, BUCKET, "uploads/acme/report.txt", "x", 1, NULL);
     for (int n = 1; n < 60; n++) {
-        fake_s3_put_object(f, BUCKET, apr_psprintf(pool, "uploads/acme/report (%d).txt", n), "x", 1,
-                           NULL);
+        fake_s3_put_object(bed.f, BUCKET, apr_psprintf(pool, "uploads/acme/report (%d).txt", n),
+                           "x", 1, NULL);
     }
-    fake_s3_put_object(f, BUCKET, "uploads/acme/report-other.txt", "x", 1, NULL);
-    fake_s3_reset_counts(f);
+    fake_s3_put_object(bed.f, BUCKET, "uploads/acme/report-other.txt", "x", 1, NULL);
+    fake_s3_reset_counts(bed.f);
     s = start(&u, "acme", "report.txt", 10, APR_SUCCESS);
-    calls = fake_s3_calls(f, NULL);
+    calls = fake_s3_calls(bed.f, NULL);
     ok(s && !strcmp(s->key, "uploads/acme/report (60).txt"), "60 taken: the 61st name, %s",
        s ? s->key : "-");
     ok(calls <= 10, "found with %d S3 calls, not one per taken name", calls);
-    is_int(fake_s3_calls(f, "ListObjectsV2"), 2, "(one listing of the names, one of unfinished)");
+    is_int(fake_s3_calls(bed.f, "ListObjectsV2"), 2,
+           "(one listing of the names, one of unfinished)");
 }
 
 static void test_unfinished_limit(void)
@@ -330,8 +309,8 @@ static void test_unfinished_limit(void)
         const char *rkey = apr_pstrcat(pool, ".s3up/reservations/",
                                        s3up_sha256_hex(s[1]->key, strlen(s[1]->key), pool), NULL);
         s3up_error_t *e2;
-        ok(fake_s3_has(f, BUCKET, rkey), "(the reservation is where the store says)");
-        s3up_s3_delete(&s3, rkey, &e2, pool);
+        ok(fake_s3_has(bed.f, BUCKET, rkey), "(the reservation is where the store says)");
+        s3up_s3_delete(&bed.s3, rkey, &e2, pool);
         file.filename = "again.bin";
         ok(s3up_uploads_start(&more, &u, get_endpoint(&u, "lim"), &file, &err, pool) == APR_SUCCESS,
            "an entry whose reservation is gone no longer counts");
@@ -353,7 +332,7 @@ static void test_complete(void)
     ok(put_and_complete(&done, &u, s, 6 * MIB) == APR_SUCCESS && done->size == 6 * MIB &&
            !done->again && !strcmp(done->endpoint, "acme"),
        "completed: its size and endpoint");
-    ok(s3up_store_reservation_get(&res, &store, s->key, NULL, &err, pool) == S3UP_ENOTFOUND,
+    ok(s3up_store_reservation_get(&res, &bed.store, s->key, NULL, &err, pool) == S3UP_ENOTFOUND,
        "the reservation ended with it");
     APR_ARRAY_PUSH(parts, s3up_part_t) = (s3up_part_t){1, "\"x\"", 0, 0};
     ok(s3up_uploads_complete(&done, &u, s->key, s->upload_id, parts, &err, pool) == APR_SUCCESS &&
@@ -374,7 +353,7 @@ static void test_too_large(void)
      * did not, and the sum still guards the limit. */
     ok(put_and_complete(&done, &u, s, 9 * MIB) == S3UP_ETOOBIG && done->size == 9 * MIB,
        "over the endpoint's limit at complete: refused");
-    ok(!fake_s3_has(f, BUCKET, s->key), "and not kept");
+    ok(!fake_s3_has(bed.f, BUCKET, s->key), "and not kept");
 }
 
 /* What S3 made of the parts is measured again after completing: here the
@@ -395,11 +374,11 @@ static void test_larger_after_complete(void)
     s3up_error_t *err = NULL;
 
     s = start(&u, "tiny", "grows.bin", 6 * MIB, APR_SUCCESS);
-    fake_s3_after_next(f, "CompleteMultipartUpload", grow_object, (void *)s->key);
+    fake_s3_after_next(bed.f, "CompleteMultipartUpload", grow_object, (void *)s->key);
     ok(put_and_complete(&done, &u, s, 6 * MIB) == S3UP_ETOOBIG && done->size == 9 * MIB,
        "an object bigger than its endpoint's limit after completing: refused");
-    ok(!fake_s3_has(f, BUCKET, s->key), "and deleted, not kept");
-    ok(s3up_store_reservation_get(&res, &store, s->key, NULL, &err, pool) == S3UP_ENOTFOUND,
+    ok(!fake_s3_has(bed.f, BUCKET, s->key), "and deleted, not kept");
+    ok(s3up_store_reservation_get(&res, &bed.store, s->key, NULL, &err, pool) == S3UP_ENOTFOUND,
        "its name freed");
 }
 
@@ -441,8 +420,8 @@ static void test_link_files(void)
     put_and_complete(&done, &l, s, 6 * MIB);
     /* A name noted for the link whose file someone else put there. */
     apr_table_set(meta, "uploaded-by", "alice");
-    fake_s3_put_object(f, BUCKET, "uploads/acme/taken-later.bin", "x", 1, meta);
-    s3up_store_owned_add(&store, "acme", linked.name, "taken-later.bin", &err, pool);
+    fake_s3_put_object(bed.f, BUCKET, "uploads/acme/taken-later.bin", "x", 1, meta);
+    s3up_store_owned_add(&bed.store, "acme", linked.name, "taken-later.bin", &err, pool);
     if (s3up_uploads_files(&page, &l, get_endpoint(&l, "acme"), NULL, &err, pool) != APR_SUCCESS) {
         bail_out("a link holder's files: %s", err->message);
     }
@@ -466,49 +445,40 @@ static void test_tries(void)
     int taken = 0;
 
     for (int i = 0; i < 8; i++) {
-        taken += s3up_store_try_take(&wait, &store, id, 5, apr_time_from_sec(900), &err, pool) ==
-                 APR_SUCCESS;
+        taken += s3up_store_try_take(&wait, &bed.store, id, 5, apr_time_from_sec(900), &err,
+                                     pool) == APR_SUCCESS;
     }
     is_int(taken, 5, "5 tries counted, the rest refused");
-    ok(s3up_store_try_take(&wait, &store, id, 5, apr_time_from_sec(900), &err, pool) ==
+    ok(s3up_store_try_take(&wait, &bed.store, id, 5, apr_time_from_sec(900), &err, pool) ==
                S3UP_ELIMIT &&
            wait == apr_time_from_sec(900),
        "the next waits for the window's end");
-    ok(s3up_store_tries_get(&t, &store, id, apr_time_from_sec(900), &err, pool) == APR_SUCCESS &&
+    ok(s3up_store_tries_get(&t, &bed.store, id, apr_time_from_sec(900), &err, pool) ==
+               APR_SUCCESS &&
            t.count == 5,
        "the count can be read (the admin page)");
     /* Another server's write lands between our read and our write. */
-    fake_s3_fail_next(f, "PutObject", 412, "PreconditionFailed");
-    s3up_store_tries_clear(&store, id, &err, pool);
-    ok(s3up_store_try_take(&wait, &store, id, 5, apr_time_from_sec(900), &err, pool) == APR_SUCCESS,
+    fake_s3_fail_next(bed.f, "PutObject", 412, "PreconditionFailed");
+    s3up_store_tries_clear(&bed.store, id, &err, pool);
+    ok(s3up_store_try_take(&wait, &bed.store, id, 5, apr_time_from_sec(900), &err, pool) ==
+           APR_SUCCESS,
        "cleared, and a write lost to a racing try: read again and counted");
-    ok(s3up_store_tries_get(&t, &store, id, apr_time_from_sec(900), &err, pool) == APR_SUCCESS &&
+    ok(s3up_store_tries_get(&t, &bed.store, id, apr_time_from_sec(900), &err, pool) ==
+               APR_SUCCESS &&
            t.count == 1,
        "counted once");
-    test_clock += apr_time_from_sec(901);
-    ok(s3up_store_tries_get(&t, &store, id, apr_time_from_sec(900), &err, pool) == APR_SUCCESS &&
+    fake_bed_clock += apr_time_from_sec(901);
+    ok(s3up_store_tries_get(&t, &bed.store, id, apr_time_from_sec(900), &err, pool) ==
+               APR_SUCCESS &&
            t.count == 0,
        "the window over: nothing counted");
 }
 
 int main(void)
 {
-    s3up_sigv4_t *signer;
-
     apr_initialize();
     apr_pool_create(&pool, NULL);
-    s3up_s3_loc_init(&loc, "http://127.0.0.1:1", "us-east-1", BUCKET, 1, pool);
-    f = fake_s3_create(pool);
-    fake_s3_set_clock(f, test_now);
-    fake_s3_set_min_part_size(f, 0);
-    fake_s3_attach(f, &http);
-    s3up_sigv4_create(&signer, pool);
-    s3up_s3_init(&s3, &loc, &creds, signer, &http);
-    s3.aws.now = test_now;
-    s3.aws.sleep = no_sleep;
-    s3.aws.random = no_jitter;
-    s3up_store_cache_create(&cache, pool);
-    store = (s3up_store_t){cache, &s3, ".s3up/", apr_time_from_sec(30), NULL};
+    fake_bed_init(&bed, BUCKET, pool);
 
     endpoint("acme", "alice", 0, S3UP_ENDPOINT_ACTIVE);
     endpoint("other", "mallory", 0, S3UP_ENDPOINT_ACTIVE);
