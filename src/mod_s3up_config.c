@@ -252,6 +252,26 @@ static const char *set_prefix(cmd_parms *cmd, void *dcv, const char *arg)
     return NULL;
 }
 
+static const char *set_sse(cmd_parms *cmd, void *dcv, const char *mode, const char *key)
+{
+    s3up_dir_conf_t *dc = dcv;
+    const char *err = NULL;
+
+    if (!strcmp(mode, "AES256") && key) {
+        err = "AES256 takes no key (S3 manages it); for a KMS key use aws:kms KEY_ID";
+    } else if (!strcmp(mode, "aws:kms")) {
+        err = key ? s3up_values_kms_key(&key, key, cmd->pool) : NULL;
+    } else if (strcmp(mode, "AES256")) {
+        err = apr_psprintf(cmd->pool, "'%s' is neither AES256 nor aws:kms", mode);
+    }
+    if (err) {
+        return FAIL(cmd, err);
+    }
+    dc->sse = mode;
+    dc->sse_kms_key = key ? key : ""; /* set, so a key from above is not merged in */
+    return NULL;
+}
+
 static const char *set_upload_mode(cmd_parms *cmd, void *dcv, const char *arg)
 {
     s3up_dir_conf_t *dc = dcv;
@@ -368,6 +388,11 @@ const command_rec s3up_cmds[] = {
                "how many parts of one file the portal sends at once (default 4)"),
     DIR_NUMBER("S3UpMaxUnfinished", COUNT, max_unfinished, 1, 10000, "1 to 10000",
                "unfinished uploads one person or link may hold in an endpoint (default 100)"),
+    AP_INIT_TAKE12("S3UpServerSideEncryption", set_sse, NULL, WHERE_DIR,
+                   "server-side encryption of every object written: AES256, or aws:kms with an "
+                   "optional KMS key id (default: the bucket's)"),
+    DIR_WORD("S3UpStorageClass", storage_class, s3up_values_storage_class,
+             "storage class of uploaded files, like STANDARD_IA (default: the bucket's)"),
     AP_INIT_TAKE1("S3UpUploadMode", set_upload_mode, NULL, WHERE_DIR,
                   "direct: browsers PUT parts to S3; proxy: through httpd (default direct)"),
     AP_INIT_TAKE1("S3UpSecretFile", set_secret_file, NULL, WHERE_SRV,
@@ -487,6 +512,14 @@ int s3up_conf_parts_in_flight(const s3up_dir_conf_t *dc)
 int s3up_conf_max_unfinished(const s3up_dir_conf_t *dc)
 {
     return dc->max_unfinished != S3UP_CONF_UNSET ? dc->max_unfinished : S3UP_DEFAULT_MAX_UNFINISHED;
+}
+
+s3up_s3_storage_t s3up_conf_storage(const s3up_dir_conf_t *dc)
+{
+    s3up_s3_storage_t st = {dc->sse, NULL, dc->storage_class};
+
+    st.kms_key_id = dc->sse_kms_key && *dc->sse_kms_key ? dc->sse_kms_key : NULL;
+    return st;
 }
 
 s3up_upload_mode_e s3up_conf_upload_mode(const s3up_dir_conf_t *dc)

@@ -15,6 +15,7 @@
 #include <httpd.h>
 #include <http_config.h>
 
+#include "s3up_s3.h"
 #include "s3up_sigv4.h"
 
 #define S3UP_CONF_UNSET (-1)
@@ -73,7 +74,10 @@ typedef enum {
     X(PTR, const char *, claim_prefix, "S3UpClaimPrefix")                                          \
     X(NUM, int, upload_mode, "S3UpUploadMode") /* s3up_upload_mode_e */                            \
     X(NUM, int, parts_in_flight, "S3UpPartsInFlight")                                              \
-    X(NUM, int, max_unfinished, "S3UpMaxUnfinished")
+    X(NUM, int, max_unfinished, "S3UpMaxUnfinished")                                               \
+    X(PTR, const char *, sse, "S3UpServerSideEncryption")         /* "AES256" or "aws:kms" */      \
+    X(PTR, const char *, sse_kms_key, "S3UpServerSideEncryption") /* aws:kms's key, or "" */       \
+    X(PTR, const char *, storage_class, "S3UpStorageClass")
 
 #define S3UP_SRV_FIELDS(X)                                                                         \
     X(PTR, const char *, secret_file, "S3UpSecretFile")                                            \
@@ -126,6 +130,8 @@ const char *s3up_conf_claim_prefix(const s3up_dir_conf_t *dc);
 s3up_upload_mode_e s3up_conf_upload_mode(const s3up_dir_conf_t *dc);
 int s3up_conf_parts_in_flight(const s3up_dir_conf_t *dc);
 int s3up_conf_max_unfinished(const s3up_dir_conf_t *dc);
+/* How uploaded objects are stored: encryption and storage class. */
+s3up_s3_storage_t s3up_conf_storage(const s3up_dir_conf_t *dc);
 
 const char *s3up_conf_secret(const s3up_srv_conf_t *sc); /* NULL: not configured */
 apr_interval_time_t s3up_conf_cache_ttl(const s3up_srv_conf_t *sc);

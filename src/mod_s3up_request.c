@@ -157,6 +157,7 @@ int s3up_req_s3(s3up_s3_t **out, request_rec *r, const s3up_dir_conf_t *dc)
                                 "the store is not reachable from this server");
     }
     s3up_s3_init(s3, loc, creds, cs->signer, cs->http);
+    s3->storage = s3up_conf_storage(dc);
     *out = s3;
     return OK;
 }

@@ -28,6 +28,7 @@ void s3up_s3_init(s3up_s3_t *s3, const s3up_s3_loc_t *loc, const s3up_creds_t *c
 {
     s3->loc = loc;
     s3up_aws_init(&s3->aws, "s3", loc->region, creds, signer, http);
+    memset(&s3->storage, 0, sizeof(s3->storage));
 }
 
 apr_status_t s3up_s3_loc_init(s3up_s3_loc_t *loc, const char *server_url, const char *region,
@@ -225,6 +226,21 @@ static apr_status_t add_meta(apr_array_header_t *headers, const apr_table_t *met
     return APR_SUCCESS;
 }
 
+/* The x-amz-* settings of how an object is stored, as headers or POST
+ * fields: encryption always, the storage class for files. */
+static void add_storage(apr_array_header_t *kvs, const s3up_s3_storage_t *st, int file)
+{
+    if (st->sse) {
+        s3up_kv_add(kvs, "x-amz-server-side-encryption", st->sse);
+    }
+    if (st->sse && st->kms_key_id) {
+        s3up_kv_add(kvs, "x-amz-server-side-encryption-aws-kms-key-id", st->kms_key_id);
+    }
+    if (file && st->storage_class) {
+        s3up_kv_add(kvs, "x-amz-storage-class", st->storage_class);
+    }
+}
+
 apr_status_t s3up_s3_create_multipart(const char **upload_id, s3up_s3_t *s3, const char *key,
                                       const char *content_type, const apr_table_t *meta,
                                       s3up_error_t **err, apr_pool_t *p)
@@ -241,6 +257,7 @@ apr_status_t s3up_s3_create_multipart(const char **upload_id, s3up_s3_t *s3, con
     if (content_type) {
         s3up_kv_add(c->aws.headers, "content-type", content_type);
     }
+    add_storage(c->aws.headers, &s3->storage, 1);
     c->aws.body = "";
     if ((rv = s3_call(&resp, s3, c, err, p)) != APR_SUCCESS) {
         return rv;
@@ -589,6 +606,7 @@ apr_status_t s3up_s3_put(const char **etag, s3up_s3_t *s3, const char *key, cons
     if (bare) {
         s3up_kv_add(c->aws.headers, "if-match", bare);
     }
+    add_storage(c->aws.headers, &s3->storage, 0);
     c->aws.body = data ? data : "";
     c->aws.body_len = data ? len : 0;
     if ((rv = s3_call(&resp, s3, c, err, p)) == APR_SUCCESS && etag) {
@@ -614,7 +632,8 @@ apr_status_t s3up_s3_post_policy(s3up_post_t **out, s3up_s3_t *s3, const char *k
                                  apr_pool_t *p)
 {
     s3up_post_t *post;
-    apr_array_header_t *fields = kvs(p), *signed_fields;
+    apr_array_header_t *fields = kvs(p), *signed_fields, *storage = kvs(p);
+    const s3up_kv_t *kv;
     json_t *cond;
     char *text;
     apr_time_t now = s3->aws.now();
@@ -641,6 +660,12 @@ apr_status_t s3up_s3_post_policy(s3up_post_t **out, s3up_s3_t *s3, const char *k
             json_take(cond, json_pack("{s:s}", name, ent[i].val));
             s3up_kv_add(fields, name, ent[i].val);
         }
+    }
+    add_storage(storage, &s3->storage, 1);
+    kv = (const s3up_kv_t *)storage->elts;
+    for (int i = 0; i < storage->nelts; i++) {
+        json_take(cond, json_pack("{s:s}", kv[i].name, kv[i].value));
+        s3up_kv_add(fields, kv[i].name, kv[i].value);
     }
     text = json_dumps(cond, JSON_COMPACT);
     json_decref(cond);

@@ -28,9 +28,20 @@ apr_status_t s3up_s3_loc_init(s3up_s3_loc_t *loc, const char *server_url, const 
                               const char *bucket, int path_style, apr_pool_t *p);
 
 /* A client for one piece of work (a request): cheap to make. */
+/* How the objects the client writes are stored; NULL: the bucket's
+ * default. Server-side encryption applies to every object written (files
+ * and state records), the storage class to files only (records are read
+ * all the time). */
+typedef struct s3up_s3_storage_t {
+    const char *sse;           /* "AES256" or "aws:kms" */
+    const char *kms_key_id;    /* with aws:kms; NULL: the account's default key */
+    const char *storage_class; /* "STANDARD_IA", ... */
+} s3up_s3_storage_t;
+
 typedef struct s3up_s3_t {
     const s3up_s3_loc_t *loc;
-    s3up_aws_t aws; /* who signs, the clock and the retry policy */
+    s3up_aws_t aws;            /* who signs, the clock and the retry policy */
+    s3up_s3_storage_t storage; /* zeroed by s3up_s3_init */
 } s3up_s3_t;
 
 /* Fill in defaults (s3up_aws_init's: 4 attempts, 100 ms base, 5 s cap). */
@@ -186,7 +197,8 @@ typedef struct s3up_post_t {
     apr_time_t expires;
 } s3up_post_t;
 
-/* A browser POST upload pinned to key, 0..max_size bytes. */
+/* A browser POST upload pinned to key, 0..max_size bytes; the storage
+ * settings are fields the policy requires. */
 apr_status_t s3up_s3_post_policy(s3up_post_t **out, s3up_s3_t *s3, const char *key,
                                  apr_off_t max_size, const char *content_type,
                                  const apr_table_t *meta, apr_interval_time_t expires,

@@ -283,6 +283,22 @@ const char *s3up_values_user_pool(const char **out, const char *arg, apr_pool_t 
     return take(out, arg, ok, "is not a user pool id (like eu-west-1_AbC123)", p);
 }
 
+const char *s3up_values_storage_class(const char **out, const char *arg, apr_pool_t *p)
+{
+    apr_size_t len = strlen(arg);
+
+    return take(out, arg, len >= 1 && len <= 64 && made_of(arg, UPPER DIGITS "_"),
+                "is not a storage class (like STANDARD_IA: upper-case letters, digits and '_')", p);
+}
+
+const char *s3up_values_kms_key(const char **out, const char *arg, apr_pool_t *p)
+{
+    apr_size_t len = strlen(arg);
+
+    return take(out, arg, len >= 1 && len <= 2048 && made_of(arg, ALNUM ":/_-."),
+                "is not a KMS key id, ARN or alias", p);
+}
+
 /* Key prefixes: relative, no empty, '.' or '..' segments, no control
  * characters. A missing trailing '/' is added: a prefix names a folder. */
 const char *s3up_values_prefix(const char **out, const char *arg, apr_pool_t *p)

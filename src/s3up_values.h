@@ -62,6 +62,13 @@ s3up_values_check_fn s3up_values_env_prefix;
 /* A Cognito user pool id: REGION_ID, like eu-west-1_AbC123. */
 s3up_values_check_fn s3up_values_user_pool;
 
+/* An S3 storage class: upper-case letters, digits and '_' (STANDARD_IA,
+ * GLACIER_IR, or a class a store defines, like RGW's placement classes). */
+s3up_values_check_fn s3up_values_storage_class;
+
+/* A KMS key: its id, ARN or alias ("alias/name"), as S3 takes it. */
+s3up_values_check_fn s3up_values_kms_key;
+
 /* A key prefix: relative, no empty, '.' or '..' segments, no control
  * characters or '\'; *out has the trailing '/' a folder needs. */
 s3up_values_check_fn s3up_values_prefix;

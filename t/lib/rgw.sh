@@ -201,6 +201,12 @@ rgw thread pool size = 64
 # uploads would fill the 8 GiB OSD file.
 rgw gc obj min wait = 30
 rgw gc processor period = 30
+# Server-side encryption for the tests: SSE-KMS with its key kept here (the
+# "testing" backend), allowed over plain HTTP. RGW 16 accepts and ignores
+# x-amz-server-side-encryption: AES256 (no SSE-S3 before Ceph 17).
+rgw crypt s3 kms backend = testing
+rgw crypt s3 kms encryption keys = $KMS_KEY_ID=$KMS_KEY
+rgw crypt require ssl = false
 EOF
 }
 
@@ -257,6 +263,8 @@ cmd_start() {
     EXTRA_ENDPOINTS=
     local a
     for a in ${RGW_EXTRA_ADDRS:-}; do EXTRA_ENDPOINTS+=" endpoint=$a:$RGW_PORT"; done
+    KMS_KEY_ID=s3up-test
+    KMS_KEY=$(openssl rand -base64 32)
     write_conf
 
     STAGE="keyring and monmap"
@@ -315,8 +323,27 @@ S3UP_TEST_SECRET_KEY=$sk
 S3UP_TEST_SECRET_KEY_FILE=$D/secret
 S3UP_TEST_BUCKET=s3up-test
 S3UP_TEST_RGW_DIR=$D
+S3UP_TEST_KMS_KEY_ID=$KMS_KEY_ID
+S3UP_TEST_STORAGE_CLASS=COLD
 EOF
     )
+
+    # A second storage class, COLD, beside STANDARD. The zone exists once
+    # radosgw has made it, and radosgw reads it when it starts: so again,
+    # stopped gently (a killed one leaves its watch behind, and the next
+    # radosgw-admin change would wait 30 s for it).
+    STAGE="storage class"
+    STAGE_LOG="$D/log/placement.out"
+    {
+        radosgw-admin -c "$CONF" zonegroup placement add --rgw-zonegroup default \
+            --placement-id default-placement --storage-class COLD &&
+            radosgw-admin -c "$CONF" zone placement add --rgw-zone default \
+                --placement-id default-placement --storage-class COLD \
+                --data-pool default.rgw.cold.data
+    } >"$D/log/placement.out" 2>&1
+    stop_one rgw TERM 10
+    launch rgw radosgw -c "$CONF" -n "$RGW_NAME" -f
+    wait_for rgw 90 http_up
 
     STAGE="test bucket"
     STAGE_LOG="$D/log/$RGW_NAME.log"

@@ -72,7 +72,9 @@ def cmd_head(s3, key):
             return
         raise
     print(json.dumps({"size": r["ContentLength"], "etag": r["ETag"],
-                      "content_type": r.get("ContentType"), "metadata": r.get("Metadata", {})}))
+                      "content_type": r.get("ContentType"), "metadata": r.get("Metadata", {}),
+                      "sse": r.get("ServerSideEncryption"), "kms_key": r.get("SSEKMSKeyId"),
+                      "storage_class": r.get("StorageClass")}))
 
 
 def objects(s3, prefix):

@@ -110,6 +110,8 @@ static sample_t samples[] = {
     {"S3UpUploadMode", "direct", "proxy"},
     {"S3UpPartsInFlight", "2", "8"},
     {"S3UpMaxUnfinished", "5", "300"},
+    {"S3UpServerSideEncryption", "AES256", "aws:kms alias/uploads"},
+    {"S3UpStorageClass", "STANDARD_IA", "GLACIER_IR"},
     {"S3UpSecretFile", NULL, NULL}, /* temporary files, made in main() */
     {"S3UpCacheTTL", "10s", "1m"},
     {"S3UpCognitoUserPool", "eu-west-1_Base1", "us-east-1_Add2"},
@@ -333,6 +335,36 @@ static void test_defaults(apr_pool_t *p)
     is_int(s3up_conf_path_style(dc), 1, "S3UpPathStyle On wins");
 }
 
+/* S3UpServerSideEncryption's forms, and a key not merged into AES256. */
+static void test_storage(apr_pool_t *p)
+{
+    const command_rec *sse = cmd_for("S3UpServerSideEncryption");
+    s3up_dir_conf_t *base = s3up_conf_create_dir(p, NULL), *add = s3up_conf_create_dir(p, NULL);
+    server_rec s = {0};
+    s3up_s3_storage_t st;
+    const char *err;
+
+    st = s3up_conf_storage(base);
+    ok(!st.sse && !st.kms_key_id && !st.storage_class, "default: the bucket's own settings");
+    err = invoke(sse, &s, base, "AES256 k1", p);
+    ok(err && strstr(err, "S3UpServerSideEncryption: AES256 takes no key"), "AES256 with a key: %s",
+       err);
+    err = invoke(sse, &s, base, "aws:KMS", p);
+    ok(err && strstr(err, "neither AES256 nor aws:kms"), "an unknown mode: %s", err);
+    err = invoke(sse, &s, base, "aws:kms key with space", p);
+    ok(err && strstr(err, "is not a KMS key id"), "a bad key: %s", err);
+    ok(!invoke(sse, &s, base, "aws:kms arn:aws:kms:eu-west-1:111122223333:key/1234abcd", p),
+       "a KMS key ARN");
+    ok(!invoke(sse, &s, add, "AES256", p), "AES256");
+    st = s3up_conf_storage(s3up_conf_merge_dir(p, base, add));
+    ok(!strcmp(st.sse, "AES256") && !st.kms_key_id,
+       "AES256 in a section does not take the server's KMS key");
+    st = s3up_conf_storage(base);
+    is_str(st.kms_key_id, "arn:aws:kms:eu-west-1:111122223333:key/1234abcd", "the key, as given");
+    err = invoke(cmd_for("S3UpStorageClass"), &s, base, "standard_ia", p);
+    ok(err && strstr(err, "is not a storage class"), "a lower-case class: %s", err);
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -352,6 +384,7 @@ int main(void)
     test_samples_current();
     test_coverage(p);
     test_defaults(p);
+    test_storage(p);
 
     apr_file_remove(f1, p);
     apr_file_remove(f2, p);

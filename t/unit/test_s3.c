@@ -3,6 +3,7 @@
  * what goes out (URL, method, signed headers, body), how answers and errors
  * come back, and which failures are retried how often.
  */
+#include <apr_base64.h>
 #include <apr_general.h>
 #include <apr_strings.h>
 
@@ -297,6 +298,59 @@ static void test_post_policy(apr_pool_t *p)
     is_int(post->expires, fixed_now() + apr_time_from_sec(600), "expiry");
 }
 
+/* Encryption on every write, the storage class on files only, all signed;
+ * a POST policy requires them as fields (botocore's JSON layout). */
+#define KMS_COND "{\"x-amz-server-side-encryption-aws-kms-key-id\": \"alias/uploads\"}"
+#define CLASS_COND "{\"x-amz-storage-class\": \"STANDARD_IA\"}"
+static void test_storage(apr_pool_t *p)
+{
+    s3up_s3_t s3 = client(p);
+    s3up_error_t *err = NULL;
+    const char *upload_id = NULL, *auth, *policy;
+    s3up_post_t *post;
+    apr_size_t len;
+    char *json;
+
+    s3.storage = (s3up_s3_storage_t){"aws:kms", "alias/uploads", "STANDARD_IA"};
+    script(1, BODY(200, "<InitiateMultipartUploadResult><UploadId>u1</UploadId>"
+                        "</InitiateMultipartUploadResult>"));
+    s3up_s3_create_multipart(&upload_id, &s3, "uploads/a/f", NULL, NULL, &err, p);
+    is_str(sent_header("x-amz-server-side-encryption"), "aws:kms", "create: SSE header");
+    is_str(sent_header("x-amz-server-side-encryption-aws-kms-key-id"), "alias/uploads",
+           "create: the KMS key");
+    is_str(sent_header("x-amz-storage-class"), "STANDARD_IA", "create: the storage class");
+    auth = sent_header("authorization");
+    ok(auth &&
+           strstr(auth, "x-amz-server-side-encryption;x-amz-server-side-encryption-aws-kms-key-id;"
+                        "x-amz-storage-class"),
+       "create: all three are signed");
+
+    script(1, OK(200));
+    s3up_s3_put(NULL, &s3, ".s3up/endpoints/a.json", "{}", 2, NULL, NULL, &err, p);
+    is_str(sent_header("x-amz-server-side-encryption"), "aws:kms", "a record: encrypted too");
+    is_str(sent_header("x-amz-storage-class"), NULL, "a record: the bucket's storage class");
+
+    ok(s3up_s3_post_policy(&post, &s3, "uploads/a/g", 10, NULL, NULL, apr_time_from_sec(60), p) ==
+           APR_SUCCESS,
+       "post policy made");
+    is_str(s3up_kv_get(post->fields, "x-amz-server-side-encryption"), "aws:kms", "POST: SSE field");
+    is_str(s3up_kv_get(post->fields, "x-amz-storage-class"), "STANDARD_IA",
+           "POST: storage class field");
+    policy = s3up_kv_get(post->fields, "policy");
+    json = policy ? apr_palloc(p, apr_base64_decode_len(policy) + 1) : NULL;
+    len = json ? (apr_size_t)apr_base64_decode(json, policy) : 0;
+    ok(json && memmem(json, len, KMS_COND, strlen(KMS_COND)) &&
+           memmem(json, len, CLASS_COND, strlen(CLASS_COND)),
+       "POST: the policy requires them");
+
+    s3.storage = (s3up_s3_storage_t){"AES256", NULL, NULL};
+    script(1, OK(200));
+    s3up_s3_put(NULL, &s3, "k", "x", 1, NULL, NULL, &err, p);
+    ok(!strcmp(sent_header("x-amz-server-side-encryption"), "AES256") &&
+           !sent_header("x-amz-server-side-encryption-aws-kms-key-id"),
+       "AES256 alone");
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -313,6 +367,7 @@ int main(void)
     test_list_parts(p);
     test_presign(p);
     test_post_policy(p);
+    test_storage(p);
 
     apr_pool_destroy(p);
     apr_terminate();

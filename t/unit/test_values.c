@@ -89,6 +89,15 @@ int main(void)
     refused(s3up_values_user_pool(&out, "eu-west-1", pool), "user pool id", "no '_ID'");
     refused(s3up_values_user_pool(&out, "eu-west-1_Ab-C", pool), "user pool id", "'-' in the ID");
 
+    ok(!s3up_values_storage_class(&out, "GLACIER_IR", pool) &&
+           !s3up_values_storage_class(&out, "COLD", pool),
+       "storage classes, AWS's and a store's own");
+    refused(s3up_values_storage_class(&out, "Standard", pool), "storage class", "lower case");
+    ok(!s3up_values_kms_key(&out, "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab", pool) &&
+           !s3up_values_kms_key(&out, "alias/uploads", pool),
+       "a KMS key ARN and an alias");
+    refused(s3up_values_kms_key(&out, "key id", pool), "KMS key", "a space in a KMS key");
+
     ok(!s3up_values_count(&n, "32", pool) && n == 32, "a count");
     refused(s3up_values_count(&n, "4k", pool), "unknown suffix", "a count with a unit");
     refused(s3up_values_count(&n, "x", pool), "not a number", "letters");
