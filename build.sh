@@ -18,7 +18,7 @@ PKGS=(
     build-essential pkg-config make perl curl ca-certificates python3 uuid-runtime
     apache2 apache2-dev libapache2-mod-auth-openidc
     libcurl4-openssl-dev libssl-dev libxml2-dev libaprutil1-dev libjansson-dev
-    ceph radosgw awscli python3-botocore
+    ceph radosgw awscli python3-botocore python3-prometheus-client
     wrk chromium clang-format
 )
 

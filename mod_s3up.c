@@ -148,8 +148,10 @@ static void check_one(s3up_check_t *ck, const void *key, ap_conf_vector_t *merge
      * a regex or the server level gives them none to route from. */
     if (!core || !is_location || core->r || core->d_is_fnmatch) {
         err = "mount mod_s3up's handlers with SetHandler inside a plain <Location /path>";
-    } else {
+    } else if (s3up_handler_uses_s3(handler)) {
         err = s3up_conf_check_location(dc, own, s3up_conf_srv(ck->s), handler, ck->p);
+    } else {
+        err = NULL; /* s3up-status: counters only */
     }
     if (!err) {
         return;

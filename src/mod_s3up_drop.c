@@ -127,6 +127,7 @@ static int locked(request_rec *r, const char *id, apr_interval_time_t wait)
     apr_time_t at = apr_time_now() + wait;
     apr_time_t minutes = (apr_time_sec(wait) + 59) / 60;
 
+    s3up_metrics_add(s3up_shared_metrics(), S3UP_M_PASSCODE_LOCKED, 1);
     ap_log_rerror(
         APLOG_MARK, APLOG_WARNING, 0, r,
         S3UP_LOGNO(0502) "link %.12s: locked after too many passcode tries, %" APR_TIME_T_FMT

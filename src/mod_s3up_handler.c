@@ -1,5 +1,6 @@
 /*
- * The handler entry shared by s3up-upload, s3up-drop and s3up-admin.
+ * The handler entry shared by s3up-upload, s3up-drop, s3up-admin and
+ * s3up-status.
  */
 #include <apr_strings.h>
 
@@ -16,10 +17,12 @@ extern module AP_MODULE_DECLARE_DATA s3up_module;
 static const struct {
     const char *name;
     s3up_serve_fn *serve;
+    int folder; /* serves pages and routes below its location */
 } handlers[] = {
-    {"s3up-upload", s3up_upload_serve},
-    {"s3up-drop", s3up_drop_serve},
-    {"s3up-admin", s3up_admin_serve},
+    {"s3up-upload", s3up_upload_serve, 1},
+    {"s3up-drop", s3up_drop_serve, 1},
+    {"s3up-admin", s3up_admin_serve, 1},
+    {"s3up-status", s3up_status_serve, 0},
 };
 
 #define HANDLERS (sizeof(handlers) / sizeof(handlers[0]))
@@ -34,6 +37,11 @@ int s3up_handler_is_ours(const char *name)
     return 0;
 }
 
+int s3up_handler_uses_s3(const char *name)
+{
+    return s3up_handler_is_ours(name) && strcasecmp(name, "s3up-status");
+}
+
 int s3up_handler(request_rec *r)
 {
     s3up_call_t call = {r, NULL, NULL, NULL, NULL};
@@ -46,6 +54,11 @@ int s3up_handler(request_rec *r)
         return DECLINED;
     }
     call.dc = ap_get_module_config(r->per_dir_config, &s3up_module);
+    if (!handlers[i].folder) {
+        call.base = r->uri;
+        call.path = "";
+        return handlers[i].serve(&call);
+    }
     call.base = s3up_req_base(r);
     n = strlen(call.base);
     if (strncmp(r->uri, call.base, n) || r->uri[n] != '/') {

@@ -28,7 +28,12 @@ int s3up_handler(request_rec *r);
 /* Whether name is one of our handlers (configtest checks their locations). */
 int s3up_handler_is_ours(const char *name);
 
-/* The handlers' serve functions (mod_s3up_upload.c, _drop.c, _admin.c). */
-s3up_serve_fn s3up_upload_serve, s3up_drop_serve, s3up_admin_serve;
+/* Whether name is a handler that serves S3 (the status handler does not:
+ * configtest checks only the others' S3 settings). */
+int s3up_handler_uses_s3(const char *name);
+
+/* The handlers' serve functions (mod_s3up_upload.c, _drop.c, _admin.c,
+ * _status.c). */
+s3up_serve_fn s3up_upload_serve, s3up_drop_serve, s3up_admin_serve, s3up_status_serve;
 
 #endif /* MOD_S3UP_HANDLER_H */

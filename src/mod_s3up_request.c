@@ -158,6 +158,7 @@ int s3up_req_s3(s3up_s3_t **out, request_rec *r, const s3up_dir_conf_t *dc)
     }
     s3up_s3_init(s3, loc, creds, cs->signer, cs->http);
     s3->storage = s3up_conf_storage(dc);
+    s3->aws.metrics = s3up_shared_metrics();
     *out = s3;
     return OK;
 }

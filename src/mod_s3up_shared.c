@@ -29,7 +29,8 @@ static table_t parts = {.name = "s3up-gate", .slots = 1024};
 static table_t *const tables[] = {&tries, &parts};
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 
-static apr_shm_t *generation;
+static apr_shm_t *generation, *counters;
+static s3up_metrics_t *metrics;
 
 void s3up_shared_pre_config(apr_pool_t *pconf)
 {
@@ -51,6 +52,10 @@ static apr_status_t shm_zeroed(apr_shm_t **shm, apr_size_t size, apr_pool_t *pco
 apr_status_t s3up_shared_post_config(apr_pool_t *pconf, server_rec *s)
 {
     apr_status_t rv = shm_zeroed(&generation, sizeof(apr_uint32_t), pconf);
+
+    if (rv == APR_SUCCESS) {
+        rv = shm_zeroed(&counters, s3up_metrics_size(), pconf);
+    }
 
     for (apr_size_t i = 0; rv == APR_SUCCESS && i < N_TABLES; i++) {
         table_t *t = tables[i];
@@ -76,6 +81,10 @@ apr_status_t s3up_shared_child_init(apr_pool_t *pchild)
 {
     apr_status_t rv = APR_SUCCESS;
 
+    if (counters) {
+        metrics = s3up_metrics_attach(apr_shm_baseaddr_get(counters), pchild);
+    }
+
     for (apr_size_t i = 0; rv == APR_SUCCESS && i < N_TABLES; i++) {
         table_t *t = tables[i];
         if (!t->shm) {
@@ -93,6 +102,11 @@ apr_status_t s3up_shared_child_init(apr_pool_t *pchild)
 apr_uint32_t *s3up_shared_generation(void)
 {
     return generation ? apr_shm_baseaddr_get(generation) : NULL;
+}
+
+s3up_metrics_t *s3up_shared_metrics(void)
+{
+    return metrics;
 }
 
 s3up_limit_t *s3up_shared_tries(void)

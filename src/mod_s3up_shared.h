@@ -1,10 +1,10 @@
 /*
  * What httpd's processes share, made before they fork: the store's write
- * counter (a change made through one process is seen by all at once), and
- * two limits in shared memory behind global mutexes: the passcode tries of
- * this server, and the parts of each upload being passed on to S3. The
- * mutexes are registered in pre_config, the memory made (zeroed) in
- * post_config, and each child attaches in child_init.
+ * counter (a change made through one process is seen by all at once), the
+ * server's counters (s3up-status), and two limits in shared memory behind global mutexes: the
+ * passcode tries of this server, and the parts of each upload being passed on to S3. The mutexes
+ * are registered in pre_config, the memory made (zeroed) in post_config, and each child attaches in
+ * child_init.
  */
 #ifndef MOD_S3UP_SHARED_H
 #define MOD_S3UP_SHARED_H
@@ -12,6 +12,7 @@
 #include <httpd.h>
 
 #include "s3up_limit.h"
+#include "s3up_metrics.h"
 
 void s3up_shared_pre_config(apr_pool_t *pconf);
 apr_status_t s3up_shared_post_config(apr_pool_t *pconf, server_rec *s);
@@ -19,6 +20,7 @@ apr_status_t s3up_shared_child_init(apr_pool_t *pchild);
 
 /* NULL until child_init has attached them. */
 apr_uint32_t *s3up_shared_generation(void);
+s3up_metrics_t *s3up_shared_metrics(void);
 s3up_limit_t *s3up_shared_tries(void); /* passcode tries per link */
 s3up_limit_t *s3up_shared_parts(void); /* parts on their way, per upload */
 

@@ -116,6 +116,21 @@ static int may_repeat(const s3up_aws_call_t *c, const s3up_error_t *e)
            (c->changed_nothing && c->changed_nothing(e));
 }
 
+/* An error answer that is a fault, not an answer about the thing asked
+ * for (not found, exists, a condition not met). */
+static int is_fault(const s3up_error_t *e)
+{
+    switch (e->http_status) {
+    case 304:
+    case 404:
+    case 409:
+    case 412:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
 apr_status_t s3up_aws_call(s3up_http_resp_t **out, const s3up_aws_t *aws, const s3up_aws_call_t *c,
                            s3up_error_t **err, apr_pool_t *p)
 {
@@ -131,8 +146,12 @@ apr_status_t s3up_aws_call(s3up_http_resp_t **out, const s3up_aws_t *aws, const 
         if (rv != APR_SUCCESS) {
             return s3up_fail(err, rv, "SigningFailed", "the request could not be signed", p);
         }
-        if (send_once(&resp, &e, aws, c, headers, p) == APR_SUCCESS &&
-            (e = c->read_answer(c, resp, p)) == NULL) {
+        rv = send_once(&resp, &e, aws, c, headers, p);
+        if (rv == APR_SUCCESS) {
+            e = c->read_answer(c, resp, p);
+        }
+        s3up_metrics_request(aws->metrics, c->op, rv != APR_SUCCESS || (e && is_fault(e)));
+        if (!e) {
             *out = resp;
             return APR_SUCCESS;
         }

@@ -9,6 +9,7 @@
 
 #include "s3up.h"
 #include "s3up_http.h"
+#include "s3up_metrics.h"
 #include "s3up_sigv4.h"
 
 typedef void s3up_sleep_fn(apr_interval_time_t t);
@@ -40,6 +41,7 @@ typedef struct s3up_aws_t {
     int max_attempts;               /* 1 = no retry */
     apr_interval_time_t retry_base; /* first backoff; doubles each time */
     apr_interval_time_t retry_cap;  /* longest single backoff */
+    s3up_metrics_t *metrics;        /* where requests are counted; NULL: nowhere */
 } s3up_aws_t;
 
 /* Defaults: the clock, apr_sleep, 32 random bits, 4 attempts, 100 ms base,

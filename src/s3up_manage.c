@@ -176,6 +176,7 @@ static apr_status_t cognito_user(s3up_created_t *c, s3up_manage_t *m, s3up_endpo
     cg.aws.now = m->s3->aws.now;
     cg.aws.sleep = m->s3->aws.sleep;
     cg.aws.random = m->s3->aws.random;
+    cg.aws.metrics = m->s3->aws.metrics;
     rv = s3up_cognito_admin_create_user(&user, &cg, ep->id, c->cognito_password, NULL, err, p);
     if (rv == S3UP_ECONFLICT) {
         return s3up_failf(err, rv, "Conflict", p, "Cognito has a user named '%s' already", ep->id);

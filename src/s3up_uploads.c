@@ -405,6 +405,7 @@ apr_status_t s3up_uploads_start(s3up_started_t **out, s3up_uploads_t *u, const s
     s->upload_id = upload_id;
     s->part_size = part_size;
     s->through_httpd = u->conf->proxy || file->size < 0;
+    s3up_metrics_add(u->s3->aws.metrics, S3UP_M_UPLOADS_STARTED, 1);
     *out = s;
     return APR_SUCCESS;
 }
@@ -449,6 +450,7 @@ apr_status_t s3up_uploads_form(s3up_post_t **out, s3up_uploads_t *u, const s3up_
         s3up_store_reservation_end(u->store, &res, &ignored, p);
         return s3up_fail(err, rv, "SigningFailed", "the upload form could not be signed", p);
     }
+    s3up_metrics_add(u->s3->aws.metrics, S3UP_M_UPLOADS_STARTED, 1);
     return APR_SUCCESS;
 }
 

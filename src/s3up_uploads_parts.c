@@ -83,9 +83,9 @@ static apr_status_t part_url(const char **url, s3up_uploads_t *u, const s3up_end
     return APR_SUCCESS;
 }
 
-apr_status_t s3up_uploads_sign(apr_array_header_t **urls, s3up_uploads_t *u, const char *key,
-                               const char *upload_id, const apr_array_header_t *numbers,
-                               s3up_error_t **err, apr_pool_t *p)
+static apr_status_t sign(apr_array_header_t **urls, s3up_uploads_t *u, const char *key,
+                         const char *upload_id, const apr_array_header_t *numbers,
+                         s3up_error_t **err, apr_pool_t *p)
 {
     s3up_reservation_t *res;
     s3up_endpoint_t *ep;
@@ -107,6 +107,19 @@ apr_status_t s3up_uploads_sign(apr_array_header_t **urls, s3up_uploads_t *u, con
         }
     }
     return APR_SUCCESS;
+}
+
+apr_status_t s3up_uploads_sign(apr_array_header_t **urls, s3up_uploads_t *u, const char *key,
+                               const char *upload_id, const apr_array_header_t *numbers,
+                               s3up_error_t **err, apr_pool_t *p)
+{
+    apr_time_t t0 = u->s3->aws.now();
+    apr_status_t rv = sign(urls, u, key, upload_id, numbers, err, p);
+
+    if (rv == APR_SUCCESS) {
+        s3up_metrics_signing(u->s3->aws.metrics, u->s3->aws.now() - t0);
+    }
+    return rv;
 }
 
 apr_status_t s3up_uploads_parts(apr_array_header_t **parts, s3up_uploads_t *u, const char *key,
@@ -157,6 +170,7 @@ static apr_status_t refuse(s3up_finished_t *out, s3up_uploads_t *u, const s3up_r
         s3up_s3_abort(u->s3, res->key, res->upload_id, &ignored, p);
     }
     s3up_store_reservation_end(u->store, res, &ignored, p);
+    s3up_metrics_add(u->s3->aws.metrics, S3UP_M_UPLOADS_FAILED, 1);
     out->size = size;
     return s3up_failf(err, S3UP_ETOOBIG, "TooLarge", p,
                       "the file is %" APR_OFF_T_FMT " bytes; at most %" APR_OFF_T_FMT
@@ -212,6 +226,7 @@ apr_status_t s3up_uploads_complete(s3up_finished_t **out, s3up_uploads_t *u, con
         return refuse(f, u, res, size, limit, 0, err, p);
     }
     if ((rv = s3up_s3_complete(&done, u->s3, key, upload_id, parts, err, p)) != APR_SUCCESS) {
+        s3up_metrics_add(u->s3->aws.metrics, S3UP_M_UPLOADS_FAILED, 1);
         return rv;
     }
     /* Parts replaced between the listing and the completion are caught
@@ -223,6 +238,8 @@ apr_status_t s3up_uploads_complete(s3up_finished_t **out, s3up_uploads_t *u, con
         return refuse(f, u, res, obj->size, limit, 1, err, p);
     }
     f->size = obj->size;
+    s3up_metrics_add(u->s3->aws.metrics, S3UP_M_UPLOADS_COMPLETED, 1);
+    s3up_metrics_add(u->s3->aws.metrics, S3UP_M_BYTES_COMPLETED, (apr_uint64_t)obj->size);
     /* The file exists now: the name is taken by it, whatever becomes of
      * the reservation. */
     s3up_store_reservation_end(u->store, res, err, p);
@@ -244,6 +261,7 @@ apr_status_t s3up_uploads_abort(s3up_uploads_t *u, const char *key, const char *
     if (rv != APR_SUCCESS && rv != S3UP_ENOTFOUND) {
         return rv; /* the name stays reserved: the upload may still be there */
     }
+    s3up_metrics_add(u->s3->aws.metrics, S3UP_M_UPLOADS_ABORTED, rv == APR_SUCCESS);
     return s3up_store_reservation_end(u->store, res, err, p);
 }
 
