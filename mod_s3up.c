@@ -21,6 +21,7 @@
 #include "s3up_xml.h"
 #include "mod_s3up_config.h"
 #include "mod_s3up_handler.h"
+#include "mod_s3up_notify.h"
 #include "mod_s3up_request.h"
 #include "mod_s3up_shared.h"
 #include "mod_s3up_upload.h"
@@ -286,6 +287,9 @@ static void s3up_child_init(apr_pool_t *pchild, server_rec *s)
 
     if (rv == APR_SUCCESS) {
         rv = s3up_proc_init(pchild, s);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = s3up_notify_child_init(pchild, s);
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,

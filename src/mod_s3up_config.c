@@ -286,9 +286,16 @@ static const char *set_upload_mode(cmd_parms *cmd, void *dcv, const char *arg)
     return NULL;
 }
 
-static const char *set_secret_file(cmd_parms *cmd, void *dcv, const char *arg)
+/* An HMAC key file (S3UpSecretFile, S3UpNotifySecretFile): its path and
+ * contents go to the fields the table names (offsets in s3up_srv_conf_t). */
+typedef struct {
+    apr_size_t file, secret;
+} key_slot_t;
+
+static const char *set_key_file(cmd_parms *cmd, void *dcv, const char *arg)
 {
-    s3up_srv_conf_t *sc = s3up_conf_srv(cmd->server);
+    const key_slot_t *k = cmd->info;
+    char *sc = (char *)s3up_conf_srv(cmd->server);
     const char *path, *secret, *err;
 
     (void)dcv;
@@ -301,10 +308,14 @@ static const char *set_secret_file(cmd_parms *cmd, void *dcv, const char *arg)
                                       "`openssl rand -hex 32 > %s`",
                                       path, S3UP_SECRET_MIN_LEN, path));
     }
-    sc->secret_file = path;
-    sc->secret = secret;
+    *(const char **)(sc + k->file) = path;
+    *(const char **)(sc + k->secret) = secret;
     return NULL;
 }
+
+#define KEY_SLOT(file_field, secret_field)                                                         \
+    (&(key_slot_t){APR_OFFSETOF(s3up_srv_conf_t, file_field),                                      \
+                   APR_OFFSETOF(s3up_srv_conf_t, secret_field)})
 
 static const char *set_document_root(cmd_parms *cmd, void *dcv, const char *arg)
 {
@@ -395,7 +406,7 @@ const command_rec s3up_cmds[] = {
              "storage class of uploaded files, like STANDARD_IA (default: the bucket's)"),
     AP_INIT_TAKE1("S3UpUploadMode", set_upload_mode, NULL, WHERE_DIR,
                   "direct: browsers PUT parts to S3; proxy: through httpd (default direct)"),
-    AP_INIT_TAKE1("S3UpSecretFile", set_secret_file, NULL, WHERE_SRV,
+    AP_INIT_TAKE1("S3UpSecretFile", set_key_file, KEY_SLOT(secret_file, secret), WHERE_SRV,
                   "a file holding the HMAC key for link cookies and proxy tokens (server-wide)"),
     AP_INIT_TAKE1("S3UpCacheTTL", set_slot,
                   SRV_SLOT(DURATION, cache_ttl, .lo = 0, .hi = SECS(86400),
@@ -411,6 +422,11 @@ const command_rec s3up_cmds[] = {
                   "directory of the portal pages (server-wide)"),
     SRV_WORD("S3UpPortalURL", portal_url, s3up_values_url_or_path,
              "the customer portal's address, a URL or a path (server-wide)"),
+    SRV_WORD("S3UpNotifyURL", notify_url, s3up_values_http_url,
+             "where a signed JSON event is POSTed for every file that arrives (server-wide)"),
+    AP_INIT_TAKE1("S3UpNotifySecretFile", set_key_file, KEY_SLOT(notify_secret_file, notify_secret),
+                  WHERE_SRV,
+                  "a file holding the HMAC key that signs arrival notifications (server-wide)"),
     SRV_WORD("S3UpLinkURL", link_url, s3up_values_link_url,
              "the s3up-drop location's address; links are S3UpLinkURL/{token} (server-wide)"),
     {NULL},
@@ -562,6 +578,16 @@ const char *s3up_conf_link_url(const s3up_srv_conf_t *sc)
     return sc->link_url;
 }
 
+const char *s3up_conf_notify_url(const s3up_srv_conf_t *sc)
+{
+    return sc->notify_secret ? sc->notify_url : NULL;
+}
+
+const char *s3up_conf_notify_secret(const s3up_srv_conf_t *sc)
+{
+    return sc->notify_url ? sc->notify_secret : NULL;
+}
+
 /* ------------------------------------------------------------------------
  * checks of a merged location
  */
@@ -630,6 +656,11 @@ const char *s3up_conf_check_location(const s3up_dir_conf_t *merged, const s3up_d
     if ((err = s3up_values_prefixes_apart(s3up_conf_prefix(merged), s3up_conf_state_prefix(merged),
                                           p))) {
         return err;
+    }
+    if (!sc->notify_url != !sc->notify_secret) {
+        return sc->notify_url ? "S3UpNotifyURL is set without S3UpNotifySecretFile: arrivals "
+                                "are notified signed, so set both"
+                              : "S3UpNotifySecretFile is set without S3UpNotifyURL";
     }
     if (!sc->secret && drop) {
         return "S3UpSecretFile is not set; SetHandler s3up-drop needs it to sign link cookies";

@@ -87,7 +87,10 @@ typedef enum {
     X(PTR, const char *, cognito_server, "S3UpCognitoEndpoint")                                    \
     X(PTR, const char *, document_root, "S3UpDocumentRoot")                                        \
     X(PTR, const char *, portal_url, "S3UpPortalURL")                                              \
-    X(PTR, const char *, link_url, "S3UpLinkURL")
+    X(PTR, const char *, link_url, "S3UpLinkURL")                                                  \
+    X(PTR, const char *, notify_url, "S3UpNotifyURL")                                              \
+    X(PTR, const char *, notify_secret_file, "S3UpNotifySecretFile")                               \
+    X(PTR, const char *, notify_secret, "S3UpNotifySecretFile") /* the file's contents */
 
 #define S3UP_CONF_FIELD(kind, type, field, directive) type field;
 
@@ -140,6 +143,10 @@ const char *s3up_conf_cognito_server(const s3up_srv_conf_t *sc); /* NULL: AWS's 
 const char *s3up_conf_document_root(const s3up_srv_conf_t *sc);
 const char *s3up_conf_portal_url(const s3up_srv_conf_t *sc);
 const char *s3up_conf_link_url(const s3up_srv_conf_t *sc);
+/* Where arrivals are notified, and the key they are signed with; NULL:
+ * not configured (both are, or neither: configtest checks). */
+const char *s3up_conf_notify_url(const s3up_srv_conf_t *sc);
+const char *s3up_conf_notify_secret(const s3up_srv_conf_t *sc);
 
 /* The credentials a location signs with, resolved from its source. On
  * failure returns a message naming the directives (or environment

@@ -15,6 +15,7 @@
 #include <http_request.h>
 
 #include "mod_s3up_handler.h"
+#include "mod_s3up_notify.h"
 #include "mod_s3up_pages.h"
 #include "mod_s3up_request.h"
 #include "mod_s3up_route.h"
@@ -300,6 +301,58 @@ static int parts_of(apr_array_header_t **out, s3up_upload_ctx_t *up, const json_
     return OK;
 }
 
+/* A file arrived whole (the first time it is said): the log variables,
+ * the audit line, the notification. */
+static void arrived(s3up_upload_ctx_t *up, const s3up_finished_t *done)
+{
+    request_rec *r = up->r;
+    s3up_arrival_t a = {up->s3->loc->bucket, done->endpoint, done->key,     NULL,
+                        done->size,          done->etag,     up->who->name, up->who->via,
+                        apr_time_now()};
+    const char *id;
+
+    if (done->again) {
+        return;
+    }
+    apr_table_setn(r->subprocess_env, "S3UP_USER", up->who->name);
+    apr_table_setn(r->subprocess_env, "S3UP_ENDPOINT", done->endpoint);
+    apr_table_setn(r->subprocess_env, "S3UP_KEY", done->key);
+    apr_table_setn(r->subprocess_env, "S3UP_BYTES", apr_off_t_toa(r->pool, done->size));
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
+                  S3UP_LOGNO(0303) "upload complete: user=%s via=%s endpoint=%s key=%s "
+                                   "bytes=%" APR_OFF_T_FMT,
+                  up->who->name, up->who->via, done->endpoint, done->key, done->size);
+    if (s3up_store_file_key_split(&id, &a.name, up->conf.prefix, done->key, r->pool) !=
+        APR_SUCCESS) {
+        a.name = done->key;
+    }
+    s3up_notify_arrival(r, &a);
+}
+
+/* A file sent in one POST (s3/params), confirmed by the page once S3 took
+ * it: the same record as a completed multipart upload. */
+static int route_arrived(void *ctx, const char *const *arg __attribute__((unused)))
+{
+    s3up_upload_ctx_t *up = ctx;
+    request_rec *r = up->r;
+    s3up_finished_t *done;
+    s3up_error_t *err;
+    json_t *body;
+    int rc;
+
+    if ((rc = s3up_read_json(&body, r)) != OK) {
+        return rc;
+    }
+    if (s3up_uploads_arrived(&done, &up->svc, s3up_json_str(body, "key"), &err, r->pool) !=
+        APR_SUCCESS) {
+        return s3up_reply_failure(r, err, "NoSuchKey");
+    }
+    arrived(up, done);
+    return s3up_reply_json(r, HTTP_OK,
+                           json_pack("{s:s,s:s,s:I}", "key", done->key, "location", done->location,
+                                     "size", (json_int_t)done->size));
+}
+
 static int route_complete(void *ctx, const char *const *arg)
 {
     s3up_upload_ctx_t *up = ctx;
@@ -326,16 +379,7 @@ static int route_complete(void *ctx, const char *const *arg)
     if (rv != APR_SUCCESS) {
         return s3up_reply_failure(r, err, "NoSuchUpload");
     }
-    if (!done->again) {
-        apr_table_setn(r->subprocess_env, "S3UP_USER", up->who->name);
-        apr_table_setn(r->subprocess_env, "S3UP_ENDPOINT", done->endpoint);
-        apr_table_setn(r->subprocess_env, "S3UP_KEY", key);
-        apr_table_setn(r->subprocess_env, "S3UP_BYTES", apr_off_t_toa(r->pool, done->size));
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
-                      S3UP_LOGNO(0303) "upload complete: user=%s via=%s endpoint=%s key=%s "
-                                       "bytes=%" APR_OFF_T_FMT,
-                      up->who->name, up->who->via, done->endpoint, key, done->size);
-    }
+    arrived(up, done);
     return s3up_reply_json(r, HTTP_OK,
                            json_pack("{s:s,s:s,s:s}", "location", done->location, "key", key,
                                      "bucket", up->s3->loc->bucket));
@@ -456,6 +500,7 @@ static const s3up_route_t upload_routes[] = {
     {"GET", "api/session", route_session},
     {"GET", "api/files", route_files},
     {"GET", "s3/params", route_params},
+    {"POST", "api/arrived", route_arrived},
     {"POST", "s3/multipart", route_create},
     {"GET", "s3/multipart/{uploadId}", route_list_parts},
     {"DELETE", "s3/multipart/{uploadId}", route_abort},

@@ -187,6 +187,12 @@ apr_status_t s3up_store_reservation_end(s3up_store_t *st, const s3up_reservation
 apr_status_t s3up_store_unfinished(int *count, s3up_store_t *st, const char *endpoint,
                                    const char *owner, int limit, s3up_error_t **err, apr_pool_t *p);
 
+/* Arrivals: {state}arrived/{hash of key} notes that a file sent in one
+ * POST was confirmed, so it is announced once. S3UP_ECONFLICT when it was
+ * noted before. */
+apr_status_t s3up_store_arrival_note(s3up_store_t *st, const char *key, const char *etag,
+                                     s3up_error_t **err, apr_pool_t *p);
+
 /* Note that owner (a link) was given relpath in endpoint's folder. */
 apr_status_t s3up_store_owned_add(s3up_store_t *st, const char *endpoint, const char *owner,
                                   const char *relpath, s3up_error_t **err, apr_pool_t *p);

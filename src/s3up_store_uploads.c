@@ -268,6 +268,16 @@ apr_status_t s3up_store_unfinished(int *count, s3up_store_t *st, const char *end
     return APR_SUCCESS;
 }
 
+apr_status_t s3up_store_arrival_note(s3up_store_t *st, const char *key, const char *etag,
+                                     s3up_error_t **err, apr_pool_t *p)
+{
+    s3up_put_cond_t create = {1, NULL};
+
+    return s3up_s3_put(NULL, st->s3,
+                       apr_pstrcat(p, st->prefix, "arrived/", s3up_record_hash(key, p), NULL),
+                       etag ? etag : "", etag ? strlen(etag) : 0, "text/plain", &create, err, p);
+}
+
 apr_status_t s3up_store_owned_add(s3up_store_t *st, const char *endpoint, const char *owner,
                                   const char *relpath, s3up_error_t **err, apr_pool_t *p)
 {

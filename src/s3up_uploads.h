@@ -120,8 +120,16 @@ typedef struct s3up_finished_t {
     const char *location; /* the object's URL */
     const char *endpoint;
     apr_off_t size;
-    int again; /* completed before: the answer of a retried complete */
+    const char *etag; /* the object's, when known */
+    int again;        /* completed before: the answer of a retried complete */
 } s3up_finished_t;
+
+/* A file the caller sent in one POST (s3up_uploads_form): it must be
+ * there, be the caller's (its uploaded-by), and be within the limit, else
+ * it is deleted (S3UP_ETOOBIG). Noted in the store the first time; a later
+ * confirmation answers the same with again set. */
+apr_status_t s3up_uploads_arrived(s3up_finished_t **out, s3up_uploads_t *u, const char *key,
+                                  s3up_error_t **err, apr_pool_t *p);
 
 /* Complete the caller's upload from parts (s3up_part_t: number, etag). A
  * file over its endpoint's limit (the parts' sizes, then the object's) is

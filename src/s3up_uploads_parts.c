@@ -238,11 +238,65 @@ apr_status_t s3up_uploads_complete(s3up_finished_t **out, s3up_uploads_t *u, con
         return refuse(f, u, res, obj->size, limit, 1, err, p);
     }
     f->size = obj->size;
+    f->etag = obj->etag;
     s3up_metrics_add(u->s3->aws.metrics, S3UP_M_UPLOADS_COMPLETED, 1);
     s3up_metrics_add(u->s3->aws.metrics, S3UP_M_BYTES_COMPLETED, (apr_uint64_t)obj->size);
     /* The file exists now: the name is taken by it, whatever becomes of
      * the reservation. */
     s3up_store_reservation_end(u->store, res, err, p);
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_uploads_arrived(s3up_finished_t **out, s3up_uploads_t *u, const char *key,
+                                  s3up_error_t **err, apr_pool_t *p)
+{
+    s3up_finished_t *f = apr_pcalloc(p, sizeof(*f));
+    const char *by;
+    s3up_endpoint_t *ep;
+    s3up_object_t *obj;
+    s3up_error_t *ignored;
+    apr_off_t limit;
+    apr_status_t rv;
+
+    *out = f;
+    f->key = key;
+    if ((rv = s3up_uploads_key_endpoint(&ep, u, key, 1, err, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    f->endpoint = ep->id;
+    f->location = s3up_s3_url(u->s3->loc, key, p);
+    rv = s3up_s3_head(&obj, u->s3, key, err, p);
+    if (rv == S3UP_ENOTFOUND) {
+        return s3up_fail(err, rv, "NoSuchKey", "no file has arrived under that name", p);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    by = obj->meta ? apr_table_get(obj->meta, "uploaded-by") : NULL;
+    if (!by || strcmp(by, s3up_uploads_meta_value(u->who->name, p))) {
+        return s3up_fail(err, S3UP_EDENIED, "InvalidKey", "that file was not sent by you", p);
+    }
+    limit = s3up_uploads_limit(u, ep);
+    f->size = obj->size;
+    f->etag = obj->etag;
+    if (obj->size > limit) {
+        s3up_s3_delete(u->s3, key, &ignored, p);
+        s3up_metrics_add(u->s3->aws.metrics, S3UP_M_UPLOADS_FAILED, 1);
+        return s3up_failf(err, S3UP_ETOOBIG, "TooLarge", p,
+                          "the file is %" APR_OFF_T_FMT " bytes; at most %" APR_OFF_T_FMT
+                          " may be uploaded here, so it was not kept",
+                          obj->size, limit);
+    }
+    rv = s3up_store_arrival_note(u->store, key, obj->etag, err, p);
+    if (rv == S3UP_ECONFLICT) {
+        f->again = 1;
+        return APR_SUCCESS;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    s3up_metrics_add(u->s3->aws.metrics, S3UP_M_UPLOADS_COMPLETED, 1);
+    s3up_metrics_add(u->s3->aws.metrics, S3UP_M_BYTES_COMPLETED, (apr_uint64_t)obj->size);
     return APR_SUCCESS;
 }
 

@@ -236,6 +236,17 @@ const char *s3up_values_url_or_path(const char **out, const char *arg, apr_pool_
                 "is neither an http(s) URL nor a path starting with '/'", p);
 }
 
+const char *s3up_values_http_url(const char **out, const char *arg, apr_pool_t *p)
+{
+    apr_uri_t uri;
+    int ok = apr_uri_parse(p, arg, &uri) == APR_SUCCESS && uri.scheme &&
+             (!strcasecmp(uri.scheme, "http") || !strcasecmp(uri.scheme, "https")) &&
+             uri.hostname && *uri.hostname && !uri.user && !uri.fragment;
+
+    return take(out, arg, ok && !s3up_values_blank(arg),
+                "is not an http(s) URL (like https://hooks.example.com/s3up)", p);
+}
+
 /* Links are S3UpLinkURL/{token}: keep exactly one slash between. */
 const char *s3up_values_link_url(const char **out, const char *arg, apr_pool_t *p)
 {

@@ -48,6 +48,9 @@ s3up_values_check_fn s3up_values_server_url;
 /* An absolute http(s) URL, or a path on this host ("/upload/"). */
 s3up_values_check_fn s3up_values_url_or_path;
 
+/* An absolute http(s) URL, path and query allowed (a receiver's). */
+s3up_values_check_fn s3up_values_http_url;
+
 /* A URL or path as above, without trailing '/': links are URL/{token}. */
 s3up_values_check_fn s3up_values_link_url;
 

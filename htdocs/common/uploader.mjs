@@ -226,7 +226,11 @@ class Job {
           this.progressSoon();
         }, this.p.opts.stallMs);
         if (this.ended) return;
-        // The bucket's address ends with "/" (TESTBED.md, Uppy).
+        // S3 took it; the server records its arrival (as it does at a
+        // multipart complete), and may refuse it (over the limit: deleted).
+        await this.arrived(params.fields.key);
+        if (this.ended) return;
+        // The bucket's address ends with "/" (Uppy's convention).
         this.succeed({ location: `${params.url}${params.fields.key}`, key: params.fields.key });
         return;
       } catch (err) {
@@ -246,6 +250,21 @@ class Job {
         try { await sleep(backoff(attempt, err.retryAfter), this.ctrl.signal); } catch { return; }
         if (this.paused) { this.state = 'queued'; return; }
       }
+    }
+  }
+
+  // The file is in the bucket: only a refusal (an answer, not a lost
+  // connection) turns it into a failure; it is not sent again.
+  async arrived(key) {
+    try {
+      await this.p.api('POST', 'api/arrived', { body: { key }, signal: this.ctrl.signal });
+    } catch (err) {
+      if (err instanceof Aborted || !(err.status >= 400)) {
+        this.uppy.log(`[S3Up] ${this.file?.name}: its arrival could not be recorded: ${err.message}`, 'warning');
+        return;
+      }
+      err.retryable = false;
+      throw err;
     }
   }
 

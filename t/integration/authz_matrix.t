@@ -127,6 +127,16 @@ S3UpPortalURL /upload
     const put = await fetch(signed.json.url, { method: 'PUT', body: Buffer.from('hello') });
     return { ...up, etag: put.headers.get('etag') };
   };
+  // A file sent in one POST form, by the handler's owner.
+  const posted = async (h) => {
+    const params = (await must(`params (${h})`, send(owner[h], 'GET', `${base[h]}/s3/params?${q({ filename: fresh('s'), size: 5 })}`))).json;
+    const form = new FormData();
+    for (const [k, v] of Object.entries(params.fields)) form.append(k, v);
+    form.append('file', new Blob([Buffer.from('hello')]));
+    const res = await fetch(params.url, { method: 'POST', body: form });
+    if (res.status >= 300) throw new Error(`POST form: ${res.status}`);
+    return params.fields.key;
+  };
   const tokenUrl = async (h) => {
     const up = await createUpload(h, null);
     const signed = await must('sign', send(owner[h], 'GET', `${base[h]}/s3/multipart/${enc(up.uploadId)}/1?${q({ key: up.key })}`));
@@ -161,6 +171,8 @@ S3UpPortalURL /upload
     row(`${h} GET api/session`, { req: () => ({ path: `${base[h]}/api/session` }), expect: expectFor(h, 200, 200) });
     row(`${h} GET api/files`, { req: () => ({ path: `${base[h]}/api/files` }), expect: expectFor(h, 200, 404) });
     row(`${h} GET s3/params`, { req: () => ({ path: `${base[h]}/s3/params?${q({ filename: fresh('p'), size: 5 })}` }), expect: expectFor(h, 200, 404) });
+    // Arrived: only who sent the file may say so (others: outside their endpoints).
+    row(`${h} POST api/arrived`, { setup: () => posted(h), req: (key) => ({ method: 'POST', path: `${base[h]}/api/arrived`, body: { key } }), expect: expectFor(h, 200, 403) });
     row(`${h} POST s3/multipart`, { req: () => ({ method: 'POST', path: `${base[h]}/s3/multipart`, body: { filename: fresh('c'), size: 5 } }), expect: expectFor(h, 200, 404) });
     row(`${h} GET s3/multipart/{uploadId}`, { setup: () => createUpload(h), req: (up) => ({ path: uploadPath(h, up) }), expect: expectFor(h, 200, 403) });
     row(`${h} DELETE s3/multipart/{uploadId}`, { setup: () => createUpload(h), req: (up) => ({ method: 'DELETE', path: uploadPath(h, up) }), expect: expectFor(h, 200, 403) });

@@ -119,6 +119,8 @@ static sample_t samples[] = {
     {"S3UpDocumentRoot", "/", "/tmp"},
     {"S3UpPortalURL", "/base/", "https://portal.example.com/"},
     {"S3UpLinkURL", "/base-drop", "https://files.example.com/drop"},
+    {"S3UpNotifyURL", "http://127.0.0.1:9/hook", "https://hooks.example.com/s3up?x=1"},
+    {"S3UpNotifySecretFile", NULL, NULL}, /* temporary files, made in main() */
     {NULL, NULL, NULL},
 };
 
@@ -380,6 +382,8 @@ int main(void)
     sample_for("S3UpSecretKeyFile")->add = f2;
     sample_for("S3UpSecretFile")->base = f3;
     sample_for("S3UpSecretFile")->add = f4;
+    sample_for("S3UpNotifySecretFile")->base = f3;
+    sample_for("S3UpNotifySecretFile")->add = f4;
 
     test_samples_current();
     test_coverage(p);
