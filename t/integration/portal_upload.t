@@ -45,7 +45,7 @@ run(async () => {
   note(`test files written: ${ms(t0)} ms`);
 
   t0 = performance.now();
-  const { url } = startOidcHttpd(dir, `
+  const { url, httpd } = startOidcHttpd(dir, `
 <Location /upload>
     SetHandler s3up-upload
 </Location>
@@ -95,6 +95,10 @@ run(async () => {
     is(s3tool('sha256', `uploads/${ep}/${name}`), sum, `${name}: the object's sha256 equals the file's`);
   }
   is(s3tool('uploads', `uploads/${ep}/`), [], 'no unfinished multipart upload left behind');
+  for (const name of Object.keys(src)) {
+    ok(httpd.errorLog().includes(`endpoint=${ep} key=uploads/${ep}/${name} bytes=`),
+      `${name}: its arrival is recorded (one POST or multipart alike)`);
+  }
   for (const name of Object.keys(src)) {
     await page.locator('#files-body td.name', { hasText: name }).waitFor({ timeout: 10000 }).catch(() => {});
   }
