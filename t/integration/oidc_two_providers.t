@@ -124,6 +124,10 @@ LoadModule auth_openidc_module /usr/lib/apache2/modules/mod_auth_openidc.so
   ok(cookies.includes('s3up_customer_session') && !cookies.includes('s3up_admin_session'),
     'alice holds the customers\' session cookie only (OIDCCookie)', cookies.join(' '));
 
+  const ursula = await (await b.newContext()).newPage();
+  res = await login(ursula, `${upload}/upload/`, `unverified-${tag}`);
+  is(res?.status(), 403, 'an address provider A has not verified: 403 at the customer portal');
+
   // -- someone provider A puts in s3up-admins is still nobody at the admins' host
   const fake = await (await b.newContext()).newPage();
   res = await login(fake, `${upload}/upload/`, 'admin-at-a');
