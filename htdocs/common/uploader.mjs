@@ -226,7 +226,7 @@ class Job {
           this.progressSoon();
         }, this.p.opts.stallMs);
         if (this.ended) return;
-        // The bucket's address ends with "/" (the form's url from s3/params).
+        // The bucket's address ends with "/" (TESTBED.md, Uppy).
         this.succeed({ location: `${params.url}${params.fields.key}`, key: params.fields.key });
         return;
       } catch (err) {
