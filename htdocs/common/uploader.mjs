@@ -1,9 +1,9 @@
 // mod_s3up's own Uppy uploader: files go straight to S3 through presigned URLs that this
-// location signs (the Companion-compatible routes of DESIGN.md §4), several parts of one
+// location signs (the Companion-compatible routes of docs/api.md), several parts of one
 // file at once.
 //
 // Why not Uppy's AwsS3: it sends a file's parts one after another, and each part costs a
-// sign round trip, a CORS preflight and the PUT (TESTBED.md, Uppy). Here:
+// sign round trip, a CORS preflight and the PUT. Here:
 // - parts of one file go `partsInFlight` at a time (the server's S3UpPartsInFlight), and at
 //   most `limit` parts across all files (6: the browser's HTTP/1.1 connections per host);
 //   earlier files are served first, so files finish one by one rather than all at the end;

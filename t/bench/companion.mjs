@@ -1,6 +1,7 @@
 // Uppy Companion (npm @uppy/companion) for the benchmarks, on 127.0.0.1 only: its own bin
-// listens on every interface. Configured by the COMPANION_* environment (TESTBED.md,
-// "Peers for benchmarks") and `-c config.json`, exactly as its standalone server reads them.
+// listens on every interface. Configured by the COMPANION_* environment (COMPANION_AWS_*,
+// COMPANION_SECRET, COMPANION_DATADIR, ...) and `-c config.json`, exactly as its standalone
+// server reads them.
 //   COMPANION_PORT=P COMPANION_AWS_...=... node t/bench/companion.mjs -c config.json
 import standalone from '@uppy/companion/standalone';
 import * as companion from '@uppy/companion';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The admin portal in a real browser, the whole story of DESIGN.md §4: an admin signs in
+// The admin portal in a real browser, the whole story of docs/api.md's admin routes: an admin signs in
 // through the test OpenID provider (mod_auth_openidc, Require claim groups:s3up-admins),
 // creates an endpoint with a member and an upload link with a passcode in the page's
 // dialog and reads the one-time secrets off it; the member signs in and uploads through

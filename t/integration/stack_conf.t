@@ -20,8 +20,15 @@ PORT=$("$TOP/t/lib/freeport") # apache2 -t binds nothing, but wants a port
 trap 'rm -rf "$TMP"' EXIT
 mkdir -p "$TMP/secrets" "$TMP/log"
 printf 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n' >"$TMP/secrets/s3-secret-key"
-openssl rand -hex 32 >"$TMP/secrets/link-secret"
+for f in link-secret oidc-passphrase oidc-passphrase-customers oidc-passphrase-admins; do
+    openssl rand -hex 32 >"$TMP/secrets/$f"
+done
 chmod 600 "$TMP/secrets/"*
+# The TLS examples name certificate files (mod_ssl reads them at configtest): a self-signed one.
+mkdir -p "$TMP/tls"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=upload.example.com \
+    -keyout "$TMP/tls/privkey.pem" -out "$TMP/tls/fullchain.pem" 2>/dev/null ||
+    BAIL_OUT "openssl could not make a test certificate"
 
 # A shipped file with the installed paths replaced by this checkout's and the temporary
 # folder's. With --uncomment, every commented-out S3Up* directive is switched on too.
@@ -31,7 +38,8 @@ localise() {
     sed -e "s#/usr/lib/apache2/modules/mod_s3up.so#$MODULE#" \
         -e "s#/etc/apache2/s3up/#$TMP/secrets/#g" \
         -e "s#/usr/share/mod_s3up/htdocs#$TOP/htdocs#g" \
-        -e "s#\${APACHE_LOG_DIR}#$TMP/log#g" \
+        -e "s#/var/log/apache2/#$TMP/log/#g" \
+        -e "s#/etc/letsencrypt/live/[^/]*/#$TMP/tls/#g" \
         "$1" |
         if ((uncomment)); then sed -e 's/^#\(S3Up[A-Za-z]* \)/\1/'; else cat; fi
 }
@@ -47,7 +55,8 @@ write_conf() {
         echo "PidFile \"$TMP/httpd.pid\""
         echo "Listen 127.0.0.1:$PORT"
         echo "ErrorLog \"$TMP/log/error.log\""
-        for m in mpm_event authz_core authn_core authz_user auth_openidc; do
+        for m in mpm_event authz_core authn_core authz_user auth_openidc alias headers \
+            socache_shmcb ssl md; do
             echo "LoadModule ${m}_module \"$MODDIR/mod_$m.so\""
         done
         for f in "$@"; do
@@ -85,10 +94,32 @@ for d in Bucket Region Endpoint AccessKey SecretKeyFile Prefix StatePrefix PartS
 done
 configtest_ok all conf/s3up.load +conf/s3up.conf
 
+# The TLS examples Include the others from /etc/apache2/s3up/, where a user copies them.
+for example in "$TOP"/conf/examples/*.conf; do
+    localise "$example" >"$TMP/secrets/$(basename "$example")"
+done
 for example in "$TOP"/conf/examples/*.conf; do
     configtest_ok "$(basename "$example" .conf)" conf/s3up.load +conf/s3up.conf \
         "conf/examples/$(basename "$example")"
 done
+# As they are meant to be used together: one provider, the portal and the admin pages in one
+# host (tls-*.conf wrap them so too); two providers, each half in a host of its own.
+configtest_ok one-provider conf/s3up.load +conf/s3up.conf conf/examples/portal-oidc.conf \
+    conf/examples/admin-oidc.conf
+write_conf two-hosts conf/s3up.load +conf/s3up.conf
+{
+    echo "<VirtualHost 127.0.0.1:$PORT>"
+    echo "    ServerName upload.example.com"
+    echo "    Include \"$TMP/secrets/two-providers-customers.conf\""
+    echo "</VirtualHost>"
+    echo "<VirtualHost 127.0.0.1:$PORT>"
+    echo "    ServerName admin.example.com"
+    echo "    Include \"$TMP/secrets/two-providers-admins.conf\""
+    echo "</VirtualHost>"
+} >>"$TMP/two-hosts.httpd.conf"
+out=$(configtest two-hosts) && rc=0 || rc=$?
+is "$rc:$(tail -n1 <<<"$out")" "0:Syntax OK" "apache2 -t: two-providers-*.conf, each half in a host of its own"
+((rc == 0)) || diag "$out"
 
 # Not vacuous: the portal without a bucket is refused, naming the directive.
 write_conf nobucket conf/s3up.load conf/s3up.conf conf/examples/portal-oidc.conf

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A private single-node Ceph cluster (mon + bluestore OSD on a sparse file +
 # radosgw) for the tests, everything inside one folder, bound to 127.0.0.1 on
-# ports chosen at run time. No mgr, no systemd. See TESTBED.md.
+# ports chosen at run time. No mgr, no systemd. See README.md, "Test bed".
 #
 #   t/lib/rgw.sh start DIR          start; writes DIR/rgw.env (S3UP_TEST_*)
 #   t/lib/rgw.sh stop DIR           stop the daemons this DIR recorded
