@@ -13,7 +13,7 @@ cd "$ROOT"
 
 say() { echo "build.sh: $*" >&2; }
 
-# Debian packages the build and the test bed need (see t/, TESTBED in the docs).
+# Debian packages the build and the test bed need (see t/ and the README's Test bed).
 PKGS=(
     build-essential pkg-config make perl curl ca-certificates python3 uuid-runtime
     apache2 apache2-dev libapache2-mod-auth-openidc

@@ -1,7 +1,7 @@
 /*
  * The admin routes (handler s3up-admin): upload endpoints, customer access
  * (members, upload links, Cognito users), files, sharing, unfinished
- * uploads. DESIGN.md §4.
+ * uploads (docs/api.md).
  *
  * Who is an admin is httpd's decision (Require ...). The handler only
  * refuses any request that reaches it without an authenticated person, so
@@ -530,7 +530,7 @@ static int route_upload_abort(void *ctx, const char *const *arg __attribute__((u
     return s3up_reply_json(a->r, HTTP_OK, json_object());
 }
 
-/* The admin API (DESIGN.md §4). */
+/* The admin API (docs/api.md). */
 static const s3up_route_t admin_routes[] = {
     {"GET", "api/endpoints", route_list},
     {"POST", "api/endpoints", route_create},

@@ -2,7 +2,7 @@
  * Upload links (handler s3up-drop): people without an account open
  * {location}/{token}, give the passcode if the link has one, and get a
  * signed cookie that opens the same portal and API as s3up-upload, for
- * the link's one endpoint. DESIGN.md §4 "Upload links".
+ * the link's one endpoint. docs/api.md, "Upload links".
  *
  * The cookie is checked on every request (signature, expiry) and the link
  * record behind it at most S3UpCacheTTL later, so a revoked link stops

@@ -1,7 +1,7 @@
 /*
  * The customer routes (handler s3up-upload): the portal's pages and the
  * Companion-compatible API that a stock Uppy AwsS3 plugin talks to, plus
- * /api/session and /api/files. DESIGN.md §2 and §4.
+ * /api/session and /api/files. docs/api.md.
  *
  * Every key a client sends back is checked against the endpoints the
  * caller may write before anything is signed.
@@ -495,7 +495,7 @@ static int route_files(void *ctx, const char *const *arg __attribute__((unused))
     return s3up_reply_json(r, HTTP_OK, s3up_files_json(page, ep->prefix, r->pool));
 }
 
-/* The API under s3/ and api/: the routes of DESIGN.md §4. */
+/* The API under s3/ and api/ (docs/api.md). */
 static const s3up_route_t upload_routes[] = {
     {"GET", "api/session", route_session},
     {"GET", "api/files", route_files},

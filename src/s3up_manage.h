@@ -1,6 +1,6 @@
 /*
  * Admins' actions: endpoints with their members and upload links, the files
- * that arrived, unfinished uploads, downloads and share links (DESIGN.md §4,
+ * that arrived, unfinished uploads, downloads and share links (docs/api.md,
  * admin routes). Who is an admin is httpd's decision; these functions act
  * for whoever the caller says, and check every value and key they are
  * given.

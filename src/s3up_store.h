@@ -1,6 +1,6 @@
 /*
  * Endpoint records and the member index, kept in the bucket under the
- * state prefix (DESIGN.md §5), read through a per-process cache:
+ * state prefix (docs/design.md), read through a per-process cache:
  *   {state}endpoints/{id}.json            the endpoint record
  *   {state}members/{sha256(who)}/{id}     empty: who may use endpoint id
  * Every node sharing the bucket sees a change within the cache TTL; the

@@ -2,7 +2,7 @@
  * Customers' uploads: what an upload means, whatever route asks for it.
  * Which endpoints a caller may use, how a new file gets its key, the limits
  * on sizes and on unfinished uploads, which URL each part may be PUT to,
- * and how an upload ends (DESIGN.md §2, §6).
+ * and how an upload ends (docs/design.md, docs/security.md).
  *
  * Every function returns APR_SUCCESS, or a status with *err saying why:
  *   S3UP_EINPUT     bad input (err->code "BadRequest", "InvalidKey")
