@@ -578,14 +578,11 @@ const char *s3up_conf_link_url(const s3up_srv_conf_t *sc)
     return sc->link_url;
 }
 
-const char *s3up_conf_notify_url(const s3up_srv_conf_t *sc)
+int s3up_conf_notify(const char **url, const char **secret, const s3up_srv_conf_t *sc)
 {
-    return sc->notify_secret ? sc->notify_url : NULL;
-}
-
-const char *s3up_conf_notify_secret(const s3up_srv_conf_t *sc)
-{
-    return sc->notify_url ? sc->notify_secret : NULL;
+    *url = sc->notify_url;
+    *secret = sc->notify_secret;
+    return *url && *secret;
 }
 
 /* ------------------------------------------------------------------------

@@ -143,10 +143,9 @@ const char *s3up_conf_cognito_server(const s3up_srv_conf_t *sc); /* NULL: AWS's 
 const char *s3up_conf_document_root(const s3up_srv_conf_t *sc);
 const char *s3up_conf_portal_url(const s3up_srv_conf_t *sc);
 const char *s3up_conf_link_url(const s3up_srv_conf_t *sc);
-/* Where arrivals are notified, and the key they are signed with; NULL:
- * not configured (both are, or neither: configtest checks). */
-const char *s3up_conf_notify_url(const s3up_srv_conf_t *sc);
-const char *s3up_conf_notify_secret(const s3up_srv_conf_t *sc);
+/* Where arrivals are notified, and the key they are signed with: 1 when
+ * both are set (configtest refuses one without the other). */
+int s3up_conf_notify(const char **url, const char **secret, const s3up_srv_conf_t *sc);
 
 /* The credentials a location signs with, resolved from its source. On
  * failure returns a message naming the directives (or environment

@@ -72,21 +72,17 @@ apr_status_t s3up_notify_child_init(apr_pool_t *pchild, server_rec *s)
 
     by_server = apr_hash_make(pchild);
     for (; s; s = s->next) {
-        const s3up_srv_conf_t *sc = s3up_conf_srv(s);
-        const char *url = s3up_conf_notify_url(sc), *id;
+        const char *url, *secret, *id;
         s3up_notifier_t *n;
         apr_status_t rv = APR_ENOTIMPL;
 
-        if (!url) {
+        if (!s3up_conf_notify(&url, &secret, s3up_conf_srv(s))) {
             continue;
         }
-        id = apr_pstrcat(pchild, url, " ",
-                         s3up_sha256_hex(s3up_conf_notify_secret(sc),
-                                         strlen(s3up_conf_notify_secret(sc)), pchild),
-                         NULL);
+        id = apr_pstrcat(pchild, url, " ", s3up_sha256_hex(secret, strlen(secret), pchild), NULL);
         if (!(n = apr_hash_get(by_receiver, id, APR_HASH_KEY_STRING))) {
 #if APR_HAS_THREADS
-            rv = start(&n, url, s3up_conf_notify_secret(sc), pchild);
+            rv = start(&n, url, secret, pchild);
 #endif
             if (rv != APR_SUCCESS) {
                 ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,

@@ -190,6 +190,9 @@ static int on_seek(void *baton, curl_off_t offset, int origin)
     return CURL_SEEKFUNC_OK;
 }
 
+static const CURLoption batons[] = {CURLOPT_HEADERDATA, CURLOPT_WRITEDATA, CURLOPT_READDATA,
+                                    CURLOPT_SEEKDATA};
+
 static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3up_http_t *h,
                                  const s3up_http_req_t *req, apr_pool_t *p)
 {
@@ -222,19 +225,20 @@ static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
     }
+    /* Every callback works on the exchange; the body's are used only with
+     * CURLOPT_UPLOAD. */
+    for (size_t i = 0; i < sizeof(batons) / sizeof(batons[0]); i++) {
+        curl_easy_setopt(c, batons[i], &x);
+    }
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
 
     if (req->head) {
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else if (has_body) {
         curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(c, CURLOPT_READDATA, &x);
         curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, on_seek);
-        curl_easy_setopt(c, CURLOPT_SEEKDATA, &x);
         if (req->body_read) {
             curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
         }

@@ -170,6 +170,18 @@ static void sample(apr_array_header_t *out, const char *name, const char *labels
         apr_psprintf(p, "%s%s %" APR_UINT64_T_FMT "\n", name, labels, value);
 }
 
+/* A counter by operation, for the operations that were asked for. */
+static void by_operation(apr_array_header_t *out, table_t *t, volatile apr_uint64_t *values,
+                         const char *name, const char *help, apr_pool_t *p)
+{
+    head(out, name, "counter", help, p);
+    for (apr_size_t i = 0; i < N_OPS; i++) {
+        if (get(&t->requests[i])) {
+            sample(out, name, apr_psprintf(p, "{operation=\"%s\"}", ops[i]), get(&values[i]), p);
+        }
+    }
+}
+
 const char *s3up_metrics_prometheus(const s3up_metrics_t *m, const s3up_metrics_extra_t *x,
                                     apr_pool_t *p)
 {
@@ -181,22 +193,12 @@ const char *s3up_metrics_prometheus(const s3up_metrics_t *m, const s3up_metrics_
         head(out, counters[i].prom, "counter", counters[i].help, p);
         sample(out, counters[i].prom, "", get(&t->counters[i]), p);
     }
-    head(out, "s3up_s3_requests_total", "counter",
-         "Requests to S3 (and the other AWS services) by operation, retries included.", p);
-    for (apr_size_t i = 0; i < N_OPS; i++) {
-        if (get(&t->requests[i])) {
-            sample(out, "s3up_s3_requests_total", apr_psprintf(p, "{operation=\"%s\"}", ops[i]),
-                   get(&t->requests[i]), p);
-        }
-    }
-    head(out, "s3up_s3_errors_total", "counter",
-         "Requests that got no answer, or an error other than not found or a failed condition.", p);
-    for (apr_size_t i = 0; i < N_OPS; i++) {
-        if (get(&t->requests[i])) {
-            sample(out, "s3up_s3_errors_total", apr_psprintf(p, "{operation=\"%s\"}", ops[i]),
-                   get(&t->errors[i]), p);
-        }
-    }
+    by_operation(out, t, t->requests, "s3up_s3_requests_total",
+                 "Requests to S3 (and the other AWS services) by operation, retries included.", p);
+    by_operation(out, t, t->errors, "s3up_s3_errors_total",
+                 "Requests that got no answer, or an error other than not found or a failed "
+                 "condition.",
+                 p);
     head(out, "s3up_signing_seconds", "histogram",
          "Time to sign part URLs, one request (a part or a batch) each.", p);
     for (apr_size_t i = 0; i <= N_BOUNDS; i++) {

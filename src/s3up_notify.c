@@ -80,11 +80,8 @@ apr_status_t s3up_notifier_create(s3up_notifier_t **out, const char *url, const 
     n->http = http;
     n->metrics = metrics;
     n->pool = p;
-    n->now = s3up_clock_now;
-    n->sleep = wait_unless_stopping;
-    n->attempts = 6;
-    n->first = apr_time_from_sec(1);
-    n->cap = apr_time_from_sec(60);
+    s3up_notifier_set_clock(n, s3up_clock_now, wait_unless_stopping);
+    s3up_notifier_set_retries(n, 6, apr_time_from_sec(1), apr_time_from_sec(60));
     *out = n;
     return APR_SUCCESS;
 }
