@@ -6,6 +6,7 @@
 #   ./build.sh start    ... then start a local portal in run/: Ceph RGW, an OpenID
 #                       provider, httpd with the portal at /upload (sign in as demo)
 #   ./build.sh stop     stop that stack
+#   ./build.sh deb      build the Debian package into build/deb/ (docs/install.md)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,18 +14,26 @@ cd "$ROOT"
 
 say() { echo "build.sh: $*" >&2; }
 
-# Debian packages the build and the test bed need (see t/, TESTBED in the docs).
+# Debian packages the build needs, then those of the test bed (see t/, TESTBED in the docs).
+BUILD_PKGS=(
+    build-essential pkg-config make perl curl ca-certificates
+    apache2-dev libcurl4-openssl-dev libssl-dev libxml2-dev libaprutil1-dev libjansson-dev
+)
 PKGS=(
-    build-essential pkg-config make perl curl ca-certificates python3 uuid-runtime
-    apache2 apache2-dev libapache2-mod-auth-openidc
-    libcurl4-openssl-dev libssl-dev libxml2-dev libaprutil1-dev libjansson-dev
+    "${BUILD_PKGS[@]}" python3 uuid-runtime
+    apache2 libapache2-mod-auth-openidc
     ceph radosgw awscli python3-botocore
     wrk chromium clang-format
 )
+# ./build.sh deb: the build's, and Debian's packaging tools.
+DEB_PKGS=("${BUILD_PKGS[@]}" debhelper dpkg-dev lintian)
 
+# install_deps [PACKAGE...]: those missing of the given packages (default: PKGS), node
+# and npm, and the npm dependencies.
 install_deps() {
     local missing=() p
-    for p in "${PKGS[@]}"; do
+    (($#)) || set -- "${PKGS[@]}"
+    for p in "$@"; do
         [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == "install ok installed" ]] ||
             missing+=("$p")
     done
@@ -167,6 +176,35 @@ stop_stack() {
     say "stopped"
 }
 
+# The Debian package, built from a copy of this tree (the tree's own build/ and
+# htdocs/vendor/ stay as they are; the package is built from the sources) into build/deb/.
+# The copy links this tree's node_modules, from which the package takes Uppy's bundle.
+build_deb() {
+    local version out stage t0
+    version=$(dpkg-parsechangelog -S Version)
+    out=$ROOT/build/deb
+    stage=$out/libapache2-mod-s3up-$version
+    rm -rf "$out"
+    mkdir -p "$stage"
+    tar -C "$ROOT" --exclude=./.git --exclude=./build --exclude=./run --exclude=./t/tmp \
+        --exclude=./node_modules --exclude=./htdocs/vendor --exclude='*.lo' --exclude='*.slo' \
+        --exclude='*.la' --exclude=.libs -cf - . | tar -C "$stage" -xf -
+    ln -s "$ROOT/node_modules" "$stage/node_modules"
+    say "dpkg-buildpackage in $stage"
+    t0=$SECONDS
+    (cd "$stage" && dpkg-buildpackage -b -us -uc -j"$(nproc)") >"$out/build.log" 2>&1 || {
+        tail -n 40 "$out/build.log" >&2
+        say "the package build failed; its log: $out/build.log"
+        exit 1
+    }
+    say "built in $((SECONDS - t0)) s (log: $out/build.log)"
+    say "lintian"
+    lintian --allow-root --info "$out"/libapache2-mod-s3up_"${version}"_*.deb
+    rm -rf "$stage"
+    ls -l "$out"/*.deb
+    echo "install: apt install $out/$(cd "$out" && echo libapache2-mod-s3up_"${version}"_*.deb) && a2enmod s3up"
+}
+
 case ${1:-build} in
 build)
     install_deps
@@ -185,8 +223,12 @@ start)
 stop)
     stop_stack
     ;;
+deb)
+    install_deps "${DEB_PKGS[@]}"
+    build_deb
+    ;;
 *)
-    echo "usage: $0 [build|test|start|stop]" >&2
+    echo "usage: $0 [build|test|start|stop|deb]" >&2
     exit 2
     ;;
 esac
