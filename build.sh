@@ -132,7 +132,7 @@ EOF
     echo "  S3 (Ceph RGW):   $S3UP_TEST_ENDPOINT   (path-style, region $S3UP_TEST_REGION)"
     echo "  bucket:          $S3UP_TEST_BUCKET   (CORS rule for the portal: $run/cors.log)"
     echo "  access key:      $S3UP_TEST_ACCESS_KEY"
-    echo "  secret key:      $S3UP_TEST_SECRET_KEY   (also in $S3UP_TEST_SECRET_KEY_FILE)"
+    echo "  secret key:      $S3UP_TEST_SECRET_KEY   (also in $(short "$S3UP_TEST_SECRET_KEY_FILE"))"
     echo "  aws cli:         t/lib/rgw.sh aws $(short "$S3UP_TEST_RGW_DIR") s3 ls --recursive s3://$S3UP_TEST_BUCKET/uploads/"
     echo "  logs:            $(short "$S3UP_TEST_RGW_DIR")/log, $run/oidc/oidc.log, $run/httpd"
     if ((S3UP_STACK_RGW_OWNED)); then
