@@ -31,7 +31,7 @@ UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/%)
 ITEST_SRC := $(sort $(wildcard t/integration/*.c))
 ITEST_BIN := $(ITEST_SRC:t/integration/%.c=$(B)/t/%)
 
-.PHONY: all module unit vendor check test clean format format-check
+.PHONY: all module unit vendor check test clean format format-check install uninstall
 
 all: module unit vendor
 
@@ -98,6 +98,31 @@ $(UPPY)/uppy.min.mjs $(UPPY)/uppy.min.css:
 
 $(B) $(B)/core $(B)/asan $(B)/t:
 	mkdir -p $@
+
+# make install [DESTDIR=DIR]: the module (apxs), the pages with Uppy, and the
+# files of Debian's /etc/apache2/mods-available (a2enmod s3up enables them).
+# The module looks for the pages in /usr/share/mod_s3up/htdocs unless
+# S3UpDocumentRoot says otherwise: with another DATADIR, set it.
+DESTDIR ?=
+MODDIR  ?= $(shell $(APXS) -q LIBEXECDIR)
+DATADIR ?= /usr/share/mod_s3up
+CONFDIR ?= /etc/apache2/mods-available
+
+install: module vendor
+	install -d $(DESTDIR)$(MODDIR) $(DESTDIR)$(DATADIR)/htdocs $(DESTDIR)$(CONFDIR)
+	$(APXS) -i -S LIBEXECDIR=$(DESTDIR)$(MODDIR) -n s3up $(B)/mod_s3up.la
+	cp -R --no-preserve=mode,ownership htdocs/. $(DESTDIR)$(DATADIR)/htdocs/
+	chmod -R u=rwX,go=rX $(DESTDIR)$(DATADIR)/htdocs
+	sed 's#/usr/lib/apache2/modules/#$(MODDIR)/#' conf/s3up.load >$(DESTDIR)$(CONFDIR)/s3up.load
+	install -m 644 conf/s3up.conf $(DESTDIR)$(CONFDIR)/s3up.conf
+	chmod 644 $(DESTDIR)$(CONFDIR)/s3up.load
+
+# What install wrote (run a2dismod s3up first).
+uninstall:
+	rm -f $(DESTDIR)$(MODDIR)/mod_s3up.so $(DESTDIR)$(CONFDIR)/s3up.load \
+	  $(DESTDIR)$(CONFDIR)/s3up.conf
+	rm -rf $(DESTDIR)$(DATADIR)/htdocs
+	-rmdir $(DESTDIR)$(DATADIR)
 
 # The whole suite: unit tests, then integration tests against a Ceph RGW
 # started once for the run (t/run).

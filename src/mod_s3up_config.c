@@ -630,6 +630,13 @@ const char *s3up_conf_creds(s3up_creds_t **creds, const s3up_dir_conf_t *dc, apr
     return "S3UpCredentials: unknown source";
 }
 
+static int is_directory(const char *path, apr_pool_t *p)
+{
+    apr_finfo_t fi;
+
+    return apr_stat(&fi, path, APR_FINFO_TYPE, p) == APR_SUCCESS && fi.filetype == APR_DIR;
+}
+
 const char *s3up_conf_check_location(const s3up_dir_conf_t *merged, const s3up_dir_conf_t *own,
                                      const s3up_srv_conf_t *sc, const char *handler, apr_pool_t *p)
 {
@@ -667,6 +674,13 @@ const char *s3up_conf_check_location(const s3up_dir_conf_t *merged, const s3up_d
                             "S3UpSecretFile is not set; S3UpUploadMode proxy needs it to sign "
                             "part tokens (SetHandler %s)",
                             handler);
+    }
+    /* The pages: a configured S3UpDocumentRoot was checked when it was read,
+     * the default is checked here, where a handler will serve from it. */
+    if (!sc->document_root && !is_directory(S3UP_DEFAULT_DOCUMENT_ROOT, p)) {
+        return "S3UpDocumentRoot is not set and its default, " S3UP_DEFAULT_DOCUMENT_ROOT
+               ", is not a directory: install the pages there (make install, or the package) "
+               "or set S3UpDocumentRoot to their folder";
     }
     return NULL;
 }
