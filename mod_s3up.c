@@ -20,6 +20,7 @@
 #include "s3up.h"
 #include "s3up_xml.h"
 #include "mod_s3up_config.h"
+#include "mod_s3up_creds.h"
 #include "mod_s3up_handler.h"
 #include "mod_s3up_notify.h"
 #include "mod_s3up_request.h"
@@ -202,6 +203,7 @@ static int s3up_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     (void)plog;
     s3up_log_attach(s);
     ck.p = ptemp;
+    s3up_conf_creds_load(pconf);
     ck.set_handlers = apr_hash_make(ptemp);
     ck.reported = apr_hash_make(ptemp);
     collect_set_handlers(ck.set_handlers, ap_conftree, ptemp);
@@ -247,6 +249,11 @@ static int s3up_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
                      S3UP_LOGNO(0104) "cannot set up shared memory for httpd's processes");
         return !OK;
     }
+    /* httpd reads its configuration twice when it starts: try the
+     * credentials on the pass that serves. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        s3up_creds_probe(s, ptemp);
+    }
     return OK;
 }
 
@@ -287,6 +294,9 @@ static void s3up_child_init(apr_pool_t *pchild, server_rec *s)
 
     if (rv == APR_SUCCESS) {
         rv = s3up_proc_init(pchild, s);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = s3up_creds_child_init(pchild);
     }
     if (rv == APR_SUCCESS) {
         rv = s3up_notify_child_init(pchild, s);

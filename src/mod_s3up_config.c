@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 
+#include <apr_hash.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_uri.h>
@@ -182,33 +183,23 @@ static const char *set_path_style(cmd_parms *cmd, void *dcv, int flag)
 static const char *set_creds_source(cmd_parms *cmd, void *dcv, const char *source, const char *name)
 {
     s3up_dir_conf_t *dc = dcv;
-    int takes_name = !strcasecmp(source, "profile");
+    s3up_creds_source_e which;
 
-    if (takes_name && !name) {
-        return FAIL(cmd, "'profile' needs a profile name: S3UpCredentials profile NAME");
-    }
-    if (!takes_name && name) {
-        return FAIL(cmd, apr_psprintf(cmd->pool, "'%s' takes no argument", source));
-    }
-    if (!strcasecmp(source, "chain")) {
-        dc->creds_source = S3UP_CREDS_CHAIN;
-    } else if (!strcasecmp(source, "static")) {
-        dc->creds_source = S3UP_CREDS_STATIC;
-    } else if (!strcasecmp(source, "env")) {
-        dc->creds_source = S3UP_CREDS_ENV;
-    } else if (takes_name || !strcasecmp(source, "web-identity") || !strcasecmp(source, "ecs") ||
-               !strcasecmp(source, "imds")) {
-        return FAIL(cmd, apr_psprintf(cmd->pool,
-                                      "'%s' is not supported yet by this version of mod_s3up; "
-                                      "use static (S3UpAccessKey + S3UpSecretKeyFile), env or "
-                                      "chain",
-                                      source));
-    } else {
+    if (s3up_creds_source_parse(&which, source) != APR_SUCCESS) {
         return FAIL(cmd, apr_psprintf(cmd->pool,
                                       "unknown source '%s'; use chain, static, env, "
                                       "profile NAME, web-identity, ecs or imds",
                                       source));
     }
+    if (which == S3UP_CREDS_PROFILE && !name) {
+        return FAIL(cmd, "'profile' needs a profile name: S3UpCredentials profile NAME");
+    }
+    if (which != S3UP_CREDS_PROFILE && name) {
+        return FAIL(cmd, apr_psprintf(cmd->pool, "'%s' takes no argument", source));
+    }
+    dc->creds_source = which;
+    /* Set by every S3UpCredentials, so that both merge as one. */
+    dc->creds_profile = name ? name : "";
     return NULL;
 }
 
@@ -589,45 +580,72 @@ int s3up_conf_notify(const char **url, const char **secret, const s3up_srv_conf_
  * checks of a merged location
  */
 
-static const char *static_creds(s3up_creds_t **creds, const s3up_dir_conf_t *dc, const char *why,
-                                apr_pool_t *p)
+/* ------------------------------------------------------------------------
+ * credentials: the shared AWS files and each location's plan
+ */
+
+/* Read with the configuration, inherited by the children. */
+static s3up_creds_files_t *files;
+static const char *files_error;
+static apr_hash_t *to_probe; /* plan key -> s3up_creds_plan_t, in pconf */
+static apr_pool_t *conf_pool;
+
+void s3up_conf_creds_load(apr_pool_t *pconf)
 {
-    if (!dc->access_key || !dc->secret_key) {
-        return apr_psprintf(p,
-                            "%s needs both S3UpAccessKey and S3UpSecretKeyFile, but %s is not "
-                            "set",
-                            why, dc->access_key ? "S3UpSecretKeyFile" : "S3UpAccessKey");
+    conf_pool = pconf;
+    to_probe = apr_hash_make(pconf);
+    files_error = NULL;
+    if (s3up_creds_files_load(&files, &files_error, pconf) != APR_SUCCESS) {
+        files_error = apr_pstrcat(pconf, "the shared AWS files: ", files_error, NULL);
     }
-    if (s3up_creds_static(creds, dc->access_key, dc->secret_key, p) != APR_SUCCESS) {
-        return apr_psprintf(p, "%s: S3UpAccessKey or S3UpSecretKeyFile is not usable", why);
-    }
-    return NULL;
 }
 
-const char *s3up_conf_creds(s3up_creds_t **creds, const s3up_dir_conf_t *dc, apr_pool_t *p)
+const char *s3up_conf_creds_plan(s3up_creds_plan_t *plan, const s3up_dir_conf_t *dc, apr_pool_t *p)
 {
-    *creds = NULL;
-    switch (s3up_conf_creds_source(dc)) {
-    case S3UP_CREDS_STATIC:
-        return static_creds(creds, dc, "S3UpCredentials static", p);
-    case S3UP_CREDS_ENV:
-        if (s3up_creds_from_env(creds, p) != APR_SUCCESS) {
-            return "S3UpCredentials env: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both "
-                   "set in httpd's environment";
+    s3up_creds_want_t want = {0};
+    s3up_creds_t *configured = NULL;
+    const char *why;
+
+    want.source = s3up_conf_creds_source(dc);
+    want.profile = dc->creds_profile && *dc->creds_profile ? dc->creds_profile : NULL;
+    want.region = s3up_conf_region(dc);
+    want.files = files;
+    if (dc->access_key && dc->secret_key) {
+        if (s3up_creds_static(&configured, dc->access_key, dc->secret_key, p) != APR_SUCCESS) {
+            return "S3UpAccessKey or S3UpSecretKeyFile is not usable";
         }
-        return NULL;
-    case S3UP_CREDS_CHAIN:
-        if (dc->access_key || dc->secret_key) {
-            return static_creds(creds, dc, "S3UpCredentials chain with static keys", p);
-        }
-        if (s3up_creds_from_env(creds, p) != APR_SUCCESS) {
-            return "no S3 credentials: set S3UpAccessKey and S3UpSecretKeyFile, or "
-                   "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in httpd's environment "
-                   "(S3UpCredentials chain)";
-        }
-        return NULL;
+        want.configured = configured;
+    } else if (want.source == S3UP_CREDS_STATIC) {
+        return apr_psprintf(p,
+                            "S3UpCredentials static needs both S3UpAccessKey and "
+                            "S3UpSecretKeyFile, but %s is not set",
+                            dc->access_key ? "S3UpSecretKeyFile" : "S3UpAccessKey");
     }
-    return "S3UpCredentials: unknown source";
+    why = s3up_creds_plan(plan, &want, p);
+    if (why && files_error &&
+        (want.source == S3UP_CREDS_PROFILE || want.source == S3UP_CREDS_CHAIN)) {
+        return apr_pstrcat(p, why, "; and ", files_error, NULL);
+    }
+    return why;
+}
+
+static void remember(const s3up_creds_plan_t *plan)
+{
+    const char *key;
+
+    if (!to_probe || plan->source == S3UP_CREDS_STATIC) {
+        return;
+    }
+    key = s3up_creds_plan_key(plan, conf_pool);
+    if (!apr_hash_get(to_probe, key, APR_HASH_KEY_STRING)) {
+        apr_hash_set(to_probe, key, APR_HASH_KEY_STRING,
+                     apr_pmemdup(conf_pool, plan, sizeof(*plan)));
+    }
+}
+
+apr_hash_t *s3up_conf_creds_plans(void)
+{
+    return to_probe;
 }
 
 static int is_directory(const char *path, apr_pool_t *p)
@@ -640,7 +658,7 @@ static int is_directory(const char *path, apr_pool_t *p)
 const char *s3up_conf_check_location(const s3up_dir_conf_t *merged, const s3up_dir_conf_t *own,
                                      const s3up_srv_conf_t *sc, const char *handler, apr_pool_t *p)
 {
-    s3up_creds_t *creds;
+    s3up_creds_plan_t plan;
     const char *err;
     int drop = !strcmp(handler, "s3up-drop");
 
@@ -654,9 +672,10 @@ const char *s3up_conf_check_location(const s3up_dir_conf_t *merged, const s3up_d
     if (!merged->bucket) {
         return apr_psprintf(p, "S3UpBucket is not set; SetHandler %s needs a bucket", handler);
     }
-    if ((err = s3up_conf_creds(&creds, merged, p))) {
+    if ((err = s3up_conf_creds_plan(&plan, merged, p))) {
         return err;
     }
+    remember(&plan);
     if ((err = s3up_values_prefixes_apart(s3up_conf_prefix(merged), s3up_conf_state_prefix(merged),
                                           p))) {
         return err;

@@ -12,10 +12,13 @@
 #ifndef MOD_S3UP_CONFIG_H
 #define MOD_S3UP_CONFIG_H
 
+#include <apr_hash.h>
+
 #include <httpd.h>
 #include <http_config.h>
 
 #include "s3up_s3.h"
+#include "s3up_creds.h"
 #include "s3up_sigv4.h"
 
 #define S3UP_CONF_UNSET (-1)
@@ -35,14 +38,6 @@
 #define S3UP_DEFAULT_DOCUMENT_ROOT "/usr/share/mod_s3up/htdocs"
 #endif
 
-/* Where credentials come from (S3UpCredentials). Only chain, static and env
- * are implemented; the others are refused when the directive is read. */
-typedef enum {
-    S3UP_CREDS_CHAIN = 1, /* static when keys are configured, else env */
-    S3UP_CREDS_STATIC,
-    S3UP_CREDS_ENV,
-} s3up_creds_source_e;
-
 typedef enum {
     S3UP_MODE_DIRECT = 1,
     S3UP_MODE_PROXY,
@@ -60,7 +55,8 @@ typedef enum {
     X(PTR, const char *, region, "S3UpRegion")                                                     \
     X(PTR, const char *, s3_server, "S3UpEndpoint") /* the S3 server: scheme://host[:port] */      \
     X(NUM, int, path_style, "S3UpPathStyle")                                                       \
-    X(NUM, int, creds_source, "S3UpCredentials") /* s3up_creds_source_e */                         \
+    X(NUM, int, creds_source, "S3UpCredentials")           /* s3up_creds_source_e */               \
+    X(PTR, const char *, creds_profile, "S3UpCredentials") /* profile NAME */                      \
     X(PTR, const char *, access_key, "S3UpAccessKey")                                              \
     X(PTR, const char *, secret_key_file, "S3UpSecretKeyFile")                                     \
     X(PTR, const char *, secret_key, "S3UpSecretKeyFile") /* the file's contents */                \
@@ -147,10 +143,18 @@ const char *s3up_conf_link_url(const s3up_srv_conf_t *sc);
  * both are set (configtest refuses one without the other). */
 int s3up_conf_notify(const char **url, const char **secret, const s3up_srv_conf_t *sc);
 
-/* The credentials a location signs with, resolved from its source. On
- * failure returns a message naming the directives (or environment
- * variables) to set, and *creds is NULL; never includes a secret. */
-const char *s3up_conf_creds(s3up_creds_t **creds, const s3up_dir_conf_t *dc, apr_pool_t *p);
+/* check_config: read the shared AWS credentials and config files anew (as
+ * root, like the rest of the configuration; the children keep what was
+ * read). */
+void s3up_conf_creds_load(apr_pool_t *pconf);
+
+/* The credentials plan of a location, or a message naming what to set;
+ * never includes a secret. */
+const char *s3up_conf_creds_plan(s3up_creds_plan_t *plan, const s3up_dir_conf_t *dc, apr_pool_t *p);
+
+/* The plans that fetch credentials (plan key -> s3up_creds_plan_t) among
+ * the locations the last check_config passed. */
+apr_hash_t *s3up_conf_creds_plans(void);
 
 /* The checks that need the whole picture of a location served by one of
  * our handlers ("s3up-upload", "s3up-drop", "s3up-admin"):

@@ -13,6 +13,7 @@
 #include <http_protocol.h>
 #include <util_script.h>
 
+#include "mod_s3up_creds.h"
 #include "mod_s3up_request.h"
 #include "mod_s3up_shared.h"
 #include "s3up_json.h"
@@ -139,9 +140,9 @@ int s3up_req_s3(s3up_s3_t **out, request_rec *r, const s3up_dir_conf_t *dc)
 {
     s3up_s3_t *s3 = apr_pcalloc(r->pool, sizeof(*s3));
     const s3up_s3_loc_t *loc;
-    s3up_creds_t *creds = NULL;
+    const s3up_creds_t *creds = NULL;
     s3up_conn_t *cs;
-    const char *why;
+    int rc;
 
     if (!proc) { /* child_init failed, and logged why */
         return s3up_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "StoreUnavailable",
@@ -149,12 +150,14 @@ int s3up_req_s3(s3up_s3_t **out, request_rec *r, const s3up_dir_conf_t *dc)
     }
     loc = loc_for(dc, r->pool);
     cs = s3up_conn(r->connection);
-    why = s3up_conf_creds(&creds, dc, r->pool);
-    if (!loc || !cs || why) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, S3UP_LOGNO(0201) "no S3 access: %s",
-                      why ? why : "a bad S3 server URL, or out of memory");
+    if (!loc || !cs) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      S3UP_LOGNO(0201) "no S3 access: a bad S3 server URL, or out of memory");
         return s3up_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "StoreUnavailable",
                                 "the store is not reachable from this server");
+    }
+    if ((rc = s3up_req_creds(&creds, r, dc)) != OK) {
+        return rc;
     }
     s3up_s3_init(s3, loc, creds, cs->signer, cs->http);
     s3->storage = s3up_conf_storage(dc);

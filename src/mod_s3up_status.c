@@ -26,7 +26,6 @@ int s3up_status_serve(const s3up_call_t *call)
 {
     request_rec *r = call->r;
     s3up_metrics_t *m = s3up_shared_metrics();
-    s3up_metrics_extra_t x = {0};
     const char *format = format_of(r), *text;
 
     if (r->method_number != M_GET) {
@@ -39,13 +38,13 @@ int s3up_status_serve(const s3up_call_t *call)
     }
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     if (!strcmp(format, "json")) {
-        return s3up_reply_json(r, HTTP_OK, s3up_metrics_json(m, &x, r->pool));
+        return s3up_reply_json(r, HTTP_OK, s3up_metrics_json(m, r->pool));
     }
     if (strcmp(format, "prometheus")) {
         return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
                                 "format is json (the default) or prometheus");
     }
-    text = s3up_metrics_prometheus(m, &x, r->pool);
+    text = s3up_metrics_prometheus(m, r->pool);
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
     ap_set_content_length(r, strlen(text));
     if (!r->header_only) {

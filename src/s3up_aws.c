@@ -62,6 +62,11 @@ static apr_status_t sign(apr_array_header_t **headers, const s3up_aws_t *aws,
     sreq.query = c->query;
     sreq.headers =
         c->headers ? apr_array_copy(p, c->headers) : apr_array_make(p, 8, sizeof(s3up_kv_t));
+    if (!aws->creds) {
+        /* A call made to get credentials: nothing to sign with. */
+        *headers = sreq.headers;
+        return APR_SUCCESS;
+    }
     s3up_kv_add(sreq.headers, "host", c->host);
     sreq.payload_hash = c->payload_hash;
     sreq.region = aws->region;

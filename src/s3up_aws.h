@@ -29,7 +29,7 @@ apr_status_t s3up_aws_server_parse(s3up_aws_server_t *out, const char *url, apr_
 /* A client of one service in one region: who signs, and the retry policy.
  * Cheap to make; not shared between threads (the signer is not). */
 typedef struct s3up_aws_t {
-    const s3up_creds_t *creds;
+    const s3up_creds_t *creds; /* NULL: calls are sent unsigned (STS, metadata) */
     s3up_sigv4_t *signer;
     s3up_http_t *http;
     const char *service;            /* "s3", "cognito-idp" */

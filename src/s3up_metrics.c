@@ -42,6 +42,7 @@ typedef struct table_t {
     volatile apr_uint64_t requests[N_OPS], errors[N_OPS];
     volatile apr_uint64_t signing[N_BOUNDS + 1]; /* the last: above every bound */
     volatile apr_uint64_t signing_usec;
+    volatile apr_uint64_t creds_expire; /* Unix seconds; 0: none that expire */
 } table_t;
 
 struct s3up_metrics_t {
@@ -64,6 +65,9 @@ static const struct {
      "Arrival notifications given up after every retry."},
     {"passcode_locked", "s3up_passcode_locked_total",
      "Passcode tries turned away because the link was locked."},
+    {"credentials_fetched", "s3up_credentials_fetched_total",
+     "Temporary credentials fetched (STS, container endpoint, instance metadata)."},
+    {"credentials_failed", "s3up_credentials_failed_total", "Fetches of credentials that failed."},
 };
 
 apr_size_t s3up_metrics_size(void)
@@ -117,16 +121,28 @@ void s3up_metrics_signing(s3up_metrics_t *m, apr_interval_time_t took)
     apr_atomic_add64(&m->t->signing_usec, usec);
 }
 
+void s3up_metrics_creds(s3up_metrics_t *m, apr_time_t expires, int fetched)
+{
+    if (!m) {
+        return;
+    }
+    if (fetched) {
+        apr_atomic_set64(&m->t->creds_expire,
+                         expires > 0 ? (apr_uint64_t)apr_time_sec(expires) : 0);
+    }
+    apr_atomic_inc64(&m->t->counters[fetched ? S3UP_M_CREDS_FETCHED : S3UP_M_CREDS_FAILED]);
+}
+
 static apr_uint64_t get(volatile apr_uint64_t *v)
 {
     return apr_atomic_read64(v);
 }
 
-json_t *s3up_metrics_json(const s3up_metrics_t *m, const s3up_metrics_extra_t *x, apr_pool_t *p)
+json_t *s3up_metrics_json(const s3up_metrics_t *m, apr_pool_t *p)
 {
     table_t *t = m->t;
     json_t *out = json_object(), *requests = json_object(), *buckets = json_array();
-    apr_uint64_t total = 0;
+    apr_uint64_t total = 0, expire = get(&t->creds_expire);
 
     for (int i = 0; i < S3UP_M_COUNTERS; i++) {
         json_object_set_new(out, counters[i].json, json_integer((json_int_t)get(&t->counters[i])));
@@ -150,8 +166,8 @@ json_t *s3up_metrics_json(const s3up_metrics_t *m, const s3up_metrics_extra_t *x
                         json_pack("{s:I,s:f,s:o}", "count", (json_int_t)total, "sum_seconds",
                                   get(&t->signing_usec) / 1e6, "buckets", buckets));
     json_object_set_new(out, "credentials_expire",
-                        x && x->creds_expire ? json_string(s3up_time_iso8601(x->creds_expire, p))
-                                             : json_null());
+                        expire ? json_string(s3up_time_iso8601(apr_time_from_sec(expire), p))
+                               : json_null());
     return out;
 }
 
@@ -182,12 +198,11 @@ static void by_operation(apr_array_header_t *out, table_t *t, volatile apr_uint6
     }
 }
 
-const char *s3up_metrics_prometheus(const s3up_metrics_t *m, const s3up_metrics_extra_t *x,
-                                    apr_pool_t *p)
+const char *s3up_metrics_prometheus(const s3up_metrics_t *m, apr_pool_t *p)
 {
     table_t *t = m->t;
     apr_array_header_t *out = apr_array_make(p, 64, sizeof(const char *));
-    apr_uint64_t total = 0;
+    apr_uint64_t total = 0, expire = get(&t->creds_expire);
 
     for (int i = 0; i < S3UP_M_COUNTERS; i++) {
         head(out, counters[i].prom, "counter", counters[i].help, p);
@@ -209,12 +224,11 @@ const char *s3up_metrics_prometheus(const s3up_metrics_t *m, const s3up_metrics_
     APR_ARRAY_PUSH(out, const char *) = apr_psprintf(
         p, "s3up_signing_seconds_sum %.6f\ns3up_signing_seconds_count %" APR_UINT64_T_FMT "\n",
         get(&t->signing_usec) / 1e6, total);
-    if (x && x->creds_expire) {
+    if (expire) {
         head(out, "s3up_credentials_expiry_timestamp_seconds", "gauge",
              "When the credentials in use expire (Unix time).", p);
-        APR_ARRAY_PUSH(out, const char *) =
-            apr_psprintf(p, "s3up_credentials_expiry_timestamp_seconds %" APR_TIME_T_FMT "\n",
-                         apr_time_sec(x->creds_expire));
+        APR_ARRAY_PUSH(out, const char *) = apr_psprintf(
+            p, "s3up_credentials_expiry_timestamp_seconds %" APR_UINT64_T_FMT "\n", expire);
     }
     return apr_array_pstrcat(p, out, 0);
 }

@@ -21,6 +21,8 @@ typedef enum {
     S3UP_M_NOTIFY_SENT,
     S3UP_M_NOTIFY_FAILED,   /* given up after every retry */
     S3UP_M_PASSCODE_LOCKED, /* passcode tries turned away by a lock */
+    S3UP_M_CREDS_FETCHED,   /* temporary credentials fetched */
+    S3UP_M_CREDS_FAILED,    /* fetches of credentials that failed */
     S3UP_M_COUNTERS
 } s3up_metric_e;
 
@@ -43,14 +45,13 @@ void s3up_metrics_request(s3up_metrics_t *m, const char *op, int failed);
 /* How long signing a part URL (or a batch of them) took. */
 void s3up_metrics_signing(s3up_metrics_t *m, apr_interval_time_t took);
 
-/* Values known at the moment of reading, beside the counters. */
-typedef struct s3up_metrics_extra_t {
-    apr_time_t creds_expire; /* 0: credentials that do not expire */
-} s3up_metrics_extra_t;
+/* A fetch of credentials: fetched (with the time they expire, 0 for
+ * never) or failed. The time is kept for status; the latest fetch of any
+ * process sets it. */
+void s3up_metrics_creds(s3up_metrics_t *m, apr_time_t expires, int fetched);
 
 /* The counters as a JSON object, or as Prometheus text (format 0.0.4). */
-json_t *s3up_metrics_json(const s3up_metrics_t *m, const s3up_metrics_extra_t *x, apr_pool_t *p);
-const char *s3up_metrics_prometheus(const s3up_metrics_t *m, const s3up_metrics_extra_t *x,
-                                    apr_pool_t *p);
+json_t *s3up_metrics_json(const s3up_metrics_t *m, apr_pool_t *p);
+const char *s3up_metrics_prometheus(const s3up_metrics_t *m, apr_pool_t *p);
 
 #endif /* S3UP_METRICS_H */

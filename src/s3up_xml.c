@@ -315,6 +315,7 @@ typedef enum {
     BOOL,   /* int, from "true" or "false" */
     TIME,   /* apr_time_t */
     LIST,   /* apr_array_header_t * of items read by `item` */
+    INNER,  /* the same struct, filled from a child element by `item` */
 } kind_e;
 
 typedef struct field_t {
@@ -342,6 +343,10 @@ typedef struct shape_t {
 #define LIST_FIELD(type, member, el, item)                                                         \
     {                                                                                              \
         el, LIST, offsetof(type, member), 0, 0, 0, item                                            \
+    }
+#define INNER_FIELD(el, item)                                                                      \
+    {                                                                                              \
+        el, INNER, 0, 1, 0, 0, item                                                                \
     }
 #define END                                                                                        \
     {                                                                                              \
@@ -404,6 +409,8 @@ static apr_status_t read_field(const field_t *f, void *at, const xmlNode *el, ap
         return get_bool(at, el);
     case TIME:
         return get_time(at, el);
+    case INNER:
+        return walk(f->item, at, el, p);
     case LIST:
         list = *(apr_array_header_t **)at;
         item = apr_array_push(list);
@@ -533,6 +540,57 @@ apr_status_t s3up_xml_parse_error(s3up_error_t *err, const char *body, apr_size_
         err->code = e->code;
         err->message = e->message;
         err->request_id = e->request_id;
+    }
+    return rv;
+}
+
+/* STS: <AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>
+ * <Credentials>...</Credentials>, and <ErrorResponse><Error>...</Error>. */
+static const field_t sts_creds_fields[] = {
+    FIELD(s3up_creds_t, access_key, "AccessKeyId", MARKER, 1),
+    FIELD(s3up_creds_t, secret_key, "SecretAccessKey", MARKER, 1),
+    FIELD(s3up_creds_t, session_token, "SessionToken", MARKER, 1),
+    FIELD(s3up_creds_t, expires, "Expiration", TIME, 1),
+    END,
+};
+static const shape_t sts_creds_shape = {sizeof(s3up_creds_t), sts_creds_fields};
+
+static const field_t sts_result_fields[] = {
+    INNER_FIELD("Credentials", &sts_creds_shape),
+    END,
+};
+static const shape_t sts_result_shape = {sizeof(s3up_creds_t), sts_result_fields};
+
+static const field_t sts_answer_fields[] = {
+    INNER_FIELD("AssumeRoleWithWebIdentityResult", &sts_result_shape),
+    END,
+};
+static const shape_t sts_answer_shape = {sizeof(s3up_creds_t), sts_answer_fields};
+
+apr_status_t s3up_xml_parse_sts_credentials(s3up_creds_t **out, const char *body, apr_size_t len,
+                                            apr_pool_t *p)
+{
+    return read_doc((void **)out, &sts_answer_shape, "AssumeRoleWithWebIdentityResponse", body, len,
+                    p);
+}
+
+static const field_t sts_error_fields[] = {
+    INNER_FIELD("Error", &error_shape),
+    FIELD(s3up_error_t, request_id, "RequestId", TEXT, 0),
+    END,
+};
+static const shape_t sts_error_shape = {sizeof(s3up_error_t), sts_error_fields};
+
+apr_status_t s3up_xml_parse_sts_error(s3up_error_t *err, const char *body, apr_size_t len,
+                                      apr_pool_t *p)
+{
+    s3up_error_t *e;
+    apr_status_t rv = read_doc((void **)&e, &sts_error_shape, "ErrorResponse", body, len, p);
+
+    if (rv == APR_SUCCESS) {
+        err->code = e->code;
+        err->message = e->message;
+        err->request_id = e->request_id && *e->request_id ? e->request_id : NULL;
     }
     return rv;
 }

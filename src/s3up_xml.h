@@ -23,6 +23,15 @@ apr_status_t s3up_xml_parse_error(s3up_error_t *err, const char *body, apr_size_
                                   apr_pool_t *p);
 
 /* <InitiateMultipartUploadResult> -> UploadId */
+/* STS's AssumeRoleWithWebIdentity answer: the four fields of its
+ * Credentials, all required; S3UP_EPARSE otherwise. */
+apr_status_t s3up_xml_parse_sts_credentials(s3up_creds_t **out, const char *body, apr_size_t len,
+                                            apr_pool_t *p);
+
+/* STS's <ErrorResponse>: code, message, request id into err. */
+apr_status_t s3up_xml_parse_sts_error(s3up_error_t *err, const char *body, apr_size_t len,
+                                      apr_pool_t *p);
+
 apr_status_t s3up_xml_parse_initiate(const char **upload_id, const char *body, apr_size_t len,
                                      apr_pool_t *p);
 

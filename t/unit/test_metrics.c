@@ -24,7 +24,6 @@ int main(void)
 {
     apr_pool_t *p;
     s3up_metrics_t *m;
-    s3up_metrics_extra_t x = {0};
     json_t *j;
     const char *text;
 
@@ -35,6 +34,7 @@ int main(void)
     s3up_metrics_add(NULL, S3UP_M_UPLOADS_STARTED, 1);
     s3up_metrics_request(NULL, "PutObject", 1);
     s3up_metrics_signing(NULL, 10);
+    s3up_metrics_creds(NULL, 1, 1);
     ok(1, "no counters (NULL): nothing counted, nothing broken");
 
     s3up_metrics_add(m, S3UP_M_UPLOADS_STARTED, 2);
@@ -50,7 +50,7 @@ int main(void)
     s3up_metrics_signing(m, 700);    /* <= 1 ms */
     s3up_metrics_signing(m, 900000); /* above every bound */
 
-    j = s3up_metrics_json(m, &x, p);
+    j = s3up_metrics_json(m, p);
     is_int(at(j, "uploads_started"), 2, "JSON: uploads started");
     is_int(at(j, "uploads_completed"), 1, "JSON: completed");
     is_int(at(j, "bytes_completed"), (json_int_t)(5LL << 40), "JSON: 5 TiB of bytes, no overflow");
@@ -74,8 +74,10 @@ int main(void)
     }
     json_decref(j);
 
-    x.creds_expire = apr_time_from_sec(1800000000);
-    text = s3up_metrics_prometheus(m, &x, p);
+    s3up_metrics_creds(m, 0, 0);
+    s3up_metrics_creds(m, apr_time_from_sec(1800000000), 1);
+    s3up_metrics_creds(m, 0, 0); /* a failure leaves the expiry of what is in hand */
+    text = s3up_metrics_prometheus(m, p);
     ok(strstr(text, "# TYPE s3up_uploads_started_total counter\ns3up_uploads_started_total 2\n") !=
            NULL,
        "Prometheus: a counter with its TYPE");
@@ -93,7 +95,10 @@ int main(void)
        "Prometheus: a cumulative histogram with its sum and count");
     ok(strstr(text, "s3up_credentials_expiry_timestamp_seconds 1800000000\n") != NULL,
        "Prometheus: the credentials' expiry");
-    j = s3up_metrics_json(m, &x, p);
+    ok(strstr(text, "s3up_credentials_fetched_total 1\n") &&
+           strstr(text, "s3up_credentials_failed_total 2\n"),
+       "Prometheus: credentials fetched and failed");
+    j = s3up_metrics_json(m, p);
     is_str(json_string_value(json_object_get(j, "credentials_expire")), "2027-01-15T08:00:00Z",
            "JSON: the credentials' expiry");
     json_decref(j);

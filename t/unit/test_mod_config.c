@@ -96,7 +96,7 @@ static sample_t samples[] = {
     {"S3UpRegion", "eu-west-1", "us-west-2"},
     {"S3UpEndpoint", "https://s3.example.com", "http://127.0.0.1:7480"},
     {"S3UpPathStyle", "Off", "On"},
-    {"S3UpCredentials", "env", "static"},
+    {"S3UpCredentials", "profile base", "static"},
     {"S3UpAccessKey", "AKIDBASE", "AKIDADD"},
     {"S3UpSecretKeyFile", NULL, NULL}, /* temporary files, made in main() */
     {"S3UpPrefix", "base/", "add"},

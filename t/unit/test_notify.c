@@ -96,7 +96,7 @@ int main(void)
        "given up after the attempts allowed");
 
     {
-        json_t *c = s3up_metrics_json(m, NULL, p);
+        json_t *c = s3up_metrics_json(m, p);
         is_int(json_integer_value(json_object_get(c, "notifications_sent")), 3,
                "three counted sent");
         is_int(json_integer_value(json_object_get(c, "notifications_failed")), 2,
@@ -110,7 +110,7 @@ int main(void)
     s3up_notifier_stop(n);
     is_int(s3up_notifier_post(n, "{}"), APR_EOF, "stopped: nothing more is taken");
     {
-        json_t *c = s3up_metrics_json(m, NULL, p);
+        json_t *c = s3up_metrics_json(m, p);
         is_int(json_integer_value(json_object_get(c, "notifications_failed")), 6,
                "the full queue, the two dropped at the stop, the late one: failed");
         json_decref(c);
