@@ -21,7 +21,27 @@ export S3UP_TEST_REGION=${S3UP_TEST_REGION:-us-east-1}
 export S3UP_TEST_ENDPOINT=${S3UP_TEST_ENDPOINT:-http://127.0.0.1:9}
 export S3UP_TEST_ACCESS_KEY=${S3UP_TEST_ACCESS_KEY:-AKIDCONFIGTEST}
 export S3UP_TEST_SECRET_KEY_FILE=${S3UP_TEST_SECRET_KEY_FILE:-$tmp/secret-key}
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_ROLE_ARN \
+    AWS_WEB_IDENTITY_TOKEN_FILE AWS_CONTAINER_CREDENTIALS_FULL_URI \
+    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_EC2_METADATA_DISABLED
+# Nothing of this machine's ~/.aws: the shared files are the test's own.
+export AWS_SHARED_CREDENTIALS_FILE=$tmp/aws-credentials AWS_CONFIG_FILE=$tmp/aws-config
+cat >"$tmp/aws-credentials" <<'EOF'
+# the shared credentials file
+[work]
+aws_access_key_id = AKIDPROFILE
+aws_secret_access_key = profile-secret-not-shown
+EOF
+cat >"$tmp/aws-config" <<'EOF'
+[default]
+region = us-east-1
+[profile irsa]
+role_arn = arn:aws:iam::123456789012:role/uploads
+web_identity_token_file = /var/run/secrets/token
+[profile chained]
+role_arn = arn:aws:iam::123456789012:role/uploads
+source_profile = work
+EOF
 
 n=0
 failed=0
@@ -168,18 +188,71 @@ else
     fail "a malformed secret key file is refused without echoing its contents"
     diag <<<"$out"
 fi
-refused "unsupported credentials source imds" \
-    "S3UpCredentials: 'imds' is not supported yet by this version of mod_s3up" \
-    "S3UpCredentials imds"
-refused "unsupported credentials source profile" \
-    "S3UpCredentials: 'profile' is not supported yet" "S3UpCredentials profile work"
+accepted "S3UpCredentials profile NAME: keys of the shared credentials file" \
+    "S3UpCredentials profile work
+$good"
+accepted "S3UpCredentials profile NAME: role_arn and web_identity_token_file of the config file" \
+    "S3UpCredentials profile irsa
+$good"
+refused "a profile that is in neither file" \
+    "S3UpCredentials profile: profile 'nope' is not in the shared credentials or config file" \
+    "S3UpCredentials profile nope
+$good"
+refused "a profile that assumes a role from another profile" \
+    "profile 'chained' assumes a role with source_profile or credential_source" \
+    "S3UpCredentials profile chained
+$good"
+printf '[work]\naws_access_key_id = AKID\nthis line is no setting\n' >"$tmp/aws-bad"
+out=$(AWS_SHARED_CREDENTIALS_FILE=$tmp/aws-bad configtest "S3UpCredentials profile work
+$good")
+if grep -qF "the shared AWS files: '$tmp/aws-bad', line 3:" <<<"$out" && ! grep -q "AKID" <<<"$out"; then
+    pass "a malformed credentials file is named with its line, its contents are not shown"
+else
+    fail "a malformed credentials file is named with its line, its contents are not shown"
+    diag <<<"$out"
+fi
+refused "web-identity without its environment" \
+    "S3UpCredentials web-identity: web-identity needs both AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE" \
+    "S3UpCredentials web-identity
+$good"
+AWS_ROLE_ARN=arn:aws:iam::123456789012:role/uploads AWS_WEB_IDENTITY_TOKEN_FILE=/var/run/token \
+    accepted "web-identity with AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE" \
+    "S3UpCredentials web-identity
+$good"
+refused "ecs without its environment" \
+    "S3UpCredentials ecs: neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor AWS_CONTAINER_CREDENTIALS_FULL_URI is set" \
+    "S3UpCredentials ecs
+$good"
+AWS_CONTAINER_CREDENTIALS_FULL_URI=http://creds.example.com/x refused \
+    "ecs: a plain-http full URI to another host" \
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI 'http://creds.example.com/x' is plain http to a host other" \
+    "S3UpCredentials ecs
+$good"
+AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/abc accepted "ecs with a relative URI" \
+    "S3UpCredentials ecs
+$good"
+accepted "imds needs nothing at configtest" "S3UpCredentials imds
+$good"
+AWS_EC2_METADATA_DISABLED=true refused "imds when AWS_EC2_METADATA_DISABLED is true" \
+    "S3UpCredentials imds: AWS_EC2_METADATA_DISABLED is true" "S3UpCredentials imds
+$good"
 refused "profile without a name" "S3UpCredentials: 'profile' needs a profile name" \
     "S3UpCredentials profile"
 refused "unknown credentials source" "S3UpCredentials: unknown source 'vault'" \
     "S3UpCredentials vault"
-S3UP_TEST_ACCESS_KEY='' S3UP_TEST_SECRET_KEY_FILE='' refused "no credentials anywhere" \
-    "(SetHandler s3up-upload): no S3 credentials: set S3UpAccessKey and S3UpSecretKeyFile" \
+S3UP_TEST_ACCESS_KEY='' S3UP_TEST_SECRET_KEY_FILE='' AWS_EC2_METADATA_DISABLED=true \
+    refused "no credentials anywhere" \
+    "(SetHandler s3up-upload): S3UpCredentials chain: no S3 credentials: none of S3UpAccessKey" \
     "$good"
+S3UP_TEST_ACCESS_KEY='' S3UP_TEST_SECRET_KEY_FILE='' AWS_CONFIG_FILE=/nonexistent \
+    AWS_SHARED_CREDENTIALS_FILE=/nonexistent accepted \
+    "chain with nothing else set ends at the instance metadata service" "$good"
+S3UP_TEST_ACCESS_KEY='' S3UP_TEST_SECRET_KEY_FILE='' AWS_PROFILE=work accepted \
+    "chain: AWS_PROFILE names a profile of the shared files" "$good"
+S3UP_TEST_ACCESS_KEY='' S3UP_TEST_SECRET_KEY_FILE='' AWS_PROFILE=nope \
+    AWS_CONTAINER_CREDENTIALS_FULL_URI=http://creds.example.com/x refused \
+    "chain: the first source that is set up decides (a bad container URI is not skipped)" \
+    "S3UpCredentials chain: AWS_CONTAINER_CREDENTIALS_FULL_URI" "$good"
 S3UP_TEST_ACCESS_KEY='' S3UP_TEST_SECRET_KEY_FILE='' refused "S3UpCredentials env without AWS_*" \
     "S3UpCredentials env: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set" \
     "S3UpCredentials env

@@ -7,6 +7,8 @@
 #   t/lib/rgw.sh stop DIR           stop the daemons this DIR recorded
 #   t/lib/rgw.sh bucket DIR NAME    create another bucket
 #   t/lib/rgw.sh aws DIR ARGS...    run the aws cli against this gateway
+#   t/lib/rgw.sh admin DIR ARGS...  run radosgw-admin on this cluster (the
+#                                   test user is "test"; e.g. key create/rm)
 #
 # RGW_EXTRA_ADDRS (space-separated IPv4 addresses of this machine, e.g. the host
 # side of a benchmark's delay link) makes the gateway listen there too, on the
@@ -26,7 +28,7 @@ AWS=/usr/bin/aws
 say() { echo "rgw.sh: $*" >&2; }
 
 usage() {
-    echo "usage: $0 start DIR | stop DIR | bucket DIR NAME | aws DIR ARGS..." >&2
+    echo "usage: $0 start DIR | stop DIR | bucket DIR NAME | aws DIR ARGS... | admin DIR ARGS..." >&2
     exit 2
 }
 
@@ -378,6 +380,9 @@ bucket)
     ;;
 aws)
     aws_cmd "$@"
+    ;;
+admin)
+    radosgw-admin -c "$CONF" "$@"
     ;;
 *) usage ;;
 esac
