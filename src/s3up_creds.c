@@ -2,6 +2,8 @@
  * Credentials: static keys, the environment, token and secret files, and
  * what each S3UpCredentials source resolves to (its plan).
  */
+#include <arpa/inet.h>
+
 #include <apr_env.h>
 #include <apr_file_io.h>
 #include <apr_lib.h>
@@ -267,6 +269,7 @@ static int container_host_ok(const char *url, apr_pool_t *p)
     static const char *const hosts[] = {"169.254.170.2", "169.254.170.23", "[fd00:ec2::23]",
                                         "127.0.0.1",     "localhost",      "[::1]"};
     const char *host, *end;
+    struct in_addr v4;
 
     if (!strncasecmp(url, "https://", 8)) {
         return 1;
@@ -288,7 +291,8 @@ static int container_host_ok(const char *url, apr_pool_t *p)
             return 1;
         }
     }
-    return !strncmp(host, "127.", 4);
+    /* Any address of 127.0.0.0/8, written as an address. */
+    return inet_pton(AF_INET, host, &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 static const char *plan_ecs(s3up_creds_plan_t *plan, apr_pool_t *p)
