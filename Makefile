@@ -65,7 +65,7 @@ $(SAN_LIB): $(SAN_OBJ)
 # LoadModule time). libtool warns that this "is not portable"; it is fine
 # here, the archive is built -fPIC.
 $(MODULE): $(MOD_SRC) $(MOD_HDR) $(CORE_HDR) $(CORE_LIB) | $(B)
-	$(APXS) -c -o $(B)/mod_s3up.la -Isrc $(PKG_INC) -Wc,-std=gnu11 \
+	$(APXS) -c -o $(B)/mod_s3up.la -Isrc $(PKG_INC) -Wc,-std=gnu11 -Wc,-fvisibility=hidden \
 	  $(foreach w,$(WARN),-Wc,$(w)) \
 	  $(MOD_SRC) $(abspath $(CORE_LIB)) \
 	  $(PKG_LIBS) >$(B)/apxs.log 2>&1 || { cat $(B)/apxs.log; exit 1; }

@@ -29,6 +29,11 @@
 
 static void s3up_register_hooks(apr_pool_t *p);
 
+/* The module record is the one symbol httpd looks up: everything else is
+ * built hidden (-fvisibility=hidden), so that no function of ours can
+ * collide with another module's or a library's of the same name. */
+extern module AP_MODULE_DECLARE_DATA __attribute__((visibility("default"))) s3up_module;
+
 AP_DECLARE_MODULE(s3up) = {
     STANDARD20_MODULE_STUFF, s3up_conf_create_dir, s3up_conf_merge_dir,
     s3up_conf_create_srv,    s3up_conf_merge_srv,  s3up_cmds,

@@ -70,6 +70,9 @@ aws_secret_access_key = ${readFileSync(process.env.S3UP_TEST_SECRET_KEY_FILE, 'u
   writeFileSync(join(dir, 'aws-config'), `[profile broken]
 role_arn = ${role}
 web_identity_token_file = ${join(dir, 'no-such-token')}
+[profile irsa]
+role_arn = ${role}
+web_identity_token_file = ${join(dir, 'web-token')}
 `);
   const env = {
     AWS_ROLE_ARN: role,
@@ -84,7 +87,10 @@ web_identity_token_file = ${join(dir, 'no-such-token')}
   const tag = randomId();
   const user = `cred-${tag}`, ep = `creds-${tag}`;
   const pw = htpasswd(dir, { [user]: 'pw' });
-  const sources = { wi: 'web-identity', ecs: 'ecs', imds: 'imds', profile: 'profile uploads', broken: 'profile broken' };
+  const sources = {
+    wi: 'web-identity', ecs: 'ecs', imds: 'imds', profile: 'profile uploads', irsa: 'profile irsa',
+    broken: 'profile broken',
+  };
   const httpd = startHttpd(dir, `
 S3UpSecretFile "${secret(dir)}"
 ${Object.entries(sources).map(([loc, src]) => `<Location /${loc}>
@@ -136,7 +142,7 @@ ${Object.entries(sources).map(([loc, src]) => `<Location /${loc}>
     return res;
   };
 
-  for (const loc of ['wi', 'ecs', 'imds', 'profile']) {
+  for (const loc of ['wi', 'ecs', 'imds', 'profile', 'irsa']) {
     is((await upload(loc, 'first')).status, 200, `${loc}: an upload completes with ${sources[loc]} credentials`);
   }
   const broken = await api('broken', 'POST', '/s3/multipart', { filename: 'x.bin', size: 10 });
@@ -171,7 +177,7 @@ ${Object.entries(sources).map(([loc, src]) => `<Location /${loc}>
   ok(refused, 'RGW refuses the deleted key (so what follows proves the refresh)');
   // Past the lifetime of every credential handed out before the rotation.
   await sleep(LIFETIME * 1000 + 500);
-  for (const loc of ['wi', 'ecs', 'imds']) {
+  for (const loc of ['wi', 'ecs', 'imds', 'irsa']) {
     is((await upload(loc, 'rotated')).status, 200, `${loc}: after expiry, an upload completes with the new key`);
   }
   ok(fetches(STS) > before.sts && fetches(ECS) > before.ecs && fetches(IMDS) > before.imds,

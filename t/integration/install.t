@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make install DESTDIR=...` lays out the module, the pages (with Uppy's bundle in vendor/)
+# `make install DESTDIR=...` lays out the module (exporting only its module record), the pages (with Uppy's bundle in vendor/)
 # and Debian's mods-available files; the installed files pass `apache2 -t`; the installed
 # s3up.conf switches nothing on; a missing S3UpDocumentRoot (a configured folder that is
 # not there, or the default /usr/share/mod_s3up/htdocs missing) is refused by configtest
@@ -28,6 +28,8 @@ is "$rc" 0 "make install DESTDIR=... succeeds"
 mode() { stat -c %a "$1" 2>/dev/null || echo missing; }
 is "$(mode "$D$MODDIR/mod_s3up.so")" 644 "the module is in $MODDIR, mode 644"
 is "$(find "$D$MODDIR" -type f | wc -l)" 1 "and nothing else beside it (no .la)"
+is "$(nm -D --defined-only "$D$MODDIR/mod_s3up.so" | awk '$2 ~ /^[TDBR]$/ {print $3}' | tr '\n' ' ')" \
+    "s3up_module " "the module exports its module record and nothing else"
 for f in upload/index.html upload/app.js admin/index.html admin/app.js drop/index.html \
     drop/gone.html common/uploader.mjs common/base.css vendor/uppy.min.mjs vendor/uppy.min.css; do
     is "$(mode "$D$DEFAULT_ROOT/$f")" 644 "page $f installed, mode 644"
