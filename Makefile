@@ -31,7 +31,7 @@ UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/%)
 ITEST_SRC := $(sort $(wildcard t/integration/*.c))
 ITEST_BIN := $(ITEST_SRC:t/integration/%.c=$(B)/t/%)
 
-.PHONY: all module unit vendor check test clean format format-check install uninstall
+.PHONY: all module unit vendor check test clean format format-check install uninstall fuzz
 
 all: module unit vendor
 
@@ -96,7 +96,28 @@ htdocs/vendor/%: $(UPPY)/%
 $(UPPY)/uppy.min.mjs $(UPPY)/uppy.min.css:
 	@echo "$@ is missing: run npm ci (./build.sh does)" >&2; exit 1
 
-$(B) $(B)/core $(B)/asan $(B)/t:
+# libFuzzer targets (t/fuzz/fuzz_*.c, run by t/fuzz/run): the core built
+# again with clang, its fuzzer instrumentation and both sanitizers.
+FUZZ_CC  ?= clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SRC := $(sort $(wildcard t/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:t/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_OBJ := $(CORE_SRC:src/%.c=$(B)/fuzz/core/%.o)
+FUZZ_LIB := $(B)/fuzz/libs3up.a
+
+fuzz: $(FUZZ_BIN)
+
+$(B)/fuzz/core/%.o: src/%.c $(CORE_HDR) | $(B)/fuzz/core
+	$(FUZZ_CC) $(CPPFLAGS) -O1 -g -std=gnu11 -fPIC $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/fuzz/%: t/fuzz/%.c t/fuzz/fuzz.h $(FUZZ_LIB) | $(B)/fuzz
+	$(FUZZ_CC) $(CPPFLAGS) -O1 -g -std=gnu11 $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) \
+	  $(PKG_LIBS) $(APR_LIBS)
+
+$(B) $(B)/core $(B)/asan $(B)/t $(B)/fuzz $(B)/fuzz/core:
 	mkdir -p $@
 
 # make install [DESTDIR=DIR]: the module (apxs), the pages with Uppy, and the
@@ -129,11 +150,13 @@ uninstall:
 test check: all
 	t/run
 
+FORMATTED := mod_s3up.c src/*.[ch] t/unit/*.[ch] t/integration/*.c t/fuzz/*.[ch]
+
 format:
-	clang-format -i mod_s3up.c src/*.[ch] t/unit/*.[ch] t/integration/*.c
+	clang-format -i $(FORMATTED)
 
 format-check:
-	clang-format --dry-run --Werror mod_s3up.c src/*.[ch] t/unit/*.[ch] t/integration/*.c
+	clang-format --dry-run --Werror $(FORMATTED)
 
 clean:
 	rm -rf $(B) .libs *.la *.lo *.slo src/*.lo src/*.slo src/.libs htdocs/vendor

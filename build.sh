@@ -27,7 +27,7 @@ PKGS=(
     "${BUILD_PKGS[@]}" python3 uuid-runtime
     apache2 libapache2-mod-auth-openidc
     ceph radosgw awscli python3-botocore python3-prometheus-client
-    wrk chromium clang-format
+    wrk chromium clang-format clang libclang-rt-14-dev
 )
 # ./build.sh deb: the build's, and Debian's packaging tools.
 DEB_PKGS=("${BUILD_PKGS[@]}" debhelper dpkg-dev lintian)

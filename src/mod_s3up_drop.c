@@ -24,6 +24,7 @@
 #include "mod_s3up_upload.h"
 #include "s3up_limit.h"
 #include "s3up_token.h"
+#include "s3up_util.h"
 #include "s3up_time.h"
 
 APLOG_USE_MODULE(s3up);
@@ -98,7 +99,7 @@ static int set_cookie_and_go(request_rec *r, const s3up_link_t *link, const char
 /* The passcode field of a small urlencoded form. */
 static const char *form_passcode(request_rec *r)
 {
-    char *buf = apr_palloc(r->pool, FORM_MAX + 1), *pair, *last;
+    char *buf = apr_palloc(r->pool, FORM_MAX + 1);
     apr_size_t len = 0;
     long n;
 
@@ -111,13 +112,7 @@ static const char *form_passcode(request_rec *r)
             return NULL;
         }
     }
-    buf[len] = '\0';
-    for (pair = apr_strtok(buf, "&", &last); pair; pair = apr_strtok(NULL, "&", &last)) {
-        if (!strncmp(pair, "passcode=", 9) && ap_unescape_urlencoded(pair + 9) == OK) {
-            return pair + 9;
-        }
-    }
-    return NULL;
+    return s3up_form_value(buf, len, "passcode", r->pool);
 }
 
 /* The page that says when the next try is possible. */

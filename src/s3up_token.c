@@ -71,12 +71,33 @@ static const char *cookie_mac(const char *payload, const char *key, apr_pool_t *
     return base64url(mac, sizeof(mac), p);
 }
 
+/* Longest cookie value read (and so made). */
+#define COOKIE_MAX 512
+
+/* A field of the cookie: not empty, no '.', and only what a cookie value
+ * may hold (RFC 6265's cookie-octet: printable ASCII but for space, '"',
+ * ',', ';' and '\\'). */
+static int cookie_field_ok(const char *s)
+{
+    if (!s || !*s) {
+        return 0;
+    }
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c <= 0x20 || c >= 0x7f || strchr("\".,;\\", c)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 apr_status_t s3up_token_cookie_make(const char **value, const s3up_link_cookie_t *c,
                                     const char *key, apr_pool_t *p)
 {
     const char *payload, *mac;
 
-    if (!key || !*key || strchr(c->link_id, '.') || strchr(c->endpoint, '.')) {
+    if (!key || !*key || !cookie_field_ok(c->link_id) || !cookie_field_ok(c->endpoint) ||
+        apr_time_sec(c->expires) <= 0) {
         return APR_EINVAL;
     }
     payload = apr_psprintf(p, "v1.%s.%s.%" APR_INT64_T_FMT, c->link_id, c->endpoint,
@@ -86,7 +107,8 @@ apr_status_t s3up_token_cookie_make(const char **value, const s3up_link_cookie_t
         return APR_EGENERAL;
     }
     *value = apr_pstrcat(p, payload, ".", mac, NULL);
-    return APR_SUCCESS;
+    /* What is made must read back: s3up_token_cookie_read takes 512 at most. */
+    return strlen(*value) <= COOKIE_MAX ? APR_SUCCESS : APR_EINVAL;
 }
 
 apr_status_t s3up_token_cookie_read(s3up_link_cookie_t **out, const char *value, const char *key,
@@ -98,7 +120,7 @@ apr_status_t s3up_token_cookie_read(s3up_link_cookie_t **out, const char *value,
     s3up_link_cookie_t *c;
     apr_int64_t secs;
 
-    if (!dot || !key || !*key || strlen(value) > 512) {
+    if (!dot || !key || !*key || strlen(value) > COOKIE_MAX) {
         return APR_EINVAL;
     }
     payload = apr_pstrmemdup(p, value, dot - value);

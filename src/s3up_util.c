@@ -130,3 +130,55 @@ const char *s3up_uri_encode(const char *s, int keep_slash, apr_pool_t *p)
     *o = '\0';
     return out;
 }
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+        return (c | 0x20) - 'a' + 10;
+    }
+    return -1;
+}
+
+/* The decoded form of s[0..len), or NULL for a bad escape or a NUL. */
+static const char *form_decode(const char *s, apr_size_t len, apr_pool_t *p)
+{
+    char *out = apr_palloc(p, len + 1), *o = out;
+
+    for (apr_size_t i = 0; i < len; i++) {
+        if (s[i] == '+') {
+            *o++ = ' ';
+        } else if (s[i] != '%') {
+            *o++ = s[i];
+        } else if (i + 2 < len && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+            *o++ = (char)(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+            i += 2;
+        } else {
+            return NULL;
+        }
+        if (o[-1] == '\0') {
+            return NULL;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+const char *s3up_form_value(const char *body, apr_size_t len, const char *name, apr_pool_t *p)
+{
+    apr_size_t nlen = strlen(name), i = 0;
+
+    while (i < len) {
+        const char *pair = body + i;
+        const char *amp = memchr(pair, '&', len - i);
+        apr_size_t plen = amp ? (apr_size_t)(amp - pair) : len - i;
+
+        if (plen > nlen && !memcmp(pair, name, nlen) && pair[nlen] == '=') {
+            return form_decode(pair + nlen + 1, plen - nlen - 1, p);
+        }
+        i += plen + 1;
+    }
+    return NULL;
+}

@@ -41,4 +41,10 @@ apr_status_t s3up_hmac_sha256(unsigned char out[32], const void *key, apr_size_t
  * kept when keep_slash is set. */
 const char *s3up_uri_encode(const char *s, int keep_slash, apr_pool_t *p);
 
+/* The value of field name in an application/x-www-form-urlencoded body of
+ * len bytes ('+' is a space, %XX a byte), the first when it occurs more
+ * than once. NULL when the field is absent, or its value holds a bad
+ * escape or a NUL byte. */
+const char *s3up_form_value(const char *body, apr_size_t len, const char *name, apr_pool_t *p);
+
 #endif /* S3UP_UTIL_H */

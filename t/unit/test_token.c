@@ -79,6 +79,20 @@ int main(void)
     is_int(s3up_token_cookie_make(&value, &c, KEY, p), APR_EINVAL, "a dot in a field is refused");
     c.endpoint = "acme";
     is_int(s3up_token_cookie_make(&value, &c, "", p), APR_EINVAL, "an empty key is refused");
+    /* Found by t/fuzz/fuzz_token: what is made must read back. */
+    {
+        static const char *const bad[] = {"",     "a b",  "a;b",         "a,b",
+                                          "a\"b", "a\\b", "caf\xc3\xa9", "tab\t"};
+        for (int i = 0; i < 8; i++) {
+            c.endpoint = bad[i];
+            is_int(s3up_token_cookie_make(&value, &c, KEY, p), APR_EINVAL,
+                   "an endpoint no cookie can carry is refused (%d)", i);
+        }
+        c.endpoint = apr_pstrcat(p, apr_psprintf(p, "%0400d", 0), NULL);
+        is_int(s3up_token_cookie_make(&value, &c, KEY, p), APR_EINVAL,
+               "a cookie longer than the reader takes is not made");
+        c.endpoint = "acme";
+    }
 
     {
         const char *hash, *hash2;
