@@ -31,7 +31,8 @@ UNIT_BIN := $(UNIT_SRC:t/unit/%.c=$(B)/t/%)
 ITEST_SRC := $(sort $(wildcard t/integration/*.c))
 ITEST_BIN := $(ITEST_SRC:t/integration/%.c=$(B)/t/%)
 
-.PHONY: all module unit vendor check test clean format format-check install uninstall fuzz
+.PHONY: all module unit vendor check test clean format format-check install uninstall fuzz \
+	asan-module
 
 all: module unit vendor
 
@@ -70,6 +71,21 @@ $(MODULE): $(MOD_SRC) $(MOD_HDR) $(CORE_HDR) $(CORE_LIB) | $(B)
 	  $(MOD_SRC) $(abspath $(CORE_LIB)) \
 	  $(PKG_LIBS) >$(B)/apxs.log 2>&1 || { cat $(B)/apxs.log; exit 1; }
 	cp $(B)/.libs/mod_s3up.so $@
+
+# The module built with both sanitizers too, for `t/run --asan`: httpd is
+# not instrumented, so it runs with the sanitizers' runtimes preloaded
+# (t/lib/httpd.sh does, given S3UP_MODULE and S3UP_HTTPD_PRELOAD).
+ASAN_MODULE := $(B)/asan/mod_s3up.so
+ASAN_CFLAGS := -fsanitize=address -fsanitize=undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+asan-module: $(ASAN_MODULE)
+
+$(ASAN_MODULE): $(MOD_SRC) $(MOD_HDR) $(CORE_HDR) $(SAN_LIB) | $(B)/asan
+	$(APXS) -c -o $(B)/asan/mod_s3up.la -Isrc $(PKG_INC) -Wc,-std=gnu11 -Wc,-fvisibility=hidden \
+	  $(foreach f,$(ASAN_CFLAGS) $(WARN),-Wc,$(f)) \
+	  $(MOD_SRC) $(abspath $(SAN_LIB)) \
+	  $(PKG_LIBS) -lasan -lubsan >$(B)/asan/apxs.log 2>&1 || { cat $(B)/asan/apxs.log; exit 1; }
+	cp $(B)/asan/.libs/mod_s3up.so $@
 
 $(B)/t/%: t/unit/%.c t/unit/tap.h t/unit/fake_http.h t/unit/fake_s3.h $(SAN_LIB) | $(B)/t
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -It/unit -o $@ $< $(SAN_LIB) $(PKG_LIBS) $(APR_LIBS)

@@ -13,6 +13,11 @@
 # left out when unset). EXTRA_CONF is Included last. HTTPD_PORT, when set, is
 # the port to listen on instead of a free one picked here (for a config that
 # must know its own address beforehand, e.g. an OpenID Connect redirect URI).
+# S3UP_MODULE is the module to load (default build/mod_s3up.so);
+# S3UP_HTTPD_PRELOAD, libraries httpd runs with preloaded (the sanitizers'
+# runtimes, for a module built with them: t/run --asan). S3UP_HTTPD_VALGRIND,
+# a folder: httpd runs as one process (-X) under valgrind's memcheck, its
+# reports written there (t/run --valgrind).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -93,8 +98,36 @@ write_conf() {
     echo "$port" >"$dir/httpd.port"
 }
 
+# apache2, with S3UP_HTTPD_PRELOAD preloaded when set.
+run_apache2() {
+    if [ -n "${S3UP_HTTPD_PRELOAD:-}" ]; then
+        LD_PRELOAD="$S3UP_HTTPD_PRELOAD" "$apache2" "$@"
+    else
+        "$apache2" "$@"
+    fi
+}
+
 configtest() {
-    "$apache2" -f "$1" -t 2>&1
+    run_apache2 -f "$1" -t 2>&1
+}
+
+# How many tenths of a second to wait for httpd to start or stop: 10 s, a
+# minute under valgrind.
+ticks() {
+    if [ -n "${S3UP_HTTPD_VALGRIND:-}" ]; then echo 600; else echo 100; fi
+}
+
+# Start httpd of DIR: as a daemon, or under valgrind as one process in the
+# background (valgrind starts it slowly: start waits longer for it).
+start_apache2() {
+    local dir=$1
+    if [ -z "${S3UP_HTTPD_VALGRIND:-}" ]; then
+        run_apache2 -f "$dir/httpd.conf" -k start
+        return
+    fi
+    setsid valgrind --tool=memcheck --error-exitcode=99 --track-origins=yes \
+        --trace-children=no --log-file="$S3UP_HTTPD_VALGRIND/valgrind.%p.log" \
+        "$apache2" -f "$dir/httpd.conf" -X </dev/null >>"$dir/error.log" 2>&1 &
 }
 
 port_answers() {
@@ -118,8 +151,8 @@ start() {
         fi
         rm -f "$dir/httpd.pid"
         : >"$dir/error.log"
-        if "$apache2" -f "$dir/httpd.conf" -k start; then
-            for _ in $(seq 100); do
+        if start_apache2 "$dir"; then
+            for _ in $(seq "$(ticks)"); do
                 if [ -s "$dir/httpd.pid" ] && port_answers "$port"; then
                     pid=$(cat "$dir/httpd.pid")
                     {
@@ -153,12 +186,12 @@ stop() {
     # Only that pid, and only while it is an httpd.
     if kill -0 "$pid" 2>/dev/null && grep -q apache2 "/proc/$pid/cmdline" 2>/dev/null; then
         kill -TERM "$pid"
-        for _ in $(seq 100); do
+        for _ in $(seq "$(ticks)"); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
         if kill -0 "$pid" 2>/dev/null; then
-            echo "httpd.sh: httpd $pid did not stop in 10 s, killing it" >&2
+            echo "httpd.sh: httpd $pid did not stop in $(($(ticks) / 10)) s, killing it" >&2
             kill -KILL "$pid"
         fi
     fi
