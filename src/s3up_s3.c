@@ -157,6 +157,15 @@ static s3up_error_t *read_answer(const s3up_aws_call_t *ac, const s3up_http_resp
     return e;
 }
 
+/* Did a failed attempt leave S3 unchanged, so that even a call that is
+ * not idempotent may be sent again? A 503 (SlowDown, or a store that is
+ * unavailable) is S3 turning the request away before doing anything. A 500
+ * or a lost answer leaves it unknown. */
+static int changed_nothing(const s3up_error_t *e)
+{
+    return e->http_status == 503 || (e->http_status && !strcmp(e->code, "SlowDown"));
+}
+
 /* A new call of op on key, with an empty query and headers. */
 static call_t *call(const char *op, const char *method, const char *key, int idempotent,
                     apr_pool_t *p)
@@ -194,6 +203,7 @@ static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, call_t *c, s3
                                      : S3UP_SIGV4_EMPTY_SHA256;
     ac->baton = c;
     ac->read_answer = read_answer;
+    ac->changed_nothing = changed_nothing;
     return s3up_aws_call(out, &s3->aws, ac, err, p);
 }
 

@@ -6,6 +6,9 @@
 #                                           writes DIR/httpd.env (HTTPD_URL,
 #                                           HTTPD_PORT, HTTPD_PID, HTTPD_DIR)
 #   t/lib/httpd.sh stop DIR                 stop the httpd started in DIR
+#   t/lib/httpd.sh graceful DIR             apachectl graceful for it: new
+#                                           children, the old ones finish
+#                                           what they serve
 #   t/lib/httpd.sh configtest CONF          apache2 -t, its messages on stdout
 #
 # Server-wide S3Up* directives come from S3UP_TEST_BUCKET, S3UP_TEST_REGION,
@@ -217,7 +220,12 @@ configtest)
     [ $# -ge 2 ] || die "usage: $0 configtest CONF"
     configtest "$2"
     ;;
+graceful)
+    [ $# -ge 2 ] || die "usage: $0 graceful DIR"
+    dir=$(cd "$2" && pwd)
+    run_apache2 -f "$dir/httpd.conf" -k graceful
+    ;;
 *)
-    die "usage: $0 conf|start|stop|configtest ..."
+    die "usage: $0 conf|start|stop|graceful|configtest ..."
     ;;
 esac

@@ -51,6 +51,8 @@ export function startHttpd(dir, extraConf, env = {}) {
     dir: join(dir, 'httpd'),
     errorLog: () => readFileSync(join(dir, 'httpd', 'error.log'), 'utf8'),
     stop: () => execFileSync('bash', [join(top, 't/lib/httpd.sh'), 'stop', join(dir, 'httpd')]),
+    graceful: () => execFileSync('bash', [join(top, 't/lib/httpd.sh'), 'graceful', join(dir, 'httpd')],
+      { env: { ...process.env, ...env } }),
   };
 }
 

@@ -142,6 +142,21 @@ static void test_retries(apr_pool_t *p)
     rv = s3up_s3_create_multipart(&upload_id, &s3, "k", NULL, NULL, &err, p);
     ok(rv == S3UP_ES3 && fake.calls == 1, "create (not idempotent) not repeated after a 500");
 
+    /* Found by t/integration/faults.t: SlowDown turned away a create that
+     * was never retried. */
+    script(3, BODY(503, "<Error><Code>SlowDown</Code></Error>"),
+           BODY(503, "<Error><Code>ServiceUnavailable</Code></Error>"),
+           BODY(200, "<InitiateMultipartUploadResult><UploadId>u2</UploadId>"
+                     "</InitiateMultipartUploadResult>"));
+    rv = s3up_s3_create_multipart(&upload_id, &s3, "k", NULL, NULL, &err, p);
+    ok(rv == APR_SUCCESS && fake.calls == 3,
+       "create repeated after 503s: S3 turned it away, nothing was made");
+    script(2, BODY(504, "<Error><Code>GatewayTimeout</Code></Error>"),
+           BODY(200, "<InitiateMultipartUploadResult><UploadId>u3</UploadId>"
+                     "</InitiateMultipartUploadResult>"));
+    rv = s3up_s3_create_multipart(&upload_id, &s3, "k", NULL, NULL, &err, p);
+    ok(rv == S3UP_ES3 && fake.calls == 1, "but not after a 504: it may have been made");
+
     script(2, FAIL(S3UP_ENOCONNECT),
            BODY(200, "<InitiateMultipartUploadResult><UploadId>u1</UploadId>"
                      "</InitiateMultipartUploadResult>"));
