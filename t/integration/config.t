@@ -121,7 +121,8 @@ S3UpLinkURL https://files.example.com/drop/
 
 # --- the module and a good configuration
 configtest "" >/dev/null
-if out=$(/usr/sbin/apache2 -f "$tmp/h/httpd.conf" -M 2>&1) && grep -q "s3up_module" <<<"$out"; then
+if out=$(LD_PRELOAD=${S3UP_HTTPD_PRELOAD:-} /usr/sbin/apache2 -f "$tmp/h/httpd.conf" -M 2>&1) &&
+    grep -q "s3up_module" <<<"$out"; then
     pass "apache2 -M lists s3up_module"
 else
     fail "apache2 -M lists s3up_module"
