@@ -20,7 +20,8 @@
 # S3UP_HTTPD_PRELOAD, libraries httpd runs with preloaded (the sanitizers'
 # runtimes, for a module built with them: t/run --asan). S3UP_HTTPD_VALGRIND,
 # a folder: httpd runs as one process (-X) under valgrind's memcheck, its
-# reports written there (t/run --valgrind).
+# reports written there (t/run --valgrind), with S3UP_VALGRIND_ARGS added to
+# its options (e.g. --leak-check=full).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -128,7 +129,8 @@ start_apache2() {
         run_apache2 -f "$dir/httpd.conf" -k start
         return
     fi
-    setsid valgrind --tool=memcheck --error-exitcode=99 --track-origins=yes \
+    # shellcheck disable=SC2086 # S3UP_VALGRIND_ARGS: more options, split on blanks
+    setsid valgrind --tool=memcheck --error-exitcode=99 --track-origins=yes ${S3UP_VALGRIND_ARGS:-} \
         --trace-children=no --log-file="$S3UP_HTTPD_VALGRIND/valgrind.%p.log" \
         "$apache2" -f "$dir/httpd.conf" -X </dev/null >>"$dir/error.log" 2>&1 &
 }
