@@ -6,8 +6,8 @@
 // <location>/e/{endpoint}/, and the API (api/..., s3/...) lies below the same folder.
 import { Uppy, Dashboard, AwsS3, GoldenRetriever } from './vendor/uppy.min.mjs';
 import S3UpUploader, { partSizeFor } from './common/uploader.mjs';
-import { api } from './common/api.mjs';
-import { humanSize, timeElement } from './common/format.mjs';
+import { api, ApiError } from './common/api.mjs';
+import { humanSize, timeElement, duration, dateFormat } from './common/format.mjs';
 
 const MiB = 1024 * 1024;
 // Uppy's stock AwsS3 plugin only: below this a file goes up in one form POST (/s3/params);
@@ -19,6 +19,10 @@ const STOCK = new URLSearchParams(location.search).get('uploader') === 'stock';
 // Files up to this size are kept in the browser (IndexedDB) so an upload resumes after a
 // reload by itself; bigger ones are picked again after a reload (their parts still resume).
 const KEEP_IN_BROWSER = 32 * MiB;
+// Cancelling (or removing) unfinished files of this many bytes or more asks first.
+const CONFIRM_CANCEL_ABOVE = 100 * MiB;
+// A call to the server unanswered for this long: the page says it is waiting for the store.
+const SLOW_MS = 4000;
 const here = new URL('.', location.href);
 const $ = (id) => document.getElementById(id);
 
@@ -45,6 +49,44 @@ function link(text, href) {
   a.textContent = text;
   a.className = 'button';
   return a;
+}
+
+// -- the store not answering: said plainly, and tried again by itself
+
+// Whether a failure means "the store (or the server) does not answer, wait": no answer at
+// all, or 503 (StoreUnavailable, with Retry-After).
+const isOutage = (err) => err instanceof ApiError && (err.status === 0 || err.status === 503);
+
+// The page-wide line that says the store is not answering (#store-state); null hides it.
+function storeState(text) {
+  const line = $('store-state');
+  line.textContent = text ?? '';
+  line.hidden = !text;
+}
+
+// call() until it answers; while it is slow or fails because the store does not answer,
+// the store state says so, with the time to the next try. Other failures are thrown.
+async function patiently(call) {
+  for (let attempt = 0; ; attempt++) {
+    const slow = setTimeout(() => storeState(
+      'The store is not answering yet. Still waiting for it…'), SLOW_MS);
+    try {
+      const answer = await call();
+      storeState(null);
+      return answer;
+    } catch (err) {
+      if (!isOutage(err)) { storeState(null); throw err; }
+      let left = Math.max(err.retryAfter || 0, Math.min(30, 2 ** attempt));
+      while (left > 0) {
+        storeState(`The store is not answering. Trying again in ${left} s…`);
+        await new Promise((r) => { setTimeout(r, 1000); });
+        left -= 1;
+      }
+      storeState('The store is not answering. Trying again now…');
+    } finally {
+      clearTimeout(slow);
+    }
+  }
 }
 
 function sessionProblem(err) {
@@ -164,19 +206,147 @@ function startUppy(session, ep) {
   uppy.use(GoldenRetriever, {
     indexedDB: { maxFileSize: KEEP_IN_BROWSER, maxTotalSize: 8 * KEEP_IN_BROWSER },
   });
-  uppy.on('upload-success', () => refreshSoon());
-  uppy.on('complete', () => refreshSoon());
+  uppy.on('upload-success', (file, res) => {
+    arrivedKeys.add(res?.body?.key);
+    refreshSoon();
+  });
+  uppy.on('complete', (result) => {
+    refreshSoon();
+    showReceipt(result.successful ?? []);
+  });
+  uppy.on('upload-start', () => hideReceipt());
+  uppy.on('s3up:status', showTransfer);
+  guardLeaving();
+  guardCancel(uppy);
   show('send');
+}
+
+// -- how the batch stands (the uploader's 's3up:status'), below the Dashboard
+
+let lastTransfer = { state: 'idle' };
+
+function showTransfer(st) {
+  lastTransfer = st;
+  const line = $('transfer');
+  line.dataset.state = st.state;
+  line.dataset.bytes = String(st.bytes);
+  line.dataset.total = String(st.total);
+  if (st.state === 'idle') {
+    line.hidden = true;
+    return;
+  }
+  const sent = `${humanSize(st.bytes)} of ${humanSize(st.total)} sent`;
+  let text;
+  if (st.state === 'lost') {
+    text = st.retryIn ? `Connection lost, retrying in ${st.retryIn} s. ${sent}; nothing sent is lost.`
+      : `Connection lost, retrying: waiting for the store to answer. ${sent}; nothing sent is lost.`;
+  } else if (st.state === 'paused') {
+    text = st.moving > 0
+      ? `Pausing: the ${st.moving} ${st.moving === 1 ? 'part' : 'parts'} on the way finish first. ${sent}.`
+      : `Paused. ${sent}; resuming continues from there.`;
+  } else {
+    const left = st.secondsLeft === null ? 'estimating the time left' : `about ${duration(st.secondsLeft)} left`;
+    text = `${sent} · ${left}`;
+  }
+  line.textContent = text;
+  line.hidden = false;
+}
+
+// Leaving the page while bytes move asks first (the browser's own question).
+function guardLeaving() {
+  addEventListener('beforeunload', (e) => {
+    if (lastTransfer.state === 'idle' || lastTransfer.state === 'paused') return;
+    e.preventDefault();
+    e.returnValue = '';
+  });
+}
+
+// Cancelling unfinished files of CONFIRM_CANCEL_ABOVE bytes or more (the status bar's
+// Cancel, a file's remove button while it uploads) asks first. Caught before Uppy sees the
+// click; keyboard presses of a button arrive as clicks too.
+function guardCancel(uppy) {
+  const unfinished = (f) => f.progress?.uploadStarted && !f.progress?.uploadComplete && !f.error;
+  document.addEventListener('click', (e) => {
+    const button = e.target instanceof Element ? e.target.closest('button') : null;
+    if (!button || !$('uppy').contains(button)) return;
+    let files = [];
+    if (button.matches('[data-cy="cancel"], .uppy-StatusBar-actionBtn--cancel')) {
+      files = uppy.getFiles().filter(unfinished);
+    } else if (button.matches('.uppy-Dashboard-Item-action--remove')) {
+      const item = button.closest('[id^="uppy_"]');
+      const file = item && uppy.getFile(item.id.replace(/^uppy_/, ''));
+      files = file && unfinished(file) ? [file] : [];
+    }
+    const bytes = files.reduce((n, f) => n + (f.size ?? 0), 0);
+    if (bytes < CONFIRM_CANCEL_ABOVE) return;
+    const sent = files.reduce((n, f) => n + (f.progress?.bytesUploaded ?? 0), 0);
+    const what = files.length === 1 ? `"${files[0].name}"` : `${files.length} files`;
+    const question = `Cancel the upload of ${what} (${humanSize(bytes)})? `
+      + `The ${humanSize(sent)} already sent will be thrown away.`;
+    if (!confirm(question)) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+}
+
+// -- the receipt of what arrived
+
+function hideReceipt() { show('receipt', false); }
+
+function receiptText(rows, at) {
+  const lines = [`Files received by ${location.host} (${dateFormat.format(at)})`, ''];
+  for (const r of rows) lines.push(`${r.name}\t${humanSize(r.size)} (${r.size} bytes)\t${r.key}`);
+  lines.push('', `${rows.length} ${rows.length === 1 ? 'file' : 'files'}, ${humanSize(rows.reduce((n, r) => n + r.size, 0))} in all.`);
+  return `${lines.join('\n')}\n`;
+}
+
+function showReceipt(successful) {
+  if (successful.length === 0) return;
+  const at = new Date();
+  const rows = successful.map((f) => ({
+    name: f.meta?.relativePath || f.name,
+    size: f.size ?? 0,
+    key: f.response?.body?.key ?? '',
+  }));
+  $('receipt-time').replaceChildren(timeElement(at.toISOString()));
+  $('receipt-body').replaceChildren(...rows.map((r) => {
+    const tr = document.createElement('tr');
+    const name = document.createElement('td');
+    name.className = 'name';
+    name.textContent = r.name;
+    const size = document.createElement('td');
+    size.className = 'num';
+    size.textContent = humanSize(r.size);
+    size.title = `${r.size} bytes`;
+    tr.append(name, size);
+    return tr;
+  }));
+  $('receipt-count').textContent = `${rows.length} ${rows.length === 1 ? 'file' : 'files'}, ${humanSize(rows.reduce((n, r) => n + r.size, 0))} in all.`;
+  const save = $('receipt-save');
+  URL.revokeObjectURL(save.href);
+  save.href = URL.createObjectURL(new Blob([receiptText(rows, at)], { type: 'text/plain' }));
+  save.download = `receipt-${at.toISOString().slice(0, 19).replace(/[:T]/g, '-')}.txt`;
+  show('receipt');
 }
 
 // -- files received
 
 let cursor = null;
 let refreshTimer = null;
+// Keys that arrived in this page and that the list has not shown yet.
+const arrivedKeys = new Set();
 
-function refreshSoon() {
+// Reload the list after an arrival; again (a few times) while a file that arrived is not in
+// it yet, so the list ends up showing it.
+function refreshSoon(tries = 4) {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => loadFiles(false), 500);
+  refreshTimer = setTimeout(async () => {
+    const shown = await loadFiles(false);
+    for (const k of shown ?? []) arrivedKeys.delete(k);
+    arrivedKeys.delete(undefined);
+    if (arrivedKeys.size > 0 && !cursor && tries > 1) refreshSoon(tries - 1);
+  }, 500);
 }
 
 async function loadFiles(more) {
@@ -188,10 +358,10 @@ async function loadFiles(more) {
   let page;
   try {
     const query = params.toString();
-    page = await api('GET', query ? `api/files?${query}` : 'api/files');
+    page = await patiently(() => api('GET', query ? `api/files?${query}` : 'api/files'));
   } catch (err) {
     status.textContent = `The list of files could not be loaded: ${err.message}.`;
-    return;
+    return null;
   }
   const rows = page.files.map((f) => {
     // Explicit roles: at phone width the table is laid out as blocks, which drops the
@@ -217,12 +387,14 @@ async function loadFiles(more) {
   show('more', Boolean(cursor));
   status.textContent = count === 0 ? 'No files received yet.'
     : `${count} ${count === 1 ? 'file' : 'files'}${cursor ? ' shown, more below' : ''}.`;
+  $('files-updated').replaceChildren('Updated ', timeElement(new Date().toISOString()), '.');
+  return page.files.map((f) => f.key);
 }
 
 async function main() {
   let session;
   try {
-    session = await api('GET', 'api/session');
+    session = await patiently(() => api('GET', 'api/session'));
   } catch (err) {
     sessionProblem(err);
     return;
@@ -254,6 +426,7 @@ async function main() {
   if (chosen) offerSwitch(ep);
   startUppy(session, ep);
 
+  $('receipt-print').addEventListener('click', () => print());
   show('received');
   $('refresh').addEventListener('click', () => loadFiles(false));
   $('more').addEventListener('click', async () => {
