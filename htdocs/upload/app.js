@@ -6,7 +6,7 @@
 // <location>/e/{endpoint}/, and the API (api/..., s3/...) lies below the same folder.
 import { Uppy, Dashboard, AwsS3, GoldenRetriever } from './vendor/uppy.min.mjs';
 import S3UpUploader, { partSizeFor } from './common/uploader.mjs';
-import { api, ApiError } from './common/api.mjs';
+import { api, patiently } from './common/api.mjs';
 import { humanSize, timeElement, duration, dateFormat } from './common/format.mjs';
 
 const MiB = 1024 * 1024;
@@ -21,8 +21,6 @@ const STOCK = new URLSearchParams(location.search).get('uploader') === 'stock';
 const KEEP_IN_BROWSER = 32 * MiB;
 // Cancelling (or removing) unfinished files of this many bytes or more asks first.
 const CONFIRM_CANCEL_ABOVE = 100 * MiB;
-// A call to the server unanswered for this long: the page says it is waiting for the store.
-const SLOW_MS = 4000;
 const here = new URL('.', location.href);
 const $ = (id) => document.getElementById(id);
 
@@ -51,42 +49,13 @@ function link(text, href) {
   return a;
 }
 
-// -- the store not answering: said plainly, and tried again by itself
-
-// Whether a failure means "the store (or the server) does not answer, wait": no answer at
-// all, or 503 (StoreUnavailable, with Retry-After).
-const isOutage = (err) => err instanceof ApiError && (err.status === 0 || err.status === 503);
+// -- the store not answering: said plainly (common/api.mjs, patiently), tried again by itself
 
 // The page-wide line that says the store is not answering (#store-state); null hides it.
 function storeState(text) {
   const line = $('store-state');
   line.textContent = text ?? '';
   line.hidden = !text;
-}
-
-// call() until it answers; while it is slow or fails because the store does not answer,
-// the store state says so, with the time to the next try. Other failures are thrown.
-async function patiently(call) {
-  for (let attempt = 0; ; attempt++) {
-    const slow = setTimeout(() => storeState(
-      'The store is not answering yet. Still waiting for it…'), SLOW_MS);
-    try {
-      const answer = await call();
-      storeState(null);
-      return answer;
-    } catch (err) {
-      if (!isOutage(err)) { storeState(null); throw err; }
-      let left = Math.max(err.retryAfter || 0, Math.min(30, 2 ** attempt));
-      while (left > 0) {
-        storeState(`The store is not answering. Trying again in ${left} s…`);
-        await new Promise((r) => { setTimeout(r, 1000); });
-        left -= 1;
-      }
-      storeState('The store is not answering. Trying again now…');
-    } finally {
-      clearTimeout(slow);
-    }
-  }
 }
 
 function sessionProblem(err) {
@@ -358,7 +327,7 @@ async function loadFiles(more) {
   let page;
   try {
     const query = params.toString();
-    page = await patiently(() => api('GET', query ? `api/files?${query}` : 'api/files'));
+    page = await patiently(() => api('GET', query ? `api/files?${query}` : 'api/files'), storeState);
   } catch (err) {
     status.textContent = `The list of files could not be loaded: ${err.message}.`;
     return null;
@@ -394,7 +363,7 @@ async function loadFiles(more) {
 async function main() {
   let session;
   try {
-    session = await patiently(() => api('GET', 'api/session'));
+    session = await patiently(() => api('GET', 'api/session'), storeState);
   } catch (err) {
     sessionProblem(err);
     return;

@@ -4,9 +4,10 @@
 // Ceph RGW through httpd + mod_s3up behind mod_auth_openidc:
 // - the uploading page says "Connection lost, retrying" within 10 s, and its count of bytes
 //   sent (the page's line and Uppy's percentage) never goes back;
-// - a page opened during the stall says the store is not answering within 10 s, and a call
-//   that needs the store is answered 503 StoreUnavailable with Retry-After in seconds, in
-//   seconds (the time is noted);
+// - pages opened during the stall (the portal, the admin page, an upload link's portal)
+//   say the store is not answering within 10 s, and a call that needs the store is
+//   answered 503 StoreUnavailable with Retry-After in seconds, in seconds (the time is
+//   noted); an upload link's own address answers 503 with a page that tries again;
 // - after SIGCONT the upload completes by itself with the file's sha256.
 // The RGW is the one of the test run (S3UP_TEST_RGW_DIR/pids/rgw): the cleanup always
 // sends it SIGCONT. Parts 6 on are held in the page (t/lib/s3probe.mjs) until the store is
@@ -18,7 +19,7 @@ const {
   run, ok, is, like, note, cleanup, passing, launch, login, until,
 } = require('../lib/browser.mjs');
 const {
-  requireBed, scratch, startOidcHttpd, s3tool, writeBytesFile, randomId, rmSync,
+  requireBed, scratch, startOidcHttpd, s3tool, writeBytesFile, randomId, rmSync, secret,
 } = require('../lib/stack.mjs');
 const { s3probe } = require('../lib/s3probe.mjs');
 
@@ -59,13 +60,24 @@ run(async () => {
   const big = join(dir, 'big.bin');
   const bigSum = writeBytesFile(big, 150 * MiB, 900);
 
+  const key = secret(dir);
+  // Records are trusted 1 s, so the pages opened during the stall need the store.
   const { url } = startOidcHttpd(dir, `
+S3UpSecretFile "${key}"
+S3UpLinkURL /drop
+S3UpCacheTTL 1s
 <Location /upload>
     SetHandler s3up-upload
     S3UpPartSize 8M
     S3UpPartsInFlight 4
 </Location>
-`, ['/upload'], cleanup);
+<Location /admin>
+    SetHandler s3up-admin
+</Location>
+<Location /drop>
+    SetHandler s3up-drop
+</Location>
+`, ['/upload', '/admin'], cleanup);
   s3tool('endpoint', ep, `members=${user}`);
   s3tool('cors', url);
 
@@ -78,6 +90,17 @@ run(async () => {
   await login(page, `${url}/upload/`, user);
   await page.locator('.uppy-Dashboard').waitFor();
   await page.locator('#files-status').filter({ hasText: 'No files received yet' }).waitFor();
+  // An upload link, opened in a browser without a sign-in.
+  const made = await page.evaluate(async (e) => {
+    const res = await fetch(`../admin/api/endpoints/${e}/links`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    return { status: res.status, json: await res.json() };
+  }, ep);
+  is(made.status, 201, 'an upload link is made');
+  const linkUrl = new URL(made.json.link.url, url).href;
+  const linkCtx = await b.newContext();
+  const linkPage = await linkCtx.newPage();
+  await linkPage.goto(linkUrl);
+  await linkPage.locator('.uppy-Dashboard').waitFor();
 
   const probe = () => page.evaluate(() => window.s3probe.state());
   const transfer = page.locator('#transfer');
@@ -108,8 +131,9 @@ run(async () => {
   let page2;
   let storeShownAfter = null;
   let answered = null;
+  let sampling = true;
   const sampler = (async () => {
-    while (performance.now() - t0 < STALL_MS) {
+    while (sampling) {
       const r = await read();
       if (lostAfter === null && r.state === 'lost') lostAfter = ms(t0);
       await new Promise((res) => { setTimeout(res, 250); });
@@ -126,7 +150,30 @@ run(async () => {
     .then(() => { storeShownAfter = ms(t2); }, () => {});
   ok(storeShownAfter !== null && storeShownAfter <= 10000, 'a page opened during the stall says the store is not answering within 10 s', `after ${storeShownAfter} ms`);
   like(await page2.locator('#store-state').textContent(), /store is not answering/, '... in plain words');
-  ok(await page2.locator('#loading').isHidden() === false || await page2.locator('#store-state').isVisible(), '... not a bare "Loading…"');
+
+  // The admin page, and an upload link's portal, opened meanwhile.
+  const admin = await b.newPage();
+  admin.on('pageerror', (e) => problems.push(`admin page error: ${e.message}`));
+  const ta = performance.now();
+  await admin.goto(`${url}/admin/`);
+  const adminSaid = await admin.locator('#list-status', { hasText: 'not answering' }).waitFor({ timeout: 10000 }).then(() => ms(ta), () => null);
+  ok(adminSaid !== null, 'the admin page opened during the stall says the store is not answering within 10 s', `after ${adminSaid} ms: ${await admin.locator('#list-status').textContent()}`);
+  const link2 = await linkCtx.newPage();
+  link2.on('pageerror', (e) => problems.push(`link page error: ${e.message}`));
+  const tl = performance.now();
+  await link2.goto(`${url}/drop/`);
+  const linkSaid = await link2.locator('#store-state:not([hidden])').filter({ hasText: 'not answering' }).waitFor({ timeout: 10000 }).then(() => ms(tl), () => null);
+  ok(linkSaid !== null, "an upload link's portal opened during the stall says the store is not answering within 10 s", `after ${linkSaid} ms`);
+  await link2.locator('#store-state:not([hidden])').filter({ hasText: /Trying again in \d+ s/ }).waitFor({ timeout: 20000 }).catch(() => {});
+  ok(await link2.locator('#problem').isHidden(), '... and not that the visitor is not signed in (the link cookie could not be checked: 503)');
+  const landing = await linkPage.evaluate(async (u) => {
+    const t = performance.now();
+    const res = await fetch(u, { redirect: 'manual' });
+    return { ms: Math.round(performance.now() - t), status: res.status, retryAfter: res.headers.get('Retry-After'), text: await res.text() };
+  }, linkUrl);
+  note(`the link's address during the stall: ${landing.status} in ${landing.ms} ms, Retry-After ${landing.retryAfter}`);
+  ok(landing.status === 503 && /store is not answering/.test(landing.text) && /http-equiv="refresh"/.test(landing.text), "the link's address: 503 with a page that says so and tries again by itself");
+  ok(landing.ms <= 15000 && /^\d+$/.test(landing.retryAfter ?? ''), '... within 15 s, with Retry-After in seconds', `${landing.ms} ms, ${landing.retryAfter}`);
 
   // A call that needs the store: how long until it is answered, and how.
   answered = await page2.evaluate(async () => {
@@ -139,7 +186,11 @@ run(async () => {
   ok(answered.ms <= 15000, 'answered within 15 s (not minutes)', `${answered.ms} ms`);
   ok(/^\d+$/.test(answered.retryAfter ?? '') && Number(answered.retryAfter) <= 60, 'with Retry-After in seconds', answered.retryAfter);
 
+  while (performance.now() - t0 < STALL_MS) await new Promise((res) => { setTimeout(res, 250); });
+  note(`the store was stopped for ${ms(t0)} ms`);
+  sampling = false;
   await sampler;
+  note(`"Connection lost" shown ${lostAfter} ms after SIGSTOP; the portal, admin and link pages said so after ${storeShownAfter}, ${adminSaid}, ${linkSaid} ms`);
   ok(lostAfter !== null && lostAfter <= 10000, 'the uploading page says the connection is lost within 10 s', `after ${lostAfter} ms`);
   ok(readings.some((r) => /Connection lost, retrying/.test(r.text)), '... "Connection lost, retrying"');
   ok(readings.some((r) => /retrying in \d+ s/.test(r.text)), '... with the time to the next try', readings.map((r) => r.text).filter((t) => /lost/.test(t)).slice(-1).join(''));
@@ -167,6 +218,11 @@ run(async () => {
   is(back, [], `no progress went back (${readings.length} readings)`);
   await page2.locator('#store-state').waitFor({ state: 'hidden', timeout: 30000 }).catch(() => {});
   ok(await page2.locator('#store-state').isHidden(), 'the page opened during the stall recovers by itself');
+  await admin.locator('#list-status', { hasText: 'not answering' }).waitFor({ state: 'detached', timeout: 30000 }).catch(() => {});
+  await admin.locator('#endpoints-body', { hasText: ep }).waitFor({ timeout: 30000 }).catch(() => {});
+  ok(!/not answering/.test(await admin.locator('#list-status').textContent()), '... so does the admin page', await admin.locator('#list-status').textContent());
+  await link2.locator('.uppy-Dashboard').waitFor({ timeout: 30000 }).catch(() => {});
+  ok(await link2.locator('.uppy-Dashboard').count() === 1, "... and the link's portal");
   await page2.locator('#files-body td.name', { hasText: 'big.bin' }).waitFor({ timeout: 30000 }).catch(() => {});
   await page.locator('#files-body td.name', { hasText: 'big.bin' }).waitFor({ timeout: 15000 }).catch(() => {});
   is(await page.locator('#files-body td.name').allTextContents(), ['big.bin'], "the uploading page's Files received lists it");
