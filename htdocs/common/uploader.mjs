@@ -25,8 +25,8 @@
 // - a file that fits in one part goes up as one form POST (/s3/params): two requests, no
 //   multipart bookkeeping, and S3 enforces the size limit through the policy;
 // - every second while files go up, 's3up:status' says how the whole batch stands (status()
-//   below): bytes confirmed of the batch's total, a smoothed rate, the time left, and
-//   whether the store is answering.
+//   below): bytes sent of the batch's total, a smoothed rate, the time left, and whether
+//   the store is answering.
 //
 //   uppy.use(S3UpUploader, { endpoint: 'https://host/upload', partSize, partsInFlight })
 //
@@ -535,13 +535,6 @@ class Job {
     });
   }
 
-  // Bytes S3 has confirmed (parts answered); a whole-file POST counts when S3 took it.
-  get confirmed() {
-    if (this.state === 'done') return this.size;
-    if (!this.multipart) return 0;
-    return this.parts.reduce((sum, p) => sum + (p.state === 'done' ? p.size : 0), 0);
-  }
-
   // Parts (or a whole-file POST) on their way now.
   get moving() {
     return this.multipart ? this.inflight : (this.single.xhr ? 1 : 0);
@@ -650,7 +643,7 @@ export default class S3UpUploader extends BasePlugin {
 
   #sample = null; // {t, bytes} of the last tick
 
-  #started = 0;
+  #base = null; // {t, bytes} when the batch started moving (bytes kept from before a reload)
 
   #ticker = null;
 
@@ -790,7 +783,10 @@ export default class S3UpUploader extends BasePlugin {
     // browser thinks.
     const quiet = moving > 0 && lastMoved > 0 && performance.now() - lastMoved > this.opts.quietMs;
     let state = 'idle';
-    if (jobs.length > 0) state = this.#outage || quiet ? 'lost' : paused ? 'paused' : 'sending';
+    if (jobs.length > 0) {
+      if (paused && moving === 0) state = 'paused';
+      else state = this.#outage || quiet ? 'lost' : paused ? 'paused' : 'sending';
+    }
     const retryIn = this.#outage && this.#outage.retryAt > Date.now() && !quiet
       ? Math.ceil((this.#outage.retryAt - Date.now()) / 1000) : null;
     const rate = this.#rate === null ? null : this.#rate * 1000;
@@ -805,11 +801,12 @@ export default class S3UpUploader extends BasePlugin {
     // moving average of one-second samples (half-life rateHalfLifeMs); it stands still while
     // nothing can move (paused, connection lost).
     if (st.state === 'sending') {
+      this.#base ??= { t: now, bytes: st.bytes };
       if (this.#sample && now > this.#sample.t) {
         const dt = now - this.#sample.t;
         const instant = Math.max(0, st.bytes - this.#sample.bytes) / dt;
-        if (now - this.#started < 5000 || this.#rate === null) {
-          this.#rate = st.bytes / Math.max(1, now - this.#started);
+        if (now - this.#base.t < 5000 || this.#rate === null) {
+          this.#rate = (st.bytes - this.#base.bytes) / Math.max(1, now - this.#base.t);
         } else {
           const a = 1 - 2 ** (-dt / this.opts.rateHalfLifeMs);
           this.#rate += a * (instant - this.#rate);
@@ -832,7 +829,7 @@ export default class S3UpUploader extends BasePlugin {
       this.#doneBytes = 0;
       this.#rate = null;
       this.#sample = null;
-      this.#started = performance.now();
+      this.#base = null;
     }
     for (const f of files) if (!this.#batch.has(f.id)) this.#batch.set(f.id, f.size ?? 0);
     if (this.#ticker === null) this.#ticker = setInterval(this.#tick, 1000);

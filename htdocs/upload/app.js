@@ -224,7 +224,8 @@ function showTransfer(st) {
 // Leaving the page while bytes move asks first (the browser's own question).
 function guardLeaving() {
   addEventListener('beforeunload', (e) => {
-    if (lastTransfer.state === 'idle' || lastTransfer.state === 'paused') return;
+    const { state, moving } = lastTransfer;
+    if (state === 'idle' || (state === 'paused' && !moving)) return;
     e.preventDefault();
     e.returnValue = '';
   });
