@@ -264,21 +264,36 @@ function guardCancel(uppy) {
 
 function hideReceipt() { show('receipt', false); }
 
+// Files up to this size get their SHA-256 in the receipt, computed in the browser after the
+// upload (the whole file is read into memory for it); bigger ones none.
+const HASH_UP_TO = 64 * MiB;
+
+async function sha256(blob) {
+  if (!crypto.subtle || !blob || blob.size > HASH_UP_TO) return null;
+  const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 function receiptText(rows, at) {
   const lines = [`Files received by ${location.host} (${dateFormat.format(at)})`, ''];
-  for (const r of rows) lines.push(`${r.name}\t${humanSize(r.size)} (${r.size} bytes)\t${r.key}`);
+  for (const r of rows) {
+    lines.push(`${r.name}\t${humanSize(r.size)} (${r.size} bytes)\t${r.key}${r.sum ? `\tsha256 ${r.sum}` : ''}`);
+  }
   lines.push('', `${rows.length} ${rows.length === 1 ? 'file' : 'files'}, ${humanSize(rows.reduce((n, r) => n + r.size, 0))} in all.`);
   return `${lines.join('\n')}\n`;
 }
 
-function showReceipt(successful) {
+async function showReceipt(successful) {
   if (successful.length === 0) return;
   const at = new Date();
   const rows = successful.map((f) => ({
     name: f.meta?.relativePath || f.name,
     size: f.size ?? 0,
     key: f.response?.body?.key ?? '',
+    data: f.data,
+    sum: null,
   }));
+  for (const r of rows) r.sum = await sha256(r.data).catch(() => null);
   $('receipt-time').replaceChildren(timeElement(at.toISOString()));
   $('receipt-body').replaceChildren(...rows.map((r) => {
     const tr = document.createElement('tr');
@@ -289,7 +304,10 @@ function showReceipt(successful) {
     size.className = 'num';
     size.textContent = humanSize(r.size);
     size.title = `${r.size} bytes`;
-    tr.append(name, size);
+    const sum = document.createElement('td');
+    sum.className = 'sum';
+    sum.textContent = r.sum ?? 'not computed';
+    tr.append(name, size, sum);
     return tr;
   }));
   $('receipt-count').textContent = `${rows.length} ${rows.length === 1 ? 'file' : 'files'}, ${humanSize(rows.reduce((n, r) => n + r.size, 0))} in all.`;

@@ -6,7 +6,7 @@
 // - pause lets the parts on their way finish (none is aborted, none is sent again after
 //   resume) and starts no new one; the count of bytes sent does not drop;
 // - after the upload: "Files received" lists every file without a click, and a receipt
-//   lists them, to save (a text file) or print;
+//   lists them (with the sha256 of files up to 64 MiB), to save (a text file) or print;
 // - cancelling an upload of 100 MiB or more asks first (declined: it goes on; accepted: it
 //   is aborted), and leaving the page while bytes move asks first (beforeunload).
 // Parts are 8 MiB; parts from a number on are held in the page (t/lib/s3probe.mjs) so the
@@ -122,9 +122,13 @@ run(async () => {
   is((await receipt.locator('td.name').allTextContents()).sort(), names, 'the receipt lists what arrived');
   like(await receipt.textContent(), /150 MB/, '... with sizes');
   ok(await receipt.locator('time').count() === 1, '... and when');
+  for (const n of ['note.txt', 'docs/a.txt', 'docs/b.bin']) {
+    is(await receipt.locator('tr', { hasText: n }).locator('td.sum').textContent(), sums[n], `... with ${n}'s sha256`);
+  }
+  like(await receipt.locator('tr', { hasText: 'big.bin' }).locator('td.sum').textContent(), /not computed/, '... and none for a 150 MiB file (not hashed in the browser)');
   const [download] = await Promise.all([page.waitForEvent('download'), receipt.getByRole('link', { name: 'Save receipt' }).click()]);
   const saved = readFileSync(await download.path(), 'utf8');
-  ok(names.every((n) => saved.includes(n)) && saved.includes(`${150 * MiB} bytes`) && saved.includes(`uploads/${ep}/big.bin`), 'the saved receipt names every file, its size and key', saved);
+  ok(names.every((n) => saved.includes(n)) && saved.includes(`${150 * MiB} bytes`) && saved.includes(`uploads/${ep}/big.bin`) && saved.includes(`sha256 ${sums['docs/b.bin']}`), 'the saved receipt names every file, its size, key and sha256 when known', saved);
   ok(await receipt.getByRole('button', { name: 'Print' }).isVisible(), '... and it can be printed');
 
   // -- cancel of a big upload asks first; so does leaving the page
