@@ -324,12 +324,15 @@ let cursor = null;
 let refreshTimer = null;
 // Keys that arrived in this page and that the list has not shown yet.
 const arrivedKeys = new Set();
+// A load under way (it may be waiting for the store): refreshes wait their turn.
+let loadingFiles = false;
 
 // Reload the list after an arrival; again (a few times) while a file that arrived is not in
 // it yet, so the list ends up showing it.
 function refreshSoon(tries = 4) {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(async () => {
+    if (loadingFiles) { refreshSoon(tries); return; }
     const shown = await loadFiles(false);
     for (const k of shown ?? []) arrivedKeys.delete(k);
     arrivedKeys.delete(undefined);
@@ -344,12 +347,15 @@ async function loadFiles(more) {
   if (more && cursor) params.set('cursor', cursor);
   status.textContent = more ? 'Loading more files…' : 'Loading files…';
   let page;
+  loadingFiles = true;
   try {
     const query = params.toString();
     page = await patiently(() => api('GET', query ? `api/files?${query}` : 'api/files'), storeState);
   } catch (err) {
     status.textContent = `The list of files could not be loaded: ${err.message}.`;
     return null;
+  } finally {
+    loadingFiles = false;
   }
   const rows = page.files.map((f) => {
     // Explicit roles: at phone width the table is laid out as blocks, which drops the
