@@ -50,12 +50,26 @@ static int drop_page(request_rec *r, int status, const char *page)
     return rc == OK ? DONE : rc;
 }
 
-/* The link behind a token or a cookie, if it may still be used. */
-static apr_status_t link_usable(s3up_link_t **out, s3up_store_t *st, const char *id, request_rec *r)
+/* The store did not answer a link's landing: a page that says so and
+ * tries again by itself. */
+static int store_down_page(request_rec *r, const s3up_error_t *err)
+{
+    const char *wait = apr_itoa(r->pool, err && err->retry_after > 0 ? err->retry_after : 5);
+
+    apr_table_setn(r->err_headers_out, "Retry-After", wait);
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, err ? err->status : 0, r,
+                  S3UP_LOGNO(0505) "a link's landing: the store did not answer: %s",
+                  err && err->message ? err->message : "-");
+    return drop_page(r, HTTP_SERVICE_UNAVAILABLE, "unavailable.html");
+}
+
+/* The link behind a token or a cookie, if it may still be used; *err says
+ * why not when the store failed. */
+static apr_status_t link_usable(s3up_link_t **out, s3up_store_t *st, const char *id,
+                                s3up_error_t **err, request_rec *r)
 {
     s3up_endpoint_t *ep;
-    s3up_error_t *err;
-    apr_status_t rv = s3up_store_link_get(out, st, id, &err, r->pool);
+    apr_status_t rv = s3up_store_link_get(out, st, id, err, r->pool);
 
     if (rv != APR_SUCCESS) {
         return rv;
@@ -63,7 +77,7 @@ static apr_status_t link_usable(s3up_link_t **out, s3up_store_t *st, const char 
     if ((*out)->expires && apr_time_now() >= (*out)->expires) {
         return APR_TIMEUP;
     }
-    rv = s3up_store_endpoint_get(&ep, st, (*out)->endpoint, &err, r->pool);
+    rv = s3up_store_endpoint_get(&ep, st, (*out)->endpoint, err, r->pool);
     if (rv == APR_SUCCESS && !s3up_store_endpoint_open(ep, apr_time_now())) {
         return APR_TIMEUP;
     }
@@ -208,10 +222,11 @@ static int route_landing(void *ctx, const char *const *arg)
     s3up_store_t *st = &up->store;
     const char *id = s3up_token_id(token, r->pool);
     apr_interval_time_t wait;
+    s3up_error_t *err = NULL;
     s3up_link_t *link;
     apr_status_t rv;
 
-    rv = link_usable(&link, st, id, r);
+    rv = link_usable(&link, st, id, &err, r);
     if (rv == S3UP_ENOTFOUND) {
         return drop_page(r, HTTP_NOT_FOUND, "gone.html");
     }
@@ -219,8 +234,7 @@ static int route_landing(void *ctx, const char *const *arg)
         return drop_page(r, HTTP_GONE, "gone.html");
     }
     if (rv != APR_SUCCESS) {
-        apr_table_setn(r->headers_out, "Retry-After", "5");
-        return HTTP_SERVICE_UNAVAILABLE;
+        return store_down_page(r, err);
     }
     if (!link->passcode_hash) {
         return set_cookie_and_go(r, link, base);
@@ -236,18 +250,29 @@ static int route_landing(void *ctx, const char *const *arg)
 }
 
 /* Who a link cookie speaks for: its signature and expiry hold, and its
- * link still does. NULL otherwise. */
-static const s3up_principal_t *cookie_principal(request_rec *r, s3up_store_t *st)
+ * link still does. NULL otherwise; then *down is the store's failure when
+ * it could not tell (not "no such link"). */
+static const s3up_principal_t *cookie_principal(request_rec *r, s3up_store_t *st,
+                                                s3up_error_t **down)
 {
     const char *secret = s3up_conf_secret(s3up_conf_srv(r->server)), *value = NULL;
     s3up_link_cookie_t *c;
     s3up_principal_t *who;
     s3up_link_t *link;
+    s3up_error_t *err = NULL;
+    apr_status_t rv;
 
+    *down = NULL;
     if (ap_cookie_read(r, COOKIE, &value, 0) != APR_SUCCESS || !value ||
-        s3up_token_cookie_read(&c, value, secret, apr_time_now(), r->pool) != APR_SUCCESS ||
-        link_usable(&link, st, c->link_id, r) != APR_SUCCESS ||
-        strcmp(link->endpoint, c->endpoint)) {
+        s3up_token_cookie_read(&c, value, secret, apr_time_now(), r->pool) != APR_SUCCESS) {
+        return NULL;
+    }
+    rv = link_usable(&link, st, c->link_id, &err, r);
+    if (rv != APR_SUCCESS && rv != S3UP_ENOTFOUND && rv != APR_TIMEUP && err) {
+        *down = err;
+        return NULL;
+    }
+    if (rv != APR_SUCCESS || strcmp(link->endpoint, c->endpoint)) {
         return NULL;
     }
     who = apr_pcalloc(r->pool, sizeof(*who));
@@ -270,6 +295,7 @@ int s3up_drop_serve(const s3up_call_t *call)
 {
     request_rec *r = call->r;
     s3up_upload_ctx_t *up;
+    s3up_error_t *down;
     const char *path = call->path;
     int token = !call->chosen && s3up_token_valid(path), rc;
 
@@ -285,6 +311,10 @@ int s3up_drop_serve(const s3up_call_t *call)
         s3up_req_hide(r, path);
         return s3up_route(r, link_routes, path, up);
     }
-    up->who = cookie_principal(r, &up->store);
+    up->who = cookie_principal(r, &up->store, &down);
+    if (down) {
+        /* Not "not signed in": the page waits and asks again. */
+        return s3up_reply_s3_error(r, down, "NoSuchEndpoint");
+    }
     return s3up_upload_dispatch(up, path);
 }

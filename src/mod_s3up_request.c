@@ -227,6 +227,13 @@ int s3up_reply_not_allowed(request_rec *r)
                             "%s is not allowed on this route", r->method);
 }
 
+/* Seconds, as the engine judged them; 5 for a failure that did not come
+ * through it. */
+static const char *retry_after(const s3up_error_t *err, apr_pool_t *p)
+{
+    return apr_itoa(p, err->retry_after > 0 ? err->retry_after : 5);
+}
+
 int s3up_reply_s3_error(request_rec *r, const s3up_error_t *err, const char *notfound_code)
 {
     const char *rid = err->request_id ? err->request_id : "-";
@@ -240,7 +247,7 @@ int s3up_reply_s3_error(request_rec *r, const s3up_error_t *err, const char *not
     case S3UP_ES3:
         break;
     default:
-        apr_table_setn(r->headers_out, "Retry-After", "5");
+        apr_table_setn(r->headers_out, "Retry-After", retry_after(err, r->pool));
         ap_log_rerror(APLOG_MARK, APLOG_ERR, err->status, r,
                       S3UP_LOGNO(0203) "the store did not answer: %s", err->message);
         return s3up_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "StoreUnavailable",
@@ -250,7 +257,7 @@ int s3up_reply_s3_error(request_rec *r, const s3up_error_t *err, const char *not
                   S3UP_LOGNO(0204) "S3 answered %d %s (request id %s): %s", err->http_status,
                   err->code, rid, err->message ? err->message : "");
     if (err->http_status == 503 || !strcmp(err->code, "SlowDown")) {
-        apr_table_setn(r->headers_out, "Retry-After", "5");
+        apr_table_setn(r->headers_out, "Retry-After", retry_after(err, r->pool));
         return s3up_reply_error(r, HTTP_SERVICE_UNAVAILABLE, "StoreUnavailable",
                                 "the store is busy; try again shortly");
     }

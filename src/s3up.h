@@ -36,6 +36,8 @@ typedef struct s3up_error_t {
     const char *message;    /* human readable, never a secret */
     const char *request_id; /* x-amz-request-id / <RequestId>, may be NULL */
     int retryable;          /* 500, 503, SlowDown, network: worth trying again */
+    int retry_after;        /* seconds a client should wait before asking again, 0 when
+                               waiting will not help (set by the AWS call engine) */
 } s3up_error_t;
 
 /* A new error, and the shortcut for failing with one of ours (no HTTP

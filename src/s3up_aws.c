@@ -48,6 +48,26 @@ void s3up_aws_init(s3up_aws_t *aws, const char *service, const char *region,
     aws->max_attempts = 4;
     aws->retry_base = apr_time_from_msec(100);
     aws->retry_cap = apr_time_from_sec(5);
+    aws->budget = apr_time_from_sec(S3UP_AWS_BUDGET);
+}
+
+int s3up_aws_retry_after(const s3up_error_t *e, const s3up_http_resp_t *resp)
+{
+    const char *given = resp && resp->headers ? apr_table_get(resp->headers, "Retry-After") : NULL;
+    char *end;
+    long n;
+
+    if (!e->retryable) {
+        return 0;
+    }
+    if (given) {
+        /* Seconds; an HTTP date is not worth parsing for this. */
+        n = strtol(given, &end, 10);
+        if (end != given && !*end && n >= 0) {
+            return n < 1 ? 1 : n > S3UP_AWS_RETRY_AFTER_MAX ? S3UP_AWS_RETRY_AFTER_MAX : (int)n;
+        }
+    }
+    return e->http_status ? 2 : 5;
 }
 
 /* The headers of an attempt, signed now. */
@@ -80,7 +100,8 @@ static apr_status_t sign(apr_array_header_t **headers, const s3up_aws_t *aws,
 
 /* One attempt: APR_SUCCESS when an answer came; else *err says why not. */
 static apr_status_t send_once(s3up_http_resp_t **resp, s3up_error_t **err, const s3up_aws_t *aws,
-                              const s3up_aws_call_t *c, apr_array_header_t *headers, apr_pool_t *p)
+                              const s3up_aws_call_t *c, apr_array_header_t *headers,
+                              apr_interval_time_t timeout, apr_pool_t *p)
 {
     s3up_http_req_t hreq = {0};
     const char *detail = NULL;
@@ -96,6 +117,7 @@ static apr_status_t send_once(s3up_http_resp_t **resp, s3up_error_t **err, const
     hreq.body_size = c->body_size;
     hreq.max_response = c->max_response;
     hreq.head = c->head;
+    hreq.timeout = c->body_read ? 0 : timeout;
     rv = s3up_http_perform(resp, &detail, aws->http, &hreq, p);
     if (s3up_log_enabled(S3UP_LOG_DEBUG)) {
         /* One line per request (the path, never the query). */
@@ -141,17 +163,21 @@ apr_status_t s3up_aws_call(s3up_http_resp_t **out, const s3up_aws_t *aws, const 
 {
     int answered_before = 0;
     s3up_error_t *e = NULL;
+    apr_interval_time_t budget = c->budget > 0 ? c->budget : aws->budget;
+    apr_time_t start = aws->now();
 
     for (int n = 1;; n++) {
         s3up_http_resp_t *resp = NULL;
         apr_array_header_t *headers;
-        apr_interval_time_t wait;
+        apr_interval_time_t wait, spent;
         apr_status_t rv = sign(&headers, aws, c, p);
 
         if (rv != APR_SUCCESS) {
             return s3up_fail(err, rv, "SigningFailed", "the request could not be signed", p);
         }
-        rv = send_once(&resp, &e, aws, c, headers, p);
+        spent = aws->now() - start;
+        rv = send_once(&resp, &e, aws, c, headers,
+                       budget > 0 ? (spent < budget ? budget - spent : 1) : 0, p);
         if (rv == APR_SUCCESS) {
             e = c->read_answer(c, resp, p);
         }
@@ -160,6 +186,7 @@ apr_status_t s3up_aws_call(s3up_http_resp_t **out, const s3up_aws_t *aws, const 
             *out = resp;
             return APR_SUCCESS;
         }
+        e->retry_after = s3up_aws_retry_after(e, rv == APR_SUCCESS ? resp : NULL);
         if (e->status == S3UP_ECONFLICT && answered_before) {
             /* "It exists" after an attempt that failed without saying
              * whether it did anything: perhaps that attempt made it. */
@@ -175,6 +202,13 @@ apr_status_t s3up_aws_call(s3up_http_resp_t **out, const s3up_aws_t *aws, const 
             answered_before = e->http_status;
         }
         wait = s3up_backoff(aws->retry_base, aws->retry_cap, n, aws->random());
+        spent = aws->now() - start;
+        if (budget > 0 && !c->body_read && spent + wait >= budget) {
+            s3up_log(S3UP_LOG_WARN, e->status,
+                     "%s failed (%s, attempt %d), no time left to retry (%d ms spent)", c->op,
+                     e->code, n, (int)apr_time_as_msec(spent));
+            break;
+        }
         s3up_log(S3UP_LOG_WARN, e->status, "%s failed (%s, attempt %d of %d), retrying in %d ms",
                  c->op, e->code, n, aws->max_attempts, (int)apr_time_as_msec(wait));
         aws->sleep(wait);

@@ -12,6 +12,12 @@
 #include "s3up_metrics.h"
 #include "s3up_sigv4.h"
 
+/* A call's default budget, in seconds (s3up_aws_t.budget). */
+#define S3UP_AWS_BUDGET 12
+
+/* The longest Retry-After the engine passes on from a service, in seconds. */
+#define S3UP_AWS_RETRY_AFTER_MAX 60
+
 typedef void s3up_sleep_fn(apr_interval_time_t t);
 
 /* Where a service answers: an http(s) URL without path, query or user
@@ -41,11 +47,15 @@ typedef struct s3up_aws_t {
     int max_attempts;               /* 1 = no retry */
     apr_interval_time_t retry_base; /* first backoff; doubles each time */
     apr_interval_time_t retry_cap;  /* longest single backoff */
-    s3up_metrics_t *metrics;        /* where requests are counted; NULL: nowhere */
+    /* Longest time a call may take, every attempt and wait included: a
+     * store that stops answering is given up on after this, so the caller
+     * can answer 503 with Retry-After rather than hold its worker. */
+    apr_interval_time_t budget;
+    s3up_metrics_t *metrics; /* where requests are counted; NULL: nowhere */
 } s3up_aws_t;
 
 /* Defaults: the clock, apr_sleep, 32 random bits, 4 attempts, 100 ms base,
- * 5 s cap, S3's signing rules. */
+ * 5 s cap, a budget of S3UP_AWS_BUDGET seconds, S3's signing rules. */
 void s3up_aws_init(s3up_aws_t *aws, const char *service, const char *region,
                    const s3up_creds_t *creds, s3up_sigv4_t *signer, s3up_http_t *http);
 
@@ -68,6 +78,10 @@ struct s3up_aws_call_t {
     apr_off_t body_size;
     apr_size_t max_response;
     int head;
+    /* This call's budget when it needs another than the client's (a
+     * CompleteMultipartUpload of many parts); 0: the client's. A streamed
+     * body has none: it ends only when its line stalls. */
+    apr_interval_time_t budget;
     int idempotent;    /* safe to send again after any failure */
     const void *baton; /* the service's own view of the call */
     /* The service's reading of an answer: NULL for a success, else the
@@ -80,9 +94,17 @@ struct s3up_aws_call_t {
     int (*changed_nothing)(const s3up_error_t *e);
 };
 
+/* How long a client should wait before asking again after e, in seconds
+ * (e->retry_after): the service's own Retry-After when it sent one (at
+ * most S3UP_AWS_RETRY_AFTER_MAX), else 5 when no answer came at all (the
+ * service is unreachable or stalled), 2 when it answered that it is busy
+ * (5xx, SlowDown), 0 when waiting will not help. resp may be NULL. */
+int s3up_aws_retry_after(const s3up_error_t *e, const s3up_http_resp_t *resp);
+
 /* Make the call: APR_SUCCESS and *out, or the error of the last attempt
- * (with *err). One debug line per attempt: the operation, method, path and
- * status (never the query, which may hold a signature). */
+ * (with *err, its retry_after set). Every attempt and backoff fits in the
+ * call's budget: an attempt's timeout is what is left of it. One debug line per attempt: the
+ * operation, method, path and status (never the query, which may hold a signature). */
 apr_status_t s3up_aws_call(s3up_http_resp_t **out, const s3up_aws_t *aws, const s3up_aws_call_t *c,
                            s3up_error_t **err, apr_pool_t *p);
 

@@ -203,6 +203,7 @@ static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3
     const s3up_kv_t *kv = (const s3up_kv_t *)req->headers->elts;
     int has_body = req->body || req->body_read;
     long status = 0, connects = 0;
+    apr_interval_time_t timeout = h->timeout;
     CURLcode cc;
 
     x.p = p;
@@ -217,13 +218,20 @@ static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (req->timeout > 0 && (timeout <= 0 || req->timeout < timeout)) {
+        timeout = req->timeout;
+    }
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)apr_time_as_msec(h->connect_timeout));
-    if (h->timeout > 0 && !req->body_read) {
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)apr_time_as_msec(h->timeout));
+    if (timeout > 0 && !req->body_read) {
+        /* At least 1 ms: 0 would mean none. */
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                         apr_time_as_msec(timeout) > 0 ? (long)apr_time_as_msec(timeout) : 1L);
     } else {
         /* Streams of any length: give up only when the line goes quiet. */
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+        curl_easy_setopt(
+            c, CURLOPT_LOW_SPEED_TIME,
+            (long)(apr_time_sec(h->stall_timeout) > 0 ? apr_time_sec(h->stall_timeout) : 1));
     }
     /* Every callback works on the exchange; the body's are used only with
      * CURLOPT_UPLOAD. */
@@ -314,8 +322,11 @@ apr_status_t s3up_curl_create(s3up_http_t **out, s3up_curl_share_t *share, apr_p
     apr_pool_cleanup_register(p, impl->easy, easy_cleanup, apr_pool_cleanup_null);
     h->ops = &curl_ops;
     h->impl = impl;
-    h->connect_timeout = apr_time_from_sec(5);
-    h->timeout = apr_time_from_sec(30);
+    /* A store that stops answering must not hold an httpd worker for
+     * long: it is answered 503 with Retry-After instead (s3up_aws.h). */
+    h->connect_timeout = apr_time_from_sec(S3UP_HTTP_CONNECT_TIMEOUT);
+    h->timeout = apr_time_from_sec(S3UP_HTTP_TIMEOUT);
+    h->stall_timeout = apr_time_from_sec(S3UP_HTTP_STALL_TIMEOUT);
     *out = h;
     return APR_SUCCESS;
 }

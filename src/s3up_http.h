@@ -15,6 +15,12 @@ typedef apr_status_t s3up_http_read_fn(void *baton, char *buf, apr_size_t len, a
 
 #define S3UP_HTTP_MAX_RESPONSE (1024 * 1024)
 
+/* The libcurl transport's defaults, in seconds: connecting, one whole
+ * exchange, and a streamed body's longest silence. */
+#define S3UP_HTTP_CONNECT_TIMEOUT 3
+#define S3UP_HTTP_TIMEOUT 10
+#define S3UP_HTTP_STALL_TIMEOUT 20
+
 typedef struct s3up_http_req_t {
     const char *method;
     const char *url;             /* absolute, already encoded */
@@ -22,14 +28,17 @@ typedef struct s3up_http_req_t {
     const char *body;            /* a small body in memory, or NULL ... */
     apr_size_t body_len;
     /* ... or a streamed one of body_size bytes. A streamed body has no
-     * total timeout (it may take hours): only a line that stalls for a
-     * minute ends it. */
+     * total timeout (it may take hours): only a line that stalls for
+     * stall_timeout ends it. */
     s3up_http_read_fn *body_read;
     void *body_baton;
     apr_off_t body_size;
     apr_size_t max_response; /* longest body to keep, more is S3UP_ETOOBIG;
                                 0 means S3UP_HTTP_MAX_RESPONSE */
     int head;                /* HEAD: no body will come */
+    /* This exchange's whole time when shorter than the transport's own
+     * (what is left of a call's budget); 0: the transport's. */
+    apr_interval_time_t timeout;
 } s3up_http_req_t;
 
 typedef struct s3up_http_resp_t {
@@ -55,6 +64,9 @@ struct s3up_http_t {
     void *impl; /* the transport's own state */
     apr_interval_time_t connect_timeout;
     apr_interval_time_t timeout; /* whole exchange, 0 for none */
+    /* A streamed body: how long the line may carry nothing before the
+     * exchange is given up. */
+    apr_interval_time_t stall_timeout;
 };
 
 /* The libcurl transport. Connections (and DNS, TLS sessions) are shared by

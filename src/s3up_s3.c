@@ -413,6 +413,9 @@ apr_status_t s3up_s3_complete(s3up_complete_t **out, s3up_s3_t *s3, const char *
     c->aws.body = xml;
     c->aws.body_len = strlen(xml);
     c->error_in_200 = 1;
+    /* S3 takes a while to join thousands of parts (AWS keeps the line
+     * alive with spaces meanwhile, but the whole exchange is bounded). */
+    c->aws.budget = apr_time_from_sec(S3UP_S3_COMPLETE_BUDGET);
     if ((rv = s3_call(&resp, s3, c, err, p)) != APR_SUCCESS) {
         return rv;
     }

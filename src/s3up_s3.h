@@ -136,6 +136,10 @@ apr_status_t s3up_s3_upload_part(const char **etag, s3up_s3_t *s3, const char *k
 apr_status_t s3up_s3_list_parts(apr_array_header_t **parts, s3up_s3_t *s3, const char *key,
                                 const char *upload_id, s3up_error_t **err, apr_pool_t *p);
 
+/* How long a CompleteMultipartUpload may take, in seconds (every other
+ * call: S3UP_AWS_BUDGET). */
+#define S3UP_S3_COMPLETE_BUDGET 60
+
 /* parts: s3up_part_t (number + etag), in any order; quotes normalised. */
 apr_status_t s3up_s3_complete(s3up_complete_t **out, s3up_s3_t *s3, const char *key,
                               const char *upload_id, const apr_array_header_t *parts,

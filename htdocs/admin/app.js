@@ -7,7 +7,7 @@
 // customer routes into an endpoint's folder.
 import { Uppy, Dashboard } from './vendor/uppy.min.mjs';
 import S3UpUploader from './common/uploader.mjs';
-import { api } from './common/api.mjs';
+import { api, patiently } from './common/api.mjs';
 import {
   humanSize, parseSize, sizeText, dayFormat, localTime, timeElement, age, endOfDay, dayValue,
 } from './common/format.mjs';
@@ -200,7 +200,9 @@ async function loadList(more) {
   $('list-status').textContent = 'Loading endpoints…';
   let page;
   try {
-    page = await api('GET', `api/endpoints${params.size ? `?${params}` : ''}`);
+    // A store that does not answer is said so, and asked again, rather than "Loading…".
+    page = await patiently(() => api('GET', `api/endpoints${params.size ? `?${params}` : ''}`),
+      (text) => { $('list-status').textContent = text ?? 'Loading endpoints…'; });
   } catch (err) {
     $('list-status').textContent = `The endpoints could not be loaded: ${err.message}.`;
     return;

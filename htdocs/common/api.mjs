@@ -41,3 +41,31 @@ export async function api(method, path, body, signal) {
   }
   return json;
 }
+
+// Whether a failure means "the store (or the server) does not answer; wait": no answer at
+// all, or 503 (StoreUnavailable, with Retry-After).
+export const isOutage = (err) => err instanceof ApiError && (err.status === 0 || err.status === 503);
+
+// call() until it answers. While it is slow (no answer after slowMs) or fails because the
+// store does not answer, say(text) tells the person, with the time to the next try; say(null)
+// once it answered. Any other failure is thrown. The waits grow (1, 2, 4 ... 30 s) and are at
+// least the server's Retry-After.
+export async function patiently(call, say, { slowMs = 4000 } = {}) {
+  for (let attempt = 0; ; attempt++) {
+    const slow = setTimeout(() => say('The store is not answering yet. Still waiting for it…'), slowMs);
+    try {
+      const answer = await call();
+      say(null);
+      return answer;
+    } catch (err) {
+      if (!isOutage(err)) { say(null); throw err; }
+      for (let left = Math.max(err.retryAfter || 0, Math.min(30, 2 ** attempt)); left > 0; left--) {
+        say(`The store is not answering. Trying again in ${left} s…`);
+        await new Promise((r) => { setTimeout(r, 1000); });
+      }
+      say('The store is not answering. Trying again now…');
+    } finally {
+      clearTimeout(slow);
+    }
+  }
+}

@@ -32,6 +32,17 @@ export function sizeText(n) {
   return String(n);
 }
 
+// A duration in seconds as people say it: "12 s", "4 min", "1 h 5 min", "3 days".
+export function duration(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  return `${Math.round(h / 24)} days`;
+}
+
 // -- times, in the reader's own language and time zone
 
 export const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });

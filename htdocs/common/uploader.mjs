@@ -13,14 +13,20 @@
 //   file never needs more than 10,000 parts;
 // - a part that fails on the network, with 5xx or 429, or stalls, is sent again after an
 //   exponential, jittered delay; other 4xx fail the file (a 403 first gets one new URL);
-// - progress comes from XHR upload events, per part, summed per file;
-// - pause aborts the PUTs in flight and starts no new ones; resume sends what is missing;
+//   while the store cannot be reached (no answer, a stall, 503) the upload waits and tries
+//   again for as long as the page is open, and says so ('s3up:status', below);
+// - progress comes from XHR upload events, per part, summed per file, and never goes back:
+//   a part sent again counts only once it passes what it had reached;
+// - pause lets the parts in flight finish and starts no new ones; resume sends what is missing;
 // - removing a file (or cancel-all) aborts its PUTs and the multipart upload (DELETE);
 // - {key, uploadId, partSize} live in the file's state (s3Multipart, the field AwsS3 uses),
 //   which GoldenRetriever keeps: after a reload or a crash the upload resumes from ListParts
 //   and sends only the missing parts; an upload the server no longer knows starts anew;
 // - a file that fits in one part goes up as one form POST (/s3/params): two requests, no
-//   multipart bookkeeping, and S3 enforces the size limit through the policy.
+//   multipart bookkeeping, and S3 enforces the size limit through the policy;
+// - every second while files go up, 's3up:status' says how the whole batch stands (status()
+//   below): bytes sent of the batch's total, a smoothed rate, the time left, and whether
+//   the store is answering.
 //
 //   uppy.use(S3UpUploader, { endpoint: 'https://host/upload', partSize, partsInFlight })
 //
@@ -61,12 +67,14 @@ class Aborted extends Error {
 }
 
 const retryableStatus = (s) => s === 0 || s === 408 || s === 429 || s >= 500;
+// No answer, a stall, or the store said it is unavailable: waiting helps, however long.
+const outageStatus = (s) => s === 0 || s === 503;
 const stripQuotes = (etag) => String(etag).replace(/^"+|"+$/g, '');
 
 // Exponential backoff with jitter: attempt 0 waits 0.25-0.5 s, then 0.5-1, 1-2 ... up to
 // 10-20 s; a server's Retry-After is the least wait.
 export function backoff(attempt, retryAfter = 0, base = 500, cap = 20000) {
-  const d = Math.min(cap, base * 2 ** attempt);
+  const d = Math.min(cap, base * 2 ** Math.min(attempt, 30));
   return Math.max(d / 2 + Math.random() * (d / 2), retryAfter * 1000);
 }
 
@@ -115,6 +123,7 @@ function send(holder, method, url, body, onProgress, stallMs) {
     let stalled = false;
     let timer = null;
     const watch = () => {
+      holder.moved = performance.now();
       clearTimeout(timer);
       timer = setTimeout(() => { stalled = true; xhr.abort(); }, stallMs);
     };
@@ -173,6 +182,8 @@ class Job {
     this.signing = false;
     this.inflight = 0;
     this.single = { xhr: null, sent: 0 };
+    // The most bytes reported so far: progress never goes back.
+    this.reported = 0;
     this.timers = new Set();
     this.progressTimer = null;
     // Stops control requests (ListParts, signing, complete) on cancel.
@@ -237,17 +248,20 @@ class Job {
         this.single.sent = 0;
         this.progressSoon();
         if (this.ended) return;
-        if (err instanceof Aborted || this.paused) {
-          // Paused: back in the queue, sent again from the start on resume.
+        if (err instanceof Aborted) {
+          // Back in the queue, sent again from the start.
           this.state = 'queued';
           return;
         }
-        if (!err.retryable || attempt >= this.p.opts.retries) {
+        const outage = err.retryable && outageStatus(err.status);
+        if (!err.retryable || (!outage && attempt >= this.p.opts.retries)) {
           this.fail(err);
           return;
         }
+        const wait = backoff(attempt, err.retryAfter, 500, this.p.opts.outageWaitMax);
+        if (outage) this.p.lost(err, wait);
         this.uppy.log(`[S3Up] ${file.name}: ${err.message}, trying again`, 'warning');
-        try { await sleep(backoff(attempt, err.retryAfter), this.ctrl.signal); } catch { return; }
+        try { await sleep(wait, this.ctrl.signal); } catch { return; }
         if (this.paused) { this.state = 'queued'; return; }
       }
     }
@@ -431,6 +445,7 @@ class Job {
     }
     if (this.ended) return;
     if (!error) {
+      this.p.answered();
       part.state = 'done';
       part.etag = stripQuotes(etag);
       part.sent = part.size;
@@ -442,7 +457,7 @@ class Job {
     part.sent = 0;
     this.progressSoon();
     if (error instanceof Aborted) {
-      // Paused (or a part of a file that failed): sent again later.
+      // A part of a file that failed or was cancelled: sent again later, if ever.
       part.state = 'pending';
       return;
     }
@@ -453,11 +468,13 @@ class Job {
       part.state = 'pending';
       return;
     }
-    if (!error.retryable || part.tries >= this.p.opts.retries) {
+    const outage = error.retryable && outageStatus(error.status);
+    if (!error.retryable || (!outage && part.tries >= this.p.opts.retries)) {
       this.fail(new UploadError(`Part ${part.n}: ${error.message}`, error));
       return;
     }
-    const wait = backoff(part.tries, error.retryAfter);
+    const wait = backoff(part.tries, error.retryAfter, 500, this.p.opts.outageWaitMax);
+    if (outage) this.p.lost(error, wait);
     part.tries += 1;
     part.state = 'waiting';
     this.uppy.log(`[S3Up] part ${part.n}: ${error.message}, again in ${Math.round(wait)} ms`, 'warning');
@@ -506,14 +523,28 @@ class Job {
   emitProgress() {
     const file = this.file;
     if (!file || this.ended) return;
-    const bytesUploaded = this.multipart
+    const now = this.multipart
       ? this.parts.reduce((sum, p) => sum + p.sent, 0)
       : this.single.sent;
+    // A part sent again counts from where it had reached: no jump back.
+    this.reported = Math.min(this.size, Math.max(this.reported, now));
     this.uppy.emit('upload-progress', file, {
       uploadStarted: file.progress.uploadStarted ?? Date.now(),
-      bytesUploaded,
+      bytesUploaded: this.reported,
       bytesTotal: this.size,
     });
+  }
+
+  // Parts (or a whole-file POST) on their way now.
+  get moving() {
+    return this.multipart ? this.inflight : (this.single.xhr ? 1 : 0);
+  }
+
+  // When bytes of this file last moved (performance.now()), or 0.
+  get lastMoved() {
+    let t = this.single.xhr ? this.single.moved ?? 0 : 0;
+    for (const p of this.parts) if (p.xhr && (p.moved ?? 0) > t) t = p.moved;
+    return t;
   }
 
   stopAll() {
@@ -549,11 +580,10 @@ class Job {
     this.resolve();
   }
 
+  // New parts wait; those on their way finish (their bytes are not thrown away).
   pause() {
     if (this.ended) return;
     this.paused = true;
-    for (const part of this.parts) abort(part);
-    abort(this.single);
   }
 
   resume() {
@@ -577,6 +607,8 @@ const defaults = {
   id: 'S3Up',
   // Parts of one file at once (the server's S3UpPartsInFlight).
   partsInFlight: 4,
+  // Half-life of the smoothed rate behind the time left.
+  rateHalfLifeMs: 8000,
   // Parts at once across files: the browser opens 6 connections to one host over HTTP/1.1.
   limit: 6,
   // Part size the server was configured with (session.part_size).
@@ -586,7 +618,11 @@ const defaults = {
   // Retries of one part (or of a control request) on network errors, 5xx and 429.
   retries: 6,
   // A PUT with no progress for this long is dropped and sent again.
-  stallMs: 60000,
+  stallMs: 15000,
+  // No byte moved for this long while parts are on their way: the connection is said lost.
+  quietMs: 5000,
+  // Longest wait between tries while the store does not answer.
+  outageWaitMax: 30000,
 };
 
 export default class S3UpUploader extends BasePlugin {
@@ -597,6 +633,22 @@ export default class S3UpUploader extends BasePlugin {
   #busy = 0;
 
   #pumping = false;
+
+  // The batch: every file of the uploads started since the last one ended (id -> size).
+  #batch = new Map();
+
+  #doneBytes = 0; // bytes of batch files that have ended (done), or left it
+
+  #rate = null; // bytes per ms, smoothed
+
+  #sample = null; // {t, bytes} of the last tick
+
+  #base = null; // {t, bytes} when the batch started moving (bytes kept from before a reload)
+
+  #ticker = null;
+
+  // The store does not answer: {since, retryAt, message}, or null.
+  #outage = null;
 
   constructor(uppy, opts = {}) {
     // An option given as undefined (e.g. a field an older server does not send) keeps its default.
@@ -618,7 +670,11 @@ export default class S3UpUploader extends BasePlugin {
     this.#capability(false);
     this.uppy.removeUploader(this.#upload);
     for (const [event, handler] of this.#handlers()) this.uppy.off(event, handler);
-    for (const job of [...this.#jobs.values()]) job.pause();
+    for (const job of [...this.#jobs.values()]) {
+      job.pause();
+      job.stopAll();
+    }
+    clearInterval(this.#ticker);
   }
 
   // Uppy's events the plugin follows (Uppy's side, below).
@@ -658,24 +714,132 @@ export default class S3UpUploader extends BasePlugin {
   }
 
   forget(job) {
-    if (this.#jobs.get(job.id) === job) this.#jobs.delete(job.id);
+    if (this.#jobs.get(job.id) === job) {
+      this.#jobs.delete(job.id);
+      this.#batchEnd(job);
+    }
     this.pumpSoon();
+    this.#tick();
   }
 
   // -- the API of the location (same-origin fetch; cookies go along)
 
-  async api(method, path, { query, body, signal, retries = this.opts.retries } = {}) {
+  // A call that fails because the store (or the server) does not answer is tried again
+  // for as long as it takes, unless `persist` is false; other retryable failures `retries`
+  // times.
+  async api(method, path, { query, body, signal, retries = this.opts.retries, persist = true } = {}) {
     const url = new URL(`${this.opts.endpoint}/${path}`, location.href);
     for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#fetchJSON(method, url, body, signal);
+        const answer = await this.#fetchJSON(method, url, body, signal);
+        // Signing asks nothing of the store: its answer says nothing about it.
+        if (!path.endsWith('/batch')) this.answered();
+        return answer;
       } catch (err) {
-        if (!err.retryable || attempt >= retries || signal?.aborted) throw err;
+        const outage = persist && err.retryable && outageStatus(err.status);
+        if (!err.retryable || (!outage && attempt >= retries) || signal?.aborted) throw err;
+        const wait = backoff(attempt, err.retryAfter, 500, this.opts.outageWaitMax);
+        if (outage) this.lost(err, wait);
         this.uppy.log(`[S3Up] ${method} ${url.pathname}: ${err.message}, trying again`, 'warning');
-        await sleep(backoff(attempt, err.retryAfter), signal);
+        await sleep(wait, signal);
       }
     }
+  }
+
+  // -- how the batch stands, for the page ('s3up:status' every second while files go up)
+
+  // The store did not answer (err), next try in `wait` ms.
+  lost(err, wait) {
+    const now = Date.now();
+    this.#outage = { since: this.#outage?.since ?? now, retryAt: now + wait, message: err.message };
+    this.#tick();
+  }
+
+  // An answer came: the connection is back.
+  answered() {
+    if (!this.#outage) return;
+    this.#outage = null;
+    this.#sample = null;
+    this.#tick();
+  }
+
+  // {state: 'idle'|'sending'|'paused'|'lost', bytes, total, rate (bytes/s or null),
+  //  secondsLeft (or null), retryIn (s, or null when waiting for an answer), moving (parts on
+  //  their way), files (of the batch)}.
+  status() {
+    const jobs = [...this.#jobs.values()];
+    let bytes = this.#doneBytes;
+    let moving = 0;
+    let lastMoved = 0;
+    for (const job of jobs) {
+      if (this.#batch.has(job.id)) bytes += job.reported;
+      moving += job.moving;
+      lastMoved = Math.max(lastMoved, job.lastMoved);
+    }
+    const total = [...this.#batch.values()].reduce((a, b) => a + b, 0);
+    const paused = jobs.length > 0 && jobs.every((j) => j.paused);
+    // Parts on their way, and not a byte for quietMs: the line is down, whatever the
+    // browser thinks.
+    const quiet = moving > 0 && lastMoved > 0 && performance.now() - lastMoved > this.opts.quietMs;
+    let state = 'idle';
+    if (jobs.length > 0) {
+      if (paused && moving === 0) state = 'paused';
+      else state = this.#outage || quiet ? 'lost' : paused ? 'paused' : 'sending';
+    }
+    const retryIn = this.#outage && this.#outage.retryAt > Date.now() && !quiet
+      ? Math.ceil((this.#outage.retryAt - Date.now()) / 1000) : null;
+    const rate = this.#rate === null ? null : this.#rate * 1000;
+    const secondsLeft = state === 'sending' && rate > 0 ? Math.max(0, (total - bytes) / rate) : null;
+    return { state, bytes: Math.min(bytes, total), total, rate, secondsLeft, retryIn, moving, files: this.#batch.size };
+  }
+
+  #tick = () => {
+    const now = performance.now();
+    const st = this.status();
+    // The rate: the average since the start for the first seconds, then an exponential
+    // moving average of one-second samples (half-life rateHalfLifeMs); it stands still while
+    // nothing can move (paused, connection lost).
+    if (st.state === 'sending') {
+      this.#base ??= { t: now, bytes: st.bytes };
+      if (this.#sample && now > this.#sample.t) {
+        const dt = now - this.#sample.t;
+        const instant = Math.max(0, st.bytes - this.#sample.bytes) / dt;
+        if (now - this.#base.t < 5000 || this.#rate === null) {
+          this.#rate = (st.bytes - this.#base.bytes) / Math.max(1, now - this.#base.t);
+        } else {
+          const a = 1 - 2 ** (-dt / this.opts.rateHalfLifeMs);
+          this.#rate += a * (instant - this.#rate);
+        }
+      }
+      this.#sample = { t: now, bytes: st.bytes };
+    } else {
+      this.#sample = null;
+    }
+    this.uppy.emit('s3up:status', this.status());
+    if (st.state === 'idle') {
+      clearInterval(this.#ticker);
+      this.#ticker = null;
+    }
+  };
+
+  #batchAdd(files) {
+    if (this.#jobs.size === 0 && this.#ticker === null) {
+      this.#batch.clear();
+      this.#doneBytes = 0;
+      this.#rate = null;
+      this.#sample = null;
+      this.#base = null;
+    }
+    for (const f of files) if (!this.#batch.has(f.id)) this.#batch.set(f.id, f.size ?? 0);
+    if (this.#ticker === null) this.#ticker = setInterval(this.#tick, 1000);
+  }
+
+  // A job ended: its bytes stay in the batch when it arrived, leave it when not.
+  #batchEnd(job) {
+    if (!this.#batch.has(job.id)) return;
+    if (job.state === 'done') this.#doneBytes += job.size;
+    else this.#batch.delete(job.id);
   }
 
   // The pages' JSON call (common/api.mjs); its errors as UploadError, retryable or not.
@@ -697,7 +861,7 @@ export default class S3UpUploader extends BasePlugin {
 
   // DELETE a multipart upload (cancel); a few tries, never an error for the person.
   abortUpload(key, uploadId) {
-    this.api('DELETE', `s3/multipart/${encodeURIComponent(uploadId)}`, { query: { key }, retries: 3 })
+    this.api('DELETE', `s3/multipart/${encodeURIComponent(uploadId)}`, { query: { key }, retries: 3, persist: false })
       .catch((err) => {
         // 404: the upload has ended already (completed, or aborted before).
         if (err.status !== 404) this.uppy.log(`[S3Up] could not abort ${uploadId}: ${err.message}`, 'warning');
@@ -710,6 +874,7 @@ export default class S3UpUploader extends BasePlugin {
     const files = this.uppy.getFilesByIds(fileIDs)
       .filter((f) => !f.error && !f.progress.uploadComplete);
     if (files.length === 0) return;
+    this.#batchAdd(files);
     this.uppy.emit('upload-start', files.filter((f) => !f.progress?.uploadStarted || !f.isRestored));
     const waits = files.map((file) => {
       const running = this.#jobs.get(file.id);

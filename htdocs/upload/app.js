@@ -6,8 +6,8 @@
 // <location>/e/{endpoint}/, and the API (api/..., s3/...) lies below the same folder.
 import { Uppy, Dashboard, AwsS3, GoldenRetriever } from './vendor/uppy.min.mjs';
 import S3UpUploader, { partSizeFor } from './common/uploader.mjs';
-import { api } from './common/api.mjs';
-import { humanSize, timeElement } from './common/format.mjs';
+import { api, patiently } from './common/api.mjs';
+import { humanSize, timeElement, duration, dateFormat } from './common/format.mjs';
 
 const MiB = 1024 * 1024;
 // Uppy's stock AwsS3 plugin only: below this a file goes up in one form POST (/s3/params);
@@ -19,6 +19,8 @@ const STOCK = new URLSearchParams(location.search).get('uploader') === 'stock';
 // Files up to this size are kept in the browser (IndexedDB) so an upload resumes after a
 // reload by itself; bigger ones are picked again after a reload (their parts still resume).
 const KEEP_IN_BROWSER = 32 * MiB;
+// Cancelling (or removing) unfinished files of this many bytes or more asks first.
+const CONFIRM_CANCEL_ABOVE = 100 * MiB;
 const here = new URL('.', location.href);
 const $ = (id) => document.getElementById(id);
 
@@ -45,6 +47,15 @@ function link(text, href) {
   a.textContent = text;
   a.className = 'button';
   return a;
+}
+
+// -- the store not answering: said plainly (common/api.mjs, patiently), tried again by itself
+
+// The page-wide line that says the store is not answering (#store-state); null hides it.
+function storeState(text) {
+  const line = $('store-state');
+  line.textContent = text ?? '';
+  line.hidden = !text;
 }
 
 function sessionProblem(err) {
@@ -164,19 +175,169 @@ function startUppy(session, ep) {
   uppy.use(GoldenRetriever, {
     indexedDB: { maxFileSize: KEEP_IN_BROWSER, maxTotalSize: 8 * KEEP_IN_BROWSER },
   });
-  uppy.on('upload-success', () => refreshSoon());
-  uppy.on('complete', () => refreshSoon());
+  uppy.on('upload-success', (file, res) => {
+    arrivedKeys.add(res?.body?.key);
+    refreshSoon();
+  });
+  uppy.on('complete', (result) => {
+    refreshSoon();
+    showReceipt(result.successful ?? []);
+  });
+  uppy.on('upload-start', () => hideReceipt());
+  uppy.on('s3up:status', showTransfer);
+  guardLeaving();
+  guardCancel(uppy);
   show('send');
+}
+
+// -- how the batch stands (the uploader's 's3up:status'), below the Dashboard
+
+let lastTransfer = { state: 'idle' };
+
+function showTransfer(st) {
+  lastTransfer = st;
+  const line = $('transfer');
+  line.dataset.state = st.state;
+  line.dataset.bytes = String(st.bytes);
+  line.dataset.total = String(st.total);
+  if (st.state === 'idle') {
+    line.hidden = true;
+    return;
+  }
+  const sent = `${humanSize(st.bytes)} of ${humanSize(st.total)} sent`;
+  let text;
+  if (st.state === 'lost') {
+    text = st.retryIn ? `Connection lost, retrying in ${st.retryIn} s. ${sent}; nothing sent is lost.`
+      : `Connection lost, retrying: waiting for the store to answer. ${sent}; nothing sent is lost.`;
+  } else if (st.state === 'paused') {
+    text = st.moving > 0
+      ? `Pausing: the ${st.moving} ${st.moving === 1 ? 'part' : 'parts'} on the way finish first. ${sent}.`
+      : `Paused. ${sent}; resuming continues from there.`;
+  } else {
+    const left = st.secondsLeft === null ? 'estimating the time left' : `about ${duration(st.secondsLeft)} left`;
+    text = `${sent} · ${left}`;
+  }
+  line.textContent = text;
+  line.hidden = false;
+}
+
+// Leaving the page while bytes move asks first (the browser's own question).
+function guardLeaving() {
+  addEventListener('beforeunload', (e) => {
+    const { state, moving } = lastTransfer;
+    if (state === 'idle' || (state === 'paused' && !moving)) return;
+    e.preventDefault();
+    e.returnValue = '';
+  });
+}
+
+// Cancelling unfinished files of CONFIRM_CANCEL_ABOVE bytes or more (the status bar's
+// Cancel, a file's remove button while it uploads) asks first. Caught before Uppy sees the
+// click; keyboard presses of a button arrive as clicks too.
+function guardCancel(uppy) {
+  const unfinished = (f) => f.progress?.uploadStarted && !f.progress?.uploadComplete && !f.error;
+  document.addEventListener('click', (e) => {
+    const button = e.target instanceof Element ? e.target.closest('button') : null;
+    if (!button || !$('uppy').contains(button)) return;
+    let files = [];
+    if (button.matches('[data-cy="cancel"], .uppy-StatusBar-actionBtn--cancel')) {
+      files = uppy.getFiles().filter(unfinished);
+    } else if (button.matches('.uppy-Dashboard-Item-action--remove')) {
+      const item = button.closest('[id^="uppy_"]');
+      const file = item && uppy.getFile(item.id.replace(/^uppy_/, ''));
+      files = file && unfinished(file) ? [file] : [];
+    }
+    const bytes = files.reduce((n, f) => n + (f.size ?? 0), 0);
+    if (bytes < CONFIRM_CANCEL_ABOVE) return;
+    const sent = files.reduce((n, f) => n + (f.progress?.bytesUploaded ?? 0), 0);
+    const what = files.length === 1 ? `"${files[0].name}"` : `${files.length} files`;
+    const question = `Cancel the upload of ${what} (${humanSize(bytes)})? `
+      + `The ${humanSize(sent)} already sent will be thrown away.`;
+    if (!confirm(question)) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+}
+
+// -- the receipt of what arrived
+
+function hideReceipt() { show('receipt', false); }
+
+// Files up to this size get their SHA-256 in the receipt, computed in the browser after the
+// upload (the whole file is read into memory for it); bigger ones none.
+const HASH_UP_TO = 64 * MiB;
+
+async function sha256(blob) {
+  if (!crypto.subtle || !blob || blob.size > HASH_UP_TO) return null;
+  const digest = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function receiptText(rows, at) {
+  const lines = [`Files received by ${location.host} (${dateFormat.format(at)})`, ''];
+  for (const r of rows) {
+    lines.push(`${r.name}\t${humanSize(r.size)} (${r.size} bytes)\t${r.key}${r.sum ? `\tsha256 ${r.sum}` : ''}`);
+  }
+  lines.push('', `${rows.length} ${rows.length === 1 ? 'file' : 'files'}, ${humanSize(rows.reduce((n, r) => n + r.size, 0))} in all.`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function showReceipt(successful) {
+  if (successful.length === 0) return;
+  const at = new Date();
+  const rows = successful.map((f) => ({
+    name: f.meta?.relativePath || f.name,
+    size: f.size ?? 0,
+    key: f.response?.body?.key ?? '',
+    data: f.data,
+    sum: null,
+  }));
+  for (const r of rows) r.sum = await sha256(r.data).catch(() => null);
+  $('receipt-time').replaceChildren(timeElement(at.toISOString()));
+  $('receipt-body').replaceChildren(...rows.map((r) => {
+    const tr = document.createElement('tr');
+    const name = document.createElement('td');
+    name.className = 'name';
+    name.textContent = r.name;
+    const size = document.createElement('td');
+    size.className = 'num';
+    size.textContent = humanSize(r.size);
+    size.title = `${r.size} bytes`;
+    const sum = document.createElement('td');
+    sum.className = 'sum';
+    sum.textContent = r.sum ?? 'not computed';
+    tr.append(name, size, sum);
+    return tr;
+  }));
+  $('receipt-count').textContent = `${rows.length} ${rows.length === 1 ? 'file' : 'files'}, ${humanSize(rows.reduce((n, r) => n + r.size, 0))} in all.`;
+  const save = $('receipt-save');
+  URL.revokeObjectURL(save.href);
+  save.href = URL.createObjectURL(new Blob([receiptText(rows, at)], { type: 'text/plain' }));
+  save.download = `receipt-${at.toISOString().slice(0, 19).replace(/[:T]/g, '-')}.txt`;
+  show('receipt');
 }
 
 // -- files received
 
 let cursor = null;
 let refreshTimer = null;
+// Keys that arrived in this page and that the list has not shown yet.
+const arrivedKeys = new Set();
+// A load under way (it may be waiting for the store): refreshes wait their turn.
+let loadingFiles = false;
 
-function refreshSoon() {
+// Reload the list after an arrival; again (a few times) while a file that arrived is not in
+// it yet, so the list ends up showing it.
+function refreshSoon(tries = 4) {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => loadFiles(false), 500);
+  refreshTimer = setTimeout(async () => {
+    if (loadingFiles) { refreshSoon(tries); return; }
+    const shown = await loadFiles(false);
+    for (const k of shown ?? []) arrivedKeys.delete(k);
+    arrivedKeys.delete(undefined);
+    if (arrivedKeys.size > 0 && !cursor && tries > 1) refreshSoon(tries - 1);
+  }, 500);
 }
 
 async function loadFiles(more) {
@@ -186,12 +347,15 @@ async function loadFiles(more) {
   if (more && cursor) params.set('cursor', cursor);
   status.textContent = more ? 'Loading more files…' : 'Loading files…';
   let page;
+  loadingFiles = true;
   try {
     const query = params.toString();
-    page = await api('GET', query ? `api/files?${query}` : 'api/files');
+    page = await patiently(() => api('GET', query ? `api/files?${query}` : 'api/files'), storeState);
   } catch (err) {
     status.textContent = `The list of files could not be loaded: ${err.message}.`;
-    return;
+    return null;
+  } finally {
+    loadingFiles = false;
   }
   const rows = page.files.map((f) => {
     // Explicit roles: at phone width the table is laid out as blocks, which drops the
@@ -217,12 +381,14 @@ async function loadFiles(more) {
   show('more', Boolean(cursor));
   status.textContent = count === 0 ? 'No files received yet.'
     : `${count} ${count === 1 ? 'file' : 'files'}${cursor ? ' shown, more below' : ''}.`;
+  $('files-updated').replaceChildren('Updated ', timeElement(new Date().toISOString()), '.');
+  return page.files.map((f) => f.key);
 }
 
 async function main() {
   let session;
   try {
-    session = await api('GET', 'api/session');
+    session = await patiently(() => api('GET', 'api/session'), storeState);
   } catch (err) {
     sessionProblem(err);
     return;
@@ -254,6 +420,7 @@ async function main() {
   if (chosen) offerSwitch(ep);
   startUppy(session, ep);
 
+  $('receipt-print').addEventListener('click', () => print());
   show('received');
   $('refresh').addEventListener('click', () => loadFiles(false));
   $('more').addEventListener('click', async () => {

@@ -4,7 +4,8 @@
 // upload through Uppy's Dashboard, reloads the page after the first part; GoldenRetriever
 // brings the file back (too big to keep in the browser: the person picks it again), the
 // upload resumes from ListParts without sending the first part again, and the object's bytes
-// are right. Then a file removed while it uploads leaves no multipart upload behind.
+// are right. Then a file removed while it uploads (the page asks first: 150 MiB) leaves no
+// multipart upload behind.
 // The portal sends several parts at once: the last part is held in the page
 // (t/lib/s3probe.mjs) until the reload, so the reload comes while the upload is unfinished.
 // Needs what portal_upload.t needs. CommonJS, as node runs *.t files.
@@ -111,7 +112,11 @@ run(async () => {
   is(key, `uploads/${ep}/cancel-me.bin`, 'cancel: the upload started under its key');
   await putting;
   const aborted = expecting(page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().includes(encodeURIComponent(uploadId))));
+  // 150 MiB: the page asks first (uploader_guard.t declines too).
+  const asked = [];
+  page.once('dialog', (d) => { asked.push(d.message()); d.accept(); });
   await page.getByRole('button', { name: 'Remove file cancel-me.bin' }).click();
+  ok(/^Cancel the upload of "cancel-me\.bin"/.test(asked[0] ?? ''), 'cancel: the page asks first, for a file this big', asked.join(''));
   is((await aborted).status(), 200, 'cancel: the page asked the server to abort the upload');
   // The abort reaches S3 through the server's DELETE, already answered; poll a little anyway.
   await until(() => s3tool('uploads', `uploads/${ep}/`).length === 0, 15000, 250);

@@ -160,10 +160,17 @@ run(async () => {
   await page3.locator('#problem h2', { hasText: 'You are not signed in' }).waitFor();
   is(await page3.getByRole('link', { name: 'Sign in' }).getAttribute('href'), `${url}/upload/`, 'session 401: "not signed in", with a way to sign in again');
   await ctx3.unroute('**/upload/api/session');
-  await ctx3.route('**/upload/api/session', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"StoreUnavailable","message":"the store did not answer"}}' }));
+  await ctx3.route('**/upload/api/session', (route) => route.fulfill({ status: 503, contentType: 'application/json', headers: { 'Retry-After': '2' }, body: '{"error":{"code":"StoreUnavailable","message":"the store did not answer"}}' }));
+  await page3.reload();
+  await page3.locator('#store-state', { hasText: /The store is not answering\. Trying again in \d+ s/ }).waitFor();
+  ok(await page3.locator('#problem').isHidden(), 'session 503: the page says the store is not answering and tries again, no error');
+  await ctx3.unroute('**/upload/api/session');
+  await page3.locator('#problem h2', { hasText: 'No folder to send files to' }).waitFor({ timeout: 15000 });
+  ok(await page3.locator('#store-state').isHidden(), '... and goes on by itself once it answers');
+  await ctx3.route('**/upload/api/session', (route) => route.fulfill({ status: 500, contentType: 'application/json', body: '{"error":{"code":"StoreError","message":"the store refused"}}' }));
   await page3.reload();
   await page3.locator('#problem h2', { hasText: 'not available right now' }).waitFor();
-  like(await page3.locator('#problem').textContent(), /the store did not answer \(HTTP 503\)/, "session 503: the server's message and a way to try again");
+  like(await page3.locator('#problem').textContent(), /the store refused \(HTTP 500\)/, "session 500: the server's message and a way to try again");
 
   if (shots) {
     await page.screenshot({ path: join(shots, 'done-desktop.png'), fullPage: true });

@@ -3,7 +3,8 @@
 // through httpd + mod_s3up behind mod_auth_openidc: several parts of one file in flight,
 // part URLs signed in batches, failed PUTs sent again (failures injected in the page's
 // XMLHttpRequest by t/lib/s3probe.mjs, never in S3), a 4xx not retried but resumed by
-// Uppy's Retry, and pause then resume with the Dashboard's progress right while paused; and
+// Uppy's Retry, and pause (the parts under way finish, nothing new starts) then resume with
+// the Dashboard's progress right while paused; and
 // nothing on the page animates while a file goes up (htdocs/common/dashboard.css).
 // Every object's sha256 is checked. Parts are 8 MiB (S3UpPartSize 8M) so that a 150 MiB
 // file has 19 of them. Needs what portal_upload.t needs. CommonJS, as node runs *.t files.
@@ -167,7 +168,7 @@ run(async () => {
   await pauseButton.click();
   await page.locator('[data-cy="togglePauseResume"][aria-label="Resume"]').waitFor();
   st = await probe();
-  is([st.done.sort((x, y) => x - y), st.held, st.inflight], [[1, 2, 3, 4], [], 0], 'paused after 4 parts: the parts under way were aborted');
+  is([st.done.sort((x, y) => x - y), st.held.sort((x, y) => x - y), st.inflight], [[1, 2, 3, 4], [5, 6, 7, 8], 0], 'paused after 4 parts: the parts under way are kept, not aborted');
   // Uppy's status bar updates at most every 500 ms.
   const bar = page.locator('.uppy-StatusBar');
   // Of all the files in the Dashboard (150 + 48 + 20 MiB done, 32 of 64 MiB here).
@@ -175,9 +176,11 @@ run(async () => {
   await until(async () => (await bar.textContent()).includes(`Paused: ${pct}%`), 5000);
   is(await bar.textContent(), `Paused: ${pct}%`, "the Dashboard's progress counts the 4 parts done, and only them");
   await steer(() => window.s3probe.release());
+  await until(async () => (await probe()).done.length >= 8, 15000);
   await page.waitForTimeout(1500);
   st = await probe();
-  is(Object.keys(st.puts).length, 4, 'nothing is sent while paused');
+  is(st.done.sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8], 'the parts under way when paused finish');
+  is(Object.keys(st.puts).length, 8, 'nothing new is sent while paused');
   t0 = performance.now();
   await pauseButton.click();
   await complete.waitFor({ timeout: 60000 });

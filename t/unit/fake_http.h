@@ -30,9 +30,18 @@ typedef struct fake_t {
     apr_array_header_t *headers;
     apr_interval_time_t slept[MAX_SCRIPT];
     int sleeps;
+    /* Set after script(): how long each answer takes to come (the fake
+     * clock moves on by it), a Retry-After header on every answer, and the
+     * timeout each request was given. */
+    apr_interval_time_t takes[MAX_SCRIPT];
+    const char *retry_after;
+    apr_interval_time_t timeouts[MAX_SCRIPT];
 } fake_t;
 
 static fake_t fake;
+
+/* 2025-11-29T11:00:00Z unless a test moves it. */
+static apr_time_t fake_clock = APR_INT64_C(1764414000) * APR_USEC_PER_SEC;
 
 static inline apr_status_t fake_perform(s3up_http_resp_t **out, const char **detail, s3up_http_t *h,
                                         const s3up_http_req_t *req, apr_pool_t *p)
@@ -46,6 +55,17 @@ static inline apr_status_t fake_perform(s3up_http_resp_t **out, const char **det
     fake.headers = req->headers;
     fake.body = req->body;
     fake.body_len = req->body_len;
+    if (fake.calls < MAX_SCRIPT) {
+        fake.timeouts[fake.calls] = req->timeout;
+        /* An answer that takes longer than the timeout does not come. */
+        if (req->timeout > 0 && fake.takes[fake.calls] > req->timeout) {
+            fake_clock += req->timeout;
+            fake.calls++;
+            *detail = "timed out";
+            return S3UP_ETRANSPORT;
+        }
+        fake_clock += fake.takes[fake.calls];
+    }
     if (fake.calls >= fake.n_answers) {
         *detail = "script ran out";
         fake.calls++;
@@ -65,6 +85,9 @@ static inline apr_status_t fake_perform(s3up_http_resp_t **out, const char **det
     if (a->etag) {
         apr_table_set(resp->headers, "ETag", a->etag);
     }
+    if (fake.retry_after) {
+        apr_table_set(resp->headers, "Retry-After", fake.retry_after);
+    }
     resp->body = a->body ? a->body : "";
     resp->body_len = strlen(resp->body);
     *out = resp;
@@ -72,9 +95,6 @@ static inline apr_status_t fake_perform(s3up_http_resp_t **out, const char **det
 }
 
 static const s3up_http_ops_t fake_ops = {fake_perform};
-
-/* 2025-11-29T11:00:00Z unless a test moves it. */
-static apr_time_t fake_clock = APR_INT64_C(1764414000) * APR_USEC_PER_SEC;
 
 static inline apr_time_t fixed_now(void)
 {

@@ -17,7 +17,7 @@
 #include "s3up_time.h"
 #include "tap.h"
 
-static s3up_http_t fake_http = {&fake_ops, NULL, 0, 0};
+static s3up_http_t fake_http = {&fake_ops, NULL, 0, 0, 0};
 
 static s3up_aws_t engine(int attempts)
 {
@@ -339,7 +339,7 @@ static void *APR_THREAD_FUNC getter(apr_thread_t *t, void *data)
 
 static void test_stampede(apr_pool_t *p)
 {
-    static s3up_http_t slow_http = {&slow_ops, NULL, 0, 0};
+    static s3up_http_t slow_http = {&slow_ops, NULL, 0, 0, 0};
     s3up_creds_plan_t plan = {0};
     s3up_aws_t e;
     apr_thread_t *threads[16];

@@ -11,7 +11,7 @@
 #include "fake_http.h"
 #include "tap.h"
 
-static s3up_http_t http = {&fake_ops, NULL, 0, 0};
+static s3up_http_t http = {&fake_ops, NULL, 0, 0, 0};
 static int sleeps;
 static apr_interval_time_t slept[8];
 

@@ -14,7 +14,7 @@
 
 static s3up_s3_loc_t loc;
 static s3up_creds_t creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL, 0};
-static s3up_http_t http = {&fake_ops, NULL, 0, 0};
+static s3up_http_t http = {&fake_ops, NULL, 0, 0, 0};
 
 static s3up_s3_t client(apr_pool_t *p)
 {
@@ -366,6 +366,90 @@ static void test_storage(apr_pool_t *p)
        "AES256 alone");
 }
 
+/* A sleep that lets the fake clock move on, as a real one does. */
+static void sleep_on_clock(apr_interval_time_t t)
+{
+    record_sleep(t);
+    fake_clock += t;
+}
+
+/* A store that stops answering: every attempt and wait of a call fits in
+ * its budget, each attempt getting what is left as its timeout, and the
+ * error says how long a client should wait. */
+static void test_budget(apr_pool_t *p)
+{
+    s3up_s3_t s3 = client(p);
+    apr_time_t was = fake_clock;
+    apr_interval_time_t budget = apr_time_from_sec(S3UP_AWS_BUDGET);
+    s3up_error_t *err = NULL;
+    s3up_object_t *obj;
+    apr_status_t rv;
+
+    s3.aws.sleep = sleep_on_clock;
+    is_int(apr_time_sec(s3.aws.budget), S3UP_AWS_BUDGET, "a call's default budget");
+    ok(S3UP_AWS_BUDGET <= 15, "is seconds, not minutes (%d s)", S3UP_AWS_BUDGET);
+
+    /* Each attempt times out after the transport's 10 s. */
+    script(4, FAIL(S3UP_ETRANSPORT), FAIL(S3UP_ETRANSPORT), FAIL(S3UP_ETRANSPORT), OK(200));
+    fake.takes[0] = apr_time_from_sec(S3UP_HTTP_TIMEOUT);
+    fake.takes[1] = apr_time_from_sec(2);
+    rv = s3up_s3_head(&obj, &s3, "k", &err, p);
+    is_int(rv, S3UP_ETRANSPORT, "a stalled store: the call fails");
+    is_int(fake.calls, 2, "... after one retry that fits in the budget");
+    is_int(fake.timeouts[0], budget, "the first attempt may take the whole budget");
+    ok(fake.timeouts[1] > 0 && fake.timeouts[1] <= budget - apr_time_from_sec(S3UP_HTTP_TIMEOUT),
+       "the retry gets what is left (%" APR_TIME_T_FMT " us)", fake.timeouts[1]);
+    ok(fake_clock - was <= budget, "the call took at most its budget (%" APR_TIME_T_FMT " us)",
+       fake_clock - was);
+    is_int(err->retry_after, 5, "no answer: Retry-After 5 s");
+
+    /* A budget spent before the first backoff: no retry at all. */
+    was = fake_clock;
+    script(2, FAIL(S3UP_ETRANSPORT), OK(200));
+    fake.takes[0] = budget;
+    rv = s3up_s3_head(&obj, &s3, "k", &err, p);
+    ok(rv == S3UP_ETRANSPORT && fake.calls == 1, "no time left: not retried (calls=%d)",
+       fake.calls);
+
+    /* A call with a budget of its own. */
+    script(1, FAIL(S3UP_ETRANSPORT));
+    {
+        apr_array_header_t *parts = apr_array_make(p, 1, sizeof(s3up_part_t));
+        s3up_part_t *part = apr_array_push(parts);
+        s3up_complete_t *done;
+        part->number = 1;
+        part->etag = "e";
+        s3.aws.max_attempts = 1;
+        s3up_s3_complete(&done, &s3, "k", "u", parts, &err, p);
+        s3.aws.max_attempts = 4;
+    }
+    is_int(fake.timeouts[0], apr_time_from_sec(S3UP_S3_COMPLETE_BUDGET),
+           "CompleteMultipartUpload has a longer budget");
+
+    /* Busy: S3's own Retry-After is passed on, within bounds. */
+    s3.aws.max_attempts = 1;
+    script(1, BODY(503, "<Error><Code>SlowDown</Code></Error>"));
+    rv = s3up_s3_head(&obj, &s3, "k", &err, p);
+    is_int(err->retry_after, 2, "busy without Retry-After: 2 s");
+    script(1, BODY(503, "<Error><Code>SlowDown</Code></Error>"));
+    fake.retry_after = "7";
+    rv = s3up_s3_head(&obj, &s3, "k", &err, p);
+    is_int(err->retry_after, 7, "S3's Retry-After: 7 s");
+    script(1, BODY(503, "<Error><Code>SlowDown</Code></Error>"));
+    fake.retry_after = "86400";
+    rv = s3up_s3_head(&obj, &s3, "k", &err, p);
+    is_int(err->retry_after, S3UP_AWS_RETRY_AFTER_MAX, "... at most a minute");
+    script(1, BODY(503, "<Error><Code>SlowDown</Code></Error>"));
+    fake.retry_after = "Wed, 21 Oct 2015 07:28:00 GMT";
+    rv = s3up_s3_head(&obj, &s3, "k", &err, p);
+    is_int(err->retry_after, 2, "a date is not read: 2 s");
+    script(1, BODY(403, "<Error><Code>AccessDenied</Code></Error>"));
+    rv = s3up_s3_head(&obj, &s3, "k", &err, p);
+    is_int(err->retry_after, 0, "a refusal: no Retry-After");
+    (void)rv;
+    fake_clock = was;
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -378,6 +462,7 @@ int main(void)
     test_locations(p);
     test_put_request(p);
     test_retries(p);
+    test_budget(p);
     test_errors(p);
     test_list_parts(p);
     test_presign(p);

@@ -15,7 +15,7 @@
 
 static s3up_s3_loc_t loc;
 static s3up_creds_t creds = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", NULL, 0};
-static s3up_http_t http = {&fake_ops, NULL, 0, 0};
+static s3up_http_t http = {&fake_ops, NULL, 0, 0, 0};
 
 static const char *record =
     "{\"id\":\"acme\",\"prefix\":\"uploads/acme/\",\"members\":[\"alice\",\"bob@x.org\"],"

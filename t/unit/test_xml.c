@@ -364,7 +364,7 @@ static void test_complete(void)
 static void test_error(void)
 {
     sample_t s = load("error_no_such_upload.xml"), c = load("error_ceph_ns.xml");
-    s3up_error_t err = {S3UP_ES3, 404, NULL, NULL, NULL, 0};
+    s3up_error_t err = {S3UP_ES3, 404, NULL, NULL, NULL, 0, 0};
 
     is_rv(s3up_xml_parse_error(&err, s.data, s.len, pool), APR_SUCCESS, "error parses");
     is_str(err.code, "NoSuchUpload", "error: Code");
@@ -571,7 +571,7 @@ static void test_hostile(void)
 
     {
         sample_t s = load("hostile_xxe_passwd.xml");
-        s3up_error_t err = {0, 0, "sentinel", "sentinel", "sentinel", 0};
+        s3up_error_t err = {0, 0, "sentinel", "sentinel", "sentinel", 0, 0};
         s3up_error_t *cerr = NULL;
         s3up_complete_t *done = NULL;
 
