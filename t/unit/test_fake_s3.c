@@ -542,11 +542,17 @@ static void test_faults(apr_pool_t *p)
     ok(rv == APR_SUCCESS && page->objects->nelts == 1 && fake_s3_calls(f, "ListObjectsV2") == 2,
        "a dropped list is repeated");
 
-    fake_s3_fail_next(f, "CreateMultipartUpload", 503, "SlowDown");
+    fake_s3_fail_next(f, "CreateMultipartUpload", 500, "InternalError");
     rv = s3up_s3_create_multipart(&id, &s3, "m", NULL, NULL, &err, p);
     ok(rv == S3UP_ES3 && fake_s3_calls(f, "CreateMultipartUpload") == 1 &&
            fake_s3_upload_count(f) == 0,
-       "CreateMultipartUpload is not repeated, and the failure made no upload");
+       "CreateMultipartUpload is not repeated after a 500, and the failure made no upload");
+    fake_s3_fail_next(f, "CreateMultipartUpload", 503, "SlowDown");
+    rv = s3up_s3_create_multipart(&id, &s3, "m", NULL, NULL, &err, p);
+    ok(rv == APR_SUCCESS && fake_s3_calls(f, "CreateMultipartUpload") == 3 &&
+           fake_s3_upload_count(f) == 1,
+       "but it is after a 503 SlowDown (turned away: nothing made), and makes one upload");
+    s3up_s3_abort(&s3, "m", id, &err, p);
 
     s3up_s3_create_multipart(&id, &s3, "m", NULL, NULL, &err, p);
     fake_s3_add_part(f, id, 1, 1);
