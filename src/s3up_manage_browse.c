@@ -174,6 +174,22 @@ static apr_status_t describe(s3up_file_row_t *row, browse_t *b, s3up_error_t **e
     return APR_SUCCESS;
 }
 
+/* Names as people read them: ASCII letters in any case, then exactly. */
+static int cmp_text(const char *x, const char *y)
+{
+    int c = strcasecmp(x, y);
+    return c ? c : strcmp(x, y);
+}
+
+/* Known uploaders first. */
+static int cmp_uploader(const char *x, const char *y)
+{
+    if (!x || !y) {
+        return !x - !y;
+    }
+    return cmp_text(x, y);
+}
+
 static int cmp_time(apr_time_t x, apr_time_t y)
 {
     return x < y ? -1 : x > y;
@@ -195,12 +211,12 @@ static int cmp_rows(const void *a, const void *b)
         c = cmp_time(x->last_modified, y->last_modified);
         break;
     case S3UP_SORT_UPLOADER:
-        c = strcmp(x->by.name ? x->by.name : "\x7f", y->by.name ? y->by.name : "\x7f");
+        c = cmp_uploader(x->by.name, y->by.name);
         break;
     case S3UP_SORT_NAME:
         break;
     }
-    return c ? c : strcmp(x->name, y->name);
+    return c ? c : cmp_text(x->name, y->name);
 }
 
 static int cmp_rows_desc(const void *a, const void *b)

@@ -192,6 +192,53 @@ static void test_totals_and_files(void)
        "a climbing sub-path: refused");
 }
 
+/* The view of the link labelled label. */
+static const s3up_link_view_t *labelled(const s3up_endpoint_view_t *view, const char *label)
+{
+    for (int i = 0; i < view->links->nelts; i++) {
+        const s3up_link_view_t *l = &APR_ARRAY_IDX(view->links, i, s3up_link_view_t);
+        if (l->link->label && !strcmp(l->link->label, label)) {
+            return l;
+        }
+    }
+    return NULL;
+}
+
+/* A link's label, and when it stops: its own end or its endpoint's. */
+static void test_link_labels(void)
+{
+    s3up_link_spec_t spec = {.label = "Jane at Acme Legal \xe2\x80\x94 contracts"};
+    s3up_endpoint_spec_t change = {.set_expires = 1};
+    s3up_endpoint_view_t *view;
+    s3up_link_made_t *made;
+    s3up_endpoint_t *ep;
+    s3up_error_t *err = NULL;
+    char *longer = apr_pcalloc(pool, S3UP_MANAGE_LABEL_MAX + 2);
+
+    ok(s3up_manage_link_create(&made, &m, "acme", &spec, &err, pool) == APR_SUCCESS &&
+           s3up_manage_get(&view, &m, "acme", &err, pool) == APR_SUCCESS &&
+           labelled(view, spec.label) && labelled(view, spec.label)->ends == 0,
+       "a labelled link, kept in its record; no end on either: none");
+    change.expires = fake_bed_clock + apr_time_from_sec(86400);
+    s3up_manage_change(&ep, &m, "acme", NULL, &change, &err, pool);
+    spec.label = "short-lived";
+    spec.expires = fake_bed_clock + apr_time_from_sec(3600);
+    s3up_manage_link_create(&made, &m, "acme", &spec, &err, pool);
+    s3up_manage_get(&view, &m, "acme", &err, pool);
+    ok(labelled(view, "Jane at Acme Legal \xe2\x80\x94 contracts")->ends == change.expires,
+       "a link without an end stops when its endpoint closes");
+    ok(labelled(view, "short-lived")->ends == spec.expires, "one that ends first, at its own end");
+    change.expires = 0;
+    s3up_manage_change(&ep, &m, "acme", NULL, &change, &err, pool);
+    memset(longer, 'x', S3UP_MANAGE_LABEL_MAX + 1);
+    spec = (s3up_link_spec_t){.label = longer};
+    ok(s3up_manage_link_create(&made, &m, "acme", &spec, &err, pool) == S3UP_EINPUT,
+       "a label over %d bytes: refused", S3UP_MANAGE_LABEL_MAX);
+    spec.label = "tab\there";
+    ok(s3up_manage_link_create(&made, &m, "acme", &spec, &err, pool) == S3UP_EINPUT,
+       "a label with a control character: refused");
+}
+
 static void test_links(void)
 {
     s3up_link_spec_t spec = {0};
@@ -232,6 +279,7 @@ static void test_links(void)
     ok(s3up_manage_link_unlock(&v, &m, "acme", made->link->id, &err, pool) == APR_SUCCESS &&
            v->locked_until == 0 && v->tries.count == 0,
        "unlocked");
+    test_link_labels();
     ok(s3up_manage_link_revoke(&m, "other", made->link->id, &err, pool) == S3UP_ENOTFOUND,
        "another endpoint's link is no link of this one");
     ok(s3up_manage_link_revoke(&m, "acme", made->link->id, &err, pool) == APR_SUCCESS &&
