@@ -221,8 +221,13 @@ CustomLog "${dir}/audit.log" s3up_audit
   like(r.headers.get('content-disposition') ?? '', /^attachment; filename="from alice.bin"; filename\*=UTF-8''from%20alice\.bin$/, 'as an attachment with its name');
   res = await admin('POST', '/api/share', { key: aliceKey, expires: 3600 });
   ok(res.status === 200 && res.json?.url && res.json.expires_at, 'share: a URL and when it expires', res.text);
-  const curled = execFileSync('curl', ['-sS', '-o', '-', res.json.url], { maxBuffer: 64 * MiB });
+  like(res.json?.url ?? '', new RegExp(`^${url}/drop/s/[A-Za-z0-9_-]{43}$`), 'a short address on this server, by default');
+  const curled = execFileSync('curl', ['-sSL', '-o', '-', res.json.url], { maxBuffer: 64 * MiB });
   is(sha256(curled), sha256(memberData), 'a plain curl fetches the shared file');
+  res = await admin('POST', '/api/share', { key: aliceKey, expires: 3600, raw: true });
+  ok(res.status === 200 && res.json?.kind === 'presigned' && res.json.url.includes('X-Amz-Signature='), 'raw: a presigned S3 address, on request', res.text);
+  const rawCurled = execFileSync('curl', ['-sS', '-o', '-', res.json.url], { maxBuffer: 64 * MiB });
+  is(sha256(rawCurled), sha256(memberData), 'which a plain curl fetches too');
   res = await admin('POST', '/api/share', { key: aliceKey, expires: 8 * 86400 });
   isError(res, 400, 'BadRequest', 'a share longer than S3UpShareMaxExpires');
   res = await admin('POST', '/api/share', { key: '.s3up/endpoints/x.json', expires: 60 });
