@@ -149,11 +149,6 @@ apr_status_t s3up_manage_link_revoke(s3up_manage_t *m, const char *id, const cha
 apr_status_t s3up_manage_link_unlock(s3up_link_view_t **out, s3up_manage_t *m, const char *id,
                                      const char *link_id, s3up_error_t **err, apr_pool_t *p);
 
-/* A page of endpoint id's files, below sub (a relative path, may be NULL). */
-apr_status_t s3up_manage_files(s3up_object_page_t **out, const char **folder, s3up_manage_t *m,
-                               const char *id, const char *sub, const char *cursor,
-                               s3up_error_t **err, apr_pool_t *p);
-
 /* Presigned GETs of a customer's file, as an attachment with its name:
  * for the admin's own download (short-lived), or to share (life up to
  * S3UpShareMaxExpires; the file must exist). */

@@ -61,8 +61,7 @@ static apr_status_t add_object(void *baton, const char *key, const void *item)
     b->totals->files++;
     b->totals->bytes += o->size;
     if (b->q->folders && slash) {
-        const char *folder =
-            apr_pstrndup(b->p, name, (apr_size_t)(slash + 1 - key) - strlen(b->ep->prefix));
+        const char *folder = apr_pstrndup(b->p, name, (apr_size_t)(slash + 1 - name));
         row = apr_hash_get(b->folders, folder, APR_HASH_KEY_STRING);
         if (!row) {
             row = apr_pcalloc(b->p, sizeof(*row));
@@ -89,7 +88,7 @@ const char *s3up_manage_copy_base(const char *name, apr_pool_t *p)
     const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
     const char *dot = strrchr(base, '.');
     const char *end = dot && dot != base ? dot : name + strlen(name);
-    const char *open = end;
+    const char *open;
 
     /* "{stem} ({n})" just before the end: n from 1, no leading zero. */
     if (end - base < 5 || end[-1] != ')') {
@@ -248,12 +247,12 @@ static apr_status_t page_of(s3up_file_list_t *out, browse_t *b, int described, s
     const s3up_files_query_t *q = b->q;
     int from = q->offset < b->rows->nelts ? q->offset : b->rows->nelts;
     int to = from + q->limit < b->rows->nelts ? from + q->limit : b->rows->nelts;
-    apr_status_t rv;
 
     out->rows = apr_array_make(b->p, to - from, sizeof(s3up_file_row_t));
     for (int i = from; i < to; i++) {
         s3up_file_row_t *row = apr_array_push(out->rows);
         const char *orig;
+        apr_status_t rv;
         *row = APR_ARRAY_IDX(b->rows, i, s3up_file_row_t);
         if (!described && (rv = describe(row, b, err)) != APR_SUCCESS) {
             return rv;

@@ -81,25 +81,6 @@ apr_status_t s3up_manage_empty(int *removed, s3up_manage_t *m, const char *prefi
     return s3up_s3_each(m->s3, S3UP_S3_OBJECTS, prefix, 0, NULL, delete_file, &e, err, p);
 }
 
-apr_status_t s3up_manage_files(s3up_object_page_t **out, const char **folder, s3up_manage_t *m,
-                               const char *id, const char *sub, const char *cursor,
-                               s3up_error_t **err, apr_pool_t *p)
-{
-    const char *rel = "", *why;
-    s3up_endpoint_t *ep;
-    apr_status_t rv;
-
-    if ((rv = s3up_manage_endpoint(&ep, m, id, err, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    if (sub && *sub && s3up_keys_relpath(&rel, sub, &why, p) != APR_SUCCESS) {
-        return s3up_failf(err, S3UP_EINPUT, "InvalidKey", p, "prefix: %s", why);
-    }
-    *folder = ep->prefix;
-    return s3up_s3_list_objects(out, m->s3, apr_pstrcat(p, ep->prefix, rel, NULL), NULL, cursor,
-                                1000, err, p);
-}
-
 /* Content-Disposition of a download: RFC 6266, the UTF-8 name and an ASCII
  * fallback. */
 static const char *attachment(const char *key, apr_pool_t *p)

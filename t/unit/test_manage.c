@@ -170,10 +170,10 @@ static void test_totals_and_files(void)
 {
     s3up_endpoint_spec_t spec = {0};
     s3up_endpoint_view_t *v;
-    s3up_object_page_t *page;
+    s3up_file_list_t *list;
+    s3up_files_query_t q = {.sub = "00", .limit = 500};
     s3up_created_t *c;
     s3up_error_t *err = NULL;
-    const char *folder;
 
     s3up_manage_create(&c, &m, "many", &spec, S3UP_EXISTING_REFUSE, 0, NULL, &err, pool);
     for (int i = 0; i < 2500; i++) {
@@ -185,11 +185,15 @@ static void test_totals_and_files(void)
            v->totals.bytes == 10000 && v->totals.complete,
        "totals over three pages: 2,500 files, 10,000 bytes");
     is_int(fake_s3_calls(bed.f, "ListObjectsV2"), 4, "(three pages of files, one of links)");
-    ok(s3up_manage_files(&page, &folder, &m, "many", "00", NULL, &err, pool) == APR_SUCCESS &&
-           page->objects->nelts == 100 && !strcmp(folder, "uploads/many/"),
+    ok(s3up_manage_browse(&list, &m, "many", &q, &err, pool) == APR_SUCCESS &&
+           list->totals.files == 100 && list->rows->nelts == 100 &&
+           !strcmp(list->folder, "uploads/many/"),
        "files below a sub-path");
-    ok(s3up_manage_files(&page, &folder, &m, "many", "../x", NULL, &err, pool) == S3UP_EINPUT,
-       "a climbing sub-path: refused");
+    q = (s3up_files_query_t){.limit = 500};
+    ok(s3up_manage_browse(&list, &m, "many", &q, &err, pool) == APR_SUCCESS &&
+           list->totals.files == 2500 && list->totals.complete && list->rows->nelts == 500 &&
+           list->next == 500,
+       "the whole folder listed over three pages of S3's, cut into pages of 500");
 }
 
 /* The view of the link labelled label. */
