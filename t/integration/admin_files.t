@@ -22,6 +22,7 @@ const {
 requireBed();
 const KiB = 1024;
 const PHONE = { width: 390, height: 844 };
+const shots = process.env.S3UP_TEST_SHOTS;
 
 // An address fetched without following redirects: status, headers, body.
 function curl(address, follow = false) {
@@ -74,6 +75,9 @@ S3UpCacheTTL 1s
   const problems = [];
   const watch = (page, who) => {
     page.on('pageerror', (e) => problems.push(`${who}: page error: ${e.message}`));
+  };
+  const shot = async (p, name) => {
+    if (shots) await p.screenshot({ path: join(shots, `files-${name}.png`), fullPage: true });
   };
   const upload = async (p, files) => {
     await p.locator('.uppy-Dashboard-input:not([webkitdirectory])').first().setInputFiles(files);
@@ -149,6 +153,28 @@ S3UpCacheTTL 1s
   is(await names(), ['report (1).pdf', 'report.pdf'], 'filtered by name, any case');
   like(await page.locator('#files-totals').textContent(), /matching “REPORT”/, 'the totals say what they count');
   await page.getByLabel('Filter by name').fill('');
+  await page.locator('#files-totals').filter({ hasText: /^4 files/ }).waitFor();
+  await shot(page, 'desktop');
+
+  // -- a folder (put straight into the bucket, as a folder upload leaves it)
+  const inFolder = join(dir, 'a.jpg');
+  writeBytesFile(inFolder, 3 * KiB, 45);
+  s3tool('put', `uploads/${ep}/photos/a.jpg`, inFolder);
+  await page.getByLabel('Show folders').check();
+  const folder = page.locator('#folders-body tr').first();
+  await folder.waitFor();
+  like(await folder.textContent(), /photos\/.*1 file/, 'the folder view shows the folder with its file count');
+  is(await names(), ['small.txt', 'report (1).pdf', 'report.pdf', 'big.bin'], 'the files at the top stay, in the order chosen');
+  await folder.getByRole('button').click();
+  await page.locator('#files-crumb').filter({ hasText: 'photos' }).waitFor();
+  is(await names(), ['photos/a.jpg'], 'opening it lists what it holds');
+  await page.locator('#files-crumb').getByRole('button', { name: 'All files' }).click();
+  await page.locator('#folders-body tr').first().waitFor();
+  await page.getByLabel('Show folders').uncheck();
+  await page.locator('#files-totals').filter({ hasText: /^5 files/ }).waitFor();
+  await row('photos/a.jpg').getByRole('checkbox').check();
+  await page.getByRole('button', { name: 'Delete selected' }).click();
+  await page.getByRole('alertdialog', { name: 'Delete photos/a.jpg?' }).getByRole('button', { name: 'Delete file' }).click();
   await page.locator('#files-totals').filter({ hasText: /^4 files/ }).waitFor();
 
   // -- the row menu, by keyboard: one Tab stop per row besides its checkbox
@@ -229,6 +255,7 @@ S3UpCacheTTL 1s
   await page.setViewportSize(PHONE);
   await page.reload();
   await page.locator('#files-body tr').first().waitFor();
+  await shot(page, 'phone');
   ok(await page.locator('#links-body td.name').filter({ hasText: label }).isVisible(), 'at 390 px the link\'s label is shown');
   const before = await page.evaluate(() => getComputedStyle(document.querySelector('#links-body td:nth-child(3)'), '::before').content);
   is(before, '"Works until: "', 'each value says what it is');
