@@ -14,6 +14,7 @@
 #include <http_log.h>
 #include <http_protocol.h>
 
+#include "mod_s3up_admin.h"
 #include "mod_s3up_drop.h"
 #include "mod_s3up_handler.h"
 #include "mod_s3up_identity.h"
@@ -28,22 +29,10 @@
 APLOG_USE_MODULE(s3up);
 
 #define ENDPOINTS_PAGE 100
-#define FILES_PAGE 100
-
-typedef struct admin_t {
-    request_rec *r;
-    const s3up_dir_conf_t *dc;
-    const s3up_srv_conf_t *sc;
-    const s3up_principal_t *who;
-    s3up_s3_t *s3;
-    s3up_store_t store;
-    s3up_manage_conf_t conf;
-    s3up_manage_t m; /* the service, over the above */
-} admin_t;
 
 /* One line per admin action: who, what, where, how it ended. */
-static void audit(admin_t *a, const char *action, const char *endpoint, const char *key,
-                  const char *outcome)
+void s3up_admin_audit(admin_t *a, const char *action, const char *endpoint, const char *key,
+                      const char *outcome)
 {
     request_rec *r = a->r;
 
@@ -60,10 +49,10 @@ static void audit(admin_t *a, const char *action, const char *endpoint, const ch
 }
 
 /* A failed action: logged, and answered. */
-static int failed(admin_t *a, const char *action, const char *endpoint, const char *key,
-                  const s3up_error_t *err, const char *notfound_code)
+int s3up_admin_failed(admin_t *a, const char *action, const char *endpoint, const char *key,
+                      const s3up_error_t *err, const char *notfound_code)
 {
-    audit(a, action, endpoint, key, err->code ? err->code : "failed");
+    s3up_admin_audit(a, action, endpoint, key, err->code ? err->code : "failed");
     return s3up_reply_failure(a->r, err, notfound_code);
 }
 
@@ -253,25 +242,25 @@ static int route_create(void *ctx, const char *const *arg __attribute__((unused)
                            json_is_object(link_body) ? &link : NULL, &err,
                            r->pool) != APR_SUCCESS) {
         if (c->cognito_user) {
-            audit(a, "cognito-create", id, NULL, "ok");
+            s3up_admin_audit(a, "cognito-create", id, NULL, "ok");
         }
         if (c->ep) {
-            audit(a, "endpoint-create", id, NULL, "ok");
+            s3up_admin_audit(a, "endpoint-create", id, NULL, "ok");
         }
-        return failed(a, c->failed, s3up_store_id_valid(id) ? id : NULL, NULL, err,
-                      "NoSuchEndpoint");
+        return s3up_admin_failed(a, c->failed, s3up_store_id_valid(id) ? id : NULL, NULL, err,
+                                 "NoSuchEndpoint");
     }
     if (c->old_files) {
-        audit(a, "endpoint-create", id, NULL, "old-files-deleted");
+        s3up_admin_audit(a, "endpoint-create", id, NULL, "old-files-deleted");
     }
     if (c->cognito_user) {
-        audit(a, "cognito-create", id, NULL, "ok");
+        s3up_admin_audit(a, "cognito-create", id, NULL, "ok");
     }
-    audit(a, "endpoint-create", id, NULL, "ok");
+    s3up_admin_audit(a, "endpoint-create", id, NULL, "ok");
     reply = json_pack("{s:o,s:o}", "endpoint", endpoint_json(a, c->ep), "portal_url",
                       portal_url(a, id) ? json_string(portal_url(a, id)) : json_null());
     if (reply && c->link) {
-        audit(a, "link-create", id, NULL, "ok");
+        s3up_admin_audit(a, "link-create", id, NULL, "ok");
         json_object_set_new(reply, "link", link_made_json(a, c->link));
     }
     if (reply && c->cognito_user) {
@@ -347,10 +336,10 @@ static int route_patch(void *ctx, const char *const *arg)
         if_match = s3up_json_str(body, "version");
     }
     if (s3up_manage_change(&ep, &a->m, id, if_match, &spec, &err, r->pool) != APR_SUCCESS) {
-        return failed(a, "endpoint-change", s3up_store_id_valid(id) ? id : NULL, NULL, err,
-                      "NoSuchEndpoint");
+        return s3up_admin_failed(a, "endpoint-change", s3up_store_id_valid(id) ? id : NULL, NULL,
+                                 err, "NoSuchEndpoint");
     }
-    audit(a, "endpoint-change", id, NULL, "ok");
+    s3up_admin_audit(a, "endpoint-change", id, NULL, "ok");
     return s3up_reply_json(r, HTTP_OK, json_pack("{s:o}", "endpoint", endpoint_json(a, ep)));
 }
 
@@ -367,10 +356,10 @@ static int route_delete(void *ctx, const char *const *arg)
         return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest", "files: keep or delete");
     }
     if (s3up_manage_delete(&deleted, &a->m, id, remove_files, &err, r->pool) != APR_SUCCESS) {
-        return failed(a, "endpoint-delete", s3up_store_id_valid(id) ? id : NULL, NULL, err,
-                      "NoSuchEndpoint");
+        return s3up_admin_failed(a, "endpoint-delete", s3up_store_id_valid(id) ? id : NULL, NULL,
+                                 err, "NoSuchEndpoint");
     }
-    audit(a, "endpoint-delete", id, NULL, remove_files ? "files-deleted" : "files-kept");
+    s3up_admin_audit(a, "endpoint-delete", id, NULL, remove_files ? "files-deleted" : "files-kept");
     return s3up_reply_json(r, HTTP_OK,
                            json_pack("{s:s,s:i}", "deleted", id, "files_deleted", deleted));
 }
@@ -389,10 +378,10 @@ static int route_link_create(void *ctx, const char *const *arg)
         return rc;
     }
     if (s3up_manage_link_create(&made, &a->m, id, &spec, &err, a->r->pool) != APR_SUCCESS) {
-        return failed(a, "link-create", s3up_store_id_valid(id) ? id : NULL, NULL, err,
-                      "NoSuchEndpoint");
+        return s3up_admin_failed(a, "link-create", s3up_store_id_valid(id) ? id : NULL, NULL, err,
+                                 "NoSuchEndpoint");
     }
-    audit(a, "link-create", id, NULL, "ok");
+    s3up_admin_audit(a, "link-create", id, NULL, "ok");
     return s3up_reply_json(a->r, HTTP_CREATED, json_pack("{s:o}", "link", link_made_json(a, made)));
 }
 
@@ -403,10 +392,10 @@ static int route_link_delete(void *ctx, const char *const *arg)
     s3up_error_t *err;
 
     if (s3up_manage_link_revoke(&a->m, id, arg[1], &err, a->r->pool) != APR_SUCCESS) {
-        return failed(a, "link-revoke", s3up_store_id_valid(id) ? id : NULL, NULL, err,
-                      "NoSuchEndpoint");
+        return s3up_admin_failed(a, "link-revoke", s3up_store_id_valid(id) ? id : NULL, NULL, err,
+                                 "NoSuchEndpoint");
     }
-    audit(a, "link-revoke", id, NULL, "ok");
+    s3up_admin_audit(a, "link-revoke", id, NULL, "ok");
     return s3up_reply_json(a->r, HTTP_OK, json_object());
 }
 
@@ -420,109 +409,12 @@ static int route_link_unlock(void *ctx, const char *const *arg)
     s3up_error_t *err;
 
     if (s3up_manage_link_unlock(&v, &a->m, id, arg[1], &err, a->r->pool) != APR_SUCCESS) {
-        return failed(a, "link-unlock", s3up_store_id_valid(id) ? id : NULL, NULL, err,
-                      "NoSuchEndpoint");
+        return s3up_admin_failed(a, "link-unlock", s3up_store_id_valid(id) ? id : NULL, NULL, err,
+                                 "NoSuchEndpoint");
     }
     s3up_drop_unlock(v->link->id);
-    audit(a, "link-unlock", id, NULL, "ok");
+    s3up_admin_audit(a, "link-unlock", id, NULL, "ok");
     return s3up_reply_json(a->r, HTTP_OK, json_pack("{s:o}", "link", link_json(a, v)));
-}
-
-/* The query of a file list: sort, order, q, view, prefix, cursor, limit. */
-static int files_query_of(s3up_files_query_t *q, request_rec *r)
-{
-    static const char *const sorts[] = {"name", "size", "arrived", "uploaded_by"};
-    const char *sort = s3up_arg(r, "sort"), *order = s3up_arg(r, "order");
-    const char *view = s3up_arg(r, "view"), *cursor = s3up_arg(r, "cursor");
-    const char *limit = s3up_arg(r, "limit");
-    char *end;
-
-    memset(q, 0, sizeof(*q));
-    q->limit = FILES_PAGE;
-    q->sort = (s3up_sort_e)-1;
-    for (int i = 0; i < 4 && sort; i++) {
-        if (!strcmp(sort, sorts[i])) {
-            q->sort = (s3up_sort_e)i;
-        }
-    }
-    if (sort && (int)q->sort < 0) {
-        return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
-                                "sort: name, size, arrived or uploaded_by");
-    }
-    q->sort = sort ? q->sort : S3UP_SORT_NAME;
-    if (order && strcmp(order, "asc") && strcmp(order, "desc")) {
-        return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest", "order: asc or desc");
-    }
-    q->descending = order && !strcmp(order, "desc");
-    if (view && strcmp(view, "folders") && strcmp(view, "flat")) {
-        return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest", "view: flat or folders");
-    }
-    q->folders = view && !strcmp(view, "folders");
-    q->filter = s3up_arg(r, "q");
-    q->sub = s3up_arg(r, "prefix");
-    if (cursor) {
-        q->offset = (int)strtol(cursor, &end, 10);
-        q->offset = *end || !*cursor ? -1 : q->offset;
-    }
-    if (limit) {
-        q->limit = (int)strtol(limit, &end, 10);
-        q->limit = *end || !*limit ? 0 : q->limit;
-    }
-    return OK;
-}
-
-static json_t *file_row_json(const s3up_file_row_t *f, apr_pool_t *p)
-{
-    json_t *by = json_null();
-
-    if (f->by.name || f->by.link_id) {
-        by = json_pack("{s:o,s:s,s:o}", "name", f->by.name ? json_string(f->by.name) : json_null(),
-                       "via", f->by.link_id ? "link" : "person", "link",
-                       f->by.link_id ? json_string(f->by.link_id) : json_null());
-    }
-    if (!f->key) {
-        return json_pack("{s:s,s:I,s:i,s:s}", "name", f->name, "size", (json_int_t)f->size, "files",
-                         f->files, "last_modified", s3up_time_iso8601(f->last_modified, p));
-    }
-    return json_pack("{s:s,s:s,s:I,s:s,s:o,s:o,s:o}", "key", f->key, "name", f->name, "size",
-                     (json_int_t)f->size, "last_modified", s3up_time_iso8601(f->last_modified, p),
-                     "uploaded_by", by, "checksum",
-                     f->checksum ? json_string(f->checksum) : json_null(), "copy_of",
-                     f->copy_of ? json_string(f->copy_of) : json_null());
-}
-
-static int route_files(void *ctx, const char *const *arg)
-{
-    admin_t *a = ctx;
-    request_rec *r = a->r;
-    s3up_files_query_t q;
-    s3up_file_list_t *list;
-    s3up_error_t *err;
-    json_t *files, *folders;
-    int rc;
-
-    if ((rc = files_query_of(&q, r)) != OK) {
-        return rc;
-    }
-    if (s3up_manage_browse(&list, &a->m, arg[0], &q, &err, r->pool) != APR_SUCCESS) {
-        return s3up_reply_failure(r, err, "NoSuchEndpoint");
-    }
-    files = s3up_json_own(json_array(), r->pool);
-    folders = s3up_json_own(json_array(), r->pool);
-    for (int i = 0; i < list->rows->nelts; i++) {
-        json_array_append_new(
-            files, file_row_json(&APR_ARRAY_IDX(list->rows, i, s3up_file_row_t), r->pool));
-    }
-    for (int i = 0; q.folders && i < list->folders->nelts; i++) {
-        json_array_append_new(
-            folders, file_row_json(&APR_ARRAY_IDX(list->folders, i, s3up_file_row_t), r->pool));
-    }
-    return s3up_reply_json(
-        r, HTTP_OK,
-        json_pack("{s:O,s:O,s:o,s:{s:i,s:I,s:b}}", "files", files, "folders", folders, "next",
-                  list->next >= 0 ? json_string(apr_itoa(r->pool, list->next)) : json_null(),
-                  "totals", "files", list->totals.files, "bytes", (json_int_t)list->totals.bytes,
-                  "complete", list->totals.complete));
 }
 
 static int route_download(void *ctx, const char *const *arg __attribute__((unused)))
@@ -534,105 +426,10 @@ static int route_download(void *ctx, const char *const *arg __attribute__((unuse
     if (s3up_manage_download(&url, &a->m, key, &err, a->r->pool) != APR_SUCCESS) {
         return s3up_reply_failure(a->r, err, "NoSuchKey");
     }
-    audit(a, "download", NULL, key, "ok");
+    s3up_admin_audit(a, "download", NULL, key, "ok");
     apr_table_setn(a->r->headers_out, "Location", url);
     apr_table_setn(a->r->headers_out, "Cache-Control", "no-store");
     return HTTP_MOVED_TEMPORARILY;
-}
-
-/* The address of a share on the s3up-drop location. */
-static const char *share_url(const admin_t *a, const char *token)
-{
-    const char *base = s3up_conf_link_url(a->sc);
-    apr_size_t n = strlen(base);
-
-    return apr_psprintf(a->r->pool, "%.*s/s/%s", (int)(n && base[n - 1] == '/' ? n - 1 : n), base,
-                        token);
-}
-
-static json_t *share_json(const admin_t *a, const s3up_share_t *s)
-{
-    apr_pool_t *p = a->r->pool;
-    const char *folder = s3up_store_file_key(a->conf.prefix, s->endpoint, "", p);
-
-    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:i,s:o,s:b}", "id", s->id, "key", s->key, "name",
-                     s->key + strlen(folder), "created", s3up_time_iso8601(s->created, p),
-                     "created_by", s->created_by ? json_string(s->created_by) : json_null(),
-                     "expires", s3up_time_iso8601(s->expires, p), "uses", s->uses, "last_used",
-                     s->last_used ? json_string(s3up_time_iso8601(s->last_used, p)) : json_null(),
-                     "expired", apr_time_now() >= s->expires);
-}
-
-/* POST /api/share {key, expires, raw}: a short address on this server
- * (a share record), or with raw a presigned GET of S3's. */
-static int route_share(void *ctx, const char *const *arg __attribute__((unused)))
-{
-    admin_t *a = ctx;
-    request_rec *r = a->r;
-    const char *key, *url;
-    apr_time_t expires_at;
-    apr_interval_time_t life;
-    s3up_share_made_t *made;
-    s3up_error_t *err;
-    const json_t *ex;
-    json_t *body, *reply;
-    int rc;
-
-    if ((rc = s3up_read_json(&body, r)) != OK) {
-        return rc;
-    }
-    key = s3up_json_str(body, "key");
-    ex = json_object_get(body, "expires");
-    life = json_is_integer(ex) ? apr_time_from_sec(json_integer_value(ex)) : 0;
-    if (json_is_true(json_object_get(body, "raw"))) {
-        if (s3up_manage_share(&url, &expires_at, &a->m, key, life, &err, r->pool) != APR_SUCCESS) {
-            return failed(a, "share", NULL, key, err, "NoSuchKey");
-        }
-        audit(a, "share", NULL, key, "presigned");
-        return s3up_reply_json(r, HTTP_OK,
-                               json_pack("{s:s,s:s,s:s}", "url", url, "expires_at",
-                                         s3up_time_iso8601(expires_at, r->pool), "kind",
-                                         "presigned"));
-    }
-    if (s3up_manage_share_create(&made, &a->m, key, life, &err, r->pool) != APR_SUCCESS) {
-        return failed(a, "share", NULL, key, err, "NoSuchKey");
-    }
-    audit(a, "share", made->share->endpoint, key, "ok");
-    reply = json_pack("{s:s,s:s,s:s,s:o}", "url", share_url(a, made->token), "expires_at",
-                      s3up_time_iso8601(made->share->expires, r->pool), "kind", "short", "share",
-                      share_json(a, made->share));
-    return s3up_reply_json(r, HTTP_OK, reply);
-}
-
-static int route_shares(void *ctx, const char *const *arg)
-{
-    admin_t *a = ctx;
-    apr_array_header_t *shares;
-    s3up_error_t *err;
-    json_t *list;
-
-    if (s3up_manage_shares(&shares, &a->m, arg[0], &err, a->r->pool) != APR_SUCCESS) {
-        return s3up_reply_failure(a->r, err, "NoSuchEndpoint");
-    }
-    list = s3up_json_own(json_array(), a->r->pool);
-    for (int i = 0; i < shares->nelts; i++) {
-        json_array_append_new(list, share_json(a, APR_ARRAY_IDX(shares, i, s3up_share_t *)));
-    }
-    return s3up_reply_json(a->r, HTTP_OK, json_pack("{s:O}", "shares", list));
-}
-
-static int route_share_revoke(void *ctx, const char *const *arg)
-{
-    admin_t *a = ctx;
-    const char *id = arg[0];
-    s3up_error_t *err;
-
-    if (s3up_manage_share_revoke(&a->m, id, arg[1], &err, a->r->pool) != APR_SUCCESS) {
-        return failed(a, "share-revoke", s3up_store_id_valid(id) ? id : NULL, NULL, err,
-                      "NoSuchShare");
-    }
-    audit(a, "share-revoke", id, NULL, "ok");
-    return s3up_reply_json(a->r, HTTP_OK, json_object());
 }
 
 static int route_file_delete(void *ctx, const char *const *arg __attribute__((unused)))
@@ -642,9 +439,9 @@ static int route_file_delete(void *ctx, const char *const *arg __attribute__((un
     s3up_error_t *err;
 
     if (s3up_manage_file_delete(&a->m, key, &err, a->r->pool) != APR_SUCCESS) {
-        return failed(a, "file-delete", NULL, key, err, "NoSuchKey");
+        return s3up_admin_failed(a, "file-delete", NULL, key, err, "NoSuchKey");
     }
-    audit(a, "file-delete", NULL, key, "ok");
+    s3up_admin_audit(a, "file-delete", NULL, key, "ok");
     return s3up_reply_json(a->r, HTTP_OK, json_object());
 }
 
@@ -685,9 +482,9 @@ static int route_upload_abort(void *ctx, const char *const *arg __attribute__((u
 
     if (s3up_manage_upload_abort(&gone, &a->m, key, s3up_arg(a->r, "uploadId"), &err, a->r->pool) !=
         APR_SUCCESS) {
-        return failed(a, "upload-abort", NULL, key, err, "NoSuchUpload");
+        return s3up_admin_failed(a, "upload-abort", NULL, key, err, "NoSuchUpload");
     }
-    audit(a, "upload-abort", NULL, key, gone ? "gone" : "ok");
+    s3up_admin_audit(a, "upload-abort", NULL, key, gone ? "gone" : "ok");
     return s3up_reply_json(a->r, HTTP_OK, json_object());
 }
 
@@ -701,11 +498,11 @@ static const s3up_route_t admin_routes[] = {
     {"POST", "api/endpoints/{id}/links", route_link_create},
     {"DELETE", "api/endpoints/{id}/links/{link}", route_link_delete},
     {"DELETE", "api/endpoints/{id}/links/{link}/lock", route_link_unlock},
-    {"GET", "api/endpoints/{id}/files", route_files},
-    {"GET", "api/endpoints/{id}/shares", route_shares},
-    {"DELETE", "api/endpoints/{id}/shares/{share}", route_share_revoke},
+    {"GET", "api/endpoints/{id}/files", s3up_admin_files},
+    {"GET", "api/endpoints/{id}/shares", s3up_admin_shares},
+    {"DELETE", "api/endpoints/{id}/shares/{share}", s3up_admin_share_revoke},
     {"GET", "api/download", route_download},
-    {"POST", "api/share", route_share},
+    {"POST", "api/share", s3up_admin_share},
     {"DELETE", "api/files", route_file_delete},
     {"GET", "api/uploads", route_uploads},
     {"DELETE", "api/uploads", route_upload_abort},
