@@ -301,8 +301,11 @@ static int route_share(void *ctx, const char *const *arg)
         apr_table_setn(r->headers_out, "Retry-After", "5");
         return HTTP_SERVICE_UNAVAILABLE;
     }
+    /* A redirect is sent as an error response: only err_headers_out go
+     * along (and Location). */
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
     apr_table_setn(r->headers_out, "Location", url);
-    apr_table_setn(r->headers_out, "Referrer-Policy", "no-referrer");
     return HTTP_MOVED_TEMPORARILY;
 }
 

@@ -34,6 +34,7 @@ function curl(address, follow = false) {
   return {
     status: Number(last[1]),
     location: heads[0][2].match(/^location: (.*)$/im)?.[1],
+    cacheControl: heads[0][2].match(/^cache-control: (.*)$/im)?.[1],
     body: out.subarray(end),
   };
 }
@@ -211,6 +212,7 @@ S3UpCacheTTL 1s
   await share.getByRole('button', { name: 'Close' }).click();
   let got = curl(address);
   is(got.status, 302, 'it redirects');
+  is(got.cacheControl, 'no-store', 'and is not cached (each use signs afresh, and is counted)');
   like(got.location ?? '', new RegExp(`/${process.env.S3UP_TEST_BUCKET}/uploads/${ep}/report\\.pdf\\?.*X-Amz-Expires=300`), 'to a fresh 5-minute presigned GET of the shared key');
   got = curl(address, true);
   is(got.status, 200, 'followed');
