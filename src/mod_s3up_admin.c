@@ -428,7 +428,7 @@ static int route_download(void *ctx, const char *const *arg __attribute__((unuse
     }
     s3up_admin_audit(a, "download", NULL, key, "ok");
     apr_table_setn(a->r->headers_out, "Location", url);
-    apr_table_setn(a->r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(a->r->err_headers_out, "Cache-Control", "no-store");
     return HTTP_MOVED_TEMPORARILY;
 }
 

@@ -215,6 +215,7 @@ CustomLog "${dir}/audit.log" s3up_audit
   const aliceKey = `uploads/${acme}/from alice.bin`;
   res = await admin('GET', `/api/download?${q({ key: aliceKey })}`);
   ok(res.status === 302 && res.headers.get('location').includes('X-Amz-Signature'), 'download: 302 to a presigned GET');
+  is(res.headers.get('cache-control'), 'no-store', 'not cached');
   r = await fetch(res.headers.get('location'));
   const got = Buffer.from(await r.arrayBuffer());
   is(sha256(got), sha256(memberData), 'the download is the uploaded bytes');
