@@ -1,6 +1,8 @@
 // The admin portal: upload endpoints (list, search, create with one-time secrets), one
-// endpoint's page (members, status, expiry, limit, note, upload links, files, unfinished
-// uploads, an Uppy Dashboard into the customer's folder, deletion).
+// endpoint's page (members, status, expiry, limit, note, labelled upload links, files
+// sorted, filtered and grouped in folders by the server, several at once, share addresses
+// with their use counts, unfinished uploads, an Uppy Dashboard into the customer's folder,
+// deletion).
 //
 // Routing is in the hash (#/ and #/e/{id}), so the page itself is always <location>/ and
 // every address below is relative to it: api/... for the admin API, e/{id}/s3/... for the
