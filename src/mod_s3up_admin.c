@@ -14,6 +14,7 @@
 #include <http_log.h>
 #include <http_protocol.h>
 
+#include "mod_s3up_admin.h"
 #include "mod_s3up_drop.h"
 #include "mod_s3up_handler.h"
 #include "mod_s3up_identity.h"
@@ -29,20 +30,9 @@ APLOG_USE_MODULE(s3up);
 
 #define ENDPOINTS_PAGE 100
 
-typedef struct admin_t {
-    request_rec *r;
-    const s3up_dir_conf_t *dc;
-    const s3up_srv_conf_t *sc;
-    const s3up_principal_t *who;
-    s3up_s3_t *s3;
-    s3up_store_t store;
-    s3up_manage_conf_t conf;
-    s3up_manage_t m; /* the service, over the above */
-} admin_t;
-
 /* One line per admin action: who, what, where, how it ended. */
-static void audit(admin_t *a, const char *action, const char *endpoint, const char *key,
-                  const char *outcome)
+void s3up_admin_audit(admin_t *a, const char *action, const char *endpoint, const char *key,
+                      const char *outcome)
 {
     request_rec *r = a->r;
 
@@ -59,10 +49,10 @@ static void audit(admin_t *a, const char *action, const char *endpoint, const ch
 }
 
 /* A failed action: logged, and answered. */
-static int failed(admin_t *a, const char *action, const char *endpoint, const char *key,
-                  const s3up_error_t *err, const char *notfound_code)
+int s3up_admin_failed(admin_t *a, const char *action, const char *endpoint, const char *key,
+                      const s3up_error_t *err, const char *notfound_code)
 {
-    audit(a, action, endpoint, key, err->code ? err->code : "failed");
+    s3up_admin_audit(a, action, endpoint, key, err->code ? err->code : "failed");
     return s3up_reply_failure(a->r, err, notfound_code);
 }
 
@@ -163,6 +153,12 @@ static int link_spec_of(s3up_link_spec_t *spec, admin_t *a, const json_t *body)
         spec->passcode = json_string_value(pc);
     }
     spec->make_passcode = json_is_true(pc);
+    spec->label = s3up_json_str(body, "label");
+    if (json_object_get(body, "label") && !json_is_null(json_object_get(body, "label")) &&
+        !spec->label) {
+        return s3up_reply_error(a->r, HTTP_BAD_REQUEST, "BadRequest",
+                                "label: text of up to %d bytes", S3UP_MANAGE_LABEL_MAX);
+    }
     if (ex && !json_is_null(ex) &&
         (!json_is_string(ex) ||
          s3up_time_parse(&spec->expires, json_string_value(ex)) != APR_SUCCESS)) {
@@ -179,7 +175,8 @@ static json_t *link_made_json(admin_t *a, const s3up_link_made_t *made)
     apr_size_t n = strlen(base);
 
     return json_pack(
-        "{s:s,s:s,s:o,s:o,s:b}", "id", made->link->id, "url",
+        "{s:s,s:o,s:s,s:o,s:o,s:b}", "id", made->link->id, "label",
+        made->link->label ? json_string(made->link->label) : json_null(), "url",
         apr_psprintf(a->r->pool, "%.*s/%s", (int)(n && base[n - 1] == '/' ? n - 1 : n), base,
                      made->token),
         "passcode", made->passcode ? json_string(made->passcode) : json_null(), "expires",
@@ -195,8 +192,11 @@ static json_t *link_json(admin_t *a, const s3up_link_view_t *v)
     apr_pool_t *p = a->r->pool;
     const s3up_link_t *l = v->link;
     json_t *j = json_pack(
-        "{s:s,s:s,s:o,s:o,s:b,s:i,s:o}", "id", l->id, "created", s3up_time_iso8601(l->created, p),
-        "created_by", l->created_by ? json_string(l->created_by) : json_null(), "expires",
+        "{s:s,s:o,s:o,s:s,s:o,s:o,s:b,s:i,s:o}", "id", l->id, "label",
+        l->label ? json_string(l->label) : json_null(), "ends",
+        v->ends ? json_string(s3up_time_iso8601(v->ends, p)) : json_null(), "created",
+        s3up_time_iso8601(l->created, p), "created_by",
+        l->created_by ? json_string(l->created_by) : json_null(), "expires",
         l->expires ? json_string(s3up_time_iso8601(l->expires, p)) : json_null(), "has_passcode",
         l->passcode_hash != NULL, "passcode_tries", v->tries.count, "locked_until",
         v->locked_until ? json_string(s3up_time_iso8601(v->locked_until, p)) : json_null());
@@ -242,25 +242,25 @@ static int route_create(void *ctx, const char *const *arg __attribute__((unused)
                            json_is_object(link_body) ? &link : NULL, &err,
                            r->pool) != APR_SUCCESS) {
         if (c->cognito_user) {
-            audit(a, "cognito-create", id, NULL, "ok");
+            s3up_admin_audit(a, "cognito-create", id, NULL, "ok");
         }
         if (c->ep) {
-            audit(a, "endpoint-create", id, NULL, "ok");
+            s3up_admin_audit(a, "endpoint-create", id, NULL, "ok");
         }
-        return failed(a, c->failed, s3up_store_id_valid(id) ? id : NULL, NULL, err,
-                      "NoSuchEndpoint");
+        return s3up_admin_failed(a, c->failed, s3up_store_id_valid(id) ? id : NULL, NULL, err,
+                                 "NoSuchEndpoint");
     }
     if (c->old_files) {
-        audit(a, "endpoint-create", id, NULL, "old-files-deleted");
+        s3up_admin_audit(a, "endpoint-create", id, NULL, "old-files-deleted");
     }
     if (c->cognito_user) {
-        audit(a, "cognito-create", id, NULL, "ok");
+        s3up_admin_audit(a, "cognito-create", id, NULL, "ok");
     }
-    audit(a, "endpoint-create", id, NULL, "ok");
+    s3up_admin_audit(a, "endpoint-create", id, NULL, "ok");
     reply = json_pack("{s:o,s:o}", "endpoint", endpoint_json(a, c->ep), "portal_url",
                       portal_url(a, id) ? json_string(portal_url(a, id)) : json_null());
     if (reply && c->link) {
-        audit(a, "link-create", id, NULL, "ok");
+        s3up_admin_audit(a, "link-create", id, NULL, "ok");
         json_object_set_new(reply, "link", link_made_json(a, c->link));
     }
     if (reply && c->cognito_user) {
@@ -336,10 +336,10 @@ static int route_patch(void *ctx, const char *const *arg)
         if_match = s3up_json_str(body, "version");
     }
     if (s3up_manage_change(&ep, &a->m, id, if_match, &spec, &err, r->pool) != APR_SUCCESS) {
-        return failed(a, "endpoint-change", s3up_store_id_valid(id) ? id : NULL, NULL, err,
-                      "NoSuchEndpoint");
+        return s3up_admin_failed(a, "endpoint-change", s3up_store_id_valid(id) ? id : NULL, NULL,
+                                 err, "NoSuchEndpoint");
     }
-    audit(a, "endpoint-change", id, NULL, "ok");
+    s3up_admin_audit(a, "endpoint-change", id, NULL, "ok");
     return s3up_reply_json(r, HTTP_OK, json_pack("{s:o}", "endpoint", endpoint_json(a, ep)));
 }
 
@@ -356,10 +356,10 @@ static int route_delete(void *ctx, const char *const *arg)
         return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest", "files: keep or delete");
     }
     if (s3up_manage_delete(&deleted, &a->m, id, remove_files, &err, r->pool) != APR_SUCCESS) {
-        return failed(a, "endpoint-delete", s3up_store_id_valid(id) ? id : NULL, NULL, err,
-                      "NoSuchEndpoint");
+        return s3up_admin_failed(a, "endpoint-delete", s3up_store_id_valid(id) ? id : NULL, NULL,
+                                 err, "NoSuchEndpoint");
     }
-    audit(a, "endpoint-delete", id, NULL, remove_files ? "files-deleted" : "files-kept");
+    s3up_admin_audit(a, "endpoint-delete", id, NULL, remove_files ? "files-deleted" : "files-kept");
     return s3up_reply_json(r, HTTP_OK,
                            json_pack("{s:s,s:i}", "deleted", id, "files_deleted", deleted));
 }
@@ -378,10 +378,10 @@ static int route_link_create(void *ctx, const char *const *arg)
         return rc;
     }
     if (s3up_manage_link_create(&made, &a->m, id, &spec, &err, a->r->pool) != APR_SUCCESS) {
-        return failed(a, "link-create", s3up_store_id_valid(id) ? id : NULL, NULL, err,
-                      "NoSuchEndpoint");
+        return s3up_admin_failed(a, "link-create", s3up_store_id_valid(id) ? id : NULL, NULL, err,
+                                 "NoSuchEndpoint");
     }
-    audit(a, "link-create", id, NULL, "ok");
+    s3up_admin_audit(a, "link-create", id, NULL, "ok");
     return s3up_reply_json(a->r, HTTP_CREATED, json_pack("{s:o}", "link", link_made_json(a, made)));
 }
 
@@ -392,10 +392,10 @@ static int route_link_delete(void *ctx, const char *const *arg)
     s3up_error_t *err;
 
     if (s3up_manage_link_revoke(&a->m, id, arg[1], &err, a->r->pool) != APR_SUCCESS) {
-        return failed(a, "link-revoke", s3up_store_id_valid(id) ? id : NULL, NULL, err,
-                      "NoSuchEndpoint");
+        return s3up_admin_failed(a, "link-revoke", s3up_store_id_valid(id) ? id : NULL, NULL, err,
+                                 "NoSuchEndpoint");
     }
-    audit(a, "link-revoke", id, NULL, "ok");
+    s3up_admin_audit(a, "link-revoke", id, NULL, "ok");
     return s3up_reply_json(a->r, HTTP_OK, json_object());
 }
 
@@ -409,27 +409,12 @@ static int route_link_unlock(void *ctx, const char *const *arg)
     s3up_error_t *err;
 
     if (s3up_manage_link_unlock(&v, &a->m, id, arg[1], &err, a->r->pool) != APR_SUCCESS) {
-        return failed(a, "link-unlock", s3up_store_id_valid(id) ? id : NULL, NULL, err,
-                      "NoSuchEndpoint");
+        return s3up_admin_failed(a, "link-unlock", s3up_store_id_valid(id) ? id : NULL, NULL, err,
+                                 "NoSuchEndpoint");
     }
     s3up_drop_unlock(v->link->id);
-    audit(a, "link-unlock", id, NULL, "ok");
+    s3up_admin_audit(a, "link-unlock", id, NULL, "ok");
     return s3up_reply_json(a->r, HTTP_OK, json_pack("{s:o}", "link", link_json(a, v)));
-}
-
-static int route_files(void *ctx, const char *const *arg)
-{
-    admin_t *a = ctx;
-    request_rec *r = a->r;
-    s3up_object_page_t *page;
-    const char *folder;
-    s3up_error_t *err;
-
-    if (s3up_manage_files(&page, &folder, &a->m, arg[0], s3up_arg(r, "prefix"),
-                          s3up_arg(r, "cursor"), &err, r->pool) != APR_SUCCESS) {
-        return s3up_reply_failure(r, err, "NoSuchEndpoint");
-    }
-    return s3up_reply_json(r, HTTP_OK, s3up_files_json(page, folder, r->pool));
 }
 
 static int route_download(void *ctx, const char *const *arg __attribute__((unused)))
@@ -441,37 +426,10 @@ static int route_download(void *ctx, const char *const *arg __attribute__((unuse
     if (s3up_manage_download(&url, &a->m, key, &err, a->r->pool) != APR_SUCCESS) {
         return s3up_reply_failure(a->r, err, "NoSuchKey");
     }
-    audit(a, "download", NULL, key, "ok");
+    s3up_admin_audit(a, "download", NULL, key, "ok");
     apr_table_setn(a->r->headers_out, "Location", url);
-    apr_table_setn(a->r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(a->r->err_headers_out, "Cache-Control", "no-store");
     return HTTP_MOVED_TEMPORARILY;
-}
-
-static int route_share(void *ctx, const char *const *arg __attribute__((unused)))
-{
-    admin_t *a = ctx;
-    request_rec *r = a->r;
-    const char *key, *url;
-    apr_time_t expires_at;
-    s3up_error_t *err;
-    const json_t *ex;
-    json_t *body;
-    int rc;
-
-    if ((rc = s3up_read_json(&body, r)) != OK) {
-        return rc;
-    }
-    key = s3up_json_str(body, "key");
-    ex = json_object_get(body, "expires");
-    if (s3up_manage_share(&url, &expires_at, &a->m, key,
-                          json_is_integer(ex) ? apr_time_from_sec(json_integer_value(ex)) : 0, &err,
-                          r->pool) != APR_SUCCESS) {
-        return s3up_reply_failure(r, err, "NoSuchKey");
-    }
-    audit(a, "share", NULL, key, "ok");
-    return s3up_reply_json(
-        r, HTTP_OK,
-        json_pack("{s:s,s:s}", "url", url, "expires_at", s3up_time_iso8601(expires_at, r->pool)));
 }
 
 static int route_file_delete(void *ctx, const char *const *arg __attribute__((unused)))
@@ -481,9 +439,9 @@ static int route_file_delete(void *ctx, const char *const *arg __attribute__((un
     s3up_error_t *err;
 
     if (s3up_manage_file_delete(&a->m, key, &err, a->r->pool) != APR_SUCCESS) {
-        return failed(a, "file-delete", NULL, key, err, "NoSuchKey");
+        return s3up_admin_failed(a, "file-delete", NULL, key, err, "NoSuchKey");
     }
-    audit(a, "file-delete", NULL, key, "ok");
+    s3up_admin_audit(a, "file-delete", NULL, key, "ok");
     return s3up_reply_json(a->r, HTTP_OK, json_object());
 }
 
@@ -524,9 +482,9 @@ static int route_upload_abort(void *ctx, const char *const *arg __attribute__((u
 
     if (s3up_manage_upload_abort(&gone, &a->m, key, s3up_arg(a->r, "uploadId"), &err, a->r->pool) !=
         APR_SUCCESS) {
-        return failed(a, "upload-abort", NULL, key, err, "NoSuchUpload");
+        return s3up_admin_failed(a, "upload-abort", NULL, key, err, "NoSuchUpload");
     }
-    audit(a, "upload-abort", NULL, key, gone ? "gone" : "ok");
+    s3up_admin_audit(a, "upload-abort", NULL, key, gone ? "gone" : "ok");
     return s3up_reply_json(a->r, HTTP_OK, json_object());
 }
 
@@ -540,9 +498,11 @@ static const s3up_route_t admin_routes[] = {
     {"POST", "api/endpoints/{id}/links", route_link_create},
     {"DELETE", "api/endpoints/{id}/links/{link}", route_link_delete},
     {"DELETE", "api/endpoints/{id}/links/{link}/lock", route_link_unlock},
-    {"GET", "api/endpoints/{id}/files", route_files},
+    {"GET", "api/endpoints/{id}/files", s3up_admin_files},
+    {"GET", "api/endpoints/{id}/shares", s3up_admin_shares},
+    {"DELETE", "api/endpoints/{id}/shares/{share}", s3up_admin_share_revoke},
     {"GET", "api/download", route_download},
-    {"POST", "api/share", route_share},
+    {"POST", "api/share", s3up_admin_share},
     {"DELETE", "api/files", route_file_delete},
     {"GET", "api/uploads", route_uploads},
     {"DELETE", "api/uploads", route_upload_abort},

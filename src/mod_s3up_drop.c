@@ -23,6 +23,7 @@
 #include "mod_s3up_shared.h"
 #include "mod_s3up_upload.h"
 #include "s3up_limit.h"
+#include "s3up_manage.h"
 #include "s3up_token.h"
 #include "s3up_util.h"
 #include "s3up_time.h"
@@ -283,6 +284,56 @@ static const s3up_principal_t *cookie_principal(request_rec *r, s3up_store_t *st
     return who;
 }
 
+/* GET {location}/s/{token}: a share's address, answered with a fresh
+ * presigned GET of its one file. Logged like an admin action (S3UP0506),
+ * without the token. */
+static int route_share(void *ctx, const char *const *arg)
+{
+    s3up_upload_ctx_t *up = ctx;
+    request_rec *r = up->r;
+    s3up_manage_conf_t conf = {.prefix = s3up_conf_prefix(up->dc),
+                               .share_max = s3up_conf_share_max_expires(up->dc)};
+    s3up_manage_t m = {&conf, up->s3, &up->store, NULL};
+    const char *url;
+    s3up_share_t *share;
+    s3up_error_t *err;
+    apr_status_t rv;
+
+    s3up_req_hide(r, arg[0]);
+    rv = s3up_manage_share_open(&url, &share, &m, arg[0], &err, r->pool);
+    if (share) {
+        apr_table_setn(r->subprocess_env, "S3UP_ENDPOINT", share->endpoint);
+        apr_table_setn(r->subprocess_env, "S3UP_KEY", share->key);
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
+                      S3UP_LOGNO(0506) "share: id=%.12s action=share-open endpoint=%s key=%s "
+                                       "uses=%d outcome=%s",
+                      share->id, share->endpoint, share->key, share->uses,
+                      rv == APR_SUCCESS ? "ok" : err->code);
+    }
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    if (rv == S3UP_ENOTFOUND) {
+        return drop_page(r, HTTP_NOT_FOUND, "share-gone.html");
+    }
+    if (rv == APR_TIMEUP) {
+        return drop_page(r, HTTP_GONE, "share-gone.html");
+    }
+    if (rv != APR_SUCCESS) {
+        apr_table_setn(r->headers_out, "Retry-After", "5");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    /* A redirect is sent as an error response: only err_headers_out go
+     * along (and Location). */
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
+    apr_table_setn(r->headers_out, "Location", url);
+    return HTTP_MOVED_TEMPORARILY;
+}
+
+static const s3up_route_t share_routes[] = {
+    {"GET", "s/{token}", route_share},
+    {NULL, NULL, NULL},
+};
+
 /* What a link's own address takes; below the location, its portal takes
  * the customer routes (mod_s3up_upload.c). */
 static const s3up_route_t link_routes[] = {
@@ -298,8 +349,9 @@ int s3up_drop_serve(const s3up_call_t *call)
     s3up_error_t *down;
     const char *path = call->path;
     int token = !call->chosen && s3up_token_valid(path), rc;
+    int share = !call->chosen && !strncmp(path, "s/", 2);
 
-    if (!token && !s3up_upload_is_api(path)) {
+    if (!token && !share && !s3up_upload_is_api(path)) {
         return s3up_pages_serve(r, "upload", path); /* the portal, as for s3up-upload */
     }
     up = s3up_upload_ctx(call);
@@ -307,6 +359,9 @@ int s3up_drop_serve(const s3up_call_t *call)
         return rc;
     }
     s3up_req_store(&up->store, r, up->s3, up->dc);
+    if (share) {
+        return s3up_route(r, share_routes, path, up);
+    }
     if (token) {
         s3up_req_hide(r, path);
         return s3up_route(r, link_routes, path, up);

@@ -287,7 +287,7 @@ apr_status_t s3up_manage_change(s3up_endpoint_t **out, s3up_manage_t *m, const c
 apr_status_t s3up_manage_delete(int *deleted, s3up_manage_t *m, const char *id, int delete_files,
                                 s3up_error_t **err, apr_pool_t *p)
 {
-    apr_array_header_t *links;
+    apr_array_header_t *links, *shares;
     s3up_endpoint_t *ep;
     apr_status_t rv;
 
@@ -299,12 +299,20 @@ apr_status_t s3up_manage_delete(int *deleted, s3up_manage_t *m, const char *id, 
     ep->status = S3UP_ENDPOINT_REVOKED;
     if ((rv = s3up_store_endpoint_put(m->store, ep, err, p)) != APR_SUCCESS ||
         (delete_files && (rv = s3up_manage_empty(deleted, m, ep->prefix, err, p)) != APR_SUCCESS) ||
-        (rv = s3up_store_endpoint_links(&links, m->store, id, err, p)) != APR_SUCCESS) {
+        (rv = s3up_store_endpoint_links(&links, m->store, id, err, p)) != APR_SUCCESS ||
+        (rv = s3up_store_endpoint_shares(&shares, m->store, id, err, p)) != APR_SUCCESS) {
         return rv;
     }
     for (int i = 0; i < links->nelts; i++) {
-        s3up_link_t l = {APR_ARRAY_IDX(links, i, const char *), id, 0, NULL, 0, NULL};
+        s3up_link_t l = {.id = APR_ARRAY_IDX(links, i, const char *), .endpoint = id};
         if ((rv = s3up_store_link_delete(m->store, &l, err, p)) != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    /* Its shares go too: a later endpoint of the same id shares nothing. */
+    for (int i = 0; i < shares->nelts; i++) {
+        s3up_share_t s = {.id = APR_ARRAY_IDX(shares, i, const char *), .endpoint = id};
+        if ((rv = s3up_store_share_delete(m->store, &s, err, p)) != APR_SUCCESS) {
             return rv;
         }
     }
@@ -337,11 +345,22 @@ apr_status_t s3up_manage_list(apr_array_header_t **eps, const char **next, s3up_
     return APR_SUCCESS;
 }
 
-static void link_view(s3up_link_view_t *v, s3up_manage_t *m, s3up_link_t *l, apr_pool_t *p)
+/* When a link stops: its own end or its endpoint's, whichever is first. */
+static apr_time_t link_ends(const s3up_link_t *l, const s3up_endpoint_t *ep)
+{
+    if (!ep || !ep->expires) {
+        return l->expires;
+    }
+    return l->expires && l->expires < ep->expires ? l->expires : ep->expires;
+}
+
+static void link_view(s3up_link_view_t *v, s3up_manage_t *m, s3up_link_t *l,
+                      const s3up_endpoint_t *ep, apr_pool_t *p)
 {
     s3up_error_t *ignored;
 
     v->link = l;
+    v->ends = link_ends(l, ep);
     v->tries.count = 0;
     v->tries.since = 0;
     if (l->passcode_hash) {
@@ -387,7 +406,7 @@ apr_status_t s3up_manage_get(s3up_endpoint_view_t **out, s3up_manage_t *m, const
         s3up_error_t *ignored;
         if (s3up_store_link_get(&l, m->store, APR_ARRAY_IDX(ids, i, const char *), &ignored, p) ==
             APR_SUCCESS) {
-            link_view(apr_array_push(v->links), m, l, p);
+            link_view(apr_array_push(v->links), m, l, v->ep, p);
         }
     }
     if ((rv = totals(&v->totals, m, v->ep->prefix, err, p)) != APR_SUCCESS) {
@@ -440,6 +459,12 @@ apr_status_t s3up_manage_link_create(s3up_link_made_t **out, s3up_manage_t *m, c
         return s3up_failf(err, S3UP_EINPUT, "BadRequest", p,
                           "link.expires: a future ISO 8601 time, or null");
     }
+    if (spec->label && (strlen(spec->label) > S3UP_MANAGE_LABEL_MAX ||
+                        (*spec->label && !s3up_principal_name_ok(spec->label)))) {
+        return s3up_failf(err, S3UP_EINPUT, "BadRequest", p,
+                          "label: text of up to %d bytes without control characters",
+                          S3UP_MANAGE_LABEL_MAX);
+    }
     if ((rv = s3up_manage_endpoint(&ep, m, id, err, p)) != APR_SUCCESS) {
         return rv;
     }
@@ -456,6 +481,7 @@ apr_status_t s3up_manage_link_create(s3up_link_made_t **out, s3up_manage_t *m, c
     link->created = m->s3->aws.now();
     link->created_by = m->who->name;
     link->expires = spec->expires;
+    link->label = spec->label && *spec->label ? spec->label : NULL;
     if ((rv = s3up_store_link_put(m->store, link, err, p)) != APR_SUCCESS) {
         return rv;
     }
@@ -491,13 +517,15 @@ apr_status_t s3up_manage_link_unlock(s3up_link_view_t **out, s3up_manage_t *m, c
                                      const char *link_id, s3up_error_t **err, apr_pool_t *p)
 {
     s3up_link_t *l;
+    s3up_endpoint_t *ep;
     apr_status_t rv = link_of(&l, m, id, link_id, err, p);
 
     if (rv != APR_SUCCESS ||
-        (rv = s3up_store_tries_clear(m->store, l->id, err, p)) != APR_SUCCESS) {
+        (rv = s3up_store_tries_clear(m->store, l->id, err, p)) != APR_SUCCESS ||
+        (rv = s3up_manage_endpoint(&ep, m, id, err, p)) != APR_SUCCESS) {
         return rv;
     }
     *out = apr_pcalloc(p, sizeof(**out));
-    link_view(*out, m, l, p);
+    link_view(*out, m, l, ep, p);
     return APR_SUCCESS;
 }

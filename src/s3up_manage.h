@@ -59,7 +59,11 @@ typedef struct s3up_link_spec_t {
     apr_time_t expires;   /* 0: as long as its endpoint */
     const char *passcode; /* one the admin chose, or NULL */
     int make_passcode;    /* make one up (13 characters, 64 bits) */
+    const char *label;    /* whom or what it is for, or NULL */
 } s3up_link_spec_t;
+
+/* Longest link label, in bytes. */
+#define S3UP_MANAGE_LABEL_MAX 200
 
 typedef struct s3up_link_made_t {
     s3up_link_t *link;
@@ -119,6 +123,8 @@ typedef struct s3up_link_view_t {
     s3up_link_t *link;
     s3up_tries_t tries;      /* of its passcode, now */
     apr_time_t locked_until; /* 0: not locked */
+    apr_time_t ends;         /* when it stops: its own or its endpoint's end,
+                                whichever comes first; 0: when revoked */
 } s3up_link_view_t;
 
 typedef struct s3up_endpoint_view_t {
@@ -142,11 +148,6 @@ apr_status_t s3up_manage_link_revoke(s3up_manage_t *m, const char *id, const cha
  * server's own count). */
 apr_status_t s3up_manage_link_unlock(s3up_link_view_t **out, s3up_manage_t *m, const char *id,
                                      const char *link_id, s3up_error_t **err, apr_pool_t *p);
-
-/* A page of endpoint id's files, below sub (a relative path, may be NULL). */
-apr_status_t s3up_manage_files(s3up_object_page_t **out, const char **folder, s3up_manage_t *m,
-                               const char *id, const char *sub, const char *cursor,
-                               s3up_error_t **err, apr_pool_t *p);
 
 /* Presigned GETs of a customer's file, as an attachment with its name:
  * for the admin's own download (short-lived), or to share (life up to
@@ -176,5 +177,89 @@ apr_status_t s3up_manage_uploads(apr_array_header_t **out, int *truncated, s3up_
  * *gone when S3 no longer had it. */
 apr_status_t s3up_manage_upload_abort(int *gone, s3up_manage_t *m, const char *key,
                                       const char *upload_id, s3up_error_t **err, apr_pool_t *p);
+
+/* Share links through this server (s3up_manage_share.c): the address
+ * holds a token of 256 random bits; each use is answered with a fresh,
+ * short-lived presigned GET of the one shared key. */
+typedef struct s3up_share_made_t {
+    s3up_share_t *share;
+    const char *token; /* shown this once */
+} s3up_share_made_t;
+
+/* A new share of key (a file that exists) for life (60 s to
+ * S3UpShareMaxExpires). */
+apr_status_t s3up_manage_share_create(s3up_share_made_t **out, s3up_manage_t *m, const char *key,
+                                      apr_interval_time_t life, s3up_error_t **err, apr_pool_t *p);
+/* Endpoint id's shares (s3up_share_t *), newest first. */
+apr_status_t s3up_manage_shares(apr_array_header_t **out, s3up_manage_t *m, const char *id,
+                                s3up_error_t **err, apr_pool_t *p);
+apr_status_t s3up_manage_share_revoke(s3up_manage_t *m, const char *id, const char *share_id,
+                                      s3up_error_t **err, apr_pool_t *p);
+
+/* Anyone following a share's address (m->who may be NULL): *url is a
+ * presigned GET of its key, good for a few minutes (never past the share),
+ * and the use is counted. S3UP_ENOTFOUND "NoSuchShare" for a token that
+ * names no share (revoked, or never made) or whose file is gone;
+ * APR_TIMEUP "ShareExpired" once it expired. *share is set whenever a
+ * record was found. */
+apr_status_t s3up_manage_share_open(const char **url, s3up_share_t **share, s3up_manage_t *m,
+                                    const char *token, s3up_error_t **err, apr_pool_t *p);
+
+/* The files of an endpoint as the admin pages list them
+ * (s3up_manage_browse.c): the whole folder listed (up to a bound), then
+ * filtered, sorted and cut into pages here. */
+typedef enum {
+    S3UP_SORT_NAME = 0,
+    S3UP_SORT_SIZE,
+    S3UP_SORT_ARRIVED,
+    S3UP_SORT_UPLOADER,
+} s3up_sort_e;
+
+typedef struct s3up_files_query_t {
+    const char *sub;    /* a folder below the endpoint's (relative path), or NULL */
+    const char *filter; /* names containing this, any case; NULL: all */
+    s3up_sort_e sort;
+    int descending;
+    int folders; /* the folders directly below sub as rows of their own */
+    int offset;  /* where the page starts */
+    int limit;   /* its length */
+} s3up_files_query_t;
+
+/* Who uploaded a file: a person's name, or a link (its label, if known). */
+typedef struct s3up_uploader_t {
+    const char *name;    /* the person, or the link's label; NULL: unknown */
+    const char *link_id; /* a link's id (or the start of it), else NULL */
+} s3up_uploader_t;
+
+typedef struct s3up_file_row_t {
+    const char *key;  /* NULL for a folder */
+    const char *name; /* relative to the endpoint's folder */
+    apr_off_t size;   /* a folder's: of its files */
+    apr_time_t last_modified;
+    int files; /* a folder's */
+    s3up_uploader_t by;
+    const char *checksum; /* "sha256:..." when the file carries one, else NULL */
+    const char *copy_of;  /* "a (1).pdf" beside "a.pdf": the original's name */
+} s3up_file_row_t;
+
+typedef struct s3up_file_list_t {
+    apr_array_header_t *rows;    /* s3up_file_row_t: this page of files */
+    apr_array_header_t *folders; /* s3up_file_row_t: every folder (q->folders) */
+    const char *folder;          /* the endpoint's folder (key prefix) */
+    s3up_totals_t totals;        /* the files matched, every page */
+    int next;                    /* the next page's offset; -1: none */
+} s3up_file_list_t;
+
+#define S3UP_MANAGE_FILES_MAX 10000    /* listed per query */
+#define S3UP_MANAGE_UPLOADERS_MAX 1000 /* files sorted by uploader at most */
+#define S3UP_MANAGE_PAGE_MAX 500
+
+apr_status_t s3up_manage_browse(s3up_file_list_t **out, s3up_manage_t *m, const char *id,
+                                const s3up_files_query_t *q, s3up_error_t **err, apr_pool_t *p);
+
+/* The pure parts of it, for tests: the name a numbered copy ("a (2).pdf")
+ * was made from ("a.pdf"), or NULL; and rows sorted by q. */
+const char *s3up_manage_copy_base(const char *name, apr_pool_t *p);
+void s3up_manage_sort(apr_array_header_t *rows, s3up_sort_e sort, int descending);
 
 #endif /* S3UP_MANAGE_H */

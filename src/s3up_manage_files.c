@@ -12,9 +12,8 @@
 #define DOWNLOAD_EXPIRES apr_time_from_sec(300)
 #define UPLOADS_MAX 200
 
-/* A key an admin may touch: a file below S3UpPrefix, in an endpoint's
- * folder, with a path the key policy would produce. */
-static apr_status_t file_key(s3up_manage_t *m, const char *key, s3up_error_t **err, apr_pool_t *p)
+apr_status_t s3up_manage_file_key(s3up_manage_t *m, const char *key, s3up_error_t **err,
+                                  apr_pool_t *p)
 {
     const char *id, *path, *clean, *why;
 
@@ -82,25 +81,6 @@ apr_status_t s3up_manage_empty(int *removed, s3up_manage_t *m, const char *prefi
     return s3up_s3_each(m->s3, S3UP_S3_OBJECTS, prefix, 0, NULL, delete_file, &e, err, p);
 }
 
-apr_status_t s3up_manage_files(s3up_object_page_t **out, const char **folder, s3up_manage_t *m,
-                               const char *id, const char *sub, const char *cursor,
-                               s3up_error_t **err, apr_pool_t *p)
-{
-    const char *rel = "", *why;
-    s3up_endpoint_t *ep;
-    apr_status_t rv;
-
-    if ((rv = s3up_manage_endpoint(&ep, m, id, err, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    if (sub && *sub && s3up_keys_relpath(&rel, sub, &why, p) != APR_SUCCESS) {
-        return s3up_failf(err, S3UP_EINPUT, "InvalidKey", p, "prefix: %s", why);
-    }
-    *folder = ep->prefix;
-    return s3up_s3_list_objects(out, m->s3, apr_pstrcat(p, ep->prefix, rel, NULL), NULL, cursor,
-                                1000, err, p);
-}
-
 /* Content-Disposition of a download: RFC 6266, the UTF-8 name and an ASCII
  * fallback. */
 static const char *attachment(const char *key, apr_pool_t *p)
@@ -117,8 +97,8 @@ static const char *attachment(const char *key, apr_pool_t *p)
                         s3up_uri_encode(name, 0, p));
 }
 
-static apr_status_t presign(const char **url, s3up_manage_t *m, const char *key,
-                            apr_interval_time_t life, s3up_error_t **err, apr_pool_t *p)
+apr_status_t s3up_manage_presign(const char **url, s3up_manage_t *m, const char *key,
+                                 apr_interval_time_t life, s3up_error_t **err, apr_pool_t *p)
 {
     if (s3up_s3_presign_get(url, m->s3, key, attachment(key, p), life, p) != APR_SUCCESS) {
         return s3up_fail(err, APR_EGENERAL, "SigningFailed", "the link could not be signed", p);
@@ -129,8 +109,8 @@ static apr_status_t presign(const char **url, s3up_manage_t *m, const char *key,
 apr_status_t s3up_manage_download(const char **url, s3up_manage_t *m, const char *key,
                                   s3up_error_t **err, apr_pool_t *p)
 {
-    apr_status_t rv = file_key(m, key, err, p);
-    return rv == APR_SUCCESS ? presign(url, m, key, DOWNLOAD_EXPIRES, err, p) : rv;
+    apr_status_t rv = s3up_manage_file_key(m, key, err, p);
+    return rv == APR_SUCCESS ? s3up_manage_presign(url, m, key, DOWNLOAD_EXPIRES, err, p) : rv;
 }
 
 apr_status_t s3up_manage_share(const char **url, apr_time_t *expires_at, s3up_manage_t *m,
@@ -140,7 +120,7 @@ apr_status_t s3up_manage_share(const char **url, apr_time_t *expires_at, s3up_ma
     s3up_object_t *obj;
     apr_status_t rv;
 
-    if ((rv = file_key(m, key, err, p)) != APR_SUCCESS) {
+    if ((rv = s3up_manage_file_key(m, key, err, p)) != APR_SUCCESS) {
         return rv;
     }
     if (life < apr_time_from_sec(60) || life > m->conf->share_max) {
@@ -149,7 +129,7 @@ apr_status_t s3up_manage_share(const char **url, apr_time_t *expires_at, s3up_ma
                           apr_time_sec(m->conf->share_max));
     }
     if ((rv = s3up_s3_head(&obj, m->s3, key, err, p)) != APR_SUCCESS ||
-        (rv = presign(url, m, key, life, err, p)) != APR_SUCCESS) {
+        (rv = s3up_manage_presign(url, m, key, life, err, p)) != APR_SUCCESS) {
         return rv;
     }
     *expires_at = m->s3->aws.now() + life;
@@ -159,7 +139,7 @@ apr_status_t s3up_manage_share(const char **url, apr_time_t *expires_at, s3up_ma
 apr_status_t s3up_manage_file_delete(s3up_manage_t *m, const char *key, s3up_error_t **err,
                                      apr_pool_t *p)
 {
-    apr_status_t rv = file_key(m, key, err, p);
+    apr_status_t rv = s3up_manage_file_key(m, key, err, p);
     return rv == APR_SUCCESS ? s3up_s3_delete(m->s3, key, err, p) : rv;
 }
 
@@ -202,7 +182,7 @@ apr_status_t s3up_manage_uploads(apr_array_header_t **out, int *truncated, s3up_
 apr_status_t s3up_manage_upload_abort(int *gone, s3up_manage_t *m, const char *key,
                                       const char *upload_id, s3up_error_t **err, apr_pool_t *p)
 {
-    apr_status_t rv = file_key(m, key, err, p);
+    apr_status_t rv = s3up_manage_file_key(m, key, err, p);
 
     if (rv != APR_SUCCESS) {
         return rv;

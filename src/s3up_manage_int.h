@@ -15,4 +15,13 @@ apr_status_t s3up_manage_endpoint(s3up_endpoint_t **ep, s3up_manage_t *m, const 
 apr_status_t s3up_manage_empty(int *removed, s3up_manage_t *m, const char *prefix,
                                s3up_error_t **err, apr_pool_t *p);
 
+/* A key an admin may touch: a file below S3UpPrefix, in an endpoint's
+ * folder, with a path the key policy would produce ("InvalidKey" else). */
+apr_status_t s3up_manage_file_key(s3up_manage_t *m, const char *key, s3up_error_t **err,
+                                  apr_pool_t *p);
+
+/* A presigned GET of key, as an attachment with its name, for life. */
+apr_status_t s3up_manage_presign(const char **url, s3up_manage_t *m, const char *key,
+                                 apr_interval_time_t life, s3up_error_t **err, apr_pool_t *p);
+
 #endif /* S3UP_MANAGE_INT_H */

@@ -233,6 +233,11 @@ static void cached_forget(s3up_store_t *st, const char *key, apr_pool_t *p)
     cache_drop(st->cache, record_ckey(st, key, p));
 }
 
+void s3up_record_forget(s3up_store_t *st, const char *key, apr_pool_t *p)
+{
+    cached_forget(st, key, p);
+}
+
 static void cached_set(s3up_store_t *st, const char *key, const char *text, const char *etag,
                        apr_pool_t *p)
 {
@@ -255,6 +260,11 @@ void s3up_record_forget_here(s3up_store_t *st, const char *key)
 static void index_forget(s3up_store_t *st, const char *prefix, apr_pool_t *p)
 {
     cache_drop(st->cache, index_ckey(st, prefix, p));
+}
+
+void s3up_record_index_forget(s3up_store_t *st, const char *prefix, apr_pool_t *p)
+{
+    index_forget(st, prefix, p);
 }
 
 static void forget(s3up_store_t *st, const char *id, const char *who)
@@ -466,6 +476,12 @@ static apr_status_t cached_index(apr_array_header_t **ids, s3up_store_t *st, con
     cache_set(st->cache, ckey, apr_array_pstrcat(p, found, '\n'), NULL, now, generation);
     *ids = found;
     return APR_SUCCESS;
+}
+
+apr_status_t s3up_record_index(apr_array_header_t **ids, s3up_store_t *st, const char *prefix,
+                               int (*valid)(const char *), s3up_error_t **err, apr_pool_t *p)
+{
+    return cached_index(ids, st, prefix, valid, err, p);
 }
 
 /* A record of the id's key: S3UP_ENOTFOUND, with code and message, when
@@ -700,6 +716,8 @@ apr_status_t s3up_store_link_get(s3up_link_t **out, s3up_store_t *st, const char
     l->created_by = l->created_by ? apr_pstrdup(p, l->created_by) : NULL;
     l->passcode_hash = s3up_json_str(j, "passcode_hash");
     l->passcode_hash = l->passcode_hash ? apr_pstrdup(p, l->passcode_hash) : NULL;
+    l->label = s3up_json_str(j, "label");
+    l->label = l->label ? apr_pstrdup(p, l->label) : NULL;
     *out = l;
     return APR_SUCCESS;
 }
@@ -722,6 +740,7 @@ apr_status_t s3up_store_link_put(s3up_store_t *st, const s3up_link_t *link, s3up
                                       : json_null());
     json_object_set_new(j, "passcode_hash",
                         link->passcode_hash ? json_string(link->passcode_hash) : json_null());
+    json_object_set_new(j, "label", link->label ? json_string(link->label) : json_null());
     text = s3up_json_dump(j, p);
     rv = s3up_record_put(NULL, st, link_key(st, link->id, p), text, &create, err, p);
     if (rv == APR_SUCCESS) {

@@ -116,6 +116,7 @@ typedef struct s3up_link_t {
     const char *created_by;
     apr_time_t expires;        /* 0: as long as the endpoint */
     const char *passcode_hash; /* bcrypt, or NULL for none */
+    const char *label;         /* whom or what it is for, or NULL */
 } s3up_link_t;
 
 /* S3UP_ENOTFOUND for an unknown (or revoked: deleted) link. */
@@ -230,5 +231,39 @@ apr_status_t s3up_store_tries_get(s3up_tries_t *out, s3up_store_t *st, const cha
 /* Forget the tries (a passcode that was right, or an admin's unlock). */
 apr_status_t s3up_store_tries_clear(s3up_store_t *st, const char *link_id, s3up_error_t **err,
                                     apr_pool_t *p);
+
+/* Share links (s3up_store_shares.c): {state}shares/{id}.json, id =
+ * sha256(token) (the token is never stored), and the index
+ * {state}endpoint-shares/{endpoint}/{id}. */
+typedef struct s3up_share_t {
+    const char *id;
+    const char *key; /* the one file it opens */
+    const char *endpoint;
+    apr_time_t created;
+    const char *created_by;
+    apr_time_t expires;
+    int uses;
+    apr_time_t last_used; /* 0: never */
+    const char *etag;     /* of the stored record */
+} s3up_share_t;
+
+/* S3UP_ENOTFOUND for an unknown (or revoked: deleted) share. fresh reads
+ * the bucket, not the cache: a share revoked on another server stops at
+ * once. */
+apr_status_t s3up_store_share_get(s3up_share_t **out, s3up_store_t *st, const char *id, int fresh,
+                                  s3up_error_t **err, apr_pool_t *p);
+/* Create: the record, then its index entry. */
+apr_status_t s3up_store_share_put(s3up_store_t *st, const s3up_share_t *share, s3up_error_t **err,
+                                  apr_pool_t *p);
+/* Count one use at now (the version share->etag names; a few retries when
+ * other uses race it). */
+apr_status_t s3up_store_share_used(s3up_store_t *st, s3up_share_t *share, apr_time_t now,
+                                   s3up_error_t **err, apr_pool_t *p);
+/* Revoke: the record goes first, then its index entry. */
+apr_status_t s3up_store_share_delete(s3up_store_t *st, const s3up_share_t *share,
+                                     s3up_error_t **err, apr_pool_t *p);
+/* The ids of an endpoint's shares, sorted. */
+apr_status_t s3up_store_endpoint_shares(apr_array_header_t **ids, s3up_store_t *st,
+                                        const char *endpoint, s3up_error_t **err, apr_pool_t *p);
 
 #endif /* S3UP_STORE_H */

@@ -31,6 +31,15 @@ apr_status_t s3up_record_put(const char **etag, s3up_store_t *st, const char *ke
  * tell a stale copy themselves (an upload record names its upload). */
 void s3up_record_forget_here(s3up_store_t *st, const char *key);
 
+/* Forget key (or the index below prefix) in every process here. */
+void s3up_record_forget(s3up_store_t *st, const char *key, apr_pool_t *p);
+void s3up_record_index_forget(s3up_store_t *st, const char *prefix, apr_pool_t *p);
+
+/* The names of the empty objects under an index prefix that pass valid,
+ * sorted, from the cache while fresh. */
+apr_status_t s3up_record_index(apr_array_header_t **ids, s3up_store_t *st, const char *prefix,
+                               int (*valid)(const char *), s3up_error_t **err, apr_pool_t *p);
+
 /* An optional time field: null or absent is 0; else ISO 8601. */
 apr_status_t s3up_record_time(apr_time_t *out, const json_t *v);
 

@@ -1,6 +1,8 @@
 // The admin portal: upload endpoints (list, search, create with one-time secrets), one
-// endpoint's page (members, status, expiry, limit, note, upload links, files, unfinished
-// uploads, an Uppy Dashboard into the customer's folder, deletion).
+// endpoint's page (members, status, expiry, limit, note, labelled upload links, files
+// sorted, filtered and grouped in folders by the server, several at once, share addresses
+// with their use counts, unfinished uploads, an Uppy Dashboard into the customer's folder,
+// deletion).
 //
 // Routing is in the hash (#/ and #/e/{id}), so the page itself is always <location>/ and
 // every address below is relative to it: api/... for the admin API, e/{id}/s3/... for the
@@ -90,14 +92,14 @@ function lines(text) {
 // Copy the text of the element named by a button's data-copy; says so in a live region.
 async function copyFrom(button, statusId) {
   const target = $(button.dataset.copy);
-  const text = 'value' in target && target.tagName === 'INPUT' ? target.value : target.textContent;
+  const text = ['INPUT', 'TEXTAREA'].includes(target.tagName) ? target.value : target.textContent;
   let done = false;
   try {
     await navigator.clipboard.writeText(text);
     done = true;
   } catch {
     // No clipboard API (a page over plain http on another host): select it for Ctrl+C.
-    if (target.tagName === 'INPUT') {
+    if (['INPUT', 'TEXTAREA'].includes(target.tagName)) {
       target.select();
       done = document.execCommand?.('copy') ?? false;
     }
@@ -333,7 +335,7 @@ function showSecrets(title, id, items) {
 
 // -- one endpoint
 
-const current = { id: null, endpoint: null, cursor: null, uppy: null };
+const current = { id: null, endpoint: null, uppy: null };
 
 function renderEndpoint(data) {
   const ep = data.endpoint;
@@ -365,23 +367,35 @@ function passcodeCell(l) {
   return el('span', { class: 'locked' }, 'locked until ', timeElement(l.locked_until));
 }
 
+// What a link is for: its label, else when it was made (older links have no label).
+function linkName(l) {
+  return l.label || `Link made ${localTime(l.created) ?? l.created}`;
+}
+
+// When a link stops working: its own end or the endpoint's, whichever comes first.
+function linkEnds(l) {
+  if (!l.ends) return 'until revoked';
+  const own = l.expires && l.expires === l.ends;
+  return [timeElement(l.ends), own ? '' : el('span', { class: 'note' }, ' (the endpoint closes)')];
+}
+
 function renderLinks(links) {
   $('links-body').replaceChildren(...links.map((l) => el('tr', {},
-    el('td', { class: 'id' }, `…${l.id.slice(-8)}`),
-    el('td', {}, timeElement(l.created), l.created_by ? ` by ${l.created_by}` : ''),
-    el('td', {}, l.expires ? timeElement(l.expires) : 'until revoked'),
-    el('td', {}, passcodeCell(l)),
+    el('td', { class: 'name', 'data-label': 'For' }, l.label ? l.label : el('span', { class: 'note' }, linkName(l))),
+    el('td', { 'data-label': 'Made' }, timeElement(l.created), l.created_by ? ` by ${l.created_by}` : ''),
+    el('td', { 'data-label': 'Works until' }, ...[linkEnds(l)].flat()),
+    el('td', { 'data-label': 'Passcode' }, passcodeCell(l)),
     el('td', { class: 'act' },
       ...(l.locked_until ? [el('button', {
         type: 'button',
         class: 'button small secondary',
-        'aria-label': `Unlock link …${l.id.slice(-8)}`,
+        'aria-label': `Unlock ${linkName(l)}`,
         onclick: () => unlockLink(l),
       }, 'Unlock')] : []),
       el('button', {
         type: 'button',
         class: 'button small secondary',
-        'aria-label': `Revoke link …${l.id.slice(-8)}`,
+        'aria-label': `Revoke ${linkName(l)}`,
         onclick: () => revokeLink(l),
       }, 'Revoke')))));
   show('links', links.length > 0);
@@ -463,6 +477,8 @@ $('link-form').addEventListener('submit', async (e) => {
   }
   const body = {};
   if (passcode !== null) body.passcode = passcode;
+  const label = $('l-label').value.trim();
+  if (label) body.label = label;
   const expires = endOfDay($('l-expires').value);
   if (expires) body.expires = expires;
   let made;
@@ -474,7 +490,7 @@ $('link-form').addEventListener('submit', async (e) => {
   }
   $('link-dialog').close();
   showSecrets('Upload link made', current.id, [
-    ['Upload link', made.link.url, 'For anyone without an account.'],
+    ['Upload link', made.link.url, made.link.label ? `For ${made.link.label}.` : 'For anyone without an account.'],
     ...(made.link.passcode ? [['Passcode', made.link.passcode, 'Send it separately from the link.']] : []),
   ]);
   loadEndpoint().catch(() => {});
@@ -505,60 +521,283 @@ async function revokeLink(l) {
   $('links-title').focus?.();
 }
 
-// -- files
+// -- files: filtered, sorted and paged by the server; a folder view; several selected at
+// once; one actions menu per row (one Tab stop, not three)
+
+const files = {
+  q: '', sort: 'name', order: 'asc', folders: false, prefix: '', cursor: null,
+  shown: new Map(), selected: new Set(),
+};
+
+function uploaderCell(f) {
+  const by = f.uploaded_by;
+  if (!by) return el('span', { class: 'note' }, 'unknown');
+  if (by.via !== 'link') return by.name;
+  return by.name ? [el('span', { class: 'via' }, 'link: '), by.name]
+    : [el('span', { class: 'note' }, 'an upload link (revoked or unlabelled)')];
+}
+
+function nameCell(f) {
+  const cell = el('td', { class: 'name', 'data-label': 'Name' }, el('span', { class: 'file-name' }, f.name));
+  if (f.copy_of) cell.append(el('span', { class: 'copy-of' }, 'copy of ', el('span', { class: 'id' }, f.copy_of)));
+  if (f.checksum) cell.title = f.checksum;
+  return cell;
+}
 
 function fileRow(f) {
-  const actions = el('td', { class: 'act' },
-    el('a', { class: 'button small secondary', href: new URL(`api/download?key=${enc(f.key)}`, here).href, download: '', 'aria-label': `Download ${f.name}` }, 'Download'),
-    el('button', { type: 'button', class: 'button small secondary', 'aria-label': `Share ${f.name}`, onclick: () => openShare(f) }, 'Share'),
-    el('button', { type: 'button', class: 'button small bad-outline', 'aria-label': `Delete ${f.name}`, onclick: () => deleteFile(f) }, 'Delete'));
-  const tr = el('tr', { 'data-key': f.key },
-    el('td', { class: 'name' }, f.name),
-    el('td', { class: 'num', 'data-bytes': f.size, title: `${f.size.toLocaleString()} bytes` }, humanSize(f.size)),
-    el('td', {}, timeElement(f.last_modified)),
-    actions);
-  return tr;
+  const pick = el('input', { type: 'checkbox', 'aria-label': `Select ${f.name}` });
+  pick.checked = files.selected.has(f.key);
+  pick.addEventListener('change', () => {
+    if (pick.checked) files.selected.add(f.key); else files.selected.delete(f.key);
+    renderChosen();
+  });
+  return el('tr', { 'data-key': f.key, class: f.copy_of ? 'copy' : '' },
+    el('td', { class: 'pick' }, pick),
+    nameCell(f),
+    el('td', { class: 'num', 'data-label': 'Size', 'data-bytes': f.size, title: `${f.size.toLocaleString()} bytes` }, humanSize(f.size)),
+    el('td', { 'data-label': 'Arrived' }, timeElement(f.last_modified)),
+    el('td', { class: 'by', 'data-label': 'Uploaded by' }, ...[uploaderCell(f)].flat()),
+    el('td', { class: 'act' }, el('button', {
+      type: 'button', class: 'button small secondary', 'aria-haspopup': 'menu', 'aria-expanded': 'false',
+      'aria-label': `Actions for ${f.name}`, onclick: (e) => openMenu(e.currentTarget, f),
+    }, 'Actions ▾')));
+}
+
+function folderRow(d) {
+  const inside = d.name.slice(files.prefix.length);
+  return el('tr', { class: 'folder' },
+    el('td', { class: 'pick' }),
+    el('td', { class: 'name', 'data-label': 'Folder' }, el('button', {
+      type: 'button', class: 'linkish', onclick: () => openFolder(d.name),
+    }, `📁 ${inside}`)),
+    el('td', { class: 'num', 'data-label': 'Size' }, humanSize(d.size)),
+    el('td', { 'data-label': 'Latest' }, timeElement(d.last_modified)),
+    el('td', { 'data-label': 'Files' }, `${d.files} ${d.files === 1 ? 'file' : 'files'}`),
+    el('td'));
+}
+
+function renderChosen() {
+  const n = files.selected.size;
+  show('files-bulk', n > 0);
+  $('files-chosen').textContent = `${n} selected`;
+  const boxes = [...$('files-body').querySelectorAll('.pick input')];
+  $('files-all').checked = boxes.length > 0 && boxes.every((b) => b.checked);
+}
+
+function renderSortHeads() {
+  for (const th of document.querySelectorAll('#files th[data-sort]')) {
+    const on = th.dataset.sort === files.sort;
+    th.setAttribute('aria-sort', on ? (files.order === 'asc' ? 'ascending' : 'descending') : 'none');
+    th.querySelector('button').dataset.arrow = on ? (files.order === 'asc' ? '▲' : '▼') : '';
+  }
+}
+
+function renderCrumb() {
+  show('files-crumb', files.folders && files.prefix !== '');
+  if (!files.folders || !files.prefix) return;
+  const parts = files.prefix.split('/').filter(Boolean);
+  const links = [el('button', { type: 'button', class: 'linkish', onclick: () => openFolder('') }, 'All files')];
+  parts.forEach((p, i) => {
+    const to = `${parts.slice(0, i + 1).join('/')}/`;
+    links.push(' / ', i === parts.length - 1 ? el('strong', {}, p)
+      : el('button', { type: 'button', class: 'linkish', onclick: () => openFolder(to) }, p));
+  });
+  $('files-crumb').replaceChildren(...links);
+}
+
+function openFolder(prefix) {
+  files.prefix = prefix;
+  loadFiles(false);
+  $('files-title').focus();
 }
 
 async function loadFiles(more) {
-  const params = new URLSearchParams();
-  if (more && current.cursor) params.set('cursor', current.cursor);
+  const params = new URLSearchParams({ sort: files.sort, order: files.order, limit: '100' });
+  if (files.q) params.set('q', files.q);
+  if (files.folders) {
+    params.set('view', 'folders');
+    if (files.prefix) params.set('prefix', files.prefix);
+  }
+  if (more && files.cursor) params.set('cursor', files.cursor);
   $('files-status').textContent = more ? 'Loading more files…' : 'Loading files…';
   let page;
   try {
-    page = await api('GET', `api/endpoints/${enc(current.id)}/files${params.size ? `?${params}` : ''}`);
+    page = await api('GET', `api/endpoints/${enc(current.id)}/files?${params}`);
   } catch (err) {
     $('files-status').textContent = `The files could not be loaded: ${err.message}.`;
     return;
   }
+  if (!more) {
+    files.shown.clear();
+    files.selected.clear();
+    $('folders-body').replaceChildren(...page.folders.map(folderRow));
+  }
+  for (const f of page.files) files.shown.set(f.key, f);
   const rows = page.files.map(fileRow);
   if (more) $('files-body').append(...rows); else $('files-body').replaceChildren(...rows);
-  current.cursor = page.next;
+  files.cursor = page.next;
   const n = $('files-body').children.length;
-  show('files', n > 0);
-  show('files-more', Boolean(current.cursor));
-  $('files-status').textContent = n === 0 ? 'No files yet.' : `${n} ${n === 1 ? 'file' : 'files'}${current.cursor ? ' shown, more below' : ''}.`;
+  const t = page.totals;
+  show('files', n + page.folders.length > 0);
+  show('files-more', Boolean(files.cursor));
+  renderSortHeads();
+  renderCrumb();
+  renderChosen();
+  $('files-totals').textContent = t.files === 0 ? ''
+    : `${t.files.toLocaleString()} ${t.files === 1 ? 'file' : 'files'}, ${humanSize(t.bytes)}${files.q ? ` matching “${files.q}”` : ''}${t.complete ? '' : ' (counted up to the first 10,000)'}.`;
+  let status;
+  if (n === 0 && page.folders.length === 0) status = files.q ? `No file name contains “${files.q}”.` : 'No files yet.';
+  else status = `${n} ${n === 1 ? 'file' : 'files'} shown${files.cursor ? ', more below' : ''}.`;
+  $('files-status').textContent = status;
 }
 
+for (const th of document.querySelectorAll('#files th[data-sort]')) {
+  th.querySelector('button').addEventListener('click', () => {
+    const col = th.dataset.sort;
+    if (files.sort === col) files.order = files.order === 'asc' ? 'desc' : 'asc';
+    else {
+      files.sort = col;
+      files.order = col === 'size' || col === 'arrived' ? 'desc' : 'asc';
+    }
+    loadFiles(false);
+  });
+}
+
+let filterTimer = null;
+$('files-q').addEventListener('input', () => {
+  clearTimeout(filterTimer);
+  filterTimer = setTimeout(() => { files.q = $('files-q').value.trim(); loadFiles(false); }, 250);
+});
+$('files-find').addEventListener('submit', (e) => {
+  e.preventDefault();
+  clearTimeout(filterTimer);
+  files.q = $('files-q').value.trim();
+  loadFiles(false);
+});
+$('files-folders').addEventListener('change', () => {
+  files.folders = $('files-folders').checked;
+  files.prefix = '';
+  loadFiles(false);
+});
+$('files-all').addEventListener('change', () => {
+  for (const box of $('files-body').querySelectorAll('.pick input')) {
+    box.checked = $('files-all').checked;
+    box.dispatchEvent(new Event('change'));
+  }
+});
 $('files-refresh').addEventListener('click', () => { loadFiles(false); loadEndpoint().catch(() => {}); });
 $('files-more').addEventListener('click', async () => {
   await loadFiles(true);
   if ($('files-more').hidden) $('files-title').focus();
 });
 
-async function deleteFile(f) {
-  const yes = await confirmAction(`Delete ${f.name}?`, `The file (${humanSize(f.size)}) is removed from the bucket. This cannot be undone.`, 'Delete file');
-  if (!yes) return;
-  try {
-    await api('DELETE', `api/files?key=${enc(f.key)}`);
-    flash(`${f.name} deleted.`);
-  } catch (err) {
-    flash(`${f.name} was not deleted: ${err.message}.`);
+// The row menu: one shared element, placed under the button that opened it; arrow keys
+// move, Escape (or Tab, or a click elsewhere) closes it and focus goes back.
+const menu = { file: null, opener: null };
+
+function closeMenu(refocus = true) {
+  if ($('row-menu').hidden) return;
+  $('row-menu').hidden = true;
+  menu.opener?.setAttribute('aria-expanded', 'false');
+  if (refocus) menu.opener?.focus();
+}
+
+function openMenu(button, f) {
+  if (!$('row-menu').hidden && menu.opener === button) { closeMenu(); return; }
+  closeMenu(false);
+  menu.file = f;
+  menu.opener = button;
+  const box = button.getBoundingClientRect();
+  const m = $('row-menu');
+  m.hidden = false;
+  m.style.top = `${window.scrollY + box.bottom + 2}px`;
+  m.style.left = `${Math.max(4, window.scrollX + box.right - m.offsetWidth)}px`;
+  button.setAttribute('aria-expanded', 'true');
+  m.querySelector('[role=menuitem]').focus();
+}
+
+$('row-menu').addEventListener('keydown', (e) => {
+  const items = [...$('row-menu').querySelectorAll('[role=menuitem]')];
+  const i = items.indexOf(document.activeElement);
+  const go = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: items.length - 1 }[e.key];
+  if (go !== undefined) {
+    e.preventDefault();
+    items[(go + items.length) % items.length].focus();
+  } else if (e.key === 'Escape') {
+    e.preventDefault();
+    closeMenu();
+  } else if (e.key === 'Tab') {
+    closeMenu(false);
   }
+});
+$('row-menu').addEventListener('click', (e) => {
+  const item = e.target.closest('[data-act]');
+  if (!item) return;
+  const f = menu.file;
+  closeMenu();
+  if (item.dataset.act === 'download') location.href = new URL(`api/download?key=${enc(f.key)}`, here).href;
+  else if (item.dataset.act === 'share') openShare(f);
+  else deleteFiles([f]);
+});
+document.addEventListener('click', (e) => {
+  if (!e.target.closest('#row-menu') && !e.target.closest('[aria-haspopup=menu]')) closeMenu(false);
+});
+
+async function deleteFiles(list) {
+  const one = list.length === 1;
+  const bytes = list.reduce((n, f) => n + f.size, 0);
+  const yes = await confirmAction(one ? `Delete ${list[0].name}?` : `Delete ${list.length} files?`,
+    `${one ? 'The file' : 'They'} (${humanSize(bytes)}) ${one ? 'is' : 'are'} removed from the bucket. This cannot be undone.`,
+    one ? 'Delete file' : `Delete ${list.length} files`);
+  if (!yes) return;
+  const failed = [];
+  for (const f of list) {
+    try {
+      await api('DELETE', `api/files?key=${enc(f.key)}`);
+    } catch (err) {
+      failed.push(`${f.name} (${err.message})`);
+    }
+  }
+  const done = list.length - failed.length;
+  flash(failed.length ? `${done} deleted; not deleted: ${failed.join(', ')}.`
+    : (one ? `${list[0].name} deleted.` : `${done} files deleted.`));
   await loadFiles(false);
   loadEndpoint().catch(() => {});
   $('files-title').focus();
 }
+
+$('files-delete').addEventListener('click', () => {
+  deleteFiles([...files.selected].map((k) => files.shown.get(k)).filter(Boolean));
+});
+
+$('files-links').addEventListener('click', () => {
+  show('links-many-result', false);
+  setError('links-many-error', null);
+  $('links-many-copied').textContent = '';
+  $('links-many-title').textContent = `Download addresses of ${files.selected.size} ${files.selected.size === 1 ? 'file' : 'files'}`;
+  openDialog($('links-many'), $('links-many-life'));
+});
+
+$('links-many-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  setError('links-many-error', null);
+  const chosen = [...files.selected].map((k) => files.shown.get(k)).filter(Boolean);
+  const lines = [];
+  const failed = [];
+  for (const f of chosen) {
+    try {
+      const res = await api('POST', 'api/share', { key: f.key, expires: Number($('links-many-life').value) });
+      lines.push(`${f.name}  ${res.url}`);
+    } catch (err) {
+      failed.push(`${f.name} (${err.message})`);
+    }
+  }
+  if (failed.length) setError('links-many-error', `No address for: ${failed.join(', ')}.`);
+  $('links-many-text').value = lines.join('\n');
+  show('links-many-result', lines.length > 0);
+  $('links-many-text').focus();
+  loadShares();
+});
 
 let shared = null;
 function openShare(f) {
@@ -566,6 +805,7 @@ function openShare(f) {
   $('share-name').textContent = f.name;
   show('share-result', false);
   $('share-copied').textContent = '';
+  $('share-raw').checked = false;
   setError('share-error', null);
   $('share-go').textContent = 'Make address';
   openDialog($('share'), $('share-life'));
@@ -576,19 +816,59 @@ $('share-form').addEventListener('submit', async (e) => {
   setError('share-error', null);
   let res;
   try {
-    res = await api('POST', 'api/share', { key: shared.key, expires: Number($('share-life').value) });
+    res = await api('POST', 'api/share', { key: shared.key, expires: Number($('share-life').value), raw: $('share-raw').checked });
   } catch (err) {
     setError('share-error', `No address made: ${err.message}.`);
     $('share-life').focus();
     return;
   }
   $('share-url').value = res.url;
-  $('share-until').replaceChildren('Works until ', timeElement(res.expires_at), '.');
+  $('share-until').replaceChildren('Works until ', timeElement(res.expires_at),
+    res.kind === 'short' ? ', unless revoked (under “Shared files”).' : '. It cannot be revoked.');
   show('share-result');
   $('share-go').textContent = 'Make another';
   $('share-url').focus();
   $('share-url').select();
+  loadShares();
 });
+
+// -- shares of this endpoint's files
+
+async function loadShares() {
+  let res;
+  try {
+    res = await api('GET', `api/endpoints/${enc(current.id)}/shares`);
+  } catch (err) {
+    $('shares-status').textContent = `The shares could not be loaded: ${err.message}.`;
+    return;
+  }
+  $('shares-body').replaceChildren(...res.shares.map((s) => el('tr', { 'data-share': s.id },
+    el('td', { class: 'name', 'data-label': 'File' }, s.name),
+    el('td', { 'data-label': 'Made' }, timeElement(s.created), s.created_by ? ` by ${s.created_by}` : ''),
+    el('td', { 'data-label': 'Expires' }, s.expired ? el('span', { class: 'locked' }, 'expired') : timeElement(s.expires)),
+    el('td', { class: 'num uses', 'data-label': 'Used', title: s.last_used ? `last ${localTime(s.last_used)}` : 'never' },
+      `${s.uses} ${s.uses === 1 ? 'time' : 'times'}`),
+    el('td', { class: 'act' }, el('button', {
+      type: 'button', class: 'button small secondary', 'aria-label': `Revoke the share of ${s.name}`, onclick: () => revokeShare(s),
+    }, 'Revoke')))));
+  show('shares', res.shares.length > 0);
+  $('shares-status').textContent = res.shares.length ? '' : 'No shared files.';
+}
+
+async function revokeShare(s) {
+  const yes = await confirmAction(`Revoke the share of ${s.name}?`, 'Its address stops working at once.', 'Revoke share');
+  if (!yes) return;
+  try {
+    await api('DELETE', `api/endpoints/${enc(current.id)}/shares/${enc(s.id)}`);
+    flash('Share revoked.');
+  } catch (err) {
+    flash(`The share was not revoked: ${err.message}.`);
+  }
+  await loadShares();
+  $('shares-title').focus();
+}
+
+$('shares-refresh').addEventListener('click', loadShares);
 
 // -- unfinished uploads
 
@@ -714,7 +994,9 @@ async function route() {
   }
   const id = decodeURIComponent(m[1]);
   current.id = id;
-  current.cursor = null;
+  Object.assign(files, { q: '', sort: 'name', order: 'asc', folders: false, prefix: '', cursor: null });
+  $('files-q').value = '';
+  $('files-folders').checked = false;
   document.title = `${id} · upload endpoints`;
   show('view-list', false);
   try {
@@ -731,6 +1013,7 @@ async function route() {
   show('view-endpoint');
   $('ep-title').focus();
   loadFiles(false);
+  loadShares();
   loadUploads();
   startUppy(id);
 }

@@ -28,6 +28,7 @@ const MOUNTS = {
   token_routes: ['upload', 'drop', 'admin-e'],
   admin_routes: ['admin'],
   link_routes: ['drop'],
+  share_routes: ['drop'],
 };
 function declaredRoutes() {
   const routes = [];
@@ -193,10 +194,13 @@ S3UpPortalURL /upload
   // A link's address: open to anyone who has it (this one has no passcode: the cookie).
   row('drop GET {token}', { req: () => ({ path: `/drop/${tokenOf(live)}` }), expect: Object.fromEntries(CALLERS.map((c) => [c, 303])) });
   row('drop POST {token}', { req: () => ({ method: 'POST', path: `/drop/${tokenOf(live)}`, body: Buffer.from('') }), expect: Object.fromEntries(CALLERS.map((c) => [c, 303])) });
+  // A share address: the file, for anyone who has it.
+  const file = () => { const key = `uploads/${A}/${fresh('f')}`; s3tool('put', key, '-'); return key; };
+  const newShare = async () => (await must('share', send('admin', 'POST', '/admin/api/share', { key: file(), expires: 3600 }))).json;
+  row('drop GET s/{token}', { setup: newShare, req: (sh) => ({ path: `/drop/s/${tokenOf(sh)}` }), expect: Object.fromEntries(CALLERS.map((c) => [c, 302])) });
 
   // The admin API.
   const adminRow = (method, pattern, spec) => row(`admin ${method} ${pattern}`, { ...spec, expect: byHandler.admin(spec.allowed) });
-  const file = () => { const key = `uploads/${A}/${fresh('f')}`; s3tool('put', key, '-'); return key; };
   const freshEndpoint = () => { const id = `x-${tag}-${++n}`; s3tool('endpoint', id, 'members='); return id; };
   adminRow('GET', 'api/endpoints', { req: () => ({ path: '/admin/api/endpoints' }), allowed: 200 });
   adminRow('POST', 'api/endpoints', { req: () => ({ method: 'POST', path: '/admin/api/endpoints', body: { id: `n-${tag}-${++n}` } }), allowed: 201 });
@@ -207,6 +211,8 @@ S3UpPortalURL /upload
   adminRow('DELETE', 'api/endpoints/{id}/links/{link}', { setup: () => newLink(), req: (l) => ({ method: 'DELETE', path: `/admin/api/endpoints/${A}/links/${l.id}` }), allowed: 200 });
   adminRow('DELETE', 'api/endpoints/{id}/links/{link}/lock', { setup: () => newLink({ passcode: true }), req: (l) => ({ method: 'DELETE', path: `/admin/api/endpoints/${A}/links/${l.id}/lock` }), allowed: 200 });
   adminRow('GET', 'api/endpoints/{id}/files', { req: () => ({ path: `/admin/api/endpoints/${A}/files` }), allowed: 200 });
+  adminRow('GET', 'api/endpoints/{id}/shares', { req: () => ({ path: `/admin/api/endpoints/${A}/shares` }), allowed: 200 });
+  adminRow('DELETE', 'api/endpoints/{id}/shares/{share}', { setup: newShare, req: (sh) => ({ method: 'DELETE', path: `/admin/api/endpoints/${A}/shares/${sh.share.id}` }), allowed: 200 });
   adminRow('GET', 'api/download', { setup: file, req: (key) => ({ path: `/admin/api/download?${q({ key })}` }), allowed: 302 });
   adminRow('POST', 'api/share', { setup: file, req: (key) => ({ method: 'POST', path: '/admin/api/share', body: { key, expires: 3600 } }), allowed: 200 });
   adminRow('DELETE', 'api/files', { setup: file, req: (key) => ({ method: 'DELETE', path: `/admin/api/files?${q({ key })}` }), allowed: 200 });
@@ -238,6 +244,7 @@ S3UpPortalURL /upload
   const pages = [
     ['memberA', `/upload/`], ['memberA', `/upload/e/${A}/`], ['admin', '/admin/'], ['linkA', '/drop/'],
     ['anon', `/drop/${tokenOf(await newLink({ passcode: true }))}`], ['anon', `/drop/${'A'.repeat(43)}`],
+    ['anon', `/drop/s/${'A'.repeat(43)}`],
   ];
   for (const [caller, path] of pages) {
     const res = await send(caller, 'GET', path);

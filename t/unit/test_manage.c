@@ -170,10 +170,10 @@ static void test_totals_and_files(void)
 {
     s3up_endpoint_spec_t spec = {0};
     s3up_endpoint_view_t *v;
-    s3up_object_page_t *page;
+    s3up_file_list_t *list;
+    s3up_files_query_t q = {.sub = "00", .limit = 500};
     s3up_created_t *c;
     s3up_error_t *err = NULL;
-    const char *folder;
 
     s3up_manage_create(&c, &m, "many", &spec, S3UP_EXISTING_REFUSE, 0, NULL, &err, pool);
     for (int i = 0; i < 2500; i++) {
@@ -185,11 +185,62 @@ static void test_totals_and_files(void)
            v->totals.bytes == 10000 && v->totals.complete,
        "totals over three pages: 2,500 files, 10,000 bytes");
     is_int(fake_s3_calls(bed.f, "ListObjectsV2"), 4, "(three pages of files, one of links)");
-    ok(s3up_manage_files(&page, &folder, &m, "many", "00", NULL, &err, pool) == APR_SUCCESS &&
-           page->objects->nelts == 100 && !strcmp(folder, "uploads/many/"),
+    ok(s3up_manage_browse(&list, &m, "many", &q, &err, pool) == APR_SUCCESS &&
+           list->totals.files == 100 && list->rows->nelts == 100 &&
+           !strcmp(list->folder, "uploads/many/"),
        "files below a sub-path");
-    ok(s3up_manage_files(&page, &folder, &m, "many", "../x", NULL, &err, pool) == S3UP_EINPUT,
-       "a climbing sub-path: refused");
+    q = (s3up_files_query_t){.limit = 500};
+    ok(s3up_manage_browse(&list, &m, "many", &q, &err, pool) == APR_SUCCESS &&
+           list->totals.files == 2500 && list->totals.complete && list->rows->nelts == 500 &&
+           list->next == 500,
+       "the whole folder listed over three pages of S3's, cut into pages of 500");
+}
+
+/* The view of the link labelled label. */
+static const s3up_link_view_t *labelled(const s3up_endpoint_view_t *view, const char *label)
+{
+    for (int i = 0; i < view->links->nelts; i++) {
+        const s3up_link_view_t *l = &APR_ARRAY_IDX(view->links, i, s3up_link_view_t);
+        if (l->link->label && !strcmp(l->link->label, label)) {
+            return l;
+        }
+    }
+    return NULL;
+}
+
+/* A link's label, and when it stops: its own end or its endpoint's. */
+static void test_link_labels(void)
+{
+    s3up_link_spec_t spec = {.label = "Jane at Acme Legal \xe2\x80\x94 contracts"};
+    s3up_endpoint_spec_t change = {.set_expires = 1};
+    s3up_endpoint_view_t *view;
+    s3up_link_made_t *made;
+    s3up_endpoint_t *ep;
+    s3up_error_t *err = NULL;
+    char *longer = apr_pcalloc(pool, S3UP_MANAGE_LABEL_MAX + 2);
+
+    ok(s3up_manage_link_create(&made, &m, "acme", &spec, &err, pool) == APR_SUCCESS &&
+           s3up_manage_get(&view, &m, "acme", &err, pool) == APR_SUCCESS &&
+           labelled(view, spec.label) && labelled(view, spec.label)->ends == 0,
+       "a labelled link, kept in its record; no end on either: none");
+    change.expires = fake_bed_clock + apr_time_from_sec(86400);
+    s3up_manage_change(&ep, &m, "acme", NULL, &change, &err, pool);
+    spec.label = "short-lived";
+    spec.expires = fake_bed_clock + apr_time_from_sec(3600);
+    s3up_manage_link_create(&made, &m, "acme", &spec, &err, pool);
+    s3up_manage_get(&view, &m, "acme", &err, pool);
+    ok(labelled(view, "Jane at Acme Legal \xe2\x80\x94 contracts")->ends == change.expires,
+       "a link without an end stops when its endpoint closes");
+    ok(labelled(view, "short-lived")->ends == spec.expires, "one that ends first, at its own end");
+    change.expires = 0;
+    s3up_manage_change(&ep, &m, "acme", NULL, &change, &err, pool);
+    memset(longer, 'x', S3UP_MANAGE_LABEL_MAX + 1);
+    spec = (s3up_link_spec_t){.label = longer};
+    ok(s3up_manage_link_create(&made, &m, "acme", &spec, &err, pool) == S3UP_EINPUT,
+       "a label over %d bytes: refused", S3UP_MANAGE_LABEL_MAX);
+    spec.label = "tab\there";
+    ok(s3up_manage_link_create(&made, &m, "acme", &spec, &err, pool) == S3UP_EINPUT,
+       "a label with a control character: refused");
 }
 
 static void test_links(void)
@@ -232,6 +283,7 @@ static void test_links(void)
     ok(s3up_manage_link_unlock(&v, &m, "acme", made->link->id, &err, pool) == APR_SUCCESS &&
            v->locked_until == 0 && v->tries.count == 0,
        "unlocked");
+    test_link_labels();
     ok(s3up_manage_link_revoke(&m, "other", made->link->id, &err, pool) == S3UP_ENOTFOUND,
        "another endpoint's link is no link of this one");
     ok(s3up_manage_link_revoke(&m, "acme", made->link->id, &err, pool) == APR_SUCCESS &&

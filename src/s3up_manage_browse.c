@@ -1,0 +1,318 @@
+/*
+ * The files of an endpoint as the admin pages list them: filtered by name,
+ * sorted by any column, in pages, with folders, who uploaded each file and
+ * which file a numbered copy was made beside.
+ *
+ * S3 lists keys in one order only, so the folder is listed whole (up to
+ * S3UP_MANAGE_FILES_MAX files) and the rest happens here. Who uploaded a
+ * file is in its metadata, which only a HEAD tells: asked for the page's
+ * files, or for every file when sorting by uploader.
+ */
+#include <apr_base64.h>
+#include <apr_hash.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+
+#include "s3up_keys.h"
+#include "s3up_manage.h"
+#include "s3up_manage_int.h"
+
+#define LINK_OWNER "link:"
+#define LINK_ID_SHOWN 12 /* hex digits of a link id in its uploads' metadata */
+
+typedef struct browse_t {
+    s3up_manage_t *m;
+    const s3up_endpoint_t *ep;
+    const s3up_files_query_t *q;
+    const char *base; /* the listed prefix */
+    apr_array_header_t *rows;
+    apr_hash_t *folders; /* name -> s3up_file_row_t * */
+    apr_hash_t *names;   /* every file's name -> "" */
+    s3up_totals_t *totals;
+    apr_array_header_t *links; /* the endpoint's link records, once read */
+    apr_pool_t *p;
+} browse_t;
+
+/* Whether name contains part, ASCII letters in any case. */
+static int contains(const char *name, const char *part)
+{
+    apr_size_t n = strlen(part);
+
+    for (; *name; name++) {
+        if (!strncasecmp(name, part, n)) {
+            return 1;
+        }
+    }
+    return n == 0;
+}
+
+static apr_status_t add_object(void *baton, const char *key, const void *item)
+{
+    browse_t *b = baton;
+    const s3up_object_t *o = item;
+    const char *name = key + strlen(b->ep->prefix), *below = key + strlen(b->base);
+    const char *slash = strchr(below, '/');
+    s3up_file_row_t *row;
+
+    apr_hash_set(b->names, apr_pstrdup(b->p, name), APR_HASH_KEY_STRING, "");
+    if (b->q->filter && !contains(name, b->q->filter)) {
+        return APR_SUCCESS;
+    }
+    b->totals->files++;
+    b->totals->bytes += o->size;
+    if (b->q->folders && slash) {
+        const char *folder = apr_pstrndup(b->p, name, (apr_size_t)(slash + 1 - name));
+        row = apr_hash_get(b->folders, folder, APR_HASH_KEY_STRING);
+        if (!row) {
+            row = apr_pcalloc(b->p, sizeof(*row));
+            row->name = folder;
+            apr_hash_set(b->folders, folder, APR_HASH_KEY_STRING, row);
+        }
+        row->files++;
+        row->size += o->size;
+        row->last_modified =
+            o->last_modified > row->last_modified ? o->last_modified : row->last_modified;
+        return APR_SUCCESS;
+    }
+    row = apr_array_push(b->rows);
+    memset(row, 0, sizeof(*row));
+    row->key = apr_pstrdup(b->p, key);
+    row->name = row->key + strlen(b->ep->prefix);
+    row->size = o->size;
+    row->last_modified = o->last_modified;
+    return APR_SUCCESS;
+}
+
+const char *s3up_manage_copy_base(const char *name, apr_pool_t *p)
+{
+    const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+    const char *dot = strrchr(base, '.');
+    const char *end = dot && dot != base ? dot : name + strlen(name);
+    const char *open;
+
+    /* "{stem} ({n})" just before the end: n from 1, no leading zero. */
+    if (end - base < 5 || end[-1] != ')') {
+        return NULL;
+    }
+    for (open = end - 2; open > base && apr_isdigit(*open); open--) {
+    }
+    if (open == end - 2 || *open != '(' || open[1] == '0' || open - base < 2 || open[-1] != ' ') {
+        return NULL;
+    }
+    return apr_pstrcat(p, apr_pstrndup(p, name, (apr_size_t)(open - 1 - name)), end, NULL);
+}
+
+/* A metadata value as s3up_uploads_meta_value wrote it: plain ASCII, or
+ * "=?UTF-8?B?{base64}?=". */
+static const char *meta_text(const char *v, apr_pool_t *p)
+{
+    apr_size_t n = v ? strlen(v) : 0;
+    char *plain;
+    int len;
+
+    if (n < 12 || strncmp(v, "=?UTF-8?B?", 10) || strcmp(v + n - 2, "?=")) {
+        return v;
+    }
+    plain = apr_palloc(p, apr_base64_decode_len(apr_pstrndup(p, v + 10, n - 12)) + 1);
+    len = apr_base64_decode(plain, apr_pstrndup(p, v + 10, n - 12));
+    plain[len < 0 ? 0 : len] = '\0';
+    return plain;
+}
+
+/* A link's uploads name it "link:{first 12 hex digits of its id}". */
+static void uploader_of(s3up_uploader_t *by, browse_t *b, const char *owner)
+{
+    s3up_error_t *ignored;
+    apr_array_header_t *ids;
+
+    by->name = owner;
+    if (!owner || strncmp(owner, LINK_OWNER, strlen(LINK_OWNER))) {
+        return;
+    }
+    by->link_id = owner + strlen(LINK_OWNER);
+    by->name = NULL;
+    if (!b->links) {
+        b->links = apr_array_make(b->p, 4, sizeof(s3up_link_t *));
+        if (s3up_store_endpoint_links(&ids, b->m->store, b->ep->id, &ignored, b->p) ==
+            APR_SUCCESS) {
+            for (int i = 0; i < ids->nelts; i++) {
+                s3up_link_t *l;
+                if (s3up_store_link_get(&l, b->m->store, APR_ARRAY_IDX(ids, i, const char *),
+                                        &ignored, b->p) == APR_SUCCESS) {
+                    APR_ARRAY_PUSH(b->links, s3up_link_t *) = l;
+                }
+            }
+        }
+    }
+    for (int i = 0; i < b->links->nelts; i++) {
+        const s3up_link_t *l = APR_ARRAY_IDX(b->links, i, s3up_link_t *);
+        if (strlen(by->link_id) == LINK_ID_SHOWN && !strncmp(l->id, by->link_id, LINK_ID_SHOWN)) {
+            by->link_id = l->id;
+            by->name = l->label;
+        }
+    }
+}
+
+/* Who uploaded row's file and its checksum, from its metadata. A file gone
+ * meanwhile keeps its row, with neither. */
+static apr_status_t describe(s3up_file_row_t *row, browse_t *b, s3up_error_t **err)
+{
+    s3up_object_t *obj;
+    const char *sum;
+    apr_status_t rv = s3up_s3_head(&obj, b->m->s3, row->key, err, b->p);
+
+    if (rv == S3UP_ENOTFOUND) {
+        return APR_SUCCESS;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    uploader_of(&row->by, b, meta_text(apr_table_get(obj->meta, "uploaded-by"), b->p));
+    sum = apr_table_get(obj->meta, "sha256");
+    row->checksum = sum ? apr_pstrcat(b->p, "sha256:", sum, NULL) : NULL;
+    return APR_SUCCESS;
+}
+
+/* Names as people read them: ASCII letters in any case, then exactly. */
+static int cmp_text(const char *x, const char *y)
+{
+    int c = strcasecmp(x, y);
+    return c ? c : strcmp(x, y);
+}
+
+/* Known uploaders first. */
+static int cmp_uploader(const char *x, const char *y)
+{
+    if (!x || !y) {
+        return !x - !y;
+    }
+    return cmp_text(x, y);
+}
+
+static int cmp_time(apr_time_t x, apr_time_t y)
+{
+    return x < y ? -1 : x > y;
+}
+
+/* qsort takes no baton: the order of the sort running in this thread. */
+static __thread s3up_sort_e sort_by;
+
+static int cmp_rows(const void *a, const void *b)
+{
+    const s3up_file_row_t *x = a, *y = b;
+    int c = 0;
+
+    switch (sort_by) {
+    case S3UP_SORT_SIZE:
+        c = x->size < y->size ? -1 : x->size > y->size;
+        break;
+    case S3UP_SORT_ARRIVED:
+        c = cmp_time(x->last_modified, y->last_modified);
+        break;
+    case S3UP_SORT_UPLOADER:
+        c = cmp_uploader(x->by.name, y->by.name);
+        break;
+    case S3UP_SORT_NAME:
+        break;
+    }
+    return c ? c : cmp_text(x->name, y->name);
+}
+
+static int cmp_rows_desc(const void *a, const void *b)
+{
+    return cmp_rows(b, a);
+}
+
+void s3up_manage_sort(apr_array_header_t *rows, s3up_sort_e sort, int descending)
+{
+    sort_by = sort;
+    qsort(rows->elts, rows->nelts, sizeof(s3up_file_row_t), descending ? cmp_rows_desc : cmp_rows);
+}
+
+static void folders_of(s3up_file_list_t *out, browse_t *b)
+{
+    out->folders = apr_array_make(b->p, (int)apr_hash_count(b->folders), sizeof(s3up_file_row_t));
+    for (apr_hash_index_t *hi = apr_hash_first(b->p, b->folders); hi; hi = apr_hash_next(hi)) {
+        *(s3up_file_row_t *)apr_array_push(out->folders) =
+            *(const s3up_file_row_t *)apr_hash_this_val(hi);
+    }
+    s3up_manage_sort(out->folders, b->q->sort == S3UP_SORT_UPLOADER ? S3UP_SORT_NAME : b->q->sort,
+                     b->q->descending);
+}
+
+/* The rows of one page, each described (every row was, when sorting by
+ * uploader), and the original beside each numbered copy. */
+static apr_status_t page_of(s3up_file_list_t *out, browse_t *b, int described, s3up_error_t **err)
+{
+    const s3up_files_query_t *q = b->q;
+    int from = q->offset < b->rows->nelts ? q->offset : b->rows->nelts;
+    int to = from + q->limit < b->rows->nelts ? from + q->limit : b->rows->nelts;
+
+    out->rows = apr_array_make(b->p, to - from, sizeof(s3up_file_row_t));
+    for (int i = from; i < to; i++) {
+        s3up_file_row_t *row = apr_array_push(out->rows);
+        const char *orig;
+        apr_status_t rv;
+        *row = APR_ARRAY_IDX(b->rows, i, s3up_file_row_t);
+        if (!described && (rv = describe(row, b, err)) != APR_SUCCESS) {
+            return rv;
+        }
+        orig = s3up_manage_copy_base(row->name, b->p);
+        row->copy_of = orig && apr_hash_get(b->names, orig, APR_HASH_KEY_STRING) ? orig : NULL;
+    }
+    out->next = to < b->rows->nelts ? to : -1;
+    return APR_SUCCESS;
+}
+
+apr_status_t s3up_manage_browse(s3up_file_list_t **out, s3up_manage_t *m, const char *id,
+                                const s3up_files_query_t *q, s3up_error_t **err, apr_pool_t *p)
+{
+    s3up_file_list_t *list = apr_pcalloc(p, sizeof(*list));
+    browse_t b = {.m = m, .q = q, .p = p, .totals = &list->totals};
+    const char *rel = "", *why;
+    s3up_endpoint_t *ep;
+    apr_status_t rv;
+
+    if (q->offset < 0 || q->limit < 1 || q->limit > S3UP_MANAGE_PAGE_MAX) {
+        return s3up_failf(err, S3UP_EINPUT, "BadRequest", p,
+                          "cursor: a place in the list; limit: 1 to %d", S3UP_MANAGE_PAGE_MAX);
+    }
+    if ((rv = s3up_manage_endpoint(&ep, m, id, err, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (q->sub && *q->sub && s3up_keys_relpath(&rel, q->sub, &why, p) != APR_SUCCESS) {
+        return s3up_failf(err, S3UP_EINPUT, "InvalidKey", p, "prefix: %s", why);
+    }
+    b.ep = ep;
+    /* A folder view's prefix is a folder: "a" lists "a/...", not "ab". */
+    b.base = apr_pstrcat(p, ep->prefix, rel, q->folders && *rel ? "/" : "", NULL);
+    b.rows = apr_array_make(p, 64, sizeof(s3up_file_row_t));
+    b.folders = apr_hash_make(p);
+    b.names = apr_hash_make(p);
+    rv = s3up_s3_each(m->s3, S3UP_S3_OBJECTS, b.base, S3UP_MANAGE_FILES_MAX / 1000,
+                      &list->totals.complete, add_object, &b, err, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (q->sort == S3UP_SORT_UPLOADER) {
+        if (b.rows->nelts > S3UP_MANAGE_UPLOADERS_MAX) {
+            return s3up_failf(err, S3UP_EINPUT, "BadRequest", p,
+                              "sort=uploaded_by: at most %d files; filter them first",
+                              S3UP_MANAGE_UPLOADERS_MAX);
+        }
+        for (int i = 0; i < b.rows->nelts; i++) {
+            if ((rv = describe(&APR_ARRAY_IDX(b.rows, i, s3up_file_row_t), &b, err)) !=
+                APR_SUCCESS) {
+                return rv;
+            }
+        }
+    }
+    s3up_manage_sort(b.rows, q->sort, q->descending);
+    folders_of(list, &b);
+    list->folder = ep->prefix;
+    if ((rv = page_of(list, &b, q->sort == S3UP_SORT_UPLOADER, err)) != APR_SUCCESS) {
+        return rv;
+    }
+    *out = list;
+    return APR_SUCCESS;
+}
