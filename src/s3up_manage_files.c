@@ -113,9 +113,8 @@ apr_status_t s3up_manage_download(const char **url, s3up_manage_t *m, const char
     return rv == APR_SUCCESS ? s3up_manage_presign(url, m, key, DOWNLOAD_EXPIRES, err, p) : rv;
 }
 
-apr_status_t s3up_manage_share(const char **url, apr_time_t *expires_at, s3up_manage_t *m,
-                               const char *key, apr_interval_time_t life, s3up_error_t **err,
-                               apr_pool_t *p)
+apr_status_t s3up_manage_share_check(s3up_manage_t *m, const char *key, apr_interval_time_t life,
+                                     s3up_error_t **err, apr_pool_t *p)
 {
     s3up_object_t *obj;
     apr_status_t rv;
@@ -128,7 +127,16 @@ apr_status_t s3up_manage_share(const char **url, apr_time_t *expires_at, s3up_ma
                           "expires: seconds, from 60 to %" APR_TIME_T_FMT,
                           apr_time_sec(m->conf->share_max));
     }
-    if ((rv = s3up_s3_head(&obj, m->s3, key, err, p)) != APR_SUCCESS ||
+    return s3up_s3_head(&obj, m->s3, key, err, p);
+}
+
+apr_status_t s3up_manage_share(const char **url, apr_time_t *expires_at, s3up_manage_t *m,
+                               const char *key, apr_interval_time_t life, s3up_error_t **err,
+                               apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    if ((rv = s3up_manage_share_check(m, key, life, err, p)) != APR_SUCCESS ||
         (rv = s3up_manage_presign(url, m, key, life, err, p)) != APR_SUCCESS) {
         return rv;
     }

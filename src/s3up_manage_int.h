@@ -24,4 +24,9 @@ apr_status_t s3up_manage_file_key(s3up_manage_t *m, const char *key, s3up_error_
 apr_status_t s3up_manage_presign(const char **url, s3up_manage_t *m, const char *key,
                                  apr_interval_time_t life, s3up_error_t **err, apr_pool_t *p);
 
+/* Whether key may be shared (a file of an endpoint, there now) for life
+ * (60 s to S3UpShareMaxExpires): APR_SUCCESS, or why not. */
+apr_status_t s3up_manage_share_check(s3up_manage_t *m, const char *key, apr_interval_time_t life,
+                                     s3up_error_t **err, apr_pool_t *p);
+
 #endif /* S3UP_MANAGE_INT_H */

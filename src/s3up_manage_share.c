@@ -20,7 +20,6 @@ apr_status_t s3up_manage_share_create(s3up_share_made_t **out, s3up_manage_t *m,
     s3up_share_made_t *made = apr_pcalloc(p, sizeof(*made));
     s3up_share_t *s = apr_pcalloc(p, sizeof(*s));
     const char *path;
-    s3up_object_t *obj;
     apr_status_t rv;
 
     if (!m->conf->links) {
@@ -28,15 +27,7 @@ apr_status_t s3up_manage_share_create(s3up_share_made_t **out, s3up_manage_t *m,
                           "share links need S3UpLinkURL and S3UpSecretFile on this server "
                           "(a presigned address can still be made: \"raw\": true)");
     }
-    if ((rv = s3up_manage_file_key(m, key, err, p)) != APR_SUCCESS) {
-        return rv;
-    }
-    if (life < apr_time_from_sec(60) || life > m->conf->share_max) {
-        return s3up_failf(err, S3UP_EINPUT, "BadRequest", p,
-                          "expires: seconds, from 60 to %" APR_TIME_T_FMT,
-                          apr_time_sec(m->conf->share_max));
-    }
-    if ((rv = s3up_s3_head(&obj, m->s3, key, err, p)) != APR_SUCCESS) {
+    if ((rv = s3up_manage_share_check(m, key, life, err, p)) != APR_SUCCESS) {
         return rv;
     }
     if (s3up_token_new(&made->token, p) != APR_SUCCESS) {

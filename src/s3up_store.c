@@ -753,18 +753,24 @@ apr_status_t s3up_store_link_put(s3up_store_t *st, const s3up_link_t *link, s3up
     return rv;
 }
 
+apr_status_t s3up_record_delete_indexed(s3up_store_t *st, const char *key, const char *index,
+                                        const char *id, s3up_error_t **err, apr_pool_t *p)
+{
+    apr_status_t rv = s3up_s3_delete(st->s3, key, err, p);
+
+    if (rv == APR_SUCCESS) {
+        rv = s3up_s3_delete(st->s3, apr_pstrcat(p, index, id, NULL), err, p);
+    }
+    cached_forget(st, key, p);
+    index_forget(st, index, p);
+    return rv;
+}
+
 apr_status_t s3up_store_link_delete(s3up_store_t *st, const s3up_link_t *link, s3up_error_t **err,
                                     apr_pool_t *p)
 {
-    apr_status_t rv = s3up_s3_delete(st->s3, link_key(st, link->id, p), err, p);
-
-    if (rv == APR_SUCCESS) {
-        rv = s3up_s3_delete(
-            st->s3, apr_pstrcat(p, link_index(st, link->endpoint, p), link->id, NULL), err, p);
-    }
-    cached_forget(st, link_key(st, link->id, p), p);
-    index_forget(st, link_index(st, link->endpoint, p), p);
-    return rv;
+    return s3up_record_delete_indexed(st, link_key(st, link->id, p),
+                                      link_index(st, link->endpoint, p), link->id, err, p);
 }
 
 apr_status_t s3up_store_endpoint_links(apr_array_header_t **ids, s3up_store_t *st,

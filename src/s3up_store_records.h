@@ -35,6 +35,11 @@ void s3up_record_forget_here(s3up_store_t *st, const char *key);
 void s3up_record_forget(s3up_store_t *st, const char *key, apr_pool_t *p);
 void s3up_record_index_forget(s3up_store_t *st, const char *prefix, apr_pool_t *p);
 
+/* Delete the record at key and its entry id in the index below index, and
+ * forget both in every process here (also when a delete failed). */
+apr_status_t s3up_record_delete_indexed(s3up_store_t *st, const char *key, const char *index,
+                                        const char *id, s3up_error_t **err, apr_pool_t *p);
+
 /* The names of the empty objects under an index prefix that pass valid,
  * sorted, from the cache while fresh. */
 apr_status_t s3up_record_index(apr_array_header_t **ids, s3up_store_t *st, const char *prefix,

@@ -137,15 +137,8 @@ apr_status_t s3up_store_share_used(s3up_store_t *st, s3up_share_t *share, apr_ti
 apr_status_t s3up_store_share_delete(s3up_store_t *st, const s3up_share_t *share,
                                      s3up_error_t **err, apr_pool_t *p)
 {
-    apr_status_t rv = s3up_s3_delete(st->s3, share_key(st, share->id, p), err, p);
-
-    if (rv == APR_SUCCESS) {
-        rv = s3up_s3_delete(
-            st->s3, apr_pstrcat(p, share_index(st, share->endpoint, p), share->id, NULL), err, p);
-    }
-    s3up_record_forget(st, share_key(st, share->id, p), p);
-    s3up_record_index_forget(st, share_index(st, share->endpoint, p), p);
-    return rv;
+    return s3up_record_delete_indexed(st, share_key(st, share->id, p),
+                                      share_index(st, share->endpoint, p), share->id, err, p);
 }
 
 apr_status_t s3up_store_endpoint_shares(apr_array_header_t **ids, s3up_store_t *st,
