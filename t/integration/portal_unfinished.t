@@ -151,8 +151,10 @@ run(async () => {
   is(s3tool('sha256', key('late.bin')), lateSum, 'late.bin arrived whole');
   await page.reload();
   await page.locator('.uppy-Dashboard-Item').first().waitFor();
-  await until(async () => await page.locator('.uppy-Dashboard-Item.is-complete').count() === 1, 15000);
-  ok(true, 'after the reload the file is shown complete');
+  const lateItem = page.locator('.uppy-Dashboard-Item', { hasText: 'late.bin' });
+  await lateItem.waitFor();
+  await until(async () => /is-complete/.test(await lateItem.getAttribute('class')), 15000);
+  ok(true, 'after the reload late.bin is shown complete');
   is(await page.locator('.uppy-Dashboard-Item.is-ghost').count(), 0, '... not as one to pick again');
   ok(await panel.isHidden(), '... and not listed as unfinished');
   is(s3tool('uploads', `uploads/${ep}/`), [], 'no unfinished upload left');
