@@ -174,7 +174,7 @@ function startUppy(session, ep) {
     });
   }
   // Before GoldenRetriever, which announces what it restored ('restored').
-  offerUnfinished(uppy);
+  offerUnfinished(uppy, { keepUpTo: KEEP_IN_BROWSER });
   uppy.use(GoldenRetriever, {
     indexedDB: { maxFileSize: KEEP_IN_BROWSER, maxTotalSize: 8 * KEEP_IN_BROWSER },
   });

@@ -46,7 +46,7 @@ async function settleArrived(uppy, files, base) {
   }
 }
 
-function line(f) {
+function line(f, keepUpTo) {
   const li = document.createElement('li');
   li.dataset.fileId = f.id;
   const name = document.createElement('strong');
@@ -56,21 +56,21 @@ function line(f) {
   if (f.isGhost) {
     const why = document.createElement('span');
     why.className = 'note';
-    why.textContent = ' (pick this file again: this browser keeps only files up to 32 MB; what was sent is not sent again)';
+    why.textContent = ` (pick this file again: this browser keeps only files up to ${humanSize(keepUpTo)}; what was sent is not sent again)`;
     li.append(why);
   }
   return li;
 }
 
 // The panel (#unfinished): shown while restored files wait, gone once they go on.
-function render(uppy) {
+function render(uppy, keepUpTo) {
   const files = pending(uppy);
   const panel = $('unfinished');
   if (files.length === 0) {
     panel.hidden = true;
     return;
   }
-  $('unfinished-list').replaceChildren(...files.map(line));
+  $('unfinished-list').replaceChildren(...files.map((f) => line(f, keepUpTo)));
   const ghosts = files.filter((f) => f.isGhost).length;
   $('unfinished-go').textContent = ghosts > 0
     ? `Continue: pick ${ghosts === 1 ? 'the file' : `the ${ghosts} files`} again`
@@ -109,7 +109,8 @@ function go(uppy) {
   else uppy.upload().catch((err) => { said.textContent = err.message; });
 }
 
-export function offerUnfinished(uppy, base = '') {
+// keepUpTo: the largest file GoldenRetriever keeps (its indexedDB.maxFileSize).
+export function offerUnfinished(uppy, { keepUpTo, base = '' }) {
   const input = $('unfinished-pick');
   let checked = false;
   uppy.on('restored', async () => {
@@ -117,11 +118,11 @@ export function offerUnfinished(uppy, base = '') {
       checked = true;
       await settleArrived(uppy, pending(uppy), base);
     }
-    render(uppy);
+    render(uppy, keepUpTo);
   });
   // Once files go on (this button, or the Dashboard's), the Dashboard shows them.
   uppy.on('upload', () => { $('unfinished').hidden = true; });
-  uppy.on('file-removed', () => { if (!$('unfinished').hidden) render(uppy); });
+  uppy.on('file-removed', () => { if (!$('unfinished').hidden) render(uppy, keepUpTo); });
   $('unfinished-go').addEventListener('click', () => {
     if (pending(uppy).some((f) => f.isGhost)) input.click();
     else go(uppy);
@@ -129,7 +130,7 @@ export function offerUnfinished(uppy, base = '') {
   input.addEventListener('change', () => {
     const stray = takePicked(uppy, [...input.files]);
     input.value = '';
-    render(uppy);
+    render(uppy, keepUpTo);
     $('unfinished-said').textContent = stray.length
       ? `Not one of the unfinished files (name and size differ): ${stray.join(', ')}.` : '';
     if (stray.length === 0) go(uppy);
