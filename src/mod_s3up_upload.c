@@ -51,6 +51,22 @@ static apr_off_t size_arg(const char *s)
     return s && apr_isdigit(*s) && !*end && n >= 0 ? (apr_off_t)n : -1;
 }
 
+/* The parts S3 holds, as ListParts answers them: [{PartNumber, ETag, Size,
+ * LastModified}]. */
+static json_t *parts_json(const apr_array_header_t *parts, apr_pool_t *p)
+{
+    json_t *list = s3up_json_own(json_array(), p);
+
+    for (int i = 0; i < parts->nelts; i++) {
+        const s3up_part_t *part = &APR_ARRAY_IDX(parts, i, s3up_part_t);
+        json_array_append_new(list, json_pack("{s:i,s:s,s:I,s:s}", "PartNumber", part->number,
+                                              "ETag", part->etag ? part->etag : "", "Size",
+                                              (json_int_t)part->size, "LastModified",
+                                              s3up_time_iso8601(part->last_modified, p)));
+    }
+    return list;
+}
+
 static int route_create(void *ctx, const char *const *arg __attribute__((unused)))
 {
     s3up_upload_ctx_t *up = ctx;
@@ -73,6 +89,7 @@ static int route_create(void *ctx, const char *const *arg __attribute__((unused)
     file.relative_path = s3up_json_str(meta, "relativePath");
     file.content_type = s3up_json_str(body, "type");
     file.size = declared_size(body, meta);
+    file.fingerprint = s3up_json_str(meta, "fingerprint");
     if (s3up_uploads_start(&started, &up->svc, ep, &file, &err, r->pool) != APR_SUCCESS) {
         return s3up_reply_failure(r, err, "NoSuchEndpoint");
     }
@@ -80,6 +97,10 @@ static int route_create(void *ctx, const char *const *arg __attribute__((unused)
                       "bucket", up->s3->loc->bucket);
     if (reply && started->part_size) {
         json_object_set_new(reply, "partSize", json_integer((json_int_t)started->part_size));
+    }
+    if (reply && started->resumed) {
+        json_object_set_new(reply, "resumed", json_true());
+        json_object_set(reply, "parts", parts_json(started->parts, r->pool));
     }
     return s3up_reply_json(r, HTTP_OK, reply);
 }
@@ -257,14 +278,7 @@ static int route_list_parts(void *ctx, const char *const *arg)
         APR_SUCCESS) {
         return s3up_reply_failure(r, err, "NoSuchUpload");
     }
-    list = s3up_json_own(json_array(), r->pool);
-    for (int i = 0; i < parts->nelts; i++) {
-        const s3up_part_t *part = &APR_ARRAY_IDX(parts, i, s3up_part_t);
-        json_array_append_new(list, json_pack("{s:i,s:s,s:I,s:s}", "PartNumber", part->number,
-                                              "ETag", part->etag ? part->etag : "", "Size",
-                                              (json_int_t)part->size, "LastModified",
-                                              s3up_time_iso8601(part->last_modified, r->pool)));
-    }
+    list = parts_json(parts, r->pool);
     return s3up_reply_json(r, HTTP_OK, json_incref(list));
 }
 
@@ -415,6 +429,7 @@ static int route_params(void *ctx, const char *const *arg __attribute__((unused)
     file.relative_path = s3up_arg(r, "metadata[relativePath]");
     file.content_type = s3up_arg(r, "type");
     file.size = size_arg(size ? size : s3up_arg(r, "metadata[size]"));
+    file.fingerprint = NULL; /* a form POST is never continued */
     if (s3up_uploads_default_endpoint(&ep, &up->svc, 1, &err, r->pool) != APR_SUCCESS ||
         s3up_uploads_form(&post, &up->svc, ep, &file, &err, r->pool) != APR_SUCCESS) {
         return s3up_reply_failure(r, err, "NoSuchEndpoint");

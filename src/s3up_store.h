@@ -147,7 +147,13 @@ apr_status_t s3up_store_endpoint_links(apr_array_header_t **ids, s3up_store_t *s
  * (or link's) unfinished multipart uploads in an endpoint, so they can be
  * counted with one listing; {state}owned/{endpoint}/{owner id}/{relpath}
  * lists the files a link was used for. The owner id is the first 32 hex
- * digits of sha256(owner). */
+ * digits of sha256(owner).
+ *
+ * {state}resumable/{endpoint}/{owner id}/{match} names the key of an
+ * owner's unfinished upload of one file, found again by what identifies
+ * the file (res->match, from its path, size and the client's fingerprint):
+ * another browser of the same owner continues that upload rather than
+ * starting a numbered copy. Only the owner's own folder is looked in. */
 typedef struct s3up_reservation_t {
     const char *key;
     const char *endpoint;
@@ -158,6 +164,7 @@ typedef struct s3up_reservation_t {
     apr_time_t expires;
     const char *nonce; /* makes each reservation's text its own */
     const char *etag;  /* of the stored record */
+    const char *match; /* 64 hex digits identifying the file for resuming, or NULL */
 } s3up_reservation_t;
 
 /* Reserve res->key (res->nonce and res->etag are set): S3UP_ECONFLICT
@@ -166,8 +173,9 @@ typedef struct s3up_reservation_t {
 apr_status_t s3up_store_reserve(s3up_store_t *st, s3up_reservation_t *res, s3up_error_t **err,
                                 apr_pool_t *p);
 
-/* Bind res to its multipart upload: the record names upload_id, and the
- * owner's unfinished uploads in the endpoint count it. */
+/* Bind res to its multipart upload: the record names upload_id, the
+ * owner's unfinished uploads in the endpoint count it, and one with a
+ * match can be found again by it (s3up_store_resumable). */
 apr_status_t s3up_store_reservation_bind(s3up_store_t *st, s3up_reservation_t *res,
                                          const char *upload_id, s3up_error_t **err, apr_pool_t *p);
 
@@ -178,9 +186,17 @@ apr_status_t s3up_store_reservation_get(s3up_reservation_t **out, s3up_store_t *
 
 /* res's upload ended (completed or aborted), or never started: the record
  * goes if it is still res's own (same nonce; another upload may have taken
- * an expired one over), and so does its unfinished-upload entry. */
+ * an expired one over), and so do its unfinished-upload and resumable
+ * entries. */
 apr_status_t s3up_store_reservation_end(s3up_store_t *st, const s3up_reservation_t *res,
                                         s3up_error_t **err, apr_pool_t *p);
+
+/* The key of owner's unfinished upload in endpoint that match names
+ * (S3UP_ENOTFOUND, *err set, when none): only a hint, to be checked against
+ * the key's reservation. */
+apr_status_t s3up_store_resumable(const char **key, s3up_store_t *st, const char *endpoint,
+                                  const char *owner, const char *match, s3up_error_t **err,
+                                  apr_pool_t *p);
 
 /* How many unfinished uploads owner holds in endpoint, counted up to
  * limit. When the count reaches limit, entries whose reservation has ended,

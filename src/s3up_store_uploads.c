@@ -30,6 +30,27 @@ static const char *unfinished_prefix(const s3up_store_t *st, const char *endpoin
     return apr_pstrcat(p, st->prefix, "unfinished/", endpoint, "/", owner_id(owner, p), "/", NULL);
 }
 
+static const char *resumable_key(const s3up_store_t *st, const char *endpoint, const char *owner,
+                                 const char *match, apr_pool_t *p)
+{
+    return apr_pstrcat(p, st->prefix, "resumable/", endpoint, "/", owner_id(owner, p), "/", match,
+                       NULL);
+}
+
+/* A match names a key only as 64 hex digits (what the uploads service makes). */
+static int match_ok(const char *m)
+{
+    if (!m || strlen(m) != 64) {
+        return 0;
+    }
+    for (; *m; m++) {
+        if (!((*m >= '0' && *m <= '9') || (*m >= 'a' && *m <= 'f'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static const char *owned_prefix(const s3up_store_t *st, const char *endpoint, const char *owner,
                                 apr_pool_t *p)
 {
@@ -58,6 +79,9 @@ static const char *reservation_json(const s3up_reservation_t *res, apr_pool_t *p
     json_object_set_new(j, "part_size", opt_size(res->size >= 0 ? res->part_size : -1));
     json_object_set_new(j, "expires", json_string(s3up_time_iso8601(res->expires, p)));
     json_object_set_new(j, "nonce", json_string(res->nonce));
+    if (res->match) {
+        json_object_set_new(j, "match", json_string(res->match));
+    }
     return s3up_json_dump(j, p);
 }
 
@@ -99,6 +123,8 @@ static apr_status_t reservation_parse(s3up_reservation_t **out, const char *text
     res->upload_id =
         s3up_json_str(j, "upload_id") ? apr_pstrdup(p, s3up_json_str(j, "upload_id")) : NULL;
     res->etag = etag ? apr_pstrdup(p, etag) : NULL;
+    res->match =
+        match_ok(s3up_json_str(j, "match")) ? apr_pstrdup(p, s3up_json_str(j, "match")) : NULL;
     *out = res;
     return APR_SUCCESS;
 }
@@ -158,10 +184,15 @@ apr_status_t s3up_store_reservation_bind(s3up_store_t *st, s3up_reservation_t *r
         return rv;
     }
     s3up_record_forget_here(st, rkey);
-    return s3up_s3_put(NULL, st->s3,
-                       apr_pstrcat(p, unfinished_prefix(st, res->endpoint, res->owner, p),
-                                   s3up_record_hash(res->key, p), NULL),
-                       "", 0, NULL, NULL, err, p);
+    rv = s3up_s3_put(NULL, st->s3,
+                     apr_pstrcat(p, unfinished_prefix(st, res->endpoint, res->owner, p),
+                                 s3up_record_hash(res->key, p), NULL),
+                     "", 0, NULL, NULL, err, p);
+    if (rv != APR_SUCCESS || !match_ok(res->match)) {
+        return rv;
+    }
+    return s3up_s3_put(NULL, st->s3, resumable_key(st, res->endpoint, res->owner, res->match, p),
+                       res->key, strlen(res->key), "text/plain", NULL, err, p);
 }
 
 apr_status_t s3up_store_reservation_get(s3up_reservation_t **out, s3up_store_t *st, const char *key,
@@ -215,6 +246,32 @@ apr_status_t s3up_store_reservation_end(s3up_store_t *st, const s3up_reservation
                             apr_pstrcat(p, unfinished_prefix(st, res->endpoint, res->owner, p),
                                         s3up_record_hash(res->key, p), NULL),
                             err, p);
+    }
+    if (rv == APR_SUCCESS && res->upload_id && match_ok(res->match)) {
+        rv = s3up_s3_delete(st->s3, resumable_key(st, res->endpoint, res->owner, res->match, p),
+                            err, p);
+    }
+    return rv;
+}
+
+apr_status_t s3up_store_resumable(const char **key, s3up_store_t *st, const char *endpoint,
+                                  const char *owner, const char *match, s3up_error_t **err,
+                                  apr_pool_t *p)
+{
+    const char *text, *etag;
+    apr_status_t rv;
+
+    if (!match_ok(match)) {
+        *err = s3up_record_error(S3UP_ENOTFOUND, "NoSuchUpload", "no upload of this file", p);
+        return S3UP_ENOTFOUND;
+    }
+    rv = s3up_record_get(&text, &etag, NULL, st, resumable_key(st, endpoint, owner, match, p), 1,
+                         err, p);
+    if (rv == S3UP_ENOTFOUND) {
+        *err = s3up_record_error(rv, "NoSuchUpload", "no upload of this file", p);
+    }
+    if (rv == APR_SUCCESS) {
+        *key = text;
     }
     return rv;
 }

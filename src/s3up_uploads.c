@@ -9,6 +9,7 @@
 #include "s3up_keys.h"
 #include "s3up_uploads.h"
 #include "s3up_uploads_int.h"
+#include "s3up_util.h"
 
 /* Pages of ListObjectsV2 and ListMultipartUploads read to learn which
  * numbered names are taken, and names tried after that: together, the
@@ -344,6 +345,84 @@ static apr_status_t note_owned(s3up_uploads_t *u, const s3up_endpoint_t *ep,
                                 p);
 }
 
+apr_status_t s3up_uploads_fingerprint_check(const char *fingerprint, s3up_error_t **err,
+                                            apr_pool_t *p)
+{
+    apr_size_t n = fingerprint ? strlen(fingerprint) : 0;
+
+    if (n < 16 || n > 128 ||
+        strspn(fingerprint, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                            "0123456789-_:") != n) {
+        return s3up_fail(err, S3UP_EINPUT, "BadRequest",
+                         "metadata.fingerprint must be 16 to 128 letters, digits, '-', '_' or ':'",
+                         p);
+    }
+    return APR_SUCCESS;
+}
+
+/* What identifies one file of an endpoint for resuming: its path, size and
+ * fingerprint (the endpoint and the owner are where the store looks). */
+static const char *match_of(const char *rel, const s3up_file_t *file, apr_pool_t *p)
+{
+    const char *id =
+        apr_psprintf(p, "%s\n%" APR_OFF_T_FMT "\n%s", rel, file->size, file->fingerprint);
+    return s3up_sha256_hex(id, strlen(id), p);
+}
+
+/* Whether res is an upload of the caller's, in ep, of the file match
+ * names, still held. */
+static int resumable_by(const s3up_reservation_t *res, const s3up_uploads_t *u,
+                        const s3up_endpoint_t *ep, const char *match, apr_off_t size)
+{
+    return res->upload_id && res->match && !strcmp(res->match, match) &&
+           !strcmp(res->owner, u->who->name) && !strcmp(res->endpoint, ep->id) &&
+           !strncmp(res->key, ep->prefix, strlen(ep->prefix)) && res->size == size &&
+           res->expires > u->s3->aws.now();
+}
+
+/* The caller's unfinished upload of the file match names, with the parts
+ * S3 holds; S3UP_ENOTFOUND when there is none to continue. */
+static apr_status_t resume(s3up_started_t **out, s3up_uploads_t *u, const s3up_endpoint_t *ep,
+                           const char *match, const s3up_file_t *file, s3up_error_t **err,
+                           apr_pool_t *p)
+{
+    s3up_reservation_t *res;
+    apr_array_header_t *parts;
+    s3up_started_t *s;
+    s3up_error_t *ignored;
+    const char *key;
+    apr_status_t rv;
+
+    rv = s3up_store_resumable(&key, u->store, ep->id, u->who->name, match, err, p);
+    if (rv == APR_SUCCESS) {
+        rv = s3up_store_reservation_get(&res, u->store, key, NULL, err, p);
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!resumable_by(res, u, ep, match, file->size)) {
+        return S3UP_ENOTFOUND;
+    }
+    rv = s3up_s3_list_parts(&parts, u->s3, key, res->upload_id, err, p);
+    if (rv == S3UP_ENOTFOUND) {
+        /* Gone from S3 by other means: its name is free again. */
+        s3up_store_reservation_end(u->store, res, &ignored, p);
+        return rv;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    s = apr_pcalloc(p, sizeof(*s));
+    s->key = res->key;
+    s->upload_id = res->upload_id;
+    s->part_size = res->part_size;
+    s->through_httpd = u->conf->proxy;
+    s->resumed = 1;
+    s->parts = parts;
+    *out = s;
+    return APR_SUCCESS;
+}
+
 apr_status_t s3up_uploads_start(s3up_started_t **out, s3up_uploads_t *u, const s3up_endpoint_t *ep,
                                 const s3up_file_t *file, s3up_error_t **err, apr_pool_t *p)
 {
@@ -351,11 +430,13 @@ apr_status_t s3up_uploads_start(s3up_started_t **out, s3up_uploads_t *u, const s
     s3up_reservation_t res;
     s3up_started_t *s;
     s3up_error_t *ignored;
-    const char *rel, *upload_id;
+    const char *rel, *upload_id, *match = NULL;
     apr_status_t rv;
     int parts, unfinished;
 
-    if ((rv = relpath_of(&rel, file, err, p)) != APR_SUCCESS) {
+    if ((rv = relpath_of(&rel, file, err, p)) != APR_SUCCESS ||
+        (file->fingerprint &&
+         (rv = s3up_uploads_fingerprint_check(file->fingerprint, err, p)) != APR_SUCCESS)) {
         return rv;
     }
     if (file->size > limit) {
@@ -368,6 +449,12 @@ apr_status_t s3up_uploads_start(s3up_started_t **out, s3up_uploads_t *u, const s
     if (file->size < 0 && !u->conf->secret) {
         return s3up_fail(err, S3UP_EINPUT, "BadRequest",
                          "declare the file's size (metadata.size) to upload it here", p);
+    }
+    if (file->fingerprint && file->size >= 0) {
+        match = match_of(rel, file, p);
+        if ((rv = resume(out, u, ep, match, file, err, p)) != S3UP_ENOTFOUND) {
+            return rv;
+        }
     }
     rv = s3up_store_unfinished(&unfinished, u->store, ep->id, u->who->name, u->conf->max_unfinished,
                                err, p);
@@ -382,6 +469,7 @@ apr_status_t s3up_uploads_start(s3up_started_t **out, s3up_uploads_t *u, const s
     }
     reservation_for(&res, u, ep, file->size, u->s3->aws.now() + S3UP_UPLOADS_HOLD);
     res.part_size = part_size;
+    res.match = match;
     if ((rv = claim_key(u, ep, rel, &res, err, p)) != APR_SUCCESS ||
         (rv = note_owned(u, ep, &res, err, p)) != APR_SUCCESS) {
         if (res.etag) {

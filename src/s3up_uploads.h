@@ -81,17 +81,31 @@ typedef struct s3up_file_t {
     const char *relative_path; /* Uppy's relativePath, or NULL */
     const char *content_type;  /* NULL: application/octet-stream */
     apr_off_t size;            /* -1: not declared */
+    const char *fingerprint;   /* the client's digest of the file's content, or NULL */
 } s3up_file_t;
+
+/* A fingerprint is 16 to 128 characters of A-Z a-z 0-9 - _ : (any digest's
+ * text form); S3UP_EINPUT otherwise. */
+apr_status_t s3up_uploads_fingerprint_check(const char *fingerprint, s3up_error_t **err,
+                                            apr_pool_t *p);
 
 typedef struct s3up_started_t {
     const char *key;
     const char *upload_id;
-    apr_off_t part_size; /* of a declared size; 0 otherwise */
-    int through_httpd;   /* its parts go through httpd (proxy mode, or no size) */
+    apr_off_t part_size;       /* of a declared size; 0 otherwise */
+    int through_httpd;         /* its parts go through httpd (proxy mode, or no size) */
+    int resumed;               /* an unfinished upload of the same file, continued */
+    apr_array_header_t *parts; /* resumed: the parts S3 holds (s3up_part_t) */
 } s3up_started_t;
 
 /* Start a multipart upload in ep: a free key (the name, else "name (1).ext",
  * ... found with a bounded number of S3 calls), reserved for the upload.
+ * A file with a declared size and a fingerprint that the caller (the same
+ * person, or the same link) is already uploading into ep under the same
+ * path, size and fingerprint is not started again: that upload is
+ * continued (resumed set, with the parts S3 holds), from any browser.
+ * Nobody else's upload is ever found this way: a fingerprint is no
+ * secret, so it is looked up only among the caller's own uploads.
  * A file of declared size gets part URLs signed for each part's exact
  * length; one of no declared size gets part URLs through httpd, which
  * needs S3UpSecretFile (else S3UP_EINPUT: declare the size). */

@@ -22,6 +22,9 @@
 // - {key, uploadId, partSize} live in the file's state (s3Multipart, the field AwsS3 uses),
 //   which GoldenRetriever keeps: after a reload or a crash the upload resumes from ListParts
 //   and sends only the missing parts; an upload the server no longer knows starts anew;
+// - a new upload carries the file's fingerprint (below): the same file picked in another
+//   browser (or after the browser lost the upload) continues the person's unfinished upload
+//   of it, with only the missing parts sent, rather than starting a numbered copy;
 // - a file that fits in one part goes up as one form POST (/s3/params): two requests, no
 //   multipart bookkeeping, and S3 enforces the size limit through the policy;
 // - every second while files go up, 's3up:status' says how the whole batch stands (status()
@@ -102,6 +105,23 @@ function s3Message(xhr) {
   const code = text.match(/<Code>([^<]*)<\/Code>/)?.[1] ?? '';
   const message = text.match(/<Message>([^<]*)<\/Message>/)?.[1] ?? '';
   return { code, message: message || code || xhr.statusText || `HTTP ${xhr.status}` };
+}
+
+// What identifies a file's content for continuing its upload from another browser (the
+// server's metadata.fingerprint): SHA-256 of its size, first MiB and last MiB. Cheap for any
+// size; with the name and the size it tells one file from another well enough, and it is
+// looked up only among the person's own uploads. null where the browser cannot hash.
+export async function fingerprint(blob) {
+  if (!crypto.subtle || !blob) return null;
+  try {
+    const head = blob.slice(0, Math.min(MiB, blob.size));
+    const tail = blob.slice(Math.max(0, blob.size - MiB));
+    const whole = new Blob([`${blob.size}\n`, head, tail]);
+    const digest = await crypto.subtle.digest('SHA-256', await whole.arrayBuffer());
+    return `sha256-ht:${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+  } catch {
+    return null;
+  }
 }
 
 // How long a presigned URL lives, in ms (X-Amz-Expires); 5 min when it does not say.
@@ -335,6 +355,12 @@ class Job {
       }
       throw err;
     }
+    this.markDone(listed);
+    return true;
+  }
+
+  // Parts S3 holds (ListParts' [{PartNumber, ETag, Size}]), those of the right size, are done.
+  markDone(listed) {
     for (const { PartNumber, ETag, Size } of listed) {
       const part = this.parts[PartNumber - 1];
       if (part && ETag && Number(Size) === part.size) {
@@ -343,20 +369,28 @@ class Job {
         part.sent = part.size;
       }
     }
-    return true;
   }
 
   async create() {
     const file = this.file;
+    const metadata = this.meta();
+    const fp = await fingerprint(this.data);
+    if (fp) metadata.fingerprint = fp;
     // Not aborted with the job: an upload the server creates while the file is removed
     // is aborted right after (below).
-    const { key, uploadId, partSize } = await this.p.api('POST', 's3/multipart', {
-      body: { filename: file.name, type: file.type || 'application/octet-stream', metadata: this.meta() },
+    const { key, uploadId, partSize, resumed, parts } = await this.p.api('POST', 's3/multipart', {
+      body: { filename: file.name, type: file.type || 'application/octet-stream', metadata },
     });
     this.key = key;
     this.uploadId = uploadId;
     // The server signs each part for its exact length, cut at its part size.
     if (partSize && partSize !== this.partSize) this.makeParts(partSize);
+    // The same file's upload begun in another browser (or before this one lost it): the
+    // parts S3 holds are not sent again.
+    if (resumed) {
+      this.markDone(parts ?? []);
+      this.uppy.log(`[S3Up] ${file.name}: continuing upload ${uploadId}`);
+    }
     if (this.state === 'canceled') {
       this.p.abortUpload(key, uploadId);
       return;

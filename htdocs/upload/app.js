@@ -8,6 +8,7 @@ import { Uppy, Dashboard, AwsS3, GoldenRetriever } from './vendor/uppy.min.mjs';
 import S3UpUploader, { partSizeFor } from './common/uploader.mjs';
 import { api, patiently } from './common/api.mjs';
 import { humanSize, timeElement, duration, dateFormat } from './common/format.mjs';
+import { offerUnfinished } from './unfinished.mjs';
 
 const MiB = 1024 * 1024;
 // Uppy's stock AwsS3 plugin only: below this a file goes up in one form POST (/s3/params);
@@ -172,6 +173,8 @@ function startUppy(session, ep) {
       limit: session.mode === 'proxy' ? 5 : 6,
     });
   }
+  // Before GoldenRetriever, which announces what it restored ('restored').
+  offerUnfinished(uppy, { keepUpTo: KEEP_IN_BROWSER });
   uppy.use(GoldenRetriever, {
     indexedDB: { maxFileSize: KEEP_IN_BROWSER, maxTotalSize: 8 * KEEP_IN_BROWSER },
   });

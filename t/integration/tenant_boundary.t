@@ -10,6 +10,8 @@
 // - The right bytes still go up, and the file is whole.
 // - A bogus abort of someone else's upload frees nothing: a second upload of the name
 //   gets its own key, and both files survive completion.
+// - The same name, size and metadata.fingerprint continue only the caller's own upload:
+//   another member of the endpoint, or a person of another endpoint, gets a new upload.
 // CommonJS, as node runs *.t files; the ES modules of t/lib load with require().
 const http = require('node:http');
 const { createHash } = require('node:crypto');
@@ -161,6 +163,35 @@ run(async () => {
   const [ra, rc] = await Promise.all([sendWhole('alice', a, first), sendWhole('carol', c, second)]);
   ok(ra.status === 200 && rc.status === 200, 'both complete');
   ok(s3tool('sha256', a.key) === sha256(first) && s3tool('sha256', c.key) === sha256(second), 'both files survive, each with its own bytes');
+
+  // -- a fingerprint is no secret: it never continues another person's upload
+  const fp = `sha256-ht:${'ab'.repeat(32)}`;
+  const scan = { filename: 'scan.bin', type: 'application/octet-stream', metadata: { size: 12 * MiB, fingerprint: fp } };
+  const started = [];
+  const startAs = async (user, path = '/s3/multipart', body = scan) => {
+    const r = await api(user, 'POST', path, body);
+    if (r.status === 200 && !r.json.resumed) started.push([user, r.json]);
+    return r;
+  };
+  res = await startAs('alice');
+  const mine = res.json;
+  ok(res.status === 200 && !mine.resumed, 'alice starts scan.bin with a fingerprint', res.text);
+  res = await startAs('alice');
+  ok(res.status === 200 && res.json.resumed === true && res.json.uploadId === mine.uploadId && res.json.key === mine.key && Array.isArray(res.json.parts),
+    'alice again (another browser): her own upload is continued', res.text);
+  res = await startAs('carol');
+  ok(res.status === 200 && !res.json.resumed && res.json.uploadId !== mine.uploadId && res.json.key === `uploads/${A}/scan (1).bin`,
+    "carol, in the same endpoint, with alice's name, size and fingerprint: her own new upload", res.text);
+  res = await startAs('bob', `/e/${A}/s3/multipart`);
+  ok(res.status === 404 && !res.text.includes(mine.uploadId) && !res.text.includes('scan.bin'), "bob naming alice's endpoint: 404, nothing of hers", res.text);
+  res = await startAs('bob');
+  ok(res.status === 200 && !res.json.resumed && res.json.key === `uploads/${B}/scan.bin`, 'bob in his own endpoint: his own new upload', res.text);
+  res = await api('alice', 'POST', '/s3/multipart', { ...scan, metadata: { ...scan.metadata, fingerprint: 'x y' } });
+  ok(res.status === 400 && res.json?.error?.code === 'BadRequest', 'a malformed fingerprint: 400 BadRequest', res.text);
+  for (const [user, up] of started) {
+    await fetch(`${httpd.url}/upload/s3/multipart/${enc(up.uploadId)}?${q({ key: up.key })}`, { method: 'DELETE', headers: auth(user) });
+  }
+  is(s3tool('uploads', `uploads/${A}/scan`).length + s3tool('uploads', `uploads/${B}/scan`).length, 0, 'the uploads of scan.bin are aborted');
 
   note(`httpd log: ${httpd.dir}/error.log`);
 });

@@ -139,7 +139,7 @@ static void test_empty_with_uploads(void)
     s3up_principal_t eve = {"eve", "httpd", NULL, NULL};
     s3up_uploads_t u = {&uconf, &bed.s3, &bed.store, &eve, 0, NULL, "http://x/upload"};
     s3up_endpoint_spec_t spec = {0};
-    s3up_file_t file = {"pending.bin", NULL, NULL, 10 * MIB};
+    s3up_file_t file = {"pending.bin", NULL, NULL, 10 * MIB, NULL};
     s3up_started_t *started;
     s3up_reservation_t *res;
     s3up_endpoint_t *ep;

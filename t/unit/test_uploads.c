@@ -81,7 +81,7 @@ static s3up_endpoint_t *get_endpoint(s3up_uploads_t *u, const char *id)
 static s3up_started_t *start(s3up_uploads_t *u, const char *ep_id, const char *name, apr_off_t size,
                              apr_status_t want)
 {
-    s3up_file_t file = {name, NULL, "application/pdf", size};
+    s3up_file_t file = {name, NULL, "application/pdf", size, NULL};
     s3up_started_t *s = NULL;
     s3up_error_t *err = NULL;
     apr_status_t rv = s3up_uploads_start(&s, u, get_endpoint(u, ep_id), &file, &err, pool);
@@ -286,7 +286,7 @@ static void test_unfinished_limit(void)
     s3up_uploads_t u = as(&alice, &conf), c = as(&carol, &conf);
     s3up_started_t *s[3];
     s3up_error_t *err = NULL;
-    s3up_file_t file = {"more.bin", NULL, NULL, 10 * MIB};
+    s3up_file_t file = {"more.bin", NULL, NULL, 10 * MIB, NULL};
     s3up_started_t *more;
     apr_status_t rv;
 
@@ -474,6 +474,99 @@ static void test_tries(void)
        "the window over: nothing counted");
 }
 
+#define FP_A "sha256-head-tail:0123456789abcdef0123456789abcdef"
+#define FP_B "sha256-head-tail:fedcba9876543210fedcba9876543210"
+
+static s3up_started_t *start_fp(s3up_uploads_t *u, const char *ep_id, const char *name,
+                                const char *fp, apr_status_t want)
+{
+    s3up_file_t file = {name, NULL, NULL, 200 * MIB, fp};
+    s3up_started_t *s = NULL;
+    s3up_error_t *err = NULL;
+    apr_status_t rv = s3up_uploads_start(&s, u, get_endpoint(u, ep_id), &file, &err, pool);
+    if (rv != want) {
+        diag("start %s: %d %s", name, rv, err ? err->message : "");
+    }
+    return rv == APR_SUCCESS ? s : NULL;
+}
+
+static void test_resume(void)
+{
+    s3up_uploads_t a = as(&alice, &conf_secret), c = as(&carol, &conf_secret),
+                   m = as(&mallory, &conf_secret), l = as(&linked, &conf_secret);
+    s3up_started_t *first, *again, *other, *s;
+    s3up_error_t *err = NULL;
+    s3up_file_t bad = {"scan.bin", NULL, NULL, 200 * MIB, "short"};
+
+    endpoint("res", "alice,carol", 0, S3UP_ENDPOINT_ACTIVE);
+    endpoint("res2", "mallory", 0, S3UP_ENDPOINT_ACTIVE);
+    endpoint("res3", "alice", 0, S3UP_ENDPOINT_ACTIVE);
+    first = start_fp(&a, "res", "scan.bin", FP_A, APR_SUCCESS);
+    ok(first && !first->resumed && !strcmp(first->key, "uploads/res/scan.bin"),
+       "a first upload with a fingerprint starts anew");
+    if (!first) {
+        return;
+    }
+    fake_s3_add_part(bed.f, first->upload_id, 1, 64 * MIB);
+    fake_s3_add_part(bed.f, first->upload_id, 2, 64 * MIB);
+    fake_s3_reset_counts(bed.f);
+    again = start_fp(&a, "res", "scan.bin", FP_A, APR_SUCCESS);
+    ok(again && again->resumed && !strcmp(again->key, first->key) &&
+           !strcmp(again->upload_id, first->upload_id) && again->part_size == first->part_size,
+       "the same person, the same file (path, size, fingerprint), from another browser: the "
+       "same upload is continued");
+    ok(again && again->parts && again->parts->nelts == 2 &&
+           APR_ARRAY_IDX(again->parts, 1, s3up_part_t).number == 2,
+       "with the parts S3 holds (%d)", again && again->parts ? again->parts->nelts : -1);
+    is_int(fake_s3_calls(bed.f, "CreateMultipartUpload"), 0, "no new multipart upload");
+
+    other = start_fp(&a, "res", "scan.bin", FP_B, APR_SUCCESS);
+    ok(other && !other->resumed && !strcmp(other->key, "uploads/res/scan (1).bin"),
+       "another fingerprint is another file: a new upload, a numbered name");
+    s = start_fp(&c, "res", "scan.bin", FP_A, APR_SUCCESS);
+    ok(s && !s->resumed && strcmp(s->upload_id, first->upload_id),
+       "another member of the endpoint, with the same fingerprint: their own new upload (%s)",
+       s ? s->key : "-");
+    s = start_fp(&l, "acme", "scan.bin", FP_A, APR_SUCCESS);
+    ok(s && !s->resumed && strcmp(s->upload_id, first->upload_id),
+       "a link holder with the same fingerprint: their own new upload");
+    s = start_fp(&m, "res2", "scan.bin", FP_A, APR_SUCCESS);
+    ok(s && !s->resumed && !strncmp(s->key, "uploads/res2/", 13),
+       "another person in their own endpoint: their own new upload, in their folder");
+    s = start_fp(&a, "res3", "scan.bin", FP_A, APR_SUCCESS);
+    ok(s && !s->resumed, "the same person in another endpoint: a new upload there");
+
+    ok(s3up_uploads_start(&s, &a, get_endpoint(&a, "res"), &bad, &err, pool) == S3UP_EINPUT &&
+           !strcmp(err->code, "BadRequest"),
+       "a malformed fingerprint: BadRequest (%s)", err ? err->message : "");
+
+    {
+        s3up_finished_t *done;
+        apr_array_header_t *parts = apr_array_make(pool, 4, sizeof(s3up_part_t)), *listed;
+        err = NULL;
+        fake_s3_add_part(bed.f, first->upload_id, 3, 200 * MIB - 128 * MIB);
+        s3up_uploads_parts(&listed, &a, first->key, first->upload_id, &err, pool);
+        for (int i = 0; i < listed->nelts; i++) {
+            *(s3up_part_t *)apr_array_push(parts) = APR_ARRAY_IDX(listed, i, s3up_part_t);
+        }
+        ok(s3up_uploads_complete(&done, &a, first->key, first->upload_id, parts, &err, pool) ==
+               APR_SUCCESS,
+           "the continued upload completes (%s)", err ? err->message : "");
+    }
+    s = start_fp(&a, "res", "scan.bin", FP_A, APR_SUCCESS);
+    ok(s && !s->resumed && strcmp(s->upload_id, first->upload_id),
+       "once complete, the same file again is a new upload (%s)", s ? s->key : "-");
+
+    other = start_fp(&a, "res", "lost.bin", FP_A, APR_SUCCESS);
+    if (other) {
+        s3up_s3_abort(&bed.s3, other->key, other->upload_id, &err, pool);
+    }
+    s = start_fp(&a, "res", "lost.bin", FP_A, APR_SUCCESS);
+    ok(s && !s->resumed && !strcmp(s->key, "uploads/res/lost.bin"),
+       "an upload S3 no longer has is not continued, and its name is free again (%s)",
+       s ? s->key : "-");
+}
+
 int main(void)
 {
     apr_initialize();
@@ -495,6 +588,7 @@ int main(void)
     test_no_size();
     test_link_files();
     test_tries();
+    test_resume();
 
     apr_pool_destroy(pool);
     apr_terminate();
