@@ -533,6 +533,12 @@ int s3up_upload_dispatch(s3up_upload_ctx_t *up, const char *path)
         s3up_req_hide(r, mac ? mac + 1 : token);
         return s3up_route(r, token_routes, path, up);
     }
+    if (!up->who && up->by_link) {
+        /* No sign-in to offer: the link itself is what lets one in. */
+        return s3up_reply_error(r, HTTP_UNAUTHORIZED, "LinkClosed",
+                                "this upload link has expired or was withdrawn, or it was not "
+                                "opened in this browser");
+    }
     if (!up->who) {
         return s3up_reply_error(r, HTTP_UNAUTHORIZED, "NotSignedIn", "sign in first");
     }
