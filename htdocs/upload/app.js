@@ -243,7 +243,7 @@ function startUppy(session, ep) {
     // which file a button removes (or cancels, while it uploads).
     locale: { strings: {
       removeFile: 'Remove file %{file}',
-      ...(PHONE && { dropPasteFiles: 'Choose the files to send: %{browseFiles}', browseFiles: 'pick files' }),
+      ...(PHONE && { dropPasteFiles: 'Choose the files to send: %{browseFiles}', browseFiles: 'pick files', dropHint: 'Your files go here' }),
     } },
   });
   if (STOCK) {
@@ -485,7 +485,8 @@ async function loadFiles(more) {
 
 async function main() {
   offerSignIn();
-  if (PHONE) $('send-note').textContent = 'Pick the files to send below. Large files go up in parts; if the page is closed or the connection drops, open this page again and the upload continues where it stopped (for big files you may be asked to pick them again).';
+  if (PHONE) $('send-title').textContent = 'Add files';
+  if (PHONE) $('send-note').textContent = 'Pick the files to send below. Large files go up in parts; if the page is closed or the connection is lost, open this page again and the upload continues where it stopped (for big files you may be asked to pick them again).';
   let session;
   try {
     session = await patiently(() => api('GET', 'api/session'), storeState);
@@ -499,6 +500,19 @@ async function main() {
 
   const chosen = chosenEndpoint();
   const { endpoints } = session;
+  const closed = (session.closed ?? []).find((c) => !chosen || c.id === chosen);
+  if (endpoints.length === 0 && closed) {
+    const text = document.createElement('p');
+    if (closed.why === 'expired') {
+      text.append(`The folder "${closed.id}" took files until `, timeElement(closed.expires),
+        '. Nothing more can be sent to it. If you still have files to send, ask the person who invited you to open it again.');
+    } else {
+      text.append(`The folder "${closed.id}" was closed, so nothing more can be sent to it. If you still have files to send, ask the person who invited you.`);
+    }
+    problem(closed.why === 'expired' ? 'This folder has expired' : 'This folder was closed', '', null);
+    $('problem').querySelector('p').replaceWith(text);
+    return;
+  }
   if (endpoints.length === 0) {
     if (chosen) {
       problem('This folder is not open to you',

@@ -12,12 +12,14 @@
 // - a link cut short: the module's 404 page; a signed-in non-admin at /admin/: the module's
 //   403 page (ErrorDocument, since Require answers before s3up-admin runs);
 // - a person whose only folder has expired: told so, not "no folder has been opened".
+// Each of these pages is also scanned with axe (t/lib/a11y.mjs): zero violations.
 // CommonJS, as node runs *.t files; the ES modules of t/lib load with require().
 const { mkdirSync } = require('node:fs');
 const { join } = require('node:path');
 const {
   run, ok, is, like, note, cleanup, passing, launch, login, until,
 } = require('../lib/browser.mjs');
+const { axeViolations } = require('../lib/a11y.mjs');
 const {
   requireBed, scratch, startOidcHttpd, s3tool, writeBytesFile, randomId, rmSync, secret,
 } = require('../lib/stack.mjs');
@@ -57,6 +59,10 @@ S3UpCacheTTL 1s
 
   const b = await launch({ timeout: 60000 });
   cleanup(() => b.close());
+  const axe = async (p, what) => {
+    const v = await axeViolations(p);
+    ok(v.length === 0, `${what}: no axe violations`, ...v);
+  };
 
   // -- over the limit, picked: listed with both sizes, and it stays
   const customer = await b.newContext();
@@ -70,6 +76,7 @@ S3UpCacheTTL 1s
   like(await refused.textContent(), /nine\.bin \(9.0 MB\) is larger than this folder takes: files up to 8.0 MB each/,
     'a file over the limit is listed with its size and the limit');
   is(await page.locator('.uppy-Dashboard-Item').count(), 0, 'and it is not queued');
+  await axe(page, 'the portal with a refused file');
   await page.locator('.uppy-Informer p').waitFor({ state: 'detached', timeout: 30000 }).catch(() => {});
   ok(await refused.isVisible(), 'the list stays after Uppy\'s toast is gone');
   await page.locator('#refused-clear').click();
@@ -95,6 +102,7 @@ S3UpCacheTTL 1s
   await banner.waitFor();
   like(await banner.textContent(), /sign-in has expired/, 'the portal says the sign-in expired');
   like(await page.locator('#files-status').textContent(), /no longer signed in/, 'the failed call says why');
+  await axe(page, 'the portal, signed out');
   const again = banner.getByRole('link', { name: 'Sign in again' });
   is(await again.getAttribute('href'), `${url}/upload/`, 'its link returns to this page');
   await login(page, await again.getAttribute('href'), cust);
@@ -115,6 +123,7 @@ S3UpCacheTTL 1s
   await apage.locator('#signed-out').waitFor();
   like(await apage.locator('#signed-out').textContent(), /sign-in has expired/, 'the admin page says the sign-in expired');
   is(await apage.locator('#signed-out a').getAttribute('href'), `${url}/admin/`, 'with a link back to the admin page');
+  await axe(apage, 'the admin page, signed out');
   await login(apage, `${url}/admin/`, admin);
   await apage.locator('#list-status').filter({ hasText: /endpoint/ }).waitFor();
   ok(!(await apage.locator('#list-status').textContent()).includes('Unauthorized'), 'signed in again, the admin page works');
@@ -134,23 +143,34 @@ S3UpCacheTTL 1s
   like(await problem.textContent(), /This upload link can no longer be used.*expired or was withdrawn/s,
     'its portal says the link was withdrawn or expired');
   is(await problem.getByRole('link', { name: /sign in/i }).count(), 0, 'and offers no sign-in that only reloads');
+  await axe(lpage, 'the portal of a withdrawn link');
 
   // -- a link cut short, and a non-admin at /admin/
   let res = await lpage.goto(made.link.url.slice(0, -10));
   is(res.status(), 404, 'a link cut short: 404');
   like(await lpage.locator('h1').textContent(), /This upload link cannot be used/, 'on the module\'s page');
+  await axe(lpage, 'the page of a link cut short');
   const late2 = await b.newContext();
   const npage = await late2.newPage();
   res = await login(npage, `${url}/admin/`, cust);
   is(res.status(), 403, 'a signed-in non-admin at /admin/: 403');
   like(await npage.locator('h1').textContent(), /This page is for administrators/, 'on the module\'s page');
+  ok(!/s3up|bucket|\.s3up\//i.test(await npage.content()), 'which names nothing of the server\'s inside');
+  await axe(npage, 'the not-admin page');
 
   // -- the only folder has expired
   const lateContext = await b.newContext();
   const xpage = await lateContext.newPage();
   await login(xpage, `${url}/upload/`, late);
   await xpage.locator('#problem').waitFor();
-  like(await xpage.locator('#problem').textContent(), /time to send files has ended|expired/,
-    'a person whose folder expired is told it may have ended');
+  like(await xpage.locator('#problem').textContent(), new RegExp(`This folder has expired.*"${gone}" took files until .*2020`, 's'),
+    'a person whose only folder expired is told so, and since when');
+  s3tool('endpoint', gone, `members=${late}`, 'status=revoked');
+  await until(async () => (await xpage.evaluate(async () => (await (await fetch('api/session')).json()).closed?.[0]?.why)) === 'revoked', 30000);
+  await xpage.reload();
+  await xpage.locator('#problem').waitFor();
+  like(await xpage.locator('#problem').textContent(), new RegExp(`This folder was closed.*"${gone}" was closed`, 's'),
+    'and when it was closed, that it was closed');
+  await axe(xpage, 'the portal with no open folder');
   ok(true, `pages at ${url}`);
 });
