@@ -66,9 +66,18 @@ S3UpLinkURL /drop
   await page.locator('.uppy-Dashboard').waitFor();
   await check(page, 'portal, empty');
   await rings(page, 'portal, empty');
-  // Picked by keyboard: Enter on "browse files", the browser's file chooser.
-  await page.locator('.uppy-Dashboard-browse').first().focus();
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  // Picked by keyboard: Tab to "browse files" from a fresh page, Enter, the browser's file
+  // chooser.
+  // The listener first: Playwright turns the chooser's interception on only once one is
+  // there, and a press racing that would open the real (headless: no) dialog.
+  const chosen = new Promise((resolve) => { page.once('filechooser', resolve); });
+  await page.reload();
+  await page.locator('.uppy-Dashboard').waitFor();
+  for (let i = 0; i < 20 && !(await page.evaluate(() => document.activeElement?.matches('.uppy-Dashboard-browse'))); i++) {
+    await page.keyboard.press('Tab');
+  }
+  await page.keyboard.press('Enter');
+  const chooser = await chosen;
   await chooser.setFiles([small, big]);
   await page.locator('.uppy-Dashboard-Item').nth(1).waitFor();
   await until(async () => page.evaluate(() => document.activeElement?.matches('.uppy-StatusBar-actionBtn--upload')), 10000)
