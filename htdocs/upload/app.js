@@ -484,7 +484,6 @@ async function loadFiles(more) {
 }
 
 async function main() {
-  offerSignIn();
   if (PHONE) $('send-title').textContent = 'Add files';
   if (PHONE) $('send-note').textContent = 'Pick the files to send below. Large files go up in parts; if the page is closed or the connection is lost, open this page again and the upload continues where it stopped (for big files you may be asked to pick them again).';
   let session;
@@ -494,6 +493,9 @@ async function main() {
     sessionProblem(err);
     return;
   }
+  // From here on a call that finds the sign-in gone offers it again (before, the page's
+  // own message does).
+  offerSignIn();
   show('loading', false);
   $('who-name').textContent = session.user.name;
   show('who');
