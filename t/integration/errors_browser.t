@@ -48,6 +48,10 @@ S3UpCacheTTL 1s
 <Location /drop>
     SetHandler s3up-drop
 </Location>
+# An admin location whose Require was forgotten: s3up-admin itself refuses.
+<Location /bare-admin>
+    SetHandler s3up-admin
+</Location>
 `, ['/upload', '/admin=claim groups:s3up-admins'], cleanup);
   s3tool('cors', url);
   s3tool('endpoint', ep, `members=${cust}`, `max_file_size=${8 * MiB}`);
@@ -157,6 +161,11 @@ S3UpCacheTTL 1s
   like(await npage.locator('h1').textContent(), /This page is for administrators/, 'on the module\'s page');
   ok(!/s3up|bucket|\.s3up\//i.test(await npage.content()), 'which names nothing of the server\'s inside');
   await axe(npage, 'the not-admin page');
+  res = await npage.goto(`${url}/bare-admin/`);
+  is(res.status(), 403, 'an admin location without Require: 403');
+  like(await npage.locator('h1').textContent(), /This page is for administrators/, 'with the same page');
+  res = await npage.goto(`${url}/bare-admin/api/endpoints`);
+  is((await res.json()).error?.code, 'Forbidden', 'and its API answers JSON');
 
   // -- the only folder has expired
   const lateContext = await b.newContext();
