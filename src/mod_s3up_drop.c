@@ -232,7 +232,7 @@ static int route_landing(void *ctx, const char *const *arg)
         return drop_page(r, HTTP_NOT_FOUND, "gone.html");
     }
     if (rv == APR_TIMEUP) {
-        return drop_page(r, HTTP_GONE, "gone.html");
+        return drop_page(r, HTTP_GONE, "closed.html");
     }
     if (rv != APR_SUCCESS) {
         return store_down_page(r, err);

@@ -122,6 +122,9 @@ S3UpCacheTTL 1s
   const made = await apage.evaluate(async (id) => (await fetch(`api/endpoints/${id}/links`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
   })).json(), ep);
+  const made2 = await apage.evaluate(async (id) => (await fetch(`api/endpoints/${id}/links`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
+  })).json(), ep);
   await adminContext.clearCookies();
   await apage.evaluate(() => dispatchEvent(new HashChangeEvent('hashchange')));
   await apage.locator('#signed-out').waitFor();
@@ -166,6 +169,13 @@ S3UpCacheTTL 1s
   like(await npage.locator('h1').textContent(), /This page is for administrators/, 'with the same page');
   res = await npage.goto(`${url}/bare-admin/api/endpoints`);
   is((await res.json()).error?.code, 'Forbidden', 'and its API answers JSON');
+
+  // -- a link whose folder was closed
+  s3tool('endpoint', ep, `members=${cust}`, 'status=revoked');
+  await until(async () => (await (await lpage.goto(made2.link.url)).status()) === 410, 30000);
+  like(await lpage.locator('h1').textContent(), /This upload link has closed/, 'a link whose folder was closed: 410, "has closed"');
+  like(await lpage.locator('main').textContent(), /ask the sender for a new link/, 'and what to do');
+  await axe(lpage, 'the page of a closed link');
 
   // -- the only folder has expired
   const lateContext = await b.newContext();
