@@ -9,9 +9,10 @@
 // - a sign-in that expired under the customer portal and under the admin page: a line with
 //   a link that signs in again and comes back to the same page;
 // - an upload link withdrawn while its portal is open: the page says so, with no "Sign in";
-// - a link cut short: the module's 404 page; a signed-in non-admin at /admin/: the module's
-//   403 page (ErrorDocument, since Require answers before s3up-admin runs);
-// - a person whose only folder has expired: told so, not "no folder has been opened".
+// - a link cut short: the module's 404 page; a link whose folder was closed: 410, "has
+//   closed"; a signed-in non-admin at /admin/: the module's 403 page (ErrorDocument, since
+//   Require answers before s3up-admin runs), and the same from s3up-admin without Require;
+// - a person whose only folder has expired or was closed: told which, and since when.
 // Each of these pages is also scanned with axe (t/lib/a11y.mjs): zero violations.
 // CommonJS, as node runs *.t files; the ES modules of t/lib load with require().
 const { mkdirSync } = require('node:fs');
