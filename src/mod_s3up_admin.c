@@ -522,6 +522,11 @@ int s3up_admin_serve(const s3up_call_t *call)
         return rc;
     }
     /* Fail closed: without an authenticated person there is no admin. */
+    if (!a->who && strncmp(call->path, "api/", 4) && !call->chosen) {
+        r->status = HTTP_FORBIDDEN;
+        rc = s3up_pages_serve(r, "drop", "not-admin.html");
+        return rc == OK ? DONE : rc;
+    }
     if (!a->who) {
         return s3up_reply_error(r, HTTP_FORBIDDEN, "Forbidden",
                                 "the admin pages need a signed-in person");

@@ -232,7 +232,7 @@ static int route_landing(void *ctx, const char *const *arg)
         return drop_page(r, HTTP_NOT_FOUND, "gone.html");
     }
     if (rv == APR_TIMEUP) {
-        return drop_page(r, HTTP_GONE, "gone.html");
+        return drop_page(r, HTTP_GONE, "closed.html");
     }
     if (rv != APR_SUCCESS) {
         return store_down_page(r, err);
@@ -351,8 +351,15 @@ int s3up_drop_serve(const s3up_call_t *call)
     int token = !call->chosen && s3up_token_valid(path), rc;
     int share = !call->chosen && !strncmp(path, "s/", 2);
 
+    if (!strcmp(path, "not-admin")) {
+        /* For ErrorDocument 403 of an admin location (conf/examples/admin-oidc.conf):
+         * httpd's Require answers before s3up-admin runs, and this location needs no one. */
+        return drop_page(r, HTTP_FORBIDDEN, "not-admin.html");
+    }
     if (!token && !share && !s3up_upload_is_api(path)) {
-        return s3up_pages_serve(r, "upload", path); /* the portal, as for s3up-upload */
+        rc = s3up_pages_serve(r, "upload", path); /* the portal, as for s3up-upload */
+        /* Most likely a link cut short when it was copied: our page, not httpd's. */
+        return rc == HTTP_NOT_FOUND ? drop_page(r, HTTP_NOT_FOUND, "gone.html") : rc;
     }
     up = s3up_upload_ctx(call);
     if ((rc = s3up_req_s3(&up->s3, r, up->dc)) != OK) {
@@ -371,5 +378,6 @@ int s3up_drop_serve(const s3up_call_t *call)
         /* Not "not signed in": the page waits and asks again. */
         return s3up_reply_s3_error(r, down, "NoSuchEndpoint");
     }
+    up->by_link = 1;
     return s3up_upload_dispatch(up, path);
 }

@@ -454,31 +454,45 @@ static json_t *endpoint_json(const s3up_upload_ctx_t *up, const s3up_endpoint_t 
                      "base", apr_pstrcat(up->r->pool, up->base, "/e/", ep->id, NULL));
 }
 
+/* One of the caller's own endpoints that takes no more files: said, so
+ * that the page can tell its member why, and since when. */
+static json_t *closed_json(const s3up_upload_ctx_t *up, const s3up_endpoint_t *ep)
+{
+    int revoked = strcmp(ep->status, S3UP_ENDPOINT_ACTIVE) != 0;
+
+    return json_pack(
+        "{s:s,s:s,s:o}", "id", ep->id, "why", revoked ? "revoked" : "expired", "expires",
+        ep->expires ? json_string(s3up_time_iso8601(ep->expires, up->r->pool)) : json_null());
+}
+
 static int route_session(void *ctx, const char *const *arg __attribute__((unused)))
 {
     s3up_upload_ctx_t *up = ctx;
     request_rec *r = up->r;
     apr_array_header_t *ids;
     s3up_error_t *err;
-    json_t *list, *reply;
+    json_t *list, *closed, *reply;
 
     if (s3up_uploads_endpoint_ids(&ids, &up->svc, &err, r->pool) != APR_SUCCESS) {
         return s3up_reply_failure(r, err, "NoSuchEndpoint");
     }
     list = s3up_json_own(json_array(), r->pool);
+    closed = s3up_json_own(json_array(), r->pool);
     for (int i = 0; i < ids->nelts; i++) {
         const char *id = APR_ARRAY_IDX(ids, i, const char *);
         s3up_endpoint_t *ep;
 
         if ((!up->chosen || !strcmp(up->chosen, id)) &&
-            s3up_uploads_endpoint(&ep, &up->svc, id, 1, &err, r->pool) == APR_SUCCESS) {
-            json_array_append_new(list, endpoint_json(up, ep));
+            s3up_uploads_endpoint(&ep, &up->svc, id, 0, &err, r->pool) == APR_SUCCESS) {
+            int open = s3up_store_endpoint_open(ep, apr_time_now());
+            json_array_append_new(open ? list : closed,
+                                  open ? endpoint_json(up, ep) : closed_json(up, ep));
         }
     }
     /* The name is checked UTF-8 (s3up_identity), which json_pack needs;
      * a failed pack answers {} rather than touching a freed list. */
-    reply = json_pack("{s:{s:s,s:s},s:O,s:I,s:i,s:s}", "user", "name", up->who->name, "via",
-                      up->who->via, "endpoints", list, "part_size",
+    reply = json_pack("{s:{s:s,s:s},s:O,s:O,s:I,s:i,s:s}", "user", "name", up->who->name, "via",
+                      up->who->via, "endpoints", list, "closed", closed, "part_size",
                       (json_int_t)s3up_conf_part_size(up->dc), "parts_in_flight",
                       s3up_conf_parts_in_flight(up->dc), "mode",
                       s3up_conf_upload_mode(up->dc) == S3UP_MODE_PROXY ? "proxy" : "direct");
@@ -547,6 +561,12 @@ int s3up_upload_dispatch(s3up_upload_ctx_t *up, const char *path)
         const char *token = s3up_arg(r, "t"), *mac = token ? strrchr(token, '.') : NULL;
         s3up_req_hide(r, mac ? mac + 1 : token);
         return s3up_route(r, token_routes, path, up);
+    }
+    if (!up->who && up->by_link) {
+        /* No sign-in to offer: the link itself is what lets one in. */
+        return s3up_reply_error(r, HTTP_UNAUTHORIZED, "LinkClosed",
+                                "this upload link has expired or was withdrawn, or it was not "
+                                "opened in this browser");
     }
     if (!up->who) {
         return s3up_reply_error(r, HTTP_UNAUTHORIZED, "NotSignedIn", "sign in first");

@@ -20,6 +20,7 @@ typedef struct s3up_upload_ctx_t {
     const s3up_dir_conf_t *dc;
     const s3up_principal_t *who; /* NULL: nobody signed in */
     int is_admin;                /* may write into any endpoint */
+    int by_link;                 /* s3up-drop: only an upload link lets one in */
     const char *base;            /* the location's URL path, no trailing '/' */
     const char *chosen;          /* the endpoint of /e/{id}/, or NULL */
     s3up_s3_t *s3;               /* NULL: made by s3up_upload_dispatch */

@@ -9,7 +9,7 @@
 // customer routes into an endpoint's folder.
 import { Uppy, Dashboard } from './vendor/uppy.min.mjs';
 import S3UpUploader from './common/uploader.mjs';
-import { api, patiently } from './common/api.mjs';
+import { api, patiently, offerSignIn } from './common/api.mjs';
 import {
   humanSize, parseSize, sizeText, dayFormat, localTime, timeElement, age, endOfDay, dayValue,
 } from './common/format.mjs';
@@ -1018,5 +1018,6 @@ async function route() {
   startUppy(id);
 }
 
+offerSignIn();
 window.addEventListener('hashchange', route);
 route();

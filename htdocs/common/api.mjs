@@ -36,10 +36,38 @@ export async function api(method, path, body, signal) {
   }
   const json = await res.json().catch(() => null);
   if (!res.ok) {
-    throw new ApiError(res.status, json?.error?.code ?? '', json?.error?.message ?? (res.statusText || `HTTP ${res.status}`),
-      Number(res.headers.get('Retry-After')) || 0);
+    const code = json?.error?.code ?? '';
+    let message = json?.error?.message ?? (res.statusText || `HTTP ${res.status}`);
+    // An expired sign-in: mod_auth_openidc answers a call (not a page) with 401 and its
+    // own HTML, our routes with NotSignedIn. Said the same way, and the page offers to sign in.
+    if (res.status === 401 && code !== 'LinkClosed') {
+      message = 'you are no longer signed in (your sign-in has expired); sign in again and try once more';
+      dispatchEvent(new CustomEvent('s3up:signed-out'));
+    }
+    throw new ApiError(res.status, code, message, Number(res.headers.get('Retry-After')) || 0);
   }
   return json;
+}
+
+// Once a call found the sign-in gone: a line at the top of the page with a link that signs
+// in again and comes back to this very page (a page visit to a protected address is sent to
+// the sign-in and back, where a call only gets 401). Nothing is lost by following it that
+// the page would not lose anyway: what was typed is kept by the browser's own back.
+export function offerSignIn() {
+  addEventListener('s3up:signed-out', () => {
+    if (document.getElementById('signed-out')) return;
+    const box = document.createElement('p');
+    box.id = 'signed-out';
+    box.className = 'signed-out';
+    box.setAttribute('role', 'alert');
+    const a = document.createElement('a');
+    a.href = location.href;
+    a.textContent = 'Sign in again';
+    box.append('Your sign-in has expired, so nothing more can be saved or sent. ', a,
+      ' and you come back to this page.');
+    const main = document.querySelector('main');
+    main.prepend(box);
+  });
 }
 
 // Whether a failure means "the store (or the server) does not answer; wait": no answer at

@@ -6,7 +6,7 @@
 // <location>/e/{endpoint}/, and the API (api/..., s3/...) lies below the same folder.
 import { Uppy, Dashboard, AwsS3, GoldenRetriever } from './vendor/uppy.min.mjs';
 import S3UpUploader, { partSizeFor } from './common/uploader.mjs';
-import { api, patiently } from './common/api.mjs';
+import { api, patiently, offerSignIn } from './common/api.mjs';
 import { humanSize, timeElement, duration, dateFormat } from './common/format.mjs';
 import { offerUnfinished } from './unfinished.mjs';
 
@@ -60,7 +60,11 @@ function storeState(text) {
 }
 
 function sessionProblem(err) {
-  if (err.status === 401) {
+  if (err.code === 'LinkClosed') {
+    problem('This upload link can no longer be used',
+      'It has expired or was withdrawn, or it was not opened in this browser. Open the link you were sent again; if it still does not work, ask the sender for a new one.',
+      null);
+  } else if (err.status === 401) {
     problem('You are not signed in',
       'Your sign-in is missing or has expired. Sign in again to send files.',
       link('Sign in', location.href));
@@ -103,11 +107,100 @@ function showPicker(endpoints) {
 }
 
 function showEndpoint(ep) {
+  shown = ep;
   $('endpoint-id').textContent = ep.id;
   const p = $('endpoint-facts');
   p.replaceChildren(`Files up to ${humanSize(ep.max_file_size)} each.`);
   if (ep.expires) p.append(' Open until ', timeElement(ep.expires), '.');
   show('endpoint');
+}
+
+// The endpoint this page sends to, as the server last described it.
+let shown = null;
+
+// A phone (or a window as narrow as one): no dropping files, and no folder picking, which
+// phones' file pickers do not offer.
+const PHONE = matchMedia('(pointer: coarse) and (hover: none), (max-width: 34rem)').matches;
+
+// The limit and expiry the server states now: the page says them again when they changed
+// (a limit lowered while the page was open, say), and Uppy checks new files against them.
+async function refreshLimits(uppy) {
+  let session;
+  try {
+    session = await api('GET', 'api/session');
+  } catch {
+    return;
+  }
+  const ep = session.endpoints.find((e) => e.id === shown.id);
+  if (!ep || (ep.max_file_size === shown.max_file_size && ep.expires === shown.expires)) return;
+  showEndpoint(ep);
+  uppy.setOptions({ restrictions: { maxFileSize: ep.max_file_size } });
+  uppy.getPlugin('Dashboard')?.setOptions({ note: limitNote(ep) });
+}
+
+const limitNote = (ep) => `Any number of files, each up to ${humanSize(ep.max_file_size)}.`;
+
+// -- files the page or the server would not take: listed below the Dashboard with the reason
+// and what to do, until the person clears the list (a toast that vanishes is easily missed).
+
+function refuse(name, text) {
+  const box = $('refused');
+  const item = document.createElement('li');
+  const b = document.createElement('strong');
+  b.textContent = name;
+  item.append(b, ` ${text}`);
+  $('refused-list').append(item);
+  box.hidden = false;
+}
+
+function tooBig(file, limit) {
+  refuse(file.name, `(${humanSize(file.size ?? 0)}) is larger than this folder takes: files up to ${humanSize(limit)} each. It was not sent; split it or ask the person who invited you for a higher limit.`);
+}
+
+// What the server's refusal of a file means, when sending it again will not help; null
+// for failures worth another try (Uppy's Retry stays for those).
+function refusal(err) {
+  if (err?.code === 'TooLarge' || err?.status === 413) return 'too-large';
+  if (err?.code === 'EndpointExpired') return 'This folder\'s time to receive files has ended. Nothing more can be sent to it; ask the person who invited you to open it again.';
+  if (err?.code === 'EndpointRevoked') return 'This folder was closed. Nothing more can be sent to it; ask the person who invited you.';
+  if (err?.code === 'LinkClosed') return 'This upload link has expired or was withdrawn. Ask the sender for a new link.';
+  return null;
+}
+
+function watchRefusals(uppy) {
+  uppy.on('restriction-failed', (file, error) => {
+    if (file && shown && (file.size ?? 0) > shown.max_file_size) tooBig(file, shown.max_file_size);
+    else if (file) refuse(file.name, `was not added: ${error?.message ?? 'it cannot be sent'}.`);
+  });
+  uppy.on('upload-error', async (file, err) => {
+    const why = refusal(err);
+    if (!why || !uppy.getFile(file.id)) return;
+    uppy.removeFile(file.id);
+    if (why === 'too-large') {
+      await refreshLimits(uppy);
+      tooBig(file, shown.max_file_size);
+    } else {
+      refuse(file.name, `was not sent. ${why}`);
+    }
+  });
+  $('refused-clear').addEventListener('click', () => {
+    $('refused-list').replaceChildren();
+    show('refused', false);
+    document.querySelector('#uppy .uppy-Dashboard-browse, #uppy .uppy-StatusBar-actionBtn--upload')?.focus();
+  });
+  addEventListener('visibilitychange', () => { if (!document.hidden) refreshLimits(uppy); });
+}
+
+// After files are picked (by keyboard too) the picker's button is gone from the Dashboard:
+// the keyboard goes on to the Upload button instead of starting again at the page's top.
+function focusAfterPick(uppy) {
+  uppy.on('files-added', () => {
+    setTimeout(() => {
+      const now = document.activeElement;
+      if (now && now !== document.body && !$('uppy').contains(now)) return;
+      $('uppy').querySelector('.uppy-StatusBar-actionBtn--upload')?.focus();
+    }, 0);
+  });
 }
 
 // A person with several folders, on one folder's page: offer the way back to the choice.
@@ -144,12 +237,15 @@ function startUppy(session, ep) {
     target: '#uppy',
     width: '100%',
     height: matchMedia('(max-width: 34rem)').matches ? 320 : 420,
-    fileManagerSelectionType: 'both',
+    fileManagerSelectionType: PHONE ? 'files' : 'both',
     proudlyDisplayPoweredByUppy: false,
-    note: `Any number of files, each up to ${humanSize(ep.max_file_size)}.`,
+    note: limitNote(ep),
     // Uppy names every file's remove button the same; a screen reader user needs to know
     // which file a button removes (or cancels, while it uploads).
-    locale: { strings: { removeFile: 'Remove file %{file}' } },
+    locale: { strings: {
+      removeFile: 'Remove file %{file}',
+      ...(PHONE && { dropPasteFiles: 'Choose the files to send: %{browseFiles}', browseFiles: 'pick files', dropHint: 'Your files go here' }),
+    } },
   });
   if (STOCK) {
     uppy.use(AwsS3, {
@@ -190,6 +286,8 @@ function startUppy(session, ep) {
   uppy.on('s3up:status', showTransfer);
   guardLeaving();
   guardCancel(uppy);
+  watchRefusals(uppy);
+  focusAfterPick(uppy);
   show('send');
 }
 
@@ -389,6 +487,8 @@ async function loadFiles(more) {
 }
 
 async function main() {
+  if (PHONE) $('send-title').textContent = 'Add files';
+  if (PHONE) $('send-note').textContent = 'Pick the files to send below. Large files go up in parts; if the page is closed or the connection is lost, open this page again and the upload continues where it stopped (for big files you may be asked to pick them again).';
   let session;
   try {
     session = await patiently(() => api('GET', 'api/session'), storeState);
@@ -396,12 +496,28 @@ async function main() {
     sessionProblem(err);
     return;
   }
+  // From here on a call that finds the sign-in gone offers it again (before, the page's
+  // own message does).
+  offerSignIn();
   show('loading', false);
   $('who-name').textContent = session.user.name;
   show('who');
 
   const chosen = chosenEndpoint();
   const { endpoints } = session;
+  const closed = (session.closed ?? []).find((c) => !chosen || c.id === chosen);
+  if (endpoints.length === 0 && closed) {
+    const text = document.createElement('p');
+    if (closed.why === 'expired') {
+      text.append(`The folder "${closed.id}" took files until `, timeElement(closed.expires),
+        '. Nothing more can be sent to it. If you still have files to send, ask the person who invited you to open it again.');
+    } else {
+      text.append(`The folder "${closed.id}" was closed, so nothing more can be sent to it. If you still have files to send, ask the person who invited you.`);
+    }
+    problem(closed.why === 'expired' ? 'This folder has expired' : 'This folder was closed', '', null);
+    $('problem').querySelector('p').replaceWith(text);
+    return;
+  }
   if (endpoints.length === 0) {
     if (chosen) {
       problem('This folder is not open to you',
@@ -409,7 +525,7 @@ async function main() {
         link('See your folders', new URL('../../', here).href));
     } else {
       problem('No folder to send files to',
-        'You are signed in, but no folder has been opened for you yet. Ask the person who invited you to give you access.',
+        'You are signed in, but no folder is open to you now: none was opened for you, or the time to send files has ended or it was closed. Ask the person who invited you to open one for you.',
         null);
     }
     return;

@@ -3,11 +3,14 @@
 // Chromium (WCAG 2.1 A/AA and best practices): the customer portal empty, with files
 // queued, uploading and complete, at desktop and phone width; the admin page with its
 // endpoints and with one endpoint's files; an upload link's passcode page and its portal.
-// Zero violations is the target.
+// Zero violations is the target. Beyond axe: every control reached with Tab shows a focus
+// ring (:focus-visible with an outline or a box-shadow); files picked by keyboard leave the
+// focus on the Upload button; on a phone (narrow, touch) the portal neither says "drop"
+// nor offers folders.
 const { mkdirSync } = require('node:fs');
 const { join } = require('node:path');
-const { run, ok, note, cleanup, passing, launch, until } = require('../lib/browser.mjs');
-const { axeViolations } = require('../lib/a11y.mjs');
+const { run, ok, is, note, cleanup, passing, launch, until } = require('../lib/browser.mjs');
+const { axeViolations, focusRingGaps } = require('../lib/a11y.mjs');
 const {
   requireBed, scratch, startHttpd, htpasswd, basicAuth, secret, s3tool, writeBytesFile, randomId, rmSync,
 } = require('../lib/stack.mjs');
@@ -50,6 +53,11 @@ S3UpLinkURL /drop
     const v = await axeViolations(page);
     ok(v.length === 0, `${what}: no axe violations`, ...v);
   };
+  const rings = async (page, what) => {
+    const { gaps, visited } = await focusRingGaps(page);
+    ok(visited > 0 && gaps.length === 0, `${what}: a focus ring on each of the ${visited} controls Tab reaches`,
+      ...gaps.map((g) => `no ring: ${g}`));
+  };
 
   // -- the customer portal
   const customer = await b.newContext({ httpCredentials: { username: user, password: 'pw-u' } });
@@ -57,9 +65,28 @@ S3UpLinkURL /drop
   await page.goto(`${httpd.url}/upload/`);
   await page.locator('.uppy-Dashboard').waitFor();
   await check(page, 'portal, empty');
-  await page.locator('.uppy-Dashboard-input').first().setInputFiles([small, big]);
+  await rings(page, 'portal, empty');
+  // Picked by keyboard: Tab to "browse files" from a fresh page, Enter, the browser's file
+  // chooser.
+  // The listener first: Playwright turns the chooser's interception on only once one is
+  // there, and a press racing that would open the real (headless: no) dialog.
+  const chosen = new Promise((resolve) => { page.once('filechooser', resolve); });
+  await page.reload();
+  await page.locator('.uppy-Dashboard').waitFor();
+  for (let i = 0; i < 20 && !(await page.evaluate(() => document.activeElement?.matches('.uppy-Dashboard-browse'))); i++) {
+    await page.keyboard.press('Tab');
+  }
+  await page.keyboard.press('Enter');
+  const chooser = await chosen;
+  await chooser.setFiles([small, big]);
   await page.locator('.uppy-Dashboard-Item').nth(1).waitFor();
+  await until(async () => page.evaluate(() => document.activeElement?.matches('.uppy-StatusBar-actionBtn--upload')), 10000)
+    .catch(() => {});
+  ok(await page.evaluate(() => document.activeElement?.matches('.uppy-StatusBar-actionBtn--upload')),
+    'after a keyboard pick the focus is on the Upload button',
+    `focus on: ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120))}`);
   await check(page, 'portal, two files queued');
+  await rings(page, 'portal, two files queued');
   await page.locator('.uppy-StatusBar-actionBtn--upload').click();
   await until(async () => (await page.locator('.uppy-StatusBar.is-uploading').count()) > 0, 30000);
   await check(page, 'portal, uploading');
@@ -70,15 +97,31 @@ S3UpLinkURL /drop
   await page.locator('.uppy-Dashboard').waitFor();
   await check(page, 'portal, phone width');
 
+  // -- a phone: narrow and touch, so no dropping and no folder picker
+  const phone = await b.newContext({
+    httpCredentials: { username: user, password: 'pw-u' }, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true,
+  });
+  page = await phone.newPage();
+  await page.goto(`${httpd.url}/upload/`);
+  await page.locator('.uppy-Dashboard').waitFor();
+  const words = await page.locator('main').innerText();
+  ok(!/drop/i.test(words), 'on a phone the portal does not say "drop"', `it says: …${words.match(/.{0,60}drop.{0,60}/is)?.[0]}…`);
+  const sendWords = await page.locator('#send').innerText();
+  ok(!/folder/i.test(sendWords), 'nor offers folders', `it says: …${sendWords.match(/.{0,60}folder.{0,60}/is)?.[0]}…`);
+  ok(await page.locator('#uppy').getByText('pick files').isVisible(), 'it offers to pick files');
+  await check(page, 'portal, phone');
+
   // -- the admin page
   const adm = await b.newContext({ httpCredentials: { username: admin, password: 'pw-a' } });
   page = await adm.newPage();
   await page.goto(`${httpd.url}/admin/`);
   await page.getByText(ep).first().waitFor();
   await check(page, 'admin, endpoints');
+  await rings(page, 'admin, endpoints');
   await page.getByText(ep).first().click();
   await page.getByText('report.pdf').first().waitFor();
   await check(page, 'admin, an endpoint with files');
+  await rings(page, 'admin, an endpoint with files');
 
   // -- an upload link: its passcode page and its portal
   const res = await page.evaluate(async ([base, id]) => {
@@ -93,6 +136,7 @@ S3UpLinkURL /drop
   await page.goto(new URL(res.link.url, httpd.url).href);
   await page.locator('input[name=passcode]').waitFor();
   await check(page, 'link, passcode page');
+  await rings(page, 'link, passcode page');
   await page.locator('input[name=passcode]').fill('open sesame 4711');
   await page.locator('input[name=passcode]').press('Enter');
   await page.locator('.uppy-Dashboard').waitFor();

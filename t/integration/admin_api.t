@@ -186,9 +186,9 @@ CustomLog "${dir}/audit.log" s3up_audit
   res = await upload('/drop', cookie, 'from link.bin', linkData);
   is(res.status, 200, 'a person with only the link uploads a file');
   res = await call(null, 'GET', '/drop/api/session', undefined, { cookie: cookie.cookie.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) });
-  isError(res, 401, 'NotSignedIn', 'a tampered link cookie');
+  isError(res, 401, 'LinkClosed', 'a tampered link cookie');
   res = await call(null, 'GET', '/drop/api/session');
-  isError(res, 401, 'NotSignedIn', 'no cookie');
+  isError(res, 401, 'LinkClosed', 'no cookie');
   res = await call(null, 'GET', `/drop/api/files?endpoint=${acme}`, undefined, cookie);
   is(res.json?.files?.map((f) => [f.name, f.size]), [['from link.bin', linkData.length]],
     "the link holder lists only what came through the link, not the member's file");
@@ -282,14 +282,14 @@ CustomLog "${dir}/audit.log" s3up_audit
   res = await admin('DELETE', `/api/endpoints/${acme}/links/${link.id}`);
   is(res.status, 200, 'revoke the first link');
   res = await call(null, 'GET', '/drop/api/session', undefined, cookie);
-  isError(res, 401, 'NotSignedIn', "a revoked link's cookie, at once on this server (S3UpCacheTTL 30s)");
+  isError(res, 401, 'LinkClosed', "a revoked link's cookie, at once on this server (S3UpCacheTTL 30s)");
   r = await fetch(`${url}/drop/${token}`, { redirect: 'manual' });
   is(r.status, 404, 'the revoked link itself');
   await sleep(Math.max(0, new Date(shortLink.expires) - Date.now()) + 300);
   r = await fetch(`${url}/drop/${shortToken}`, { redirect: 'manual' });
   is(r.status, 410, 'an expired link');
   res = await call(null, 'GET', '/drop/api/session', undefined, shortCookie);
-  isError(res, 401, 'NotSignedIn', "an expired link's cookie");
+  isError(res, 401, 'LinkClosed', "an expired link's cookie");
   res = await call(null, 'GET', `/drop/${'A'.repeat(43)}`);
   is(res.status, 404, 'a made-up link');
 

@@ -250,6 +250,8 @@ S3UpSecretFile "${secretFile}"
   isError(res, 400, 'BadRequest', 'several endpoints and none chosen');
   res = await api('carol', 'GET', '/api/session');
   is(res.json?.endpoints?.map((e) => e.id).sort(), [second, small].sort(), 'session lists only open endpoints');
+  is(res.json?.closed?.map((c) => `${c.id} ${c.why}`).sort(), [`${closed} revoked`, `${old} expired`].sort(),
+    'and the closed ones apart, with why');
   res = await api('carol', 'POST', `/e/${small}/s3/multipart`, { filename: 'big.bin', size: 7 * MiB });
   isError(res, 413, 'TooLarge', 'a declared size over the limit at create');
   // No declared size: the parts go through httpd (S3UpSecretFile is set here), which can

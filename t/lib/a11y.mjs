@@ -29,3 +29,35 @@ export async function axeViolations(page, { exclude = [] } = {}) {
     .map((n) => `${n.target.join(' ')}${n.failureSummary ? ` [${n.failureSummary.split('\n').slice(1, 2).join('').trim()}]` : ''}`)
     .join('; ')}${v.nodes.length > 3 ? ` (+${v.nodes.length - 3} more)` : ''}`);
 }
+
+// Tabs through the page from its top (at most `max` stops, or until focus comes back to
+// where it started) and returns, for every control that had the keyboard focus without a
+// visible focus mark, a line naming it. A mark is an outline of 2 px or more, or a
+// box-shadow, while the element matches :focus-visible (what the browser shows for the
+// keyboard). Also returns how many controls were visited.
+export async function focusRingGaps(page, { max = 80 } = {}) {
+  await page.evaluate(() => { document.activeElement?.blur(); window.scrollTo(0, 0); });
+  await page.locator('body').focus().catch(() => {});
+  const gaps = [];
+  const seen = new Set();
+  let visited = 0;
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const f = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      const cs = getComputedStyle(el);
+      const name = `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).join('.')}` : ''}`
+        + ` "${(el.getAttribute('aria-label') || el.textContent || el.value || '').trim().slice(0, 40)}"`;
+      const outline = cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2;
+      const shadow = cs.boxShadow && cs.boxShadow !== 'none';
+      return { name, ring: el.matches(':focus-visible') && (outline || shadow) };
+    });
+    if (!f) continue;
+    if (seen.has(f.name)) break;
+    seen.add(f.name);
+    visited++;
+    if (!f.ring) gaps.push(f.name);
+  }
+  return { gaps, visited };
+}
