@@ -205,11 +205,12 @@ static const char *plan_web_identity(s3up_creds_plan_t *plan, const char *role_a
     const char *session = env_get("AWS_ROLE_SESSION_NAME", p);
 
     if (!role_arn || !token_file) {
-        return apr_psprintf(p, "%s needs both %s", from,
-                            strcmp(from, "web-identity")
-                                ? "role_arn and web_identity_token_file"
-                                : "AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE in httpd's "
-                                  "environment");
+        /* A profile comes here with both (plan_profile checks): only the
+         * environment can lack one. */
+        return apr_psprintf(p,
+                            "%s needs both AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE in "
+                            "httpd's environment",
+                            from);
     }
     plan->source = S3UP_CREDS_WEB_IDENTITY;
     plan->from = from;

@@ -163,8 +163,4 @@ apr_status_t s3up_creds_provider_create(s3up_creds_provider_t **out, const s3up_
 apr_status_t s3up_creds_provider_get(s3up_creds_t **out, s3up_creds_provider_t *pv,
                                      s3up_error_t **err, apr_pool_t *p);
 
-/* When the credentials in hand expire: 0 when they never do or none are in
- * hand yet. */
-apr_time_t s3up_creds_provider_expires(s3up_creds_provider_t *pv);
-
 #endif /* S3UP_CREDS_H */

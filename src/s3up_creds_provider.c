@@ -222,13 +222,3 @@ apr_status_t s3up_creds_provider_get(s3up_creds_t **out, s3up_creds_provider_t *
     unlock(pv);
     return rv;
 }
-
-apr_time_t s3up_creds_provider_expires(s3up_creds_provider_t *pv)
-{
-    apr_time_t t;
-
-    lock(pv);
-    t = pv->creds ? pv->creds->expires : 0;
-    unlock(pv);
-    return t;
-}
