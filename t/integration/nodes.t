@@ -75,6 +75,10 @@ LoadModule slotmem_shm_module "${moddir}/mod_slotmem_shm.so"
 ProxyPreserveHost On
 ProxyPass "/" "balancer://nodes/"
 ProxyPassReverse "/" "balancer://nodes/"
+# As docs/deployment.md has it: no secret in this server's logs (t/run scans them).
+SetEnvIf Request_URI "^/drop/(s/)?[A-Za-z0-9_-]{43}$" S3UP_REQUEST="(an upload link's address, hidden)"
+SetEnvIfExpr "%{QUERY_STRING} =~ /(^|&)t=/" S3UP_REQUEST="(a proxy part's address, hidden)"
+LogLevel debug proxy:info proxy_balancer:info proxy_http:info
 `);
   cleanup(() => lb.stop());
   s3tool('endpoint', ep, `members=${member}`);

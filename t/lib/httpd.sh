@@ -21,7 +21,9 @@
 # runtimes, for a module built with them: t/run --asan). S3UP_HTTPD_VALGRIND,
 # a folder: httpd runs as one process (-X) under valgrind's memcheck, its
 # reports written there (t/run --valgrind), with S3UP_VALGRIND_ARGS added to
-# its options (e.g. --leak-check=full).
+# its options (e.g. --leak-check=full). S3UP_TEST_LOGLEVEL is httpd's LogLevel
+# (default debug). S3UP_TEST_LOGS, a folder: stop copies the logs there (and
+# the secrets the configuration names) for t/lib/secretscan.py.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -74,9 +76,14 @@ write_conf() {
             echo "Group www-data"
         fi
         echo "ErrorLog \"$dir/error.log\""
-        echo "LogLevel warn s3up:info"
-        echo "LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b %D\" s3up"
-        echo "CustomLog \"$dir/access.log\" s3up"
+        # Everything at debug (S3UP_TEST_LOGLEVEL to change it): t/run scans
+        # the logs for secrets afterwards. The access log as docs/configuration.md
+        # has it: requests whose address holds a secret log S3UP_REQUEST.
+        echo "LogLevel ${S3UP_TEST_LOGLEVEL:-debug}"
+        echo "LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b %D \\\"%{Referer}i\\\"\" s3up"
+        echo "LogFormat \"%h %l %u %t \\\"%{S3UP_REQUEST}e\\\" %>s %b %D \\\"%{Referer}i\\\"\" s3up_hidden"
+        echo "CustomLog \"$dir/access.log\" s3up env=!S3UP_REQUEST"
+        echo "CustomLog \"$dir/access.log\" s3up_hidden env=S3UP_REQUEST"
         echo "TypesConfig /etc/mime.types"
         # Well beyond a test's pauses: with httpd's 5 s, a client reusing an
         # idle connection can meet httpd closing it (a reset, not our bug).
@@ -201,6 +208,7 @@ stop() {
         fi
     fi
     rm -f "$dir/httpd.pid" "$dir/httpd.env"
+    [ -z "${S3UP_TEST_LOGS:-}" ] || python3 "$top/t/lib/secretscan.py" collect "$dir" "$S3UP_TEST_LOGS"
 }
 
 cmd=${1:-}
