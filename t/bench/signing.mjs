@@ -8,15 +8,15 @@
 //
 // Ceph RGW: its own (t/lib/rgw.sh), or the one given by S3UP_TEST_* if set.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { startHttpd } from '../lib/stack.mjs';
 import {
-  top, log, main, onCleanup, scratch, startRgw, s3tool, htpasswdSha, basic, median,
-  childrenOf, sampleMemory, cpuSpan, machine, loadNow, loadRange, run, sleep, waitForHttp, gitDescribe,
+  top, log, main, onCleanup, scratch, startRgw, median, machine, loadNow, loadRange, run, sleep,
+  waitForHttp, gitDescribe,
 } from './lib.mjs';
+import { signingBed, wrk, warmUp, proveUrl } from './wrk.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -30,36 +30,6 @@ const { values: opt } = parseArgs({
 const DURATION = Number(opt.duration), RUNS = Number(opt.runs);
 const C = Number(opt.connections), T = Number(opt.threads);
 
-// wrk's units -> ms
-function ms(s) {
-  const m = s.match(/^([\d.]+)(us|ms|s|m)$/);
-  if (!m) return NaN;
-  return Number(m[1]) * { us: 1e-3, ms: 1, s: 1e3, m: 6e4 }[m[2]];
-}
-
-function parseWrk(out) {
-  const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]);
-  const p50 = ms(out.match(/^\s+50%\s+(\S+)/m)?.[1] ?? '');
-  const p99 = ms(out.match(/^\s+99%\s+(\S+)/m)?.[1] ?? '');
-  const total = Number(out.match(/(\d+) requests in/)?.[1]);
-  const non2xx = Number(out.match(/Non-2xx or 3xx responses:\s+(\d+)/)?.[1] ?? 0);
-  const sock = out.match(/Socket errors: (.*)/)?.[1] ?? '';
-  return { rps, p50, p99, total, non2xx, sock };
-}
-
-async function wrk(url, env, pidsFn) {
-  const stopSampling = sampleMemory(pidsFn);
-  const cpu = cpuSpan(() => ({ server: pidsFn() }));
-  const r = await run('wrk', [`-t${T}`, `-c${C}`, `-d${DURATION}s`, '--latency', '-s',
-    join(top, 't/bench/sign.lua'), url], { env: { ...process.env, ...env } });
-  const used = cpu();
-  const mem = stopSampling();
-  if (r.code !== 0) throw new Error(`wrk failed (${r.code}): ${r.stderr}${r.stdout}`);
-  const w = parseWrk(r.stdout);
-  // The server's CPU time per answer (µs): its own cost, whatever the client's share.
-  return { ...w, mem, cpuUs: (used.server * 1e6) / w.total, raw: r.stdout };
-}
-
 await main(async () => {
   const m0 = machine();
   log(`machine: ${m0.nproc} cores, ${m0.model}, load ${m0.load}`);
@@ -67,62 +37,9 @@ await main(async () => {
   if (!opt.keep) onCleanup(() => run('rm', ['-rf', dir]));
   startRgw(dir);
 
-  // -- httpd: the module on /upload (Basic auth), a tiny static file in DocumentRoot.
-  const user = `bench-${randomBytes(3).toString('hex')}`;
-  const pw = randomBytes(9).toString('base64url');
-  const pwfile = htpasswdSha(dir, user, pw);
-  mkdirSync(join(dir, 'httpd', 'htdocs'), { recursive: true });
-  const tiny = 'tiny static file for t/bench/signing\n';
-  writeFileSync(join(dir, 'httpd', 'htdocs', 'tiny.txt'), tiny);
-  mkdirSync(join(dir, 'httpd', 'htdocs', 'auth'));
-  writeFileSync(join(dir, 'httpd', 'htdocs', 'auth', 'tiny.txt'), tiny);
-  // The static file at httpd's best: mmap()ing a tiny file and unmapping it on every
-  // request costs more than reading it (on this VM 7.7k req/s against 19k without).
-  const httpd = startHttpd(dir, `
-EnableMMAP Off
-<Location /auth>
-    AuthType Basic
-    AuthName "bench"
-    AuthBasicProvider file
-    AuthUserFile "${pwfile}"
-    Require valid-user
-</Location>
-<Location /upload>
-    SetHandler s3up-upload
-    AuthType Basic
-    AuthName "bench"
-    AuthBasicProvider file
-    AuthUserFile "${pwfile}"
-    Require valid-user
-</Location>
-`);
-  onCleanup(() => httpd.stop());
-  const httpdPid = Number(readFileSync(join(httpd.dir, 'httpd.pid'), 'utf8'));
-  const httpdPids = () => [httpdPid, ...childrenOf(httpdPid)];
-  log(`httpd ${httpd.url} (pid ${httpdPid})`);
-
-  // -- an endpoint for the user, a multipart upload to sign parts for
-  const eid = `bench-sign-${randomBytes(3).toString('hex')}`;
-  s3tool('endpoint', eid, `members=${user}`);
-  onCleanup(() => s3tool('wipe', `uploads/${eid}/`));
-  const auth = basic(user, pw);
-  let res = await fetch(`${httpd.url}/upload/s3/multipart`, {
-    method: 'POST',
-    headers: { authorization: auth, 'content-type': 'application/json' },
-    // 10,000 parts, each URL signed for its length: 9,999 of 64 MiB and a last of 5 MiB.
-    body: JSON.stringify({ filename: 'bench.bin', type: 'application/octet-stream', metadata: { size: 9999 * 64 * 2 ** 20 + 5 * 2 ** 20 } }),
-  });
-  const created = await res.json();
-  if (res.status !== 200) throw new Error(`create multipart: ${res.status} ${JSON.stringify(created)}`);
-  const { key, uploadId } = created;
-  log(`multipart upload ${uploadId} for ${key}`);
+  const bed = await signingBed(dir);
+  const { uploadId, modSuffix } = bed;
   const enc = encodeURIComponent;
-  const modPath = `/upload/s3/multipart/${enc(uploadId)}/`;
-  const modSuffix = `?key=${enc(key)}`;
-  res = await fetch(`${httpd.url}${modPath}10000${modSuffix}`, { headers: { authorization: auth } });
-  const sample = await res.json();
-  if (res.status !== 200 || !sample.url) throw new Error(`module sign: ${res.status} ${JSON.stringify(sample)}`);
-  log(`module signs: ${sample.url.slice(0, 120)}...`);
 
   // -- Uppy Companion, same bucket and credentials
   const [cport] = (await run(join(top, 't/lib/freeport'), [])).stdout.trim().split('\n').map(Number);
@@ -170,29 +87,21 @@ EnableMMAP Off
   log(`companion (pid ${comp.pid}) signs: ${csample.url.slice(0, 120)}...`);
   // Both URLs must work: PUT a 5 MiB part through each (S3 checks the signatures; the
   // module's is of the last part, 5 MiB).
-  for (const [who, url] of [['module', sample.url], ['companion', csample.url]]) {
-    const put = await fetch(url, { method: 'PUT', body: Buffer.alloc(5 << 20, 7) });
-    await put.arrayBuffer();
-    if (put.status !== 200) throw new Error(`${who}'s URL: PUT -> ${put.status}`);
-  }
+  for (const [who, url] of [['module', bed.sample], ['companion', csample.url]]) await proveUrl(who, url);
   log('both signed URLs accepted by S3 (PUT 200)');
 
   const targets = {
-    static: { url: `${httpd.url}/tiny.txt`, env: { BENCH_BASE: '/tiny.txt?n=', BENCH_SUFFIX: '' }, pids: httpdPids },
-    staticAuth: { url: `${httpd.url}/auth/tiny.txt`, env: { BENCH_BASE: '/auth/tiny.txt?n=', BENCH_SUFFIX: '', BENCH_AUTH: auth }, pids: httpdPids },
-    module: { url: `${httpd.url}/`, env: { BENCH_BASE: modPath, BENCH_SUFFIX: modSuffix, BENCH_AUTH: auth }, pids: httpdPids },
+    ...bed.targets,
     companion: { url: `${curl}/`, env: { BENCH_BASE: `/s3/multipart/${enc(uploadId)}/`, BENCH_SUFFIX: modSuffix }, pids: () => [comp.pid] },
   };
   const results = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
   // Warm-up: every httpd worker and Companion's JIT.
-  for (const t of Object.values(targets)) {
-    await run('wrk', ['-t1', `-c${C}`, '-d2s', '-s', join(top, 't/bench/sign.lua'), t.url], { env: { ...process.env, ...t.env } });
-  }
+  for (const t of Object.values(targets)) await warmUp(t, C);
   const loads = [];
   for (let i = 1; i <= RUNS; i++) {
     for (const [name, t] of Object.entries(targets)) {
       loads.push(loadNow());
-      const r = await wrk(t.url, t.env, t.pids);
+      const r = await wrk(t, { threads: T, connections: C, duration: DURATION });
       results[name].push(r);
       log(`run ${i} ${name}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ` +
         `server CPU ${r.cpuUs.toFixed(0)} µs/request, non-2xx ${r.non2xx}${r.sock ? `, socket errors ${r.sock}` : ''}, ` +
@@ -201,7 +110,6 @@ EnableMMAP Off
       await sleep(1000);
     }
   }
-  await fetch(`${httpd.url}/upload/s3/multipart/${enc(uploadId)}${modSuffix}`, { method: 'DELETE', headers: { authorization: auth } });
 
   const med = {};
   for (const [name, rs] of Object.entries(results)) {
