@@ -22,7 +22,7 @@
 # a folder: httpd runs as one process (-X) under valgrind's memcheck, its
 # reports written there (t/run --valgrind), with S3UP_VALGRIND_ARGS added to
 # its options (e.g. --leak-check=full). S3UP_TEST_LOGLEVEL is httpd's LogLevel
-# (default debug). S3UP_TEST_LOGS, a folder: stop copies the logs there (and
+# (default warn s3up:info). S3UP_TEST_LOGS, a folder: stop copies the logs there (and
 # the secrets the configuration names) for t/lib/secretscan.py.
 set -euo pipefail
 
@@ -76,10 +76,10 @@ write_conf() {
             echo "Group www-data"
         fi
         echo "ErrorLog \"$dir/error.log\""
-        # Everything at debug (S3UP_TEST_LOGLEVEL to change it): t/run scans
-        # the logs for secrets afterwards. The access log as docs/configuration.md
-        # has it: requests whose address holds a secret log S3UP_REQUEST.
-        echo "LogLevel ${S3UP_TEST_LOGLEVEL:-debug}"
+        # S3UP_SECRET_SCAN=1 t/run sets debug and scans the logs for secrets.
+        # The access log as docs/configuration.md has it: requests whose address
+        # holds a secret log S3UP_REQUEST.
+        echo "LogLevel ${S3UP_TEST_LOGLEVEL:-warn s3up:info}"
         echo "LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b %D \\\"%{Referer}i\\\"\" s3up"
         echo "LogFormat \"%h %l %u %t \\\"%{S3UP_REQUEST}e\\\" %>s %b %D \\\"%{Referer}i\\\"\" s3up_hidden"
         echo "CustomLog \"$dir/access.log\" s3up env=!S3UP_REQUEST"
