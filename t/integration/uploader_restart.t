@@ -2,8 +2,9 @@
 // The store goes away for real in the middle of a browser upload: radosgw is killed (the
 // process gone, as in a crash: parts on their way are cut off, new connections refused)
 // and started again a few seconds later (t/lib/rgw.sh stop-radosgw, start-radosgw), in
-// headless Chromium through the portal, once with the parts going straight to S3
-// (presigned URLs) and once through httpd (S3UpUploadMode proxy):
+// headless Chromium through the portal, with two uploads at once: one page sends its
+// parts straight to S3 (presigned URLs), the other through httpd (S3UpUploadMode proxy).
+// For each:
 // - the page says "Connection lost, retrying" while radosgw is down, and the Dashboard
 //   never marks the file as failed;
 // - once radosgw is back the upload continues by itself (no click) and completes, with the
@@ -16,16 +17,17 @@
 // and the file failed. The RGW is the one of the test run (S3UP_TEST_RGW_DIR): only its
 // radosgw is restarted, on the same port with the same data and keys, so the tests after
 // this one use it as before; the cleanup starts it again if the test stops while it is
-// down. Files of 40 MiB in 5 MiB parts. CommonJS, as node runs *.t files.
+// down. Files of 40 MiB (random bytes) in 5 MiB parts. CommonJS, as node runs *.t files.
 const { execFile } = require('node:child_process');
 const { promisify } = require('node:util');
-const { readFileSync } = require('node:fs');
+const { randomBytes } = require('node:crypto');
+const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const {
   run, ok, is, note, cleanup, passing, launch, login, until,
 } = require('../lib/browser.mjs');
 const {
-  top, requireBed, scratch, startOidcHttpd, s3tool, writeBytesFile, randomId, rmSync, secret,
+  top, requireBed, scratch, startOidcHttpd, s3tool, sha256, randomId, rmSync, secret,
 } = require('../lib/stack.mjs');
 const { s3probe } = require('../lib/s3probe.mjs');
 
@@ -90,18 +92,23 @@ S3UpSecretFile "${secret(dir)}"
   const b = await launch({ timeout: 60000, intercept: false });
   cleanup(() => b.close());
 
-  for (const [loc, mode, seed] of [['upload', 'direct to S3', 31], ['proxy', 'through httpd', 32]]) {
-    const name = `${loc}-restart.bin`;
-    const file = join(dir, name);
-    const sum = writeBytesFile(file, SIZE, seed);
-    const page = await b.newPage();
+  // Two pages, one per mode, each with its file picked; both uploads meet the same outage.
+  const ups = await Promise.all([['upload', 'direct to S3'], ['proxy', 'through httpd']].map(async ([loc, mode]) => {
+    const u = { mode, name: `${loc}-restart.bin`, problems: [], failed: 0, texts: new Set(), lostAfter: null };
+    const file = join(dir, u.name);
+    const data = randomBytes(SIZE);
+    writeFileSync(file, data);
+    u.sum = sha256(data);
+    // A context each: the portal keeps its files per origin (GoldenRetriever), and one page
+    // would find the other's file there.
+    const page = await (await b.newContext()).newPage();
+    u.page = page;
     await page.addInitScript(s3probe);
-    const problems = [];
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('pageerror', (e) => u.problems.push(`page error: ${e.message}`));
     await login(page, `${url}/${loc}/`, user);
     await page.locator('.uppy-Dashboard').waitFor();
-    const probe = () => page.evaluate(() => window.s3probe.state());
-    const transfer = () => page.evaluate(() => {
+    u.probe = () => page.evaluate(() => window.s3probe.state());
+    u.transfer = () => page.evaluate(() => {
       const t = document.getElementById('transfer');
       return {
         state: t.dataset.state,
@@ -109,69 +116,83 @@ S3UpSecretFile "${secret(dir)}"
         failed: document.querySelectorAll('.uppy-Dashboard-Item.is-error, .uppy-StatusBar.is-error').length,
       };
     });
-
     await page.evaluate(() => { window.s3probe.holdFrom = 6; });
     await page.locator('.uppy-Dashboard-input:not([webkitdirectory])').first().setInputFiles(file);
-    const tStart = performance.now();
-    await page.locator('.uppy-StatusBar-actionBtn--upload').click();
-    const started = await until(async () => {
-      const st = await probe();
+    return u;
+  }));
+  for (const u of ups) {
+    u.tStart = performance.now();
+    await u.page.locator('.uppy-StatusBar-actionBtn--upload').click();
+  }
+  for (const u of ups) {
+    u.started = await until(async () => {
+      const st = await u.probe();
       return st.done.length >= 2 && st.held.length >= 1 && st;
     }, 30000, 20);
-    ok(started, `${mode}: the upload is under way when radosgw is killed`, JSON.stringify(await probe()));
+    ok(u.started, `${u.mode}: the upload is under way when radosgw is killed`, JSON.stringify(await u.probe()));
+  }
 
-    // -- radosgw killed; the held parts go out into the outage
-    const t0 = performance.now();
-    down = true;
-    // Killed at once; the rest of stop-radosgw (its dead watches) runs meanwhile.
-    stopping = rgw('stop-radosgw');
-    await until(() => rgwPid() === null, 10000, 10);
-    const before = await probe();
-    await page.evaluate(() => window.s3probe.release());
-    note(`${mode}: radosgw killed ${ms(tStart)} ms into the upload, parts done then ${started.done.join(',')}, ${started.inflight} on their way`);
-    let lostAfter = null;
-    let failed = 0;
-    const texts = new Set();
-    while (performance.now() - t0 < DOWN_MS || lostAfter === null) {
-      const t = await transfer();
-      failed += t.failed;
+  // -- radosgw killed; the held parts go out into the outage
+  const t0 = performance.now();
+  down = true;
+  // Killed at once; the rest of stop-radosgw (its dead watches) runs meanwhile.
+  stopping = rgw('stop-radosgw');
+  await until(() => rgwPid() === null, 10000, 10);
+  for (const u of ups) {
+    u.before = await u.probe();
+    await u.page.evaluate(() => window.s3probe.release());
+    note(`${u.mode}: radosgw killed ${ms(u.tStart)} ms into the upload, parts done then ${u.started.done.join(',')}, ${u.started.inflight} on their way`);
+  }
+  const lost = () => ups.every((u) => u.lostAfter !== null);
+  while (performance.now() - t0 < DOWN_MS || !lost()) {
+    for (const u of ups) {
+      const t = await u.transfer();
+      u.failed += t.failed;
       if (t.state === 'lost') {
-        lostAfter ??= ms(t0);
-        texts.add(t.text.replace(/\d+(\.\d+)?/g, 'N'));
+        u.lostAfter ??= ms(t0);
+        u.texts.add(t.text.replace(/\d+(\.\d+)?/g, 'N'));
       }
-      if (t.failed || performance.now() - t0 > 20000) break;
-      await sleep(200);
     }
-    note(`${mode}: "Connection lost" shown ${lostAfter} ms after the kill: ${[...texts].join(' | ')}`);
-    ok(lostAfter !== null, `${mode}: the page says the connection is lost while radosgw is down`);
-    ok([...texts].some((t) => /Connection lost, retrying/.test(t)), `${mode}: ... "Connection lost, retrying"`);
-    await stopping;
-    const t1 = performance.now();
-    await rgw('start-radosgw');
-    down = false;
-    note(`${mode}: radosgw down for ${ms(t0)} ms, started again in ${ms(t1)} ms`);
+    if (ups.some((u) => u.failed) || performance.now() - t0 > 20000) break;
+    await sleep(200);
+  }
+  for (const u of ups) {
+    note(`${u.mode}: "Connection lost" shown ${u.lostAfter} ms after the kill: ${[...u.texts].join(' | ')}`);
+    ok(u.lostAfter !== null, `${u.mode}: the page says the connection is lost while radosgw is down`);
+    ok([...u.texts].some((t) => /Connection lost, retrying/.test(t)), `${u.mode}: ... "Connection lost, retrying"`);
+  }
+  await stopping;
+  const t1 = performance.now();
+  await rgw('start-radosgw');
+  down = false;
+  note(`radosgw down for ${ms(t0)} ms, started again in ${ms(t1)} ms`);
 
-    // Complete, or failed (then not worth waiting for).
-    await page.locator('.uppy-StatusBar.is-complete, .uppy-StatusBar.is-error').first().waitFor({ timeout: 60000 }).catch(() => {});
+  // Complete, or failed (then not worth waiting for).
+  await Promise.all(ups.map(async (u) => {
+    await u.page.locator('.uppy-StatusBar.is-complete, .uppy-StatusBar.is-error').first()
+      .waitFor({ timeout: 60000 }).catch(() => {});
+    u.endedAfter = ms(t1);
+  }));
+  for (const u of ups) {
+    const { page, mode } = u;
     const done = await page.locator('.uppy-StatusBar.is-complete').count() === 1;
-    failed += (await transfer()).failed;
-    ok(done, `${mode}: the upload completes by itself once radosgw is back`, JSON.stringify(await transfer()));
-    note(`${mode}: completed ${ms(t1)} ms after the restart`);
+    u.failed += (await u.transfer()).failed;
+    ok(done, `${mode}: the upload completes by itself once radosgw is back`, JSON.stringify(await u.transfer()));
+    note(`${mode}: ${done ? 'completed' : 'ended'} ${u.endedAfter} ms after the restart`);
     if (done) {
-      is(s3tool('sha256', `uploads/${ep}/${name}`), sum, `${mode}: the object's sha256 equals the file's`);
+      is(s3tool('sha256', `uploads/${ep}/${u.name}`), u.sum, `${mode}: the object's sha256 equals the file's`);
     } else {
       ok(false, `${mode}: the object's sha256 equals the file's (not completed)`);
     }
-    is(s3tool('uploads', `uploads/${ep}/`), [], `${mode}: no unfinished multipart upload left`);
-    const after = await probe();
+    const after = await u.probe();
     note(`${mode}: part PUTs ${JSON.stringify(after.puts)}`);
     ok(Object.values(after.puts).some((n) => n > 1), `${mode}: parts were sent again after the outage`);
-    const again = before.done.filter((n) => after.puts[n] > 1);
+    const again = u.before.done.filter((n) => after.puts[n] > 1);
     is(again, [], `${mode}: none of the parts S3 had before the outage was sent again`);
-    is(failed, 0, `${mode}: the Dashboard never marked the file as failed`);
-    is(problems, [], `${mode}: no script errors on the page`);
-    await page.close();
+    is(u.failed, 0, `${mode}: the Dashboard never marked the file as failed`);
+    is(u.problems, [], `${mode}: no script errors on the page`);
   }
+  is(s3tool('uploads', `uploads/${ep}/`), [], 'no unfinished multipart upload left');
   // The shared RGW works as before for the tests after this one.
   ok(rgwPid() !== null, 'radosgw runs again under S3UP_TEST_RGW_DIR');
   is((await fetch(`${process.env.S3UP_TEST_ENDPOINT}/`)).status, 200, '... answering on the same address');
