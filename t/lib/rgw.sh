@@ -371,7 +371,7 @@ EOF
 
 # radosgw alone, down and up again: what an S3 outage looks like to the module. The
 # cluster under it keeps running, so the gateway comes back on the same port with the
-# same config, users, keys and buckets (rgw.env stays valid) in a second or two.
+# same config, users, keys and buckets (rgw.env stays valid) within seconds.
 rgw_port() { sed -n 's/^rgw frontends = beast endpoint=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$CONF"; }
 
 cmd_stop_radosgw() {
