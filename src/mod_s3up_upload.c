@@ -105,10 +105,14 @@ static int route_create(void *ctx, const char *const *arg __attribute__((unused)
     return s3up_reply_json(r, HTTP_OK, reply);
 }
 
-/* Proxy mode: the body of a part PUT, read as curl sends it on to S3. */
+/* Proxy mode: the body of a part PUT, read as curl sends it on to S3.
+ * `cut`: the client's body ended or broke before the part's size. A part
+ * that stops short because S3 went away is not cut: that is the store's
+ * failure (503, the client waits and sends it again), not the client's. */
 typedef struct part_body_t {
     request_rec *r;
     apr_off_t got;
+    int cut;
 } part_body_t;
 
 static apr_status_t read_part_body(void *baton, char *buf, apr_size_t len, apr_size_t *nread,
@@ -121,6 +125,10 @@ static apr_status_t read_part_body(void *baton, char *buf, apr_size_t len, apr_s
         return b->got == 0 ? APR_SUCCESS : APR_ENOTIMPL;
     }
     n = ap_get_client_block(b->r, buf, len);
+    if (n <= 0) {
+        /* curl asks only for bytes still due: an end here is early. */
+        b->cut = 1;
+    }
     if (n < 0) {
         return APR_EGENERAL;
     }
@@ -141,7 +149,7 @@ static int route_part_data(void *ctx, const char *const *arg)
     request_rec *r = up->r;
     const char *key = s3up_arg(r, "key"), *clen = apr_table_get(r->headers_in, "Content-Length");
     const char *etag;
-    part_body_t body = {r, 0};
+    part_body_t body = {r, 0, 0};
     s3up_part_grant_t grant;
     s3up_error_t *err;
     apr_off_t size;
@@ -184,7 +192,7 @@ static int route_part_data(void *ctx, const char *const *arg)
     rv = s3up_uploads_pass_part(&etag, up->s3, key, upload_id, number, read_part_body, &body, size,
                                 &err, r->pool);
     s3up_req_part_leave(r, upload_id);
-    if (body.got < size) {
+    if (body.cut) {
         return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest",
                                 "the part was cut off after %" APR_OFF_T_FMT " of %" APR_OFF_T_FMT
                                 " bytes",

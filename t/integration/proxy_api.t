@@ -7,6 +7,7 @@
 // CommonJS, as node runs *.t files; the ES modules of t/lib load with require().
 const { execFileSync } = require('node:child_process');
 const http = require('node:http');
+const net = require('node:net');
 const { writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { run, ok, is, like, cleanup, passing } = require('../lib/tap.mjs');
@@ -92,6 +93,19 @@ S3UpSecretFile "${secret}"
   await tamper('no token', (u) => { u.searchParams.delete('t'); });
   const chunked = execFileSync('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-u', `${user}:pw`, '-X', 'PUT', '-H', 'Transfer-Encoding: chunked', '--data-binary', 'abc', url.href], { encoding: 'utf8' });
   is(chunked, '411', 'a part without Content-Length: 411');
+  // A body that ends before its Content-Length (the client's fault, unlike S3 going away
+  // mid-part, which is 503: uploader_restart.t): 400.
+  const cut = await new Promise((resolve) => {
+    const sock = net.connect(Number(url.port), url.hostname, () => {
+      sock.write(`PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: ${auth.authorization}\r\nContent-Length: 10\r\n\r\n12345`);
+      sock.end();
+    });
+    let text = '';
+    sock.on('data', (d) => { text += d; });
+    sock.on('close', () => resolve(text));
+    sock.on('error', () => resolve(text));
+  });
+  like(cut, /^HTTP\/1\.1 400 [^]*"BadRequest"[^]*cut off after 5 of 10 bytes/, 'a part whose body ends early: 400 BadRequest, cut off', cut.split('\r\n')[0]);
   await api('DELETE', `/e/${ep}/s3/multipart/${enc(o.uploadId)}?${q({ key: o.key })}`);
 
   // One part URL PUT many times at once: at most 2 × S3UpPartsInFlight (here 4) of an

@@ -9,6 +9,10 @@
 #   t/lib/rgw.sh aws DIR ARGS...    run the aws cli against this gateway
 #   t/lib/rgw.sh admin DIR ARGS...  run radosgw-admin on this cluster (the
 #                                   test user is "test"; e.g. key create/rm)
+#   t/lib/rgw.sh stop-radosgw DIR   kill radosgw alone, as a crash would (mon and
+#                                   OSD keep running)
+#   t/lib/rgw.sh start-radosgw DIR  start it again: same port, config, keys, data
+#   t/lib/rgw.sh restart-radosgw DIR  both (an S3 outage; rgw.env stays valid)
 #
 # RGW_EXTRA_ADDRS (space-separated IPv4 addresses of this machine, e.g. the host
 # side of a benchmark's delay link) makes the gateway listen there too, on the
@@ -28,7 +32,8 @@ AWS=/usr/bin/aws
 say() { echo "rgw.sh: $*" >&2; }
 
 usage() {
-    echo "usage: $0 start DIR | stop DIR | bucket DIR NAME | aws DIR ARGS... | admin DIR ARGS..." >&2
+    echo "usage: $0 start DIR | stop DIR | bucket DIR NAME | aws DIR ARGS... | admin DIR ARGS..." \
+        "| stop-radosgw DIR | start-radosgw DIR | restart-radosgw DIR" >&2
     exit 2
 }
 
@@ -80,10 +85,17 @@ stop_all() {
 # Start a daemon in its own session (so a Ctrl-C at the terminal does not
 # reach it: `stop` is the one way down) and record its PID.
 launch() {
-    local name=$1
+    local name=$1 pid i
     shift
     setsid "$@" </dev/null >"$D/log/$name.out" 2>&1 &
-    echo $! >"$D/pids/$name"
+    pid=$!
+    echo "$pid" >"$D/pids/$name"
+    # Until the child has exec'd, its command line is this script's, and live_pid
+    # would take it for a daemon that exited (seen on a loaded machine).
+    for ((i = 0; i < 100; i++)); do
+        if live_pid "$D/pids/$name" >/dev/null || [[ ! -d /proc/$pid ]]; then break; fi
+        sleep 0.05
+    done
 }
 
 # On a start failure: say what failed, show the log that explains it, stop
@@ -357,6 +369,47 @@ EOF
         "$(awk "BEGIN{print $t1 - $t0}")" "$RGW_PORT" "$MON_PORT" "$MSGR_MIN" "$MSGR_MAX" "$D")"
 }
 
+# radosgw alone, down and up again: what an S3 outage looks like to the module. The
+# cluster under it keeps running, so the gateway comes back on the same port with the
+# same config, users, keys and buckets (rgw.env stays valid) within seconds.
+rgw_port() { sed -n 's/^rgw frontends = beast endpoint=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$CONF"; }
+
+cmd_stop_radosgw() {
+    stop_one rgw KILL 10
+    drop_dead_watchers
+}
+
+# A killed radosgw leaves its watches on the control objects for 30 s: until they time
+# out, every radosgw-admin change (a key, a user) waits for it to acknowledge, in vain.
+# With no radosgw running, every watcher there is a dead one: blocklisting its address
+# makes the OSD drop its watches now (the next radosgw has another address). A radosgw
+# watches every notify.N: the first one names them all.
+drop_dead_watchers() {
+    local addr
+    { rados -c "$CONF" -p default.rgw.control listwatchers notify.0 2>/dev/null || true; } |
+        sed -n 's/^watcher=\([^ ]*\) .*/\1/p' | sort -u | while read -r addr; do
+        ceph_cli osd blocklist add "$addr" 3600 >/dev/null 2>&1 ||
+            say "could not blocklist the dead radosgw's address $addr"
+    done
+}
+
+cmd_start_radosgw() {
+    if live_pid "$D/pids/rgw" >/dev/null; then
+        say "radosgw of $D is running already"
+        exit 1
+    fi
+    live_pid "$D/pids/osd.0" >/dev/null || {
+        say "the cluster of $D is not running: $0 start $D"
+        exit 1
+    }
+    RGW_PORT=$(rgw_port)
+    launch rgw radosgw -c "$CONF" -n "$RGW_NAME" -f
+    wait_for rgw 90 http_up || {
+        tail -n 40 "$D/log/$RGW_NAME.log" "$D/log/rgw.out" >&2
+        exit 1
+    }
+}
+
 [[ $# -ge 2 ]] || usage
 ACTION=$1
 [[ $ACTION == start ]] && mkdir -p "$2"
@@ -383,6 +436,19 @@ aws)
     ;;
 admin)
     radosgw-admin -c "$CONF" "$@"
+    ;;
+stop-radosgw)
+    [[ $# -eq 0 ]] || usage
+    cmd_stop_radosgw
+    ;;
+start-radosgw)
+    [[ $# -eq 0 ]] || usage
+    cmd_start_radosgw
+    ;;
+restart-radosgw)
+    [[ $# -eq 0 ]] || usage
+    cmd_stop_radosgw
+    cmd_start_radosgw
     ;;
 *) usage ;;
 esac

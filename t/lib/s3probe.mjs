@@ -15,7 +15,8 @@
 //                           a held PUT ends it as the abort of a request in flight would
 //   release()               send the held PUTs (those not aborted) and hold no more
 //   reset()                 forget what was counted (between uploads)
-// Only PUTs whose URL has partNumber and uploadId count. State lives in the page: a reload
+// Only part PUTs count: to S3 (partNumber and uploadId in the query) or, in proxy mode, to
+// httpd (.../s3/multipart/{uploadId}/{n}/data). State lives in the page: a reload
 // starts it again.
 export const s3probe = `(() => {
   const probe = {
@@ -39,8 +40,10 @@ export const s3probe = `(() => {
   const fire = (xhr, type) => xhr.dispatchEvent(new ProgressEvent(type));
   const partOf = (url) => {
     try {
-      const q = new URL(url, location.href).searchParams;
-      return q.has('uploadId') && q.has('partNumber') ? Number(q.get('partNumber')) : 0;
+      const u = new URL(url, location.href);
+      const q = u.searchParams;
+      if (q.has('uploadId') && q.has('partNumber')) return Number(q.get('partNumber'));
+      return Number(u.pathname.match(/\\/s3\\/multipart\\/[^/]+\\/(\\d+)\\/data$/)?.[1] || 0);
     } catch { return 0; }
   };
   // Counted as ended at its first load, error or abort event: these listeners come before the
