@@ -4,7 +4,8 @@
 // httpd's memory while N GiB go through it in proxy mode.
 //
 //   t/bench/transfer [--runs 3] [--size-mib 1024] [--parallel 4]
-//                    [--variants direct,proxy,direct1,proxy1,tus] [--rss-gib 0] [--pin] [--keep]
+//                    [--variants direct,proxy,direct1,proxy1,tus] [--rss-gib 0] [--part-mib N]
+//                    [--pin] [--keep]
 //
 // Variants, each a median of --runs runs, interleaved (direct, proxy, direct1, ...); every
 // one creates the upload, sends the file in the server's part size and completes it:
@@ -24,6 +25,9 @@
 // --parallel at a time), each removed (and gc run) after it; httpd's memory (RSS summed
 // over its processes, and PSS, from /proc) before the first and after each, with the peak
 // sampled during each. --runs 0 skips the comparison.
+//
+// --part-mib N: S3UpPartSize for both locations (and the tus store's part size), instead of
+// the module's default.
 //
 // --pin: the servers (httpd, the tus server, radosgw, ceph-osd, ceph-mon) on CPU 0, the
 // clients (curl, tus-js-client, this script) on CPU 1, as if on two machines. Needs an RGW
@@ -47,6 +51,7 @@ const { values: opt } = parseArgs({
     parallel: { type: 'string', default: '4' },
     variants: { type: 'string', default: 'direct,proxy,direct1,proxy1,tus' },
     'rss-gib': { type: 'string', default: '0' },
+    'part-mib': { type: 'string', default: '' },
     keep: { type: 'boolean', default: false },
     pin: { type: 'boolean', default: false },
   },
@@ -94,6 +99,7 @@ await main(async () => {
 <Location ${path}>
     SetHandler s3up-upload
     S3UpUploadMode ${mode}
+    ${opt['part-mib'] ? `S3UpPartSize ${opt['part-mib']}M` : ''}
     AuthType Basic
     AuthName "bench"
     AuthBasicProvider file
@@ -255,7 +261,7 @@ ${location('/proxy', 'proxy')}
   const out = {
     date: new Date().toISOString(), commit: gitDescribe(), machine: m1, loadBefore: m0.load, loads,
     command: `t/bench/transfer --runs ${RUNS} --size-mib ${SIZE / MiB} --parallel ${PARALLEL}` +
-      `${RSS_GIB ? ` --rss-gib ${RSS_GIB}` : ''}${opt.pin ? ' --pin' : ''}`,
+      `${RSS_GIB ? ` --rss-gib ${RSS_GIB}` : ''}${opt['part-mib'] ? ` --part-mib ${opt['part-mib']}` : ''}${opt.pin ? ' --pin' : ''}`,
     partSizeMiB: partSize / MiB, runs, summary, rss,
   };
   writeFileSync(join(dir, 'transfer.json'), JSON.stringify(out, null, 2));
