@@ -29,6 +29,9 @@
 // --part-mib N: S3UpPartSize for both locations (and the tus store's part size), instead of
 // the module's default.
 //
+// Run with MALLOC_ARENA_MAX=N to see httpd's memory with fewer glibc arenas (httpd, and
+// the other processes started here, inherit it).
+//
 // --pin: the servers (httpd, the tus server, radosgw, ceph-osd, ceph-mon) on CPU 0, the
 // clients (curl, tus-js-client, this script) on CPU 1, as if on two machines. Needs an RGW
 // of its own.
@@ -272,6 +275,8 @@ ${location('/proxy', 'proxy')}
     `Command: \`${out.command}\` — ${SIZE / MiB} MiB file in ${partSize / MiB} MiB parts, every object's sha256 checked` +
       (RUNS ? `; median of ${RUNS} run${RUNS > 1 ? 's' : ''}, interleaved` : ''),
     ...(opt.pin ? ['Pinned: httpd, the tus server, radosgw, ceph-osd and ceph-mon on CPU 0; curl, tus-js-client and the benchmark on CPU 1'] : []),
+    // httpd inherits the environment: glibc's arenas change what RSS shows (README.md).
+    ...(process.env.MALLOC_ARENA_MAX ? [`Environment: MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX}`] : []),
   ];
   if (RUNS && VARIANTS.length) {
     lines.push('',
