@@ -108,10 +108,15 @@ static int route_create(void *ctx, const char *const *arg __attribute__((unused)
 /* Proxy mode: the body of a part PUT, read as curl sends it on to S3.
  * `cut`: the client's body ended or broke before the part's size. A part
  * that stops short because S3 went away is not cut: that is the store's
- * failure (503, the client waits and sends it again), not the client's. */
+ * failure (503, the client waits and sends it again), not the client's.
+ * One brigade serves every read of the request: ap_get_client_block()
+ * makes one in r->pool per call, so a part's request pool would grow with
+ * the part (~32 bytes per socket read: megabytes for a part of gigabytes). */
 typedef struct part_body_t {
     request_rec *r;
+    apr_bucket_brigade *bb;
     apr_off_t got;
+    int eos;
     int cut;
 } part_body_t;
 
@@ -119,21 +124,34 @@ static apr_status_t read_part_body(void *baton, char *buf, apr_size_t len, apr_s
                                    int rewind)
 {
     part_body_t *b = baton;
-    long n;
+    apr_status_t rv;
 
     if (rewind) {
         return b->got == 0 ? APR_SUCCESS : APR_ENOTIMPL;
     }
-    n = ap_get_client_block(b->r, buf, len);
-    if (n <= 0) {
+    *nread = 0;
+    if (b->eos) {
         /* curl asks only for bytes still due: an end here is early. */
         b->cut = 1;
+        return APR_SUCCESS;
     }
-    if (n < 0) {
+    rv = ap_get_brigade(b->r->input_filters, b->bb, AP_MODE_READBYTES, APR_BLOCK_READ, len);
+    if (rv == APR_SUCCESS) {
+        b->eos = !APR_BRIGADE_EMPTY(b->bb) && APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(b->bb));
+        rv = apr_brigade_flatten(b->bb, buf, &len);
+    }
+    apr_brigade_cleanup(b->bb);
+    if (rv == APR_SUCCESS && len == 0 && b->eos) {
+        b->cut = 1;
+    }
+    if (rv != APR_SUCCESS) {
+        b->cut = 1;
+        b->r->connection->keepalive = AP_CONN_CLOSE; /* the rest of the body is not read */
         return APR_EGENERAL;
     }
-    b->got += n;
-    *nread = (apr_size_t)n;
+    b->got += len;
+    b->r->read_length += len;
+    *nread = len;
     return APR_SUCCESS;
 }
 
@@ -149,7 +167,7 @@ static int route_part_data(void *ctx, const char *const *arg)
     request_rec *r = up->r;
     const char *key = s3up_arg(r, "key"), *clen = apr_table_get(r->headers_in, "Content-Length");
     const char *etag;
-    part_body_t body = {r, 0, 0};
+    part_body_t body = {r, NULL, 0, 0, 0};
     s3up_part_grant_t grant;
     s3up_error_t *err;
     apr_off_t size;
@@ -183,6 +201,7 @@ static int route_part_data(void *ctx, const char *const *arg)
     if (ap_setup_client_block(r, REQUEST_CHUNKED_ERROR) != OK || !ap_should_client_block(r)) {
         return s3up_reply_error(r, HTTP_BAD_REQUEST, "BadRequest", "the part cannot be read");
     }
+    body.bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     /* Twice what the portal sends, for retries of parts still draining. */
     if (!s3up_req_part_enter(r, upload_id, 2 * s3up_conf_parts_in_flight(up->dc))) {
         apr_table_setn(r->headers_out, "Retry-After", "2");

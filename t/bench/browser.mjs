@@ -40,7 +40,7 @@ import { chromium } from 'playwright-core';
 import { startHttpd } from '../lib/stack.mjs';
 import {
   top, log, main, onCleanup, scratch, startRgw, rgwGc, s3tool, htpasswdSha, basic, median,
-  machine, loadNow, loadRange, run, sleep, gitDescribe, cpuSpan, rgwPids, childrenOf, chromiumProcs,
+  machine, loadNow, loadRange, run, sleep, gitDescribe, cpuSpan, rgwPids, childrenOf, chromiumProcs, pin,
 } from './lib.mjs';
 
 const { values: opt } = parseArgs({
@@ -129,23 +129,6 @@ function sha256File(file) {
     createReadStream(file, { highWaterMark: 4 * MiB }).on('data', (d) => h.update(d))
       .on('end', () => resolve(h.digest('hex'))).on('error', reject);
   });
-}
-
-// Every thread of these processes onto one CPU (children started later inherit it).
-// A thread that ends meanwhile makes taskset fail: try again; a process gone is left out.
-function pin(cpu, pids) {
-  for (const pid of pids) {
-    for (let i = 1; ; i++) {
-      try {
-        sh('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
-        break;
-      } catch (e) {
-        if (!existsSync(`/proc/${pid}`)) break;
-        if (i === 5) throw e;
-      }
-    }
-  }
-  log(`pinned to CPU ${cpu}: ${pids.join(' ')}`);
 }
 
 // The clients' CPU seconds (everything but the servers and the delay link), and the part of

@@ -2,7 +2,9 @@
 // without a browser — create the multipart upload (module API), sign every part in one
 // /batch call, curl PUTting the parts (already cut into files) PARALLEL at a time straight
 // to S3 with the presigned URLs, complete. Timed from the create to the complete's answer.
-// Run inside the benchmark's network namespace for the WAN figure.
+// Run inside the benchmark's network namespace for the WAN figure. In proxy mode
+// (S3UpUploadMode proxy) the part URLs are httpd's own: curl then PUTs the parts through
+// httpd, with the same Authorization (t/bench/transfer).
 //
 //   node t/bench/ceiling.mjs BASE AUTH FILE_SIZE PART_SIZE PARTS_DIR PARALLEL
 //     BASE: http://HOST:PORT/upload   AUTH: "Basic ..."   PARTS_DIR: p00001, p00002, ...
@@ -37,10 +39,12 @@ for (let first = 1; first <= count; first += 100) {
     `/s3/multipart/${encodeURIComponent(uploadId)}/batch?${q({ key, partNumbers: numbers.join(',') })}`);
   Object.assign(urls, presignedUrls);
 }
+const numberOf = new Map(Object.entries(urls).map(([n, url]) => [url, Number(n)]));
 // One curl, PARALLEL transfers at once, new connections right away, no Expect: 100-continue
 // (a browser sends none either; it would cost a round trip per part).
 const cfg = ['parallel', `parallel-max = ${parallel}`, 'parallel-immediate', 'silent', 'show-error',
   'fail', 'header = "Expect:"', 'write-out = "%{url} %{http_code} %header{etag}\\n"'];
+if (new URL(urls[1]).origin === new URL(base).origin) cfg.push(`header = "Authorization: ${auth}"`);
 for (let n = 1; n <= count; n++) {
   cfg.push(`url = "${urls[n]}"`, `upload-file = "${name(n)}"`, 'output = "/dev/null"');
 }
@@ -56,7 +60,9 @@ const parts = [];
 for (const line of out.trim().split('\n')) {
   const [url, code, etag] = line.split(' ');
   if (code !== '200' || !etag) throw new Error(`part PUT: ${line}`);
-  parts.push({ PartNumber: Number(new URL(url).searchParams.get('partNumber')), ETag: etag });
+  const u = new URL(url);
+  const n = numberOf.get(url) ?? Number(u.searchParams.get('partNumber') ?? u.pathname.match(/\/(\d+)\/data$/)?.[1]);
+  parts.push({ PartNumber: n, ETag: etag });
 }
 parts.sort((a, b) => a.PartNumber - b.PartNumber);
 if (parts.length !== count) throw new Error(`${parts.length} parts sent of ${count}`);

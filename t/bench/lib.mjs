@@ -231,6 +231,23 @@ export function cpuSpan(groups) {
   };
 }
 
+// Every thread of these processes onto one CPU (children started later inherit it).
+// A thread that ends meanwhile makes taskset fail: try again; a process gone is left out.
+export function pin(cpu, pids) {
+  for (const pid of pids) {
+    for (let i = 1; ; i++) {
+      try {
+        execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: ['ignore', 'pipe', 'pipe'] });
+        break;
+      } catch (e) {
+        if (!existsSync(`/proc/${pid}`)) break;
+        if (i === 5) throw e;
+      }
+    }
+  }
+  log(`pinned to CPU ${cpu}: ${pids.join(' ')}`);
+}
+
 export function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const model = cpuinfo.match(/^model name\s*:\s*(.*)$/m)?.[1]?.trim() ?? cpus()[0]?.model ?? '?';

@@ -130,6 +130,58 @@ S3UpSecretFile "${secret}"
   is(statuses, [...Array(8).fill(200), ...Array(4).fill(429)], '12 PUTs of one part at once: 8 pass, 4 get 429');
   await api('DELETE', `/e/${ep}/s3/multipart/${enc(f.uploadId)}?${q({ key: f.key })}`);
 
+  // A part that arrives in small pieces with pauses: each read goes on to S3 as it comes
+  // (every read of the request shares one brigade), and the bytes arrive whole.
+  const partRequest = (u, size) => {
+    let resolveAnswer, rejectAnswer;
+    const answer = new Promise((resolve, reject) => { resolveAnswer = resolve; rejectAnswer = reject; });
+    const req = http.request({
+      method: 'PUT', host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`,
+      headers: { ...auth, 'content-length': String(size) },
+    }, (a) => {
+      const chunks = [];
+      a.on('data', (d) => chunks.push(d));
+      a.on('end', () => resolveAnswer({ status: a.statusCode, etag: a.headers.etag, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', rejectAnswer);
+    return { req, answer };
+  };
+  res = await api('POST', `/e/${ep}/s3/multipart`, { filename: 'trickle.bin' });
+  const tr = res.json;
+  res = await api('GET', `/e/${ep}/s3/multipart/${enc(tr.uploadId)}/1?${q({ key: tr.key })}`);
+  const trickleUrl = new URL(res.json.url);
+  const trickle = bytes(MiB + 3, 7);
+  const slow = partRequest(trickleUrl, trickle.length);
+  for (let off = 0, i = 0; off < trickle.length; off += 4096, i++) {
+    slow.req.write(trickle.subarray(off, off + 4096));
+    if (i % 32 === 0) await sleep(5);
+  }
+  slow.req.end();
+  const slowAnswer = await slow.answer;
+  ok(slowAnswer.status === 200 && /^"[0-9a-f]{32}"$/.test(slowAnswer.etag ?? ''), 'a part sent in 257 pieces with pauses: 200 and an ETag', slowAnswer);
+  res = await api('POST', `/e/${ep}/s3/multipart/${enc(tr.uploadId)}/complete?${q({ key: tr.key })}`,
+    { parts: [{ PartNumber: 1, ETag: slowAnswer.etag }] });
+  is(res.status, 200, 'complete the trickled upload');
+  is(s3tool('sha256', tr.key), sha256(trickle), 'the trickled part arrived whole (sha256)');
+
+  // A part cut off half-way: nothing reaches the upload, and the part can be sent again.
+  res = await api('POST', `/e/${ep}/s3/multipart`, { filename: 'cut.bin' });
+  const cut = res.json;
+  res = await api('GET', `/e/${ep}/s3/multipart/${enc(cut.uploadId)}/1?${q({ key: cut.key })}`);
+  const cutUrl = new URL(res.json.url);
+  const whole = bytes(MiB, 8);
+  const broken = partRequest(cutUrl, whole.length);
+  broken.answer.catch(() => {});
+  broken.req.write(whole.subarray(0, 200 * 1024));
+  await sleep(500);
+  broken.req.destroy();
+  await sleep(500);
+  res = await api('GET', `/e/${ep}/s3/multipart/${enc(cut.uploadId)}?${q({ key: cut.key })}`);
+  is(res.json, [], 'a part cut off half-way: no part in the upload');
+  const again = await fetch(cutUrl, { method: 'PUT', headers: auth, body: whole });
+  is(again.status, 200, 'the same part sent again whole: 200');
+  await api('DELETE', `/e/${ep}/s3/multipart/${enc(cut.uploadId)}?${q({ key: cut.key })}`);
+
   // Sizes are enforced by httpd before a byte goes on.
   res = await api('POST', `/e/${small}/s3/multipart`, { filename: 'big.bin' });
   const b = res.json;
