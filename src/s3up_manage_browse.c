@@ -4,7 +4,10 @@
  * which file a numbered copy was made beside.
  *
  * S3 lists keys in one order only, so the folder is listed whole (up to
- * S3UP_MANAGE_FILES_MAX files) and the rest happens here. Who uploaded a
+ * S3UP_MANAGE_FILES_MAX files) and the rest happens here. The pages after
+ * the first (a cursor) read the listing the first page kept in this
+ * process's store cache, for S3UpCacheTTL: a folder of 10,000 files is
+ * listed once, not once per page. Who uploaded a
  * file is in its metadata, which only a HEAD tells: asked for the page's
  * files, or for every file when sorting by uploader.
  */
@@ -81,6 +84,73 @@ static apr_status_t add_object(void *baton, const char *key, const void *item)
     row->size = o->size;
     row->last_modified = o->last_modified;
     return APR_SUCCESS;
+}
+
+/* A listing being read from S3: each object to add_object, and a line of
+ * it kept ("key\tsize\tmtime") for the pages after this one. */
+typedef struct keep_t {
+    browse_t *b;
+    apr_array_header_t *lines;
+    int keep; /* 0: a key holds a tab or a line break, so nothing is kept */
+} keep_t;
+
+static apr_status_t add_and_keep(void *baton, const char *key, const void *item)
+{
+    keep_t *k = baton;
+    const s3up_object_t *o = item;
+
+    if (strpbrk(key, "\t\n")) {
+        k->keep = 0;
+    } else if (k->keep) {
+        APR_ARRAY_PUSH(k->lines, const char *) = apr_psprintf(
+            k->b->p, "%s\t%" APR_OFF_T_FMT "\t%" APR_TIME_T_FMT, key, o->size, o->last_modified);
+    }
+    return add_object(k->b, key, item);
+}
+
+/* A kept listing: "complete\n", then a line per object. */
+static apr_status_t add_kept(browse_t *b, char *text, int *complete)
+{
+    char *last, *line = apr_strtok(text, "\n", &last);
+
+    *complete = line && *line == '1';
+    while ((line = apr_strtok(NULL, "\n", &last))) {
+        s3up_object_t o = {0};
+        char *size = strchr(line, '\t'), *mtime = size ? strchr(size + 1, '\t') : NULL;
+        if (!mtime) {
+            continue;
+        }
+        *size++ = '\0';
+        *mtime++ = '\0';
+        o.key = line;
+        o.size = (apr_off_t)apr_strtoi64(size, NULL, 10);
+        o.last_modified = (apr_time_t)apr_strtoi64(mtime, NULL, 10);
+        add_object(b, line, &o);
+    }
+    return APR_SUCCESS;
+}
+
+/* The folder's objects through add_object: on a later page, from the
+ * listing an earlier one kept; else from S3, kept for the next pages. */
+static apr_status_t list_folder(browse_t *b, int *complete, s3up_error_t **err)
+{
+    keep_t k = {b, NULL, 1};
+    apr_time_t listed = b->m->s3->aws.now();
+    const char *text;
+    apr_status_t rv;
+
+    if (b->q->offset > 0 && s3up_store_listing_get(&text, b->m->store, b->base, b->p)) {
+        return add_kept(b, (char *)text, complete);
+    }
+    k.lines = apr_array_make(b->p, 256, sizeof(const char *));
+    rv = s3up_s3_each(b->m->s3, S3UP_S3_OBJECTS, b->base, S3UP_MANAGE_FILES_MAX / 1000, complete,
+                      add_and_keep, &k, err, b->p);
+    if (rv == APR_SUCCESS && k.keep) {
+        text = apr_pstrcat(b->p, *complete ? "1\n" : "0\n", apr_array_pstrcat(b->p, k.lines, '\n'),
+                           NULL);
+        s3up_store_listing_put(b->m->store, b->base, text, listed, b->p);
+    }
+    return rv;
 }
 
 const char *s3up_manage_copy_base(const char *name, apr_pool_t *p)
@@ -289,9 +359,7 @@ apr_status_t s3up_manage_browse(s3up_file_list_t **out, s3up_manage_t *m, const 
     b.rows = apr_array_make(p, 64, sizeof(s3up_file_row_t));
     b.folders = apr_hash_make(p);
     b.names = apr_hash_make(p);
-    rv = s3up_s3_each(m->s3, S3UP_S3_OBJECTS, b.base, S3UP_MANAGE_FILES_MAX / 1000,
-                      &list->totals.complete, add_object, &b, err, p);
-    if (rv != APR_SUCCESS) {
+    if ((rv = list_folder(&b, &list->totals.complete, err)) != APR_SUCCESS) {
         return rv;
     }
     if (q->sort == S3UP_SORT_UPLOADER) {

@@ -146,6 +146,20 @@ static void test_list(void)
     fake_s3_reset_counts(bed.f);
     browse((s3up_files_query_t){.limit = 2});
     is_int(fake_s3_calls(bed.f, "HeadObject"), 2, "only the page's files are asked who sent them");
+
+    fake_s3_reset_counts(bed.f);
+    browse((s3up_files_query_t){.limit = 2});
+    l = browse((s3up_files_query_t){.limit = 2, .offset = 2});
+    is_str(order(l), "b.pdf,photos/x.jpg", "the second page");
+    l = browse((s3up_files_query_t){.limit = 2, .offset = 4, .filter = "Y"});
+    ok(l && l->rows->nelts == 0 && l->totals.files == 1,
+       "a later page, filtered: from the same listing");
+    is_int(fake_s3_calls(bed.f, "ListObjectsV2"), 1,
+           "the folder is listed once for its pages: the later ones read what the first kept");
+    fake_bed_clock += apr_time_from_sec(31);
+    l = browse((s3up_files_query_t){.limit = 2, .offset = 4});
+    is_str(order(l), "photos/y.jpg", "the last page, after the cache's TTL");
+    is_int(fake_s3_calls(bed.f, "ListObjectsV2"), 2, "lists the folder again");
 }
 
 static void test_folders(void)
