@@ -7,9 +7,9 @@
  * S3UP_MANAGE_FILES_MAX files) and the rest happens here. The pages after
  * the first (a cursor) read the listing the first page kept in this
  * process's store cache, for S3UpCacheTTL: a folder of 10,000 files is
- * listed once, not once per page. Who uploaded a
- * file is in its metadata, which only a HEAD tells: asked for the page's
- * files, or for every file when sorting by uploader.
+ * listed once, not once per page. Who uploaded a file is in its
+ * metadata, which only a HEAD tells: asked for the page's files
+ * (HEADS_AT_ONCE at a time), or for every file when sorting by uploader.
  */
 #include <apr_base64.h>
 #include <apr_hash.h>
@@ -22,6 +22,9 @@
 
 #define LINK_OWNER "link:"
 #define LINK_ID_SHOWN 12 /* hex digits of a link id in its uploads' metadata */
+/* HEADs of a page in flight together: a page of 100 files costs the time
+ * of ~7 HEADs rather than 100 (the store answers them side by side). */
+#define HEADS_AT_ONCE 16
 
 typedef struct browse_t {
     s3up_manage_t *m;
@@ -223,24 +226,46 @@ static void uploader_of(s3up_uploader_t *by, browse_t *b, const char *owner)
     }
 }
 
-/* Who uploaded row's file and its checksum, from its metadata. A file gone
- * meanwhile keeps its row, with neither. */
-static apr_status_t describe(s3up_file_row_t *row, browse_t *b, s3up_error_t **err)
+/* Who uploaded each of rows' files and its checksum, from their metadata:
+ * HEADs, HEADS_AT_ONCE in flight together. A file gone meanwhile keeps its
+ * row, with neither. */
+static apr_status_t describe_all(s3up_file_row_t **rows, int n, browse_t *b, s3up_error_t **err)
 {
-    s3up_object_t *obj;
-    const char *sum;
-    apr_status_t rv = s3up_s3_head(&obj, b->m->s3, row->key, err, b->p);
+    apr_size_t m = (apr_size_t)(n > 0 ? n : 1);
+    const char **keys = apr_palloc(b->p, sizeof(*keys) * m);
+    s3up_object_t **objs = apr_palloc(b->p, sizeof(*objs) * m);
+    apr_status_t *rvs = apr_palloc(b->p, sizeof(*rvs) * m);
+    s3up_error_t **errs = apr_pcalloc(b->p, sizeof(*errs) * m);
 
-    if (rv == S3UP_ENOTFOUND) {
-        return APR_SUCCESS;
+    for (int i = 0; i < n; i++) {
+        keys[i] = rows[i]->key;
     }
-    if (rv != APR_SUCCESS) {
-        return rv;
+    s3up_s3_head_all(objs, rvs, errs, b->m->s3, keys, n, HEADS_AT_ONCE, b->p);
+    for (int i = 0; i < n; i++) {
+        const char *sum;
+        if (rvs[i] == S3UP_ENOTFOUND) {
+            continue;
+        }
+        if (rvs[i] != APR_SUCCESS) {
+            *err = errs[i];
+            return rvs[i];
+        }
+        uploader_of(&rows[i]->by, b, meta_text(apr_table_get(objs[i]->meta, "uploaded-by"), b->p));
+        sum = apr_table_get(objs[i]->meta, "sha256");
+        rows[i]->checksum = sum ? apr_pstrcat(b->p, "sha256:", sum, NULL) : NULL;
     }
-    uploader_of(&row->by, b, meta_text(apr_table_get(obj->meta, "uploaded-by"), b->p));
-    sum = apr_table_get(obj->meta, "sha256");
-    row->checksum = sum ? apr_pstrcat(b->p, "sha256:", sum, NULL) : NULL;
     return APR_SUCCESS;
+}
+
+/* Every row of an array of them, for describe_all. */
+static s3up_file_row_t **rows_of(apr_array_header_t *rows, apr_pool_t *p)
+{
+    s3up_file_row_t **out = apr_palloc(p, sizeof(*out) * (apr_size_t)(rows->nelts + 1));
+
+    for (int i = 0; i < rows->nelts; i++) {
+        out[i] = &APR_ARRAY_IDX(rows, i, s3up_file_row_t);
+    }
+    return out;
 }
 
 /* Names as people read them: ASCII letters in any case, then exactly. */
@@ -317,17 +342,19 @@ static apr_status_t page_of(s3up_file_list_t *out, browse_t *b, int described, s
     const s3up_files_query_t *q = b->q;
     int from = q->offset < b->rows->nelts ? q->offset : b->rows->nelts;
     int to = from + q->limit < b->rows->nelts ? from + q->limit : b->rows->nelts;
+    apr_status_t rv;
 
     out->rows = apr_array_make(b->p, to - from, sizeof(s3up_file_row_t));
     for (int i = from; i < to; i++) {
-        s3up_file_row_t *row = apr_array_push(out->rows);
-        const char *orig;
-        apr_status_t rv;
-        *row = APR_ARRAY_IDX(b->rows, i, s3up_file_row_t);
-        if (!described && (rv = describe(row, b, err)) != APR_SUCCESS) {
-            return rv;
-        }
-        orig = s3up_manage_copy_base(row->name, b->p);
+        *(s3up_file_row_t *)apr_array_push(out->rows) = APR_ARRAY_IDX(b->rows, i, s3up_file_row_t);
+    }
+    if (!described &&
+        (rv = describe_all(rows_of(out->rows, b->p), out->rows->nelts, b, err)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (int i = 0; i < out->rows->nelts; i++) {
+        s3up_file_row_t *row = &APR_ARRAY_IDX(out->rows, i, s3up_file_row_t);
+        const char *orig = s3up_manage_copy_base(row->name, b->p);
         row->copy_of = orig && apr_hash_get(b->names, orig, APR_HASH_KEY_STRING) ? orig : NULL;
     }
     out->next = to < b->rows->nelts ? to : -1;
@@ -368,11 +395,8 @@ apr_status_t s3up_manage_browse(s3up_file_list_t **out, s3up_manage_t *m, const 
                               "sort=uploaded_by: at most %d files; filter them first",
                               S3UP_MANAGE_UPLOADERS_MAX);
         }
-        for (int i = 0; i < b.rows->nelts; i++) {
-            if ((rv = describe(&APR_ARRAY_IDX(b.rows, i, s3up_file_row_t), &b, err)) !=
-                APR_SUCCESS) {
-                return rv;
-            }
+        if ((rv = describe_all(rows_of(b.rows, p), b.rows->nelts, &b, err)) != APR_SUCCESS) {
+            return rv;
         }
     }
     s3up_manage_sort(b.rows, q->sort, q->descending);

@@ -146,6 +146,19 @@ static void test_list(void)
     fake_s3_reset_counts(bed.f);
     browse((s3up_files_query_t){.limit = 2});
     is_int(fake_s3_calls(bed.f, "HeadObject"), 2, "only the page's files are asked who sent them");
+    is_int(bed.f->batches, 1, "together");
+
+    fake_s3_reset_counts(bed.f);
+    fake_s3_fail_next(bed.f, "HeadObject", 503, "SlowDown");
+    fake_s3_drop_next(bed.f, "HeadObject");
+    l = browse((s3up_files_query_t){.limit = 3});
+    ok(l && row(l, "b.pdf") && row(l, "b.pdf")->by.name &&
+           !strcmp(row(l, "b.pdf")->by.name, "alice") && row(l, "a.pdf") &&
+           row(l, "a.pdf")->by.name,
+       "a HEAD that failed (503, no answer) is sent again alone: every row described");
+    is_int(fake_s3_calls(bed.f, "HeadObject"), 5, "3 together, 2 again");
+    fake_s3_fail_next(bed.f, "HeadObject", 403, "AccessDenied");
+    ok(!browse((s3up_files_query_t){.limit = 3}), "a HEAD refused: the page fails");
 
     fake_s3_reset_counts(bed.f);
     browse((s3up_files_query_t){.limit = 2});
