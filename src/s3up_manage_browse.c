@@ -95,13 +95,20 @@ typedef struct keep_t {
     browse_t *b;
     apr_array_header_t *lines;
     int keep; /* 0: a key holds a tab or a line break, so nothing is kept */
+    int seen;
 } keep_t;
+
+/* What add_and_keep says past S3UP_MANAGE_FILES_MAX files: enough. */
+#define ENOUGH APR_INCOMPLETE
 
 static apr_status_t add_and_keep(void *baton, const char *key, const void *item)
 {
     keep_t *k = baton;
     const s3up_object_t *o = item;
 
+    if (++k->seen > S3UP_MANAGE_FILES_MAX) {
+        return ENOUGH;
+    }
     if (strpbrk(key, "\t\n")) {
         k->keep = 0;
     } else if (k->keep) {
@@ -134,10 +141,12 @@ static apr_status_t add_kept(browse_t *b, char *text, int *complete)
 }
 
 /* The folder's objects through add_object: on a later page, from the
- * listing an earlier one kept; else from S3, kept for the next pages. */
+ * listing an earlier one kept; else from S3, kept for the next pages. Up to
+ * S3UP_MANAGE_FILES_MAX files, however many pages S3 gives them in (RGW's
+ * pages may hold fewer than the 1,000 keys asked for). */
 static apr_status_t list_folder(browse_t *b, int *complete, s3up_error_t **err)
 {
-    keep_t k = {b, NULL, 1};
+    keep_t k = {b, NULL, 1, 0};
     apr_time_t listed = b->m->s3->aws.now();
     const char *text;
     apr_status_t rv;
@@ -146,8 +155,12 @@ static apr_status_t list_folder(browse_t *b, int *complete, s3up_error_t **err)
         return add_kept(b, (char *)text, complete);
     }
     k.lines = apr_array_make(b->p, 256, sizeof(const char *));
-    rv = s3up_s3_each(b->m->s3, S3UP_S3_OBJECTS, b->base, S3UP_MANAGE_FILES_MAX / 1000, complete,
-                      add_and_keep, &k, err, b->p);
+    rv = s3up_s3_each(b->m->s3, S3UP_S3_OBJECTS, b->base, 2 * S3UP_MANAGE_FILES_MAX / 1000,
+                      complete, add_and_keep, &k, err, b->p);
+    if (rv == ENOUGH) {
+        *complete = 0;
+        rv = APR_SUCCESS;
+    }
     if (rv == APR_SUCCESS && k.keep) {
         text = apr_pstrcat(b->p, *complete ? "1\n" : "0\n", apr_array_pstrcat(b->p, k.lines, '\n'),
                            NULL);
