@@ -168,7 +168,7 @@ await main(async () => {
 </Location>
 <Location /status>
     SetHandler s3up-status
-    Require ip 127.0.0.1
+    Require all granted
 </Location>
 `);
   onCleanup(() => httpd.stop());
