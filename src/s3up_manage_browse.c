@@ -9,7 +9,9 @@
  * process's store cache, for S3UpCacheTTL: a folder of 10,000 files is
  * listed once, not once per page. Who uploaded a file is in its
  * metadata, which only a HEAD tells: asked for the page's files
- * (HEADS_AT_ONCE at a time), or for every file when sorting by uploader.
+ * (HEADS_AT_ONCE at a time), or for every file when sorting by uploader,
+ * and kept in the store cache for the file's key, ETag and time (which
+ * change when the file does), so listing the folder again asks nothing.
  */
 #include <apr_base64.h>
 #include <apr_hash.h>
@@ -86,11 +88,12 @@ static apr_status_t add_object(void *baton, const char *key, const void *item)
     row->name = row->key + strlen(b->ep->prefix);
     row->size = o->size;
     row->last_modified = o->last_modified;
+    row->etag = o->etag ? apr_pstrdup(b->p, o->etag) : NULL;
     return APR_SUCCESS;
 }
 
 /* A listing being read from S3: each object to add_object, and a line of
- * it kept ("key\tsize\tmtime") for the pages after this one. */
+ * it kept ("key\tsize\tmtime\tetag") for the pages after this one. */
 typedef struct keep_t {
     browse_t *b;
     apr_array_header_t *lines;
@@ -109,11 +112,12 @@ static apr_status_t add_and_keep(void *baton, const char *key, const void *item)
     if (++k->seen > S3UP_MANAGE_FILES_MAX) {
         return ENOUGH;
     }
-    if (strpbrk(key, "\t\n")) {
+    if (strpbrk(key, "\t\n") || (o->etag && strpbrk(o->etag, "\t\n"))) {
         k->keep = 0;
     } else if (k->keep) {
-        APR_ARRAY_PUSH(k->lines, const char *) = apr_psprintf(
-            k->b->p, "%s\t%" APR_OFF_T_FMT "\t%" APR_TIME_T_FMT, key, o->size, o->last_modified);
+        APR_ARRAY_PUSH(k->lines, const char *) =
+            apr_psprintf(k->b->p, "%s\t%" APR_OFF_T_FMT "\t%" APR_TIME_T_FMT "\t%s", key, o->size,
+                         o->last_modified, o->etag ? o->etag : "");
     }
     return add_object(k->b, key, item);
 }
@@ -127,12 +131,15 @@ static apr_status_t add_kept(browse_t *b, char *text, int *complete)
     while ((line = apr_strtok(NULL, "\n", &last))) {
         s3up_object_t o = {0};
         char *size = strchr(line, '\t'), *mtime = size ? strchr(size + 1, '\t') : NULL;
-        if (!mtime) {
+        char *etag = mtime ? strchr(mtime + 1, '\t') : NULL;
+        if (!etag) {
             continue;
         }
         *size++ = '\0';
         *mtime++ = '\0';
+        *etag++ = '\0';
         o.key = line;
+        o.etag = *etag ? etag : NULL;
         o.size = (apr_off_t)apr_strtoi64(size, NULL, 10);
         o.last_modified = (apr_time_t)apr_strtoi64(mtime, NULL, 10);
         add_object(b, line, &o);
@@ -239,23 +246,50 @@ static void uploader_of(s3up_uploader_t *by, browse_t *b, const char *owner)
     }
 }
 
+/* What a file's metadata says of it: who uploaded it, its checksum. */
+static void describe(s3up_file_row_t *row, browse_t *b, const char *by, const char *sum)
+{
+    uploader_of(&row->by, b, meta_text(by, b->p));
+    row->checksum = sum ? apr_pstrcat(b->p, "sha256:", sum, NULL) : NULL;
+}
+
+/* The name of a fact about row's file: its key, ETag and time. */
+static const char *fact_name(const s3up_file_row_t *row, apr_pool_t *p)
+{
+    return row->etag ? apr_psprintf(p, "%s\t%s\t%" APR_TIME_T_FMT, row->key, row->etag,
+                                    row->last_modified)
+                     : NULL;
+}
+
 /* Who uploaded each of rows' files and its checksum, from their metadata:
- * HEADs, HEADS_AT_ONCE in flight together. A file gone meanwhile keeps its
- * row, with neither. */
+ * what this process saw of the same key, ETag and time before, else HEADs,
+ * HEADS_AT_ONCE in flight together. A file gone meanwhile keeps its row,
+ * with neither. */
 static apr_status_t describe_all(s3up_file_row_t **rows, int n, browse_t *b, s3up_error_t **err)
 {
     apr_size_t m = (apr_size_t)(n > 0 ? n : 1);
     const char **keys = apr_palloc(b->p, sizeof(*keys) * m);
+    s3up_file_row_t **asked = apr_palloc(b->p, sizeof(*asked) * m);
     s3up_object_t **objs = apr_palloc(b->p, sizeof(*objs) * m);
     apr_status_t *rvs = apr_palloc(b->p, sizeof(*rvs) * m);
     s3up_error_t **errs = apr_pcalloc(b->p, sizeof(*errs) * m);
+    int k = 0;
 
     for (int i = 0; i < n; i++) {
-        keys[i] = rows[i]->key;
+        const char *name = fact_name(rows[i], b->p), *known;
+        char *sum;
+        if (name && s3up_store_fact_get(&known, b->m->store, name, b->p)) {
+            sum = strchr(known, '\n');
+            *sum++ = '\0';
+            describe(rows[i], b, *known ? known : NULL, *sum ? sum : NULL);
+            continue;
+        }
+        asked[k] = rows[i];
+        keys[k++] = rows[i]->key;
     }
-    s3up_s3_head_all(objs, rvs, errs, b->m->s3, keys, n, HEADS_AT_ONCE, b->p);
-    for (int i = 0; i < n; i++) {
-        const char *sum;
+    s3up_s3_head_all(objs, rvs, errs, b->m->s3, keys, k, HEADS_AT_ONCE, b->p);
+    for (int i = 0; i < k; i++) {
+        const char *by, *sum, *name = fact_name(asked[i], b->p);
         if (rvs[i] == S3UP_ENOTFOUND) {
             continue;
         }
@@ -263,9 +297,14 @@ static apr_status_t describe_all(s3up_file_row_t **rows, int n, browse_t *b, s3u
             *err = errs[i];
             return rvs[i];
         }
-        uploader_of(&rows[i]->by, b, meta_text(apr_table_get(objs[i]->meta, "uploaded-by"), b->p));
+        by = apr_table_get(objs[i]->meta, "uploaded-by");
         sum = apr_table_get(objs[i]->meta, "sha256");
-        rows[i]->checksum = sum ? apr_pstrcat(b->p, "sha256:", sum, NULL) : NULL;
+        describe(asked[i], b, by, sum);
+        if (name && objs[i]->etag && !strcmp(objs[i]->etag, asked[i]->etag) &&
+            !strpbrk(by ? by : "", "\n") && !strpbrk(sum ? sum : "", "\n")) {
+            s3up_store_fact_put(b->m->store, name,
+                                apr_pstrcat(b->p, by ? by : "", "\n", sum ? sum : "", NULL), b->p);
+        }
     }
     return APR_SUCCESS;
 }

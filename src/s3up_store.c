@@ -30,6 +30,12 @@
 /* Folder listings are large (a line per file): only a few are kept. */
 #define CACHE_LISTINGS 8
 #define LISTING_CKEY "l:"
+/* Facts about objects that never change (what a file's metadata says, for
+ * its key, ETag and time): many small ones, kept long, whatever is
+ * written to the state meanwhile. */
+#define CACHE_FACTS 20000
+#define FACT_CKEY "f:"
+#define FACT_TTL apr_time_from_sec(86400)
 
 /* A cached answer: the record text (or member list), as S3 gave it. */
 typedef struct entry_t {
@@ -43,7 +49,8 @@ typedef struct entry_t {
 
 struct s3up_store_cache_t {
     /* "r:{bucket}/{key}" records, "i:{bucket}/{prefix}" index listings,
-     * "l:{bucket}/{prefix}" folder listings -> entry_t */
+     * "l:{bucket}/{prefix}" folder listings, "f:{bucket}/{name}" facts
+     * -> entry_t */
     apr_hash_t *entries;
     /* Bumped by every write; an entry read before the last write is stale.
      * Shared memory when httpd shares it between its processes. */
@@ -52,6 +59,7 @@ struct s3up_store_cache_t {
     apr_uint64_t serials;
     int negatives; /* entries whose text is NULL */
     int listings;  /* "l:" entries */
+    int facts;     /* "f:" entries */
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;
 #endif
@@ -81,18 +89,24 @@ static int is_listing(const char *key)
     return !strncmp(key, LISTING_CKEY, sizeof(LISTING_CKEY) - 1);
 }
 
+static int is_fact(const char *key)
+{
+    return !strncmp(key, FACT_CKEY, sizeof(FACT_CKEY) - 1);
+}
+
 static void entry_remove(s3up_store_cache_t *c, entry_t *e)
 {
     apr_hash_set(c->entries, e->key, APR_HASH_KEY_STRING, NULL);
     c->negatives -= e->text == NULL;
     c->listings -= is_listing(e->key);
+    c->facts -= is_fact(e->key);
     entry_free(e);
 }
 
-typedef enum { CLEAR_ALL, CLEAR_NEGATIVES, CLEAR_LISTINGS } clear_e;
+typedef enum { CLEAR_ALL, CLEAR_NEGATIVES, CLEAR_LISTINGS, CLEAR_FACTS } clear_e;
 
 /* Every entry, or every answer that a record is absent, or every folder
- * listing. */
+ * listing, or every fact. */
 static void cache_clear(s3up_store_cache_t *c, clear_e what)
 {
     apr_hash_index_t *hi;
@@ -100,7 +114,8 @@ static void cache_clear(s3up_store_cache_t *c, clear_e what)
     for (hi = apr_hash_first(NULL, c->entries); hi; hi = apr_hash_next(hi)) {
         entry_t *e = apr_hash_this_val(hi);
         if (what == CLEAR_ALL || (what == CLEAR_NEGATIVES && !e->text) ||
-            (what == CLEAR_LISTINGS && is_listing(e->key))) {
+            (what == CLEAR_LISTINGS && is_listing(e->key)) ||
+            (what == CLEAR_FACTS && is_fact(e->key))) {
             entry_remove(c, e);
         }
     }
@@ -157,7 +172,7 @@ static int cache_get(s3up_store_cache_t *c, const char *key, apr_time_t now,
     hold(c, 1);
     e = apr_hash_get(c->entries, key, APR_HASH_KEY_STRING);
     if (e && now - e->fetched < ttl && now >= e->fetched &&
-        e->generation == apr_atomic_read32(c->generation)) {
+        (is_fact(key) || e->generation == apr_atomic_read32(c->generation))) {
         *text = e->text ? apr_pstrdup(p, e->text) : NULL;
         *etag = e->etag ? apr_pstrdup(p, e->etag) : NULL;
         if (serial) {
@@ -196,14 +211,19 @@ static void cache_set(s3up_store_cache_t *c, const char *key, const char *text, 
         if (c->listings >= CACHE_LISTINGS) {
             cache_clear(c, CLEAR_LISTINGS);
         }
+    } else if (is_fact(key)) {
+        if (c->facts >= CACHE_FACTS) {
+            cache_clear(c, CLEAR_FACTS);
+        }
     } else if (!text && c->negatives >= CACHE_NEGATIVES) {
         cache_clear(c, CLEAR_NEGATIVES);
-    } else if (text &&
-               (int)apr_hash_count(c->entries) - c->negatives - c->listings >= CACHE_ENTRIES) {
+    } else if (text && (int)apr_hash_count(c->entries) - c->negatives - c->listings - c->facts >=
+                           CACHE_ENTRIES) {
         cache_clear(c, CLEAR_ALL);
     }
     c->negatives += text == NULL;
     c->listings += is_listing(key);
+    c->facts += is_fact(key);
     apr_hash_set(c->entries, e->key, APR_HASH_KEY_STRING, e);
     hold(c, 0);
 }
@@ -270,6 +290,26 @@ void s3up_store_listing_put(s3up_store_t *st, const char *prefix, const char *te
         cache_set(st->cache, listing_ckey(st, prefix, p), text, NULL, listed,
                   apr_atomic_read32(st->cache->generation));
     }
+}
+
+static const char *fact_ckey(const s3up_store_t *st, const char *name, apr_pool_t *p)
+{
+    return apr_pstrcat(p, FACT_CKEY, st->s3->loc->bucket, "/", name, NULL);
+}
+
+int s3up_store_fact_get(const char **text, s3up_store_t *st, const char *name, apr_pool_t *p)
+{
+    const char *etag;
+
+    return cache_get(st->cache, fact_ckey(st, name, p), st->s3->aws.now(), FACT_TTL, text, &etag,
+                     NULL, p) &&
+           *text;
+}
+
+void s3up_store_fact_put(s3up_store_t *st, const char *name, const char *text, apr_pool_t *p)
+{
+    cache_set(st->cache, fact_ckey(st, name, p), text, NULL, st->s3->aws.now(),
+              apr_atomic_read32(st->cache->generation));
 }
 
 static void cached_forget(s3up_store_t *st, const char *key, apr_pool_t *p)
