@@ -98,37 +98,56 @@ static apr_status_t sign(apr_array_header_t **headers, const s3up_aws_t *aws,
     return rv;
 }
 
+/* The transport's request for an attempt of c. */
+static void http_req_of(s3up_http_req_t *hreq, const s3up_aws_call_t *c,
+                        apr_array_header_t *headers, apr_interval_time_t timeout)
+{
+    memset(hreq, 0, sizeof(*hreq));
+    hreq->method = c->method;
+    hreq->url = c->url;
+    hreq->headers = headers;
+    hreq->body = c->body;
+    hreq->body_len = c->body_len;
+    hreq->body_read = c->body_read;
+    hreq->body_baton = c->body_baton;
+    hreq->body_size = c->body_size;
+    hreq->max_response = c->max_response;
+    hreq->head = c->head;
+    hreq->timeout = c->body_read ? 0 : timeout;
+}
+
+/* What the transport said of an attempt: NULL when an answer came. */
+static s3up_error_t *sent(apr_status_t rv, const s3up_http_resp_t *resp, const char *detail,
+                          const s3up_aws_t *aws, const s3up_aws_call_t *c, apr_pool_t *p)
+{
+    s3up_error_t *e;
+
+    if (s3up_log_enabled(S3UP_LOG_DEBUG)) {
+        /* One line per request (the path, never the query). */
+        s3up_log(S3UP_LOG_DEBUG, rv, "%s %s %s %s: %d", aws->service, c->op, c->method, c->path,
+                 rv == APR_SUCCESS ? resp->status : 0);
+    }
+    if (rv == APR_SUCCESS) {
+        return NULL;
+    }
+    e = s3up_error_make(rv, 0, rv == S3UP_ETOOBIG ? "ResponseTooLarge" : "TransportError",
+                        apr_psprintf(p, "%s: %s", c->op, detail ? detail : "no answer"), p);
+    e->retryable = rv == S3UP_ETRANSPORT || rv == S3UP_ENOCONNECT;
+    return e;
+}
+
 /* One attempt: APR_SUCCESS when an answer came; else *err says why not. */
 static apr_status_t send_once(s3up_http_resp_t **resp, s3up_error_t **err, const s3up_aws_t *aws,
                               const s3up_aws_call_t *c, apr_array_header_t *headers,
                               apr_interval_time_t timeout, apr_pool_t *p)
 {
-    s3up_http_req_t hreq = {0};
+    s3up_http_req_t hreq;
     const char *detail = NULL;
     apr_status_t rv;
 
-    hreq.method = c->method;
-    hreq.url = c->url;
-    hreq.headers = headers;
-    hreq.body = c->body;
-    hreq.body_len = c->body_len;
-    hreq.body_read = c->body_read;
-    hreq.body_baton = c->body_baton;
-    hreq.body_size = c->body_size;
-    hreq.max_response = c->max_response;
-    hreq.head = c->head;
-    hreq.timeout = c->body_read ? 0 : timeout;
+    http_req_of(&hreq, c, headers, timeout);
     rv = s3up_http_perform(resp, &detail, aws->http, &hreq, p);
-    if (s3up_log_enabled(S3UP_LOG_DEBUG)) {
-        /* One line per request (the path, never the query). */
-        s3up_log(S3UP_LOG_DEBUG, rv, "%s %s %s %s: %d", aws->service, c->op, c->method, c->path,
-                 rv == APR_SUCCESS ? (*resp)->status : 0);
-    }
-    if (rv != APR_SUCCESS) {
-        *err = s3up_error_make(rv, 0, rv == S3UP_ETOOBIG ? "ResponseTooLarge" : "TransportError",
-                               apr_psprintf(p, "%s: %s", c->op, detail ? detail : "no answer"), p);
-        (*err)->retryable = rv == S3UP_ETRANSPORT || rv == S3UP_ENOCONNECT;
-    }
+    *err = sent(rv, *resp, detail, aws, c, p);
     return rv;
 }
 
@@ -215,4 +234,51 @@ apr_status_t s3up_aws_call(s3up_http_resp_t **out, const s3up_aws_t *aws, const 
     }
     *err = e;
     return e->status;
+}
+
+void s3up_aws_call_all(s3up_http_resp_t **outs, apr_status_t *rvs, s3up_error_t **errs,
+                       const s3up_aws_t *aws, const s3up_aws_call_t *const *calls, int n,
+                       int at_once, apr_pool_t *p)
+{
+    apr_size_t m = (apr_size_t)(n > 0 ? n : 1);
+    s3up_http_req_t *hreqs = apr_pcalloc(p, sizeof(*hreqs) * m);
+    s3up_http_resp_t **resps = apr_pcalloc(p, sizeof(*resps) * m);
+    const char **details = apr_pcalloc(p, sizeof(*details) * m);
+    apr_status_t *trvs = apr_pcalloc(p, sizeof(*trvs) * m);
+
+    int together = aws->http->ops->perform_all && n > 1 && at_once > 1;
+
+    for (int i = 0; together && i < n; i++) {
+        apr_array_header_t *headers;
+        /* A call that cannot be signed goes alone, which says why. */
+        together = sign(&headers, aws, calls[i], p) == APR_SUCCESS && !calls[i]->body_read;
+        http_req_of(&hreqs[i], calls[i], headers, aws->budget);
+    }
+    if (!together) {
+        for (int i = 0; i < n; i++) {
+            rvs[i] = s3up_aws_call(&outs[i], aws, calls[i], &errs[i], p);
+        }
+        return;
+    }
+    aws->http->ops->perform_all(resps, trvs, details, aws->http, hreqs, n, at_once, p);
+    for (int i = 0; i < n; i++) {
+        s3up_error_t *e = sent(trvs[i], resps[i], details[i], aws, calls[i], p);
+        if (!e) {
+            e = calls[i]->read_answer(calls[i], resps[i], p);
+        }
+        s3up_metrics_request(aws->metrics, calls[i]->op,
+                             e && (trvs[i] != APR_SUCCESS || is_fault(e)));
+        if (!e) {
+            outs[i] = resps[i];
+            errs[i] = NULL;
+            rvs[i] = APR_SUCCESS;
+        } else if (may_repeat(calls[i], e) && aws->max_attempts > 1) {
+            /* Again, alone, with the retry policy's waits. */
+            rvs[i] = s3up_aws_call(&outs[i], aws, calls[i], &errs[i], p);
+        } else {
+            e->retry_after = s3up_aws_retry_after(e, trvs[i] == APR_SUCCESS ? resps[i] : NULL);
+            errs[i] = e;
+            rvs[i] = e->status;
+        }
+    }
 }

@@ -108,4 +108,14 @@ int s3up_aws_retry_after(const s3up_error_t *e, const s3up_http_resp_t *resp);
 apr_status_t s3up_aws_call(s3up_http_resp_t **out, const s3up_aws_t *aws, const s3up_aws_call_t *c,
                            s3up_error_t **err, apr_pool_t *p);
 
+/* n calls, up to at_once in flight together when the transport can
+ * (perform_all), each answered as s3up_aws_call would in outs[i], rvs[i]
+ * and errs[i]: a call whose attempt failed and may be repeated is sent
+ * again alone, with the retry policy. For small calls (HEAD, GET of a
+ * record); one after another when the transport cannot send them at once.
+ * Every call spends at most the client's budget. */
+void s3up_aws_call_all(s3up_http_resp_t **outs, apr_status_t *rvs, s3up_error_t **errs,
+                       const s3up_aws_t *aws, const s3up_aws_call_t *const *calls, int n,
+                       int at_once, apr_pool_t *p);
+
 #endif /* S3UP_AWS_H */

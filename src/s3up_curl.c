@@ -193,28 +193,27 @@ static int on_seek(void *baton, curl_off_t offset, int origin)
 static const CURLoption batons[] = {CURLOPT_HEADERDATA, CURLOPT_WRITEDATA, CURLOPT_READDATA,
                                     CURLOPT_SEEKDATA};
 
-static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3up_http_t *h,
-                                 const s3up_http_req_t *req, apr_pool_t *p)
+/* Make c ready for req, its callbacks writing into x; the header list
+ * returned is freed once c is done. */
+static struct curl_slist *exchange_setup(CURL *c, exchange_t *x, s3up_curl_share_t *share,
+                                         char *errbuf, const s3up_http_t *h,
+                                         const s3up_http_req_t *req, apr_pool_t *p)
 {
-    curl_impl_t *impl = h->impl;
-    CURL *c = impl->easy;
     struct curl_slist *hdrs = NULL;
-    exchange_t x = {0};
     const s3up_kv_t *kv = (const s3up_kv_t *)req->headers->elts;
     int has_body = req->body || req->body_read;
-    long status = 0, connects = 0;
     apr_interval_time_t timeout = h->timeout;
-    CURLcode cc;
 
-    x.p = p;
-    x.req = req;
-    x.resp = apr_pcalloc(p, sizeof(*x.resp));
-    x.resp->headers = apr_table_make(p, 16);
-    x.mem_body = req->body;
+    x->p = p;
+    x->req = req;
+    x->resp = apr_pcalloc(p, sizeof(*x->resp));
+    x->resp->headers = apr_table_make(p, 16);
+    x->mem_body = req->body;
 
     curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_SHARE, impl->share->sh);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, impl->errbuf);
+    curl_easy_setopt(c, CURLOPT_SHARE, share->sh);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    errbuf[0] = '\0';
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -236,7 +235,7 @@ static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3
     /* Every callback works on the exchange; the body's are used only with
      * CURLOPT_UPLOAD. */
     for (size_t i = 0; i < sizeof(batons) / sizeof(batons[0]); i++) {
-        curl_easy_setopt(c, batons[i], &x);
+        curl_easy_setopt(c, batons[i], x);
     }
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -270,38 +269,134 @@ static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3
         hdrs = curl_slist_append(hdrs, "Transfer-Encoding:");
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    return hdrs;
+}
 
-    impl->errbuf[0] = '\0';
-    cc = curl_easy_perform(c);
-    curl_slist_free_all(hdrs);
+/* The outcome of c's exchange, which ended with cc. */
+static apr_status_t exchange_finish(s3up_http_resp_t **out, const char **detail, CURL *c,
+                                    exchange_t *x, CURLcode cc, const char *errbuf, apr_pool_t *p)
+{
+    long status = 0, connects = 0;
+
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
-
-    if (x.too_big) {
+    if (x->too_big) {
         *detail = "response larger than allowed";
         return S3UP_ETOOBIG;
     }
     if (cc != CURLE_OK) {
-        *detail = apr_psprintf(p, "%s%s%s", curl_easy_strerror(cc), impl->errbuf[0] ? ": " : "",
-                               impl->errbuf);
-        if (x.read_rv != APR_SUCCESS) {
-            return x.read_rv;
+        *detail = apr_psprintf(p, "%s%s%s", curl_easy_strerror(cc), errbuf[0] ? ": " : "", errbuf);
+        if (x->read_rv != APR_SUCCESS) {
+            return x->read_rv;
         }
         return cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ? S3UP_ENOCONNECT
                                                                                : S3UP_ETRANSPORT;
     }
-    x.resp->status = (int)status;
-    x.resp->body = x.buf ? x.buf : "";
-    x.resp->body_len = x.len;
-    x.resp->reused = connects == 0;
-    if (x.buf) {
-        x.buf[x.len] = '\0';
+    x->resp->status = (int)status;
+    x->resp->body = x->buf ? x->buf : "";
+    x->resp->body_len = x->len;
+    x->resp->reused = connects == 0;
+    if (x->buf) {
+        x->buf[x->len] = '\0';
     }
-    *out = x.resp;
+    *out = x->resp;
     return APR_SUCCESS;
 }
 
-static const s3up_http_ops_t curl_ops = {curl_perform};
+static apr_status_t curl_perform(s3up_http_resp_t **out, const char **detail, s3up_http_t *h,
+                                 const s3up_http_req_t *req, apr_pool_t *p)
+{
+    curl_impl_t *impl = h->impl;
+    exchange_t x = {0};
+    struct curl_slist *hdrs = exchange_setup(impl->easy, &x, impl->share, impl->errbuf, h, req, p);
+    CURLcode cc = curl_easy_perform(impl->easy);
+
+    curl_slist_free_all(hdrs);
+    return exchange_finish(out, detail, impl->easy, &x, cc, impl->errbuf, p);
+}
+
+/* One exchange of curl_perform_all. */
+typedef struct slot_t {
+    CURL *easy;
+    exchange_t x;
+    struct curl_slist *hdrs;
+    char errbuf[CURL_ERROR_SIZE];
+    CURLcode cc;
+} slot_t;
+
+static apr_status_t multi_cleanup(void *data)
+{
+    curl_multi_cleanup(data);
+    return APR_SUCCESS;
+}
+
+/* Exchanges at_once at a time through one curl multi handle, over the
+ * share's connections. */
+static void curl_perform_all(s3up_http_resp_t **resps, apr_status_t *rvs, const char **details,
+                             s3up_http_t *h, const s3up_http_req_t *reqs, int n, int at_once,
+                             apr_pool_t *p)
+{
+    curl_impl_t *impl = h->impl;
+    CURLM *multi = curl_multi_init();
+    slot_t *slots = apr_pcalloc(p, sizeof(*slots) * (apr_size_t)(at_once > 0 ? at_once : 1));
+
+    if (!multi) {
+        for (int i = 0; i < n; i++) {
+            rvs[i] = curl_perform(&resps[i], &details[i], h, &reqs[i], p);
+        }
+        return;
+    }
+    apr_pool_cleanup_register(p, multi, multi_cleanup, apr_pool_cleanup_null);
+    for (int from = 0; from < n; from += at_once) {
+        int k = n - from < at_once ? n - from : at_once, running = 0;
+        CURLMsg *msg;
+        int left;
+        for (int j = 0; j < k; j++) {
+            slot_t *s = &slots[j];
+            if (!s->easy && !(s->easy = curl_easy_init())) {
+                rvs[from + j] = APR_ENOMEM;
+                details[from + j] = "no curl handle";
+                continue;
+            }
+            memset(&s->x, 0, sizeof(s->x));
+            s->cc = CURLE_OK;
+            s->hdrs = exchange_setup(s->easy, &s->x, impl->share, s->errbuf, h, &reqs[from + j], p);
+            curl_easy_setopt(s->easy, CURLOPT_PRIVATE, s);
+            curl_multi_add_handle(multi, s->easy);
+        }
+        do {
+            if (curl_multi_perform(multi, &running) != CURLM_OK) {
+                break;
+            }
+            while ((msg = curl_multi_info_read(multi, &left))) {
+                slot_t *s;
+                if (msg->msg == CURLMSG_DONE &&
+                    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s) ==
+                        CURLE_OK) {
+                    s->cc = msg->data.result;
+                }
+            }
+        } while (running && curl_multi_poll(multi, NULL, 0, 1000, NULL) == CURLM_OK);
+        for (int j = 0; j < k; j++) {
+            slot_t *s = &slots[j];
+            if (!s->easy) {
+                continue;
+            }
+            curl_multi_remove_handle(multi, s->easy);
+            curl_slist_free_all(s->hdrs);
+            rvs[from + j] =
+                exchange_finish(&resps[from + j], &details[from + j], s->easy, &s->x,
+                                running ? CURLE_ABORTED_BY_CALLBACK : s->cc, s->errbuf, p);
+        }
+    }
+    for (int j = 0; j < at_once; j++) {
+        if (slots[j].easy) {
+            curl_easy_cleanup(slots[j].easy);
+        }
+    }
+}
+
+static const s3up_http_ops_t curl_ops = {curl_perform, curl_perform_all};
 
 static apr_status_t easy_cleanup(void *data)
 {

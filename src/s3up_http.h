@@ -57,6 +57,13 @@ typedef struct s3up_http_ops_t {
      * safe to repeat) or S3UP_ETRANSPORT, with *detail saying why. */
     apr_status_t (*perform)(s3up_http_resp_t **resp, const char **detail, s3up_http_t *h,
                             const s3up_http_req_t *req, apr_pool_t *p);
+    /* n exchanges, at most at_once of them in flight together, each as
+     * perform would answer it in rvs[i], resps[i], details[i]. For small
+     * requests without a streamed body. NULL: the transport has none, and
+     * callers perform them one after another. */
+    void (*perform_all)(s3up_http_resp_t **resps, apr_status_t *rvs, const char **details,
+                        s3up_http_t *h, const s3up_http_req_t *reqs, int n, int at_once,
+                        apr_pool_t *p);
 } s3up_http_ops_t;
 
 struct s3up_http_t {

@@ -236,7 +236,8 @@ typedef struct s3up_file_row_t {
     const char *name; /* relative to the endpoint's folder */
     apr_off_t size;   /* a folder's: of its files */
     apr_time_t last_modified;
-    int files; /* a folder's */
+    const char *etag; /* a file's, as S3 lists it */
+    int files;        /* a folder's */
     s3up_uploader_t by;
     const char *checksum; /* "sha256:..." when the file carries one, else NULL */
     const char *copy_of;  /* "a (1).pdf" beside "a.pdf": the original's name */

@@ -4,9 +4,14 @@
  * which file a numbered copy was made beside.
  *
  * S3 lists keys in one order only, so the folder is listed whole (up to
- * S3UP_MANAGE_FILES_MAX files) and the rest happens here. Who uploaded a
- * file is in its metadata, which only a HEAD tells: asked for the page's
- * files, or for every file when sorting by uploader.
+ * S3UP_MANAGE_FILES_MAX files) and the rest happens here. The pages after
+ * the first (a cursor) read the listing the first page kept in this
+ * process's store cache, for S3UpCacheTTL: a folder of 10,000 files is
+ * listed once, not once per page. Who uploaded a file is in its
+ * metadata, which only a HEAD tells: asked for the page's files
+ * (HEADS_AT_ONCE at a time), or for every file when sorting by uploader,
+ * and kept in the store cache for the file's key, ETag and time (which
+ * change when the file does), so listing the folder again asks nothing.
  */
 #include <apr_base64.h>
 #include <apr_hash.h>
@@ -19,6 +24,9 @@
 
 #define LINK_OWNER "link:"
 #define LINK_ID_SHOWN 12 /* hex digits of a link id in its uploads' metadata */
+/* HEADs of a page in flight together: a page of 100 files costs the time
+ * of ~7 HEADs rather than 100 (the store answers them side by side). */
+#define HEADS_AT_ONCE 16
 
 typedef struct browse_t {
     s3up_manage_t *m;
@@ -80,7 +88,92 @@ static apr_status_t add_object(void *baton, const char *key, const void *item)
     row->name = row->key + strlen(b->ep->prefix);
     row->size = o->size;
     row->last_modified = o->last_modified;
+    row->etag = o->etag ? apr_pstrdup(b->p, o->etag) : NULL;
     return APR_SUCCESS;
+}
+
+/* A listing being read from S3: each object to add_object, and a line of
+ * it kept ("key\tsize\tmtime\tetag") for the pages after this one. */
+typedef struct keep_t {
+    browse_t *b;
+    apr_array_header_t *lines;
+    int keep; /* 0: a key holds a tab or a line break, so nothing is kept */
+    int seen;
+} keep_t;
+
+/* What add_and_keep says past S3UP_MANAGE_FILES_MAX files: enough. */
+#define ENOUGH APR_INCOMPLETE
+
+static apr_status_t add_and_keep(void *baton, const char *key, const void *item)
+{
+    keep_t *k = baton;
+    const s3up_object_t *o = item;
+
+    if (++k->seen > S3UP_MANAGE_FILES_MAX) {
+        return ENOUGH;
+    }
+    if (strpbrk(key, "\t\n") || (o->etag && strpbrk(o->etag, "\t\n"))) {
+        k->keep = 0;
+    } else if (k->keep) {
+        APR_ARRAY_PUSH(k->lines, const char *) =
+            apr_psprintf(k->b->p, "%s\t%" APR_OFF_T_FMT "\t%" APR_TIME_T_FMT "\t%s", key, o->size,
+                         o->last_modified, o->etag ? o->etag : "");
+    }
+    return add_object(k->b, key, item);
+}
+
+/* A kept listing: "complete\n", then a line per object. */
+static apr_status_t add_kept(browse_t *b, char *text, int *complete)
+{
+    char *last, *line = apr_strtok(text, "\n", &last);
+
+    *complete = line && *line == '1';
+    while ((line = apr_strtok(NULL, "\n", &last))) {
+        s3up_object_t o = {0};
+        char *size = strchr(line, '\t'), *mtime = size ? strchr(size + 1, '\t') : NULL;
+        char *etag = mtime ? strchr(mtime + 1, '\t') : NULL;
+        if (!etag) {
+            continue;
+        }
+        *size++ = '\0';
+        *mtime++ = '\0';
+        *etag++ = '\0';
+        o.key = line;
+        o.etag = *etag ? etag : NULL;
+        o.size = (apr_off_t)apr_strtoi64(size, NULL, 10);
+        o.last_modified = (apr_time_t)apr_strtoi64(mtime, NULL, 10);
+        add_object(b, line, &o);
+    }
+    return APR_SUCCESS;
+}
+
+/* The folder's objects through add_object: on a later page, from the
+ * listing an earlier one kept; else from S3, kept for the next pages. Up to
+ * S3UP_MANAGE_FILES_MAX files, however many pages S3 gives them in (RGW's
+ * pages may hold fewer than the 1,000 keys asked for). */
+static apr_status_t list_folder(browse_t *b, int *complete, s3up_error_t **err)
+{
+    keep_t k = {b, NULL, 1, 0};
+    apr_time_t listed = b->m->s3->aws.now();
+    const char *text;
+    apr_status_t rv;
+
+    if (b->q->offset > 0 && s3up_store_listing_get(&text, b->m->store, b->base, b->p)) {
+        return add_kept(b, (char *)text, complete);
+    }
+    k.lines = apr_array_make(b->p, 256, sizeof(const char *));
+    rv = s3up_s3_each(b->m->s3, S3UP_S3_OBJECTS, b->base, 2 * S3UP_MANAGE_FILES_MAX / 1000,
+                      complete, add_and_keep, &k, err, b->p);
+    if (rv == ENOUGH) {
+        *complete = 0;
+        rv = APR_SUCCESS;
+    }
+    if (rv == APR_SUCCESS && k.keep) {
+        text = apr_pstrcat(b->p, *complete ? "1\n" : "0\n", apr_array_pstrcat(b->p, k.lines, '\n'),
+                           NULL);
+        s3up_store_listing_put(b->m->store, b->base, text, listed, b->p);
+    }
+    return rv;
 }
 
 const char *s3up_manage_copy_base(const char *name, apr_pool_t *p)
@@ -153,24 +246,78 @@ static void uploader_of(s3up_uploader_t *by, browse_t *b, const char *owner)
     }
 }
 
-/* Who uploaded row's file and its checksum, from its metadata. A file gone
- * meanwhile keeps its row, with neither. */
-static apr_status_t describe(s3up_file_row_t *row, browse_t *b, s3up_error_t **err)
+/* What a file's metadata says of it: who uploaded it, its checksum. */
+static void describe(s3up_file_row_t *row, browse_t *b, const char *by, const char *sum)
 {
-    s3up_object_t *obj;
-    const char *sum;
-    apr_status_t rv = s3up_s3_head(&obj, b->m->s3, row->key, err, b->p);
-
-    if (rv == S3UP_ENOTFOUND) {
-        return APR_SUCCESS;
-    }
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    uploader_of(&row->by, b, meta_text(apr_table_get(obj->meta, "uploaded-by"), b->p));
-    sum = apr_table_get(obj->meta, "sha256");
+    uploader_of(&row->by, b, meta_text(by, b->p));
     row->checksum = sum ? apr_pstrcat(b->p, "sha256:", sum, NULL) : NULL;
+}
+
+/* The name of a fact about row's file: its key, ETag and time. */
+static const char *fact_name(const s3up_file_row_t *row, apr_pool_t *p)
+{
+    return row->etag ? apr_psprintf(p, "%s\t%s\t%" APR_TIME_T_FMT, row->key, row->etag,
+                                    row->last_modified)
+                     : NULL;
+}
+
+/* Who uploaded each of rows' files and its checksum, from their metadata:
+ * what this process saw of the same key, ETag and time before, else HEADs,
+ * HEADS_AT_ONCE in flight together. A file gone meanwhile keeps its row,
+ * with neither. */
+static apr_status_t describe_all(s3up_file_row_t **rows, int n, browse_t *b, s3up_error_t **err)
+{
+    apr_size_t m = (apr_size_t)(n > 0 ? n : 1);
+    const char **keys = apr_palloc(b->p, sizeof(*keys) * m);
+    s3up_file_row_t **asked = apr_palloc(b->p, sizeof(*asked) * m);
+    s3up_object_t **objs = apr_palloc(b->p, sizeof(*objs) * m);
+    apr_status_t *rvs = apr_palloc(b->p, sizeof(*rvs) * m);
+    s3up_error_t **errs = apr_pcalloc(b->p, sizeof(*errs) * m);
+    int k = 0;
+
+    for (int i = 0; i < n; i++) {
+        const char *name = fact_name(rows[i], b->p), *known;
+        char *sum;
+        if (name && s3up_store_fact_get(&known, b->m->store, name, b->p)) {
+            sum = strchr(known, '\n');
+            *sum++ = '\0';
+            describe(rows[i], b, *known ? known : NULL, *sum ? sum : NULL);
+            continue;
+        }
+        asked[k] = rows[i];
+        keys[k++] = rows[i]->key;
+    }
+    s3up_s3_head_all(objs, rvs, errs, b->m->s3, keys, k, HEADS_AT_ONCE, b->p);
+    for (int i = 0; i < k; i++) {
+        const char *by, *sum, *name = fact_name(asked[i], b->p);
+        if (rvs[i] == S3UP_ENOTFOUND) {
+            continue;
+        }
+        if (rvs[i] != APR_SUCCESS) {
+            *err = errs[i];
+            return rvs[i];
+        }
+        by = apr_table_get(objs[i]->meta, "uploaded-by");
+        sum = apr_table_get(objs[i]->meta, "sha256");
+        describe(asked[i], b, by, sum);
+        if (name && objs[i]->etag && !strcmp(objs[i]->etag, asked[i]->etag) &&
+            !strpbrk(by ? by : "", "\n") && !strpbrk(sum ? sum : "", "\n")) {
+            s3up_store_fact_put(b->m->store, name,
+                                apr_pstrcat(b->p, by ? by : "", "\n", sum ? sum : "", NULL), b->p);
+        }
+    }
     return APR_SUCCESS;
+}
+
+/* Every row of an array of them, for describe_all. */
+static s3up_file_row_t **rows_of(apr_array_header_t *rows, apr_pool_t *p)
+{
+    s3up_file_row_t **out = apr_palloc(p, sizeof(*out) * (apr_size_t)(rows->nelts + 1));
+
+    for (int i = 0; i < rows->nelts; i++) {
+        out[i] = &APR_ARRAY_IDX(rows, i, s3up_file_row_t);
+    }
+    return out;
 }
 
 /* Names as people read them: ASCII letters in any case, then exactly. */
@@ -247,17 +394,19 @@ static apr_status_t page_of(s3up_file_list_t *out, browse_t *b, int described, s
     const s3up_files_query_t *q = b->q;
     int from = q->offset < b->rows->nelts ? q->offset : b->rows->nelts;
     int to = from + q->limit < b->rows->nelts ? from + q->limit : b->rows->nelts;
+    apr_status_t rv;
 
     out->rows = apr_array_make(b->p, to - from, sizeof(s3up_file_row_t));
     for (int i = from; i < to; i++) {
-        s3up_file_row_t *row = apr_array_push(out->rows);
-        const char *orig;
-        apr_status_t rv;
-        *row = APR_ARRAY_IDX(b->rows, i, s3up_file_row_t);
-        if (!described && (rv = describe(row, b, err)) != APR_SUCCESS) {
-            return rv;
-        }
-        orig = s3up_manage_copy_base(row->name, b->p);
+        *(s3up_file_row_t *)apr_array_push(out->rows) = APR_ARRAY_IDX(b->rows, i, s3up_file_row_t);
+    }
+    if (!described &&
+        (rv = describe_all(rows_of(out->rows, b->p), out->rows->nelts, b, err)) != APR_SUCCESS) {
+        return rv;
+    }
+    for (int i = 0; i < out->rows->nelts; i++) {
+        s3up_file_row_t *row = &APR_ARRAY_IDX(out->rows, i, s3up_file_row_t);
+        const char *orig = s3up_manage_copy_base(row->name, b->p);
         row->copy_of = orig && apr_hash_get(b->names, orig, APR_HASH_KEY_STRING) ? orig : NULL;
     }
     out->next = to < b->rows->nelts ? to : -1;
@@ -289,9 +438,7 @@ apr_status_t s3up_manage_browse(s3up_file_list_t **out, s3up_manage_t *m, const 
     b.rows = apr_array_make(p, 64, sizeof(s3up_file_row_t));
     b.folders = apr_hash_make(p);
     b.names = apr_hash_make(p);
-    rv = s3up_s3_each(m->s3, S3UP_S3_OBJECTS, b.base, S3UP_MANAGE_FILES_MAX / 1000,
-                      &list->totals.complete, add_object, &b, err, p);
-    if (rv != APR_SUCCESS) {
+    if ((rv = list_folder(&b, &list->totals.complete, err)) != APR_SUCCESS) {
         return rv;
     }
     if (q->sort == S3UP_SORT_UPLOADER) {
@@ -300,11 +447,8 @@ apr_status_t s3up_manage_browse(s3up_file_list_t **out, s3up_manage_t *m, const 
                               "sort=uploaded_by: at most %d files; filter them first",
                               S3UP_MANAGE_UPLOADERS_MAX);
         }
-        for (int i = 0; i < b.rows->nelts; i++) {
-            if ((rv = describe(&APR_ARRAY_IDX(b.rows, i, s3up_file_row_t), &b, err)) !=
-                APR_SUCCESS) {
-                return rv;
-            }
+        if ((rv = describe_all(rows_of(b.rows, p), b.rows->nelts, &b, err)) != APR_SUCCESS) {
+            return rv;
         }
     }
     s3up_manage_sort(b.rows, q->sort, q->descending);

@@ -189,8 +189,8 @@ static void add_if(call_t *c, const char *name, const char *value)
     }
 }
 
-static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, call_t *c, s3up_error_t **err,
-                            apr_pool_t *p)
+/* c made ready for the call engine. */
+static void s3_prepare(s3up_s3_t *s3, call_t *c, apr_pool_t *p)
 {
     s3up_aws_call_t *ac = &c->aws;
 
@@ -204,7 +204,13 @@ static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, call_t *c, s3
     ac->baton = c;
     ac->read_answer = read_answer;
     ac->changed_nothing = changed_nothing;
-    return s3up_aws_call(out, &s3->aws, ac, err, p);
+}
+
+static apr_status_t s3_call(s3up_http_resp_t **out, s3up_s3_t *s3, call_t *c, s3up_error_t **err,
+                            apr_pool_t *p)
+{
+    s3_prepare(s3, c, p);
+    return s3up_aws_call(out, &s3->aws, &c->aws, err, p);
 }
 
 /* A call whose answer is parsed: rv, or BadResponse when the answer is
@@ -563,6 +569,24 @@ apr_status_t s3up_s3_head(s3up_object_t **out, s3up_s3_t *s3, const char *key, s
         *out = object_from_headers(key, resp->headers, p);
     }
     return rv;
+}
+
+void s3up_s3_head_all(s3up_object_t **outs, apr_status_t *rvs, s3up_error_t **errs, s3up_s3_t *s3,
+                      const char *const *keys, int n, int at_once, apr_pool_t *p)
+{
+    const s3up_aws_call_t **calls = apr_pcalloc(p, sizeof(*calls) * (apr_size_t)(n > 0 ? n : 1));
+    s3up_http_resp_t **resps = apr_pcalloc(p, sizeof(*resps) * (apr_size_t)(n > 0 ? n : 1));
+
+    for (int i = 0; i < n; i++) {
+        call_t *c = call("HeadObject", "HEAD", keys[i], 1, p);
+        c->aws.head = 1;
+        s3_prepare(s3, c, p);
+        calls[i] = &c->aws;
+    }
+    s3up_aws_call_all(resps, rvs, errs, &s3->aws, calls, n, at_once, p);
+    for (int i = 0; i < n; i++) {
+        outs[i] = rvs[i] == APR_SUCCESS ? object_from_headers(keys[i], resps[i]->headers, p) : NULL;
+    }
 }
 
 apr_status_t s3up_s3_get(s3up_body_t **out, s3up_s3_t *s3, const char *key, apr_size_t max_len,

@@ -179,6 +179,12 @@ apr_status_t s3up_s3_each(s3up_s3_t *s3, s3up_s3_listing_e what, const char *pre
 apr_status_t s3up_s3_head(s3up_object_t **out, s3up_s3_t *s3, const char *key, s3up_error_t **err,
                           apr_pool_t *p);
 
+/* HeadObject of n keys, up to at_once in flight together (when the
+ * transport can): outs[i] (NULL on failure), rvs[i] and errs[i] as
+ * s3up_s3_head answers each. */
+void s3up_s3_head_all(s3up_object_t **outs, apr_status_t *rvs, s3up_error_t **errs, s3up_s3_t *s3,
+                      const char *const *keys, int n, int at_once, apr_pool_t *p);
+
 /* A small object, at most max_len bytes (S3UP_ETOOBIG beyond). */
 apr_status_t s3up_s3_get(s3up_body_t **out, s3up_s3_t *s3, const char *key, apr_size_t max_len,
                          s3up_error_t **err, apr_pool_t *p);

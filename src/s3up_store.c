@@ -27,6 +27,15 @@
  * alone: they never push out a record that exists. */
 #define CACHE_ENTRIES 4096
 #define CACHE_NEGATIVES 1024
+/* Folder listings are large (a line per file): only a few are kept. */
+#define CACHE_LISTINGS 8
+#define LISTING_CKEY "l:"
+/* Facts about objects that never change (what a file's metadata says, for
+ * its key, ETag and time): many small ones, kept long, whatever is
+ * written to the state meanwhile. */
+#define CACHE_FACTS 20000
+#define FACT_CKEY "f:"
+#define FACT_TTL apr_time_from_sec(86400)
 
 /* A cached answer: the record text (or member list), as S3 gave it. */
 typedef struct entry_t {
@@ -39,7 +48,9 @@ typedef struct entry_t {
 } entry_t;
 
 struct s3up_store_cache_t {
-    /* "r:{bucket}/{key}" records, "i:{bucket}/{prefix}" index listings -> entry_t */
+    /* "r:{bucket}/{key}" records, "i:{bucket}/{prefix}" index listings,
+     * "l:{bucket}/{prefix}" folder listings, "f:{bucket}/{name}" facts
+     * -> entry_t */
     apr_hash_t *entries;
     /* Bumped by every write; an entry read before the last write is stale.
      * Shared memory when httpd shares it between its processes. */
@@ -47,6 +58,8 @@ struct s3up_store_cache_t {
     apr_uint32_t own_generation;
     apr_uint64_t serials;
     int negatives; /* entries whose text is NULL */
+    int listings;  /* "l:" entries */
+    int facts;     /* "f:" entries */
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;
 #endif
@@ -71,21 +84,38 @@ static void entry_free(entry_t *e)
     free(e);
 }
 
+static int is_listing(const char *key)
+{
+    return !strncmp(key, LISTING_CKEY, sizeof(LISTING_CKEY) - 1);
+}
+
+static int is_fact(const char *key)
+{
+    return !strncmp(key, FACT_CKEY, sizeof(FACT_CKEY) - 1);
+}
+
 static void entry_remove(s3up_store_cache_t *c, entry_t *e)
 {
     apr_hash_set(c->entries, e->key, APR_HASH_KEY_STRING, NULL);
     c->negatives -= e->text == NULL;
+    c->listings -= is_listing(e->key);
+    c->facts -= is_fact(e->key);
     entry_free(e);
 }
 
-/* Every entry, or (negatives_only) every answer that a record is absent. */
-static void cache_clear(s3up_store_cache_t *c, int negatives_only)
+typedef enum { CLEAR_ALL, CLEAR_NEGATIVES, CLEAR_LISTINGS, CLEAR_FACTS } clear_e;
+
+/* Every entry, or every answer that a record is absent, or every folder
+ * listing, or every fact. */
+static void cache_clear(s3up_store_cache_t *c, clear_e what)
 {
     apr_hash_index_t *hi;
     /* APR allows removing the current entry while iterating. */
     for (hi = apr_hash_first(NULL, c->entries); hi; hi = apr_hash_next(hi)) {
         entry_t *e = apr_hash_this_val(hi);
-        if (!negatives_only || !e->text) {
+        if (what == CLEAR_ALL || (what == CLEAR_NEGATIVES && !e->text) ||
+            (what == CLEAR_LISTINGS && is_listing(e->key)) ||
+            (what == CLEAR_FACTS && is_fact(e->key))) {
             entry_remove(c, e);
         }
     }
@@ -93,7 +123,7 @@ static void cache_clear(s3up_store_cache_t *c, int negatives_only)
 
 static apr_status_t cache_cleanup(void *data)
 {
-    cache_clear(data, 0);
+    cache_clear(data, CLEAR_ALL);
     return APR_SUCCESS;
 }
 
@@ -142,7 +172,7 @@ static int cache_get(s3up_store_cache_t *c, const char *key, apr_time_t now,
     hold(c, 1);
     e = apr_hash_get(c->entries, key, APR_HASH_KEY_STRING);
     if (e && now - e->fetched < ttl && now >= e->fetched &&
-        e->generation == apr_atomic_read32(c->generation)) {
+        (is_fact(key) || e->generation == apr_atomic_read32(c->generation))) {
         *text = e->text ? apr_pstrdup(p, e->text) : NULL;
         *etag = e->etag ? apr_pstrdup(p, e->etag) : NULL;
         if (serial) {
@@ -177,12 +207,23 @@ static void cache_set(s3up_store_cache_t *c, const char *key, const char *text, 
     e->serial = ++c->serials;
     cache_drop_locked(c, key);
     /* Bounded memory: start over rather than track ages. */
-    if (!text && c->negatives >= CACHE_NEGATIVES) {
-        cache_clear(c, 1);
-    } else if (text && apr_hash_count(c->entries) - c->negatives >= CACHE_ENTRIES) {
-        cache_clear(c, 0);
+    if (is_listing(key)) {
+        if (c->listings >= CACHE_LISTINGS) {
+            cache_clear(c, CLEAR_LISTINGS);
+        }
+    } else if (is_fact(key)) {
+        if (c->facts >= CACHE_FACTS) {
+            cache_clear(c, CLEAR_FACTS);
+        }
+    } else if (!text && c->negatives >= CACHE_NEGATIVES) {
+        cache_clear(c, CLEAR_NEGATIVES);
+    } else if (text && (int)apr_hash_count(c->entries) - c->negatives - c->listings - c->facts >=
+                           CACHE_ENTRIES) {
+        cache_clear(c, CLEAR_ALL);
     }
     c->negatives += text == NULL;
+    c->listings += is_listing(key);
+    c->facts += is_fact(key);
     apr_hash_set(c->entries, e->key, APR_HASH_KEY_STRING, e);
     hold(c, 0);
 }
@@ -226,6 +267,49 @@ static const char *record_ckey(const s3up_store_t *st, const char *key, apr_pool
 static const char *index_ckey(const s3up_store_t *st, const char *prefix, apr_pool_t *p)
 {
     return apr_pstrcat(p, "i:", st->s3->loc->bucket, "/", prefix, NULL);
+}
+
+static const char *listing_ckey(const s3up_store_t *st, const char *prefix, apr_pool_t *p)
+{
+    return apr_pstrcat(p, LISTING_CKEY, st->s3->loc->bucket, "/", prefix, NULL);
+}
+
+int s3up_store_listing_get(const char **text, s3up_store_t *st, const char *prefix, apr_pool_t *p)
+{
+    const char *etag;
+
+    return cache_get(st->cache, listing_ckey(st, prefix, p), st->s3->aws.now(), st->ttl, text,
+                     &etag, NULL, p) &&
+           *text;
+}
+
+void s3up_store_listing_put(s3up_store_t *st, const char *prefix, const char *text,
+                            apr_time_t listed, apr_pool_t *p)
+{
+    if (st->ttl > 0) {
+        cache_set(st->cache, listing_ckey(st, prefix, p), text, NULL, listed,
+                  apr_atomic_read32(st->cache->generation));
+    }
+}
+
+static const char *fact_ckey(const s3up_store_t *st, const char *name, apr_pool_t *p)
+{
+    return apr_pstrcat(p, FACT_CKEY, st->s3->loc->bucket, "/", name, NULL);
+}
+
+int s3up_store_fact_get(const char **text, s3up_store_t *st, const char *name, apr_pool_t *p)
+{
+    const char *etag;
+
+    return cache_get(st->cache, fact_ckey(st, name, p), st->s3->aws.now(), FACT_TTL, text, &etag,
+                     NULL, p) &&
+           *text;
+}
+
+void s3up_store_fact_put(s3up_store_t *st, const char *name, const char *text, apr_pool_t *p)
+{
+    cache_set(st->cache, fact_ckey(st, name, p), text, NULL, st->s3->aws.now(),
+              apr_atomic_read32(st->cache->generation));
 }
 
 static void cached_forget(s3up_store_t *st, const char *key, apr_pool_t *p)

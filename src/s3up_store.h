@@ -59,6 +59,21 @@ typedef struct s3up_store_t {
     s3up_store_memo_t *memo; /* the connection's, or NULL */
 } s3up_store_t;
 
+/* A folder's listing (text of the caller's making) kept in this process's
+ * cache for the TTL from `listed`, so the admin file list's later pages
+ * need not list the folder again. A few folders at most (when one more
+ * comes, all are dropped); 0 from get when none is kept. */
+int s3up_store_listing_get(const char **text, s3up_store_t *st, const char *prefix, apr_pool_t *p);
+void s3up_store_listing_put(s3up_store_t *st, const char *prefix, const char *text,
+                            apr_time_t listed, apr_pool_t *p);
+
+/* A fact that never changes for its name (what a file's metadata says,
+ * named by its key, ETag and time), kept in this process's cache for a
+ * day, whatever is written meanwhile; 20,000 at most (when one more
+ * comes, all are dropped). 0 from get when none is kept. */
+int s3up_store_fact_get(const char **text, s3up_store_t *st, const char *name, apr_pool_t *p);
+void s3up_store_fact_put(s3up_store_t *st, const char *name, const char *text, apr_pool_t *p);
+
 /* Endpoint ids: 1-63 of a-z 0-9 '-', not starting or ending with '-'. */
 int s3up_store_id_valid(const char *id);
 

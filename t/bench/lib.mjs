@@ -1,9 +1,13 @@
-// Shared pieces of the benchmarks (t/bench/signing, t/bench/browser): a scratch folder,
-// a private Ceph RGW (or the one named by S3UP_TEST_*), clean-up on every way out,
+// Shared pieces of the benchmarks (t/bench/signing, t/bench/browser, t/bench/api): a scratch
+// folder, a private Ceph RGW (or the one named by S3UP_TEST_*), Uppy Companion for the same
+// bucket, clean-up on every way out,
 // medians, memory of a process tree read from /proc, the machine's description.
 // Benchmarks report; they never assert timings.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync, writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { top } from '../lib/stack.mjs';
@@ -296,4 +300,48 @@ export function gitDescribe() {
   try {
     return execFileSync('git', ['-C', top, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
   } catch { return '?'; }
+}
+
+// Uppy Companion 6 (t/bench/companion.mjs) on a free port of 127.0.0.1, for the bucket and
+// keys of S3UP_TEST_*, its files in dir/companion; stopped on exit (its log kept there).
+// Returns {url, pid, log()} once it answers.
+export async function startCompanion(dir) {
+  const [port] = (await run(join(top, 't/lib/freeport'), [])).stdout.trim().split('\n').map(Number);
+  const cdir = join(dir, 'companion');
+  mkdirSync(cdir, { recursive: true });
+  writeFileSync(join(cdir, 'config.json'), JSON.stringify(
+    { s3: { awsClientOptions: { requestChecksumCalculation: 'WHEN_REQUIRED' } } }));
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    COMPANION_PORT: String(port),
+    COMPANION_DOMAIN: `127.0.0.1:${port}`,
+    COMPANION_PROTOCOL: 'http',
+    COMPANION_SECRET: randomBytes(24).toString('hex'),
+    COMPANION_DATADIR: cdir,
+    COMPANION_CLIENT_ORIGINS: `http://127.0.0.1:${port}`,
+    COMPANION_UPLOAD_URLS: `http://127.0.0.1:${port}/`,
+    COMPANION_AWS_KEY: process.env.S3UP_TEST_ACCESS_KEY,
+    COMPANION_AWS_SECRET: process.env.S3UP_TEST_SECRET_KEY,
+    COMPANION_AWS_BUCKET: process.env.S3UP_TEST_BUCKET,
+    COMPANION_AWS_REGION: process.env.S3UP_TEST_REGION || 'us-east-1',
+    COMPANION_AWS_ENDPOINT: process.env.S3UP_TEST_ENDPOINT,
+    COMPANION_AWS_FORCE_PATH_STYLE: 'true',
+  };
+  const comp = spawn(process.execPath, [join(top, 't/bench/companion.mjs'), '-c', join(cdir, 'config.json')], {
+    env, stdio: ['ignore', 'pipe', 'pipe'], cwd: cdir,
+  });
+  let text = '';
+  comp.stdout.on('data', (d) => { text = (text + d).slice(-20000); });
+  comp.stderr.on('data', (d) => { text = (text + d).slice(-20000); });
+  onCleanup(async () => {
+    if (comp.exitCode === null) {
+      comp.kill('SIGTERM');
+      await new Promise((r) => { comp.once('exit', r); setTimeout(r, 5000); });
+    }
+    writeFileSync(join(cdir, 'companion.log'), text);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/`, { timeout: 30000 });
+  return { url, pid: comp.pid, log: () => text };
 }

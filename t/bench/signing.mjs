@@ -7,14 +7,12 @@
 //   t/bench/signing [--duration 10] [--runs 3] [--connections 32] [--threads 2] [--keep]
 //
 // Ceph RGW: its own (t/lib/rgw.sh), or the one given by S3UP_TEST_* if set.
-import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import {
-  top, log, main, onCleanup, scratch, startRgw, median, machine, loadNow, loadRange, run, sleep,
-  waitForHttp, gitDescribe,
+  log, main, onCleanup, scratch, startRgw, median, machine, loadNow, loadRange, run, sleep,
+  gitDescribe, startCompanion,
 } from './lib.mjs';
 import { signingBed, wrk, warmUp, proveUrl } from './wrk.mjs';
 
@@ -42,47 +40,12 @@ await main(async () => {
   const enc = encodeURIComponent;
 
   // -- Uppy Companion, same bucket and credentials
-  const [cport] = (await run(join(top, 't/lib/freeport'), [])).stdout.trim().split('\n').map(Number);
-  const cdir = join(dir, 'companion');
-  mkdirSync(cdir, { recursive: true });
-  writeFileSync(join(cdir, 'config.json'), JSON.stringify(
-    { s3: { awsClientOptions: { requestChecksumCalculation: 'WHEN_REQUIRED' } } }));
-  const cenv = {
-    ...process.env,
-    NODE_ENV: 'production',
-    COMPANION_PORT: String(cport),
-    COMPANION_DOMAIN: `127.0.0.1:${cport}`,
-    COMPANION_PROTOCOL: 'http',
-    COMPANION_SECRET: randomBytes(24).toString('hex'),
-    COMPANION_DATADIR: cdir,
-    COMPANION_CLIENT_ORIGINS: `http://127.0.0.1:${cport}`,
-    COMPANION_UPLOAD_URLS: `http://127.0.0.1:${cport}/`,
-    COMPANION_AWS_KEY: process.env.S3UP_TEST_ACCESS_KEY,
-    COMPANION_AWS_SECRET: process.env.S3UP_TEST_SECRET_KEY,
-    COMPANION_AWS_BUCKET: process.env.S3UP_TEST_BUCKET,
-    COMPANION_AWS_REGION: process.env.S3UP_TEST_REGION || 'us-east-1',
-    COMPANION_AWS_ENDPOINT: process.env.S3UP_TEST_ENDPOINT,
-    COMPANION_AWS_FORCE_PATH_STYLE: 'true',
-  };
-  const comp = spawn(process.execPath, [join(top, 't/bench/companion.mjs'), '-c', join(cdir, 'config.json')], {
-    env: cenv, stdio: ['ignore', 'pipe', 'pipe'], cwd: cdir,
-  });
-  let compLog = '';
-  comp.stdout.on('data', (d) => { compLog = (compLog + d).slice(-20000); });
-  comp.stderr.on('data', (d) => { compLog = (compLog + d).slice(-20000); });
-  onCleanup(async () => {
-    if (comp.exitCode === null) {
-      comp.kill('SIGTERM');
-      await new Promise((r) => { comp.once('exit', r); setTimeout(r, 5000); });
-    }
-    writeFileSync(join(cdir, 'companion.log'), compLog);
-  });
-  const curl = `http://127.0.0.1:${cport}`;
-  await waitForHttp(`${curl}/`, { timeout: 30000 });
-  res = await fetch(`${curl}/s3/multipart/${enc(uploadId)}/1${modSuffix}`);
+  const comp = await startCompanion(dir);
+  const curl = comp.url;
+  let res = await fetch(`${curl}/s3/multipart/${enc(uploadId)}/1${modSuffix}`);
   const csample = await res.json().catch(() => null);
   if (res.status !== 200 || !csample?.url) {
-    throw new Error(`companion sign: ${res.status} ${JSON.stringify(csample)}\n${compLog}`);
+    throw new Error(`companion sign: ${res.status} ${JSON.stringify(csample)}\n${comp.log()}`);
   }
   log(`companion (pid ${comp.pid}) signs: ${csample.url.slice(0, 120)}...`);
   // Both URLs must work: PUT a 5 MiB part through each (S3 checks the signatures; the

@@ -142,6 +142,42 @@ static void test_objects(void)
        "GetObject after delete: NoSuchKey (%s)", err ? err->code : "-");
 }
 
+/* HEADs sent together through curl's multi interface (s3up_s3_head_all),
+ * over the connections of the share. */
+static void test_head_all(void)
+{
+    s3up_s3_t s3 = client(&loc, &creds);
+    enum { N = 40 };
+    const char *keys[N];
+    s3up_object_t *objs[N];
+    apr_status_t rvs[N];
+    s3up_error_t *errs[N];
+    s3up_error_t *err = NULL;
+    int good = 0, sized = 0;
+
+    for (int i = 0; i < N; i++) {
+        keys[i] = key(apr_psprintf(pool, "heads/f%02d", i));
+        /* Every fourth key is absent. */
+        if (i % 4 && s3up_s3_put(NULL, &s3, keys[i], "0123456789", (apr_size_t)(i % 10),
+                                 "text/plain", NULL, &err, pool) != APR_SUCCESS) {
+            diag("put %s: %s", keys[i], err ? err->message : "?");
+        }
+    }
+    s3up_s3_head_all(objs, rvs, errs, &s3, keys, N, 8, pool);
+    for (int i = 0; i < N; i++) {
+        if (i % 4 == 0) {
+            good += rvs[i] == S3UP_ENOTFOUND && !objs[i];
+            continue;
+        }
+        good += rvs[i] == APR_SUCCESS && objs[i] && !strcmp(objs[i]->content_type, "text/plain");
+        sized += rvs[i] == APR_SUCCESS && objs[i]->size == i % 10;
+    }
+    is_int(good, N, "HeadObject of 40 keys, 8 at a time: each answered as alone (absent: 404)");
+    is_int(sized, N - N / 4, "each with its own object's size");
+    s3up_s3_head_all(objs, rvs, errs, &s3, keys + 1, 1, 8, pool);
+    ok(rvs[0] == APR_SUCCESS && objs[0] && objs[0]->size == 1, "one key: the plain way");
+}
+
 static void test_listing(void)
 {
     s3up_s3_t s3 = client(&loc, &creds);
@@ -524,6 +560,7 @@ int main(void)
     s3up_sigv4_create(&signer, pool);
 
     test_objects();
+    test_head_all();
     test_listing();
     test_multipart();
     test_abort();

@@ -13,6 +13,11 @@ mod_s3up's own S3 code. Reads the S3UP_TEST_* variables of t/lib/rgw.sh.
                                        (members=a,b max_file_size=N status=...
                                        expires=ISO prefix=...)
   s3tool.py wipe PREFIX                delete every object and unfinished upload
+  s3tool.py delete KEY...              delete these objects
+  s3tool.py fill PREFIX N [k=v ...]    PUT N small objects PREFIX{000000..}.bin, 32 at
+                                       a time, each with the metadata k=v (what the
+                                       module writes: uploaded-by=... original-name=...;
+                                       "{i}" in a value is the object's number)
   s3tool.py cors ORIGIN...             let browser pages at ORIGIN(s) PUT/POST/GET
                                        to the bucket and read ETag; the rules
                                        already there stay (the bucket is shared
@@ -36,7 +41,7 @@ def client():
         endpoint_url=os.environ["S3UP_TEST_ENDPOINT"],
         aws_access_key_id=os.environ["S3UP_TEST_ACCESS_KEY"],
         aws_secret_access_key=os.environ["S3UP_TEST_SECRET_KEY"],
-        config=Config(s3={"addressing_style": "path"}),
+        config=Config(s3={"addressing_style": "path"}, max_pool_connections=32),
     )
 
 
@@ -144,6 +149,23 @@ def cmd_wipe(s3, prefix):
         s3.delete_object(Bucket=BUCKET, Key=o["Key"])
 
 
+def cmd_delete(s3, *keys):
+    for k in keys:
+        s3.delete_object(Bucket=BUCKET, Key=k)
+
+
+def cmd_fill(s3, prefix, n, *pairs):
+    from concurrent.futures import ThreadPoolExecutor
+    meta = dict(p.split("=", 1) for p in pairs)
+
+    def put(i):
+        s3.put_object(Bucket=BUCKET, Key=f"{prefix}{i:06d}.bin", Body=b"%d\n" % i,
+                      Metadata={k: v.replace("{i}", str(i)) for k, v in meta.items()})
+
+    with ThreadPoolExecutor(32) as pool:
+        list(pool.map(put, range(int(n))))
+
+
 def cmd_cors(s3, *origins):
     try:
         rules = s3.get_bucket_cors(Bucket=BUCKET)["CORSRules"]
@@ -158,7 +180,8 @@ def cmd_cors(s3, *origins):
 
 COMMANDS = {"sha256": cmd_sha256, "head": cmd_head, "list": cmd_list, "uploads": cmd_uploads,
             "parts": cmd_parts,
-            "put": cmd_put, "endpoint": cmd_endpoint, "wipe": cmd_wipe,
+            "put": cmd_put, "endpoint": cmd_endpoint, "wipe": cmd_wipe, "delete": cmd_delete,
+            "fill": cmd_fill,
             "cors": cmd_cors}
 
 if __name__ == "__main__":

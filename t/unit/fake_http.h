@@ -94,7 +94,7 @@ static inline apr_status_t fake_perform(s3up_http_resp_t **out, const char **det
     return APR_SUCCESS;
 }
 
-static const s3up_http_ops_t fake_ops = {fake_perform};
+static const s3up_http_ops_t fake_ops = {fake_perform, NULL};
 
 static inline apr_time_t fixed_now(void)
 {

@@ -93,6 +93,7 @@ typedef struct fake_s3_t {
     apr_hash_t *uploads;        /* upload id -> fake_s3_upload_t */
     apr_array_header_t *faults; /* fake_s3_fault_t, oldest first */
     int calls[FAKE_S3_N_OPS], total;
+    int batches;         /* perform_all calls */
     apr_uint64_t serial; /* makes ETags, upload ids and request ids unique */
     apr_off_t min_part_size;
     apr_time_t (*now)(void);
@@ -977,10 +978,26 @@ static inline fake_s3_t *fake_s3_create(apr_pool_t *p)
     return f;
 }
 
+/* Several exchanges "at once": one after another, each as perform answers
+ * it (faults included), so the callers' way of sending many is tested. */
+static inline void fake_s3_perform_all(s3up_http_resp_t **resps, apr_status_t *rvs,
+                                       const char **details, s3up_http_t *h,
+                                       const s3up_http_req_t *reqs, int n, int at_once,
+                                       apr_pool_t *p)
+{
+    fake_s3_t *f = h->impl;
+
+    (void)at_once;
+    f->batches++;
+    for (int i = 0; i < n; i++) {
+        rvs[i] = fake_s3_perform(&resps[i], &details[i], h, &reqs[i], p);
+    }
+}
+
 /* Make h (for s3up_s3_init) talk to f. */
 static inline void fake_s3_attach(fake_s3_t *f, s3up_http_t *h)
 {
-    static const s3up_http_ops_t ops = {fake_s3_perform};
+    static const s3up_http_ops_t ops = {fake_s3_perform, fake_s3_perform_all};
     h->ops = &ops;
     h->impl = f;
 }
@@ -996,6 +1013,7 @@ static inline void fake_s3_reset_counts(fake_s3_t *f)
 {
     memset(f->calls, 0, sizeof(f->calls));
     f->total = 0;
+    f->batches = 0;
 }
 
 /* LastModified and Initiated from now; fake_s3_fixed_now unless set. */

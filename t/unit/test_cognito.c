@@ -42,7 +42,7 @@ static apr_status_t json_perform(s3up_http_resp_t **out, const char **detail, s3
     return rv;
 }
 
-static const s3up_http_ops_t json_ops = {json_perform};
+static const s3up_http_ops_t json_ops = {json_perform, NULL};
 static s3up_http_t http = {&json_ops, NULL, 0, 0, 0};
 
 static s3up_cognito_t client(const char *endpoint, const s3up_creds_t *c, apr_pool_t *p)

@@ -315,7 +315,7 @@ static apr_status_t slow_perform(s3up_http_resp_t **out, const char **detail, s3
     return APR_SUCCESS;
 }
 
-static const s3up_http_ops_t slow_ops = {slow_perform};
+static const s3up_http_ops_t slow_ops = {slow_perform, NULL};
 static s3up_creds_provider_t *shared;
 static volatile apr_uint32_t got;
 

@@ -194,6 +194,13 @@ static void test_totals_and_files(void)
            list->totals.files == 2500 && list->totals.complete && list->rows->nelts == 500 &&
            list->next == 500,
        "the whole folder listed over three pages of S3's, cut into pages of 500");
+    for (int i = 2500; i <= S3UP_MANAGE_FILES_MAX; i++) {
+        fake_s3_put_object(bed.f, BUCKET, apr_psprintf(pool, "uploads/many/%05d.txt", i), "", 0,
+                           NULL);
+    }
+    ok(s3up_manage_browse(&list, &m, "many", &q, &err, pool) == APR_SUCCESS &&
+           list->totals.files == S3UP_MANAGE_FILES_MAX && !list->totals.complete,
+       "a folder of 10,001 files: 10,000 listed, and not complete");
 }
 
 /* The view of the link labelled label. */

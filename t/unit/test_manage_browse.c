@@ -50,6 +50,12 @@ static s3up_file_list_t *browse(s3up_files_query_t q)
     return list;
 }
 
+/* A fresh store cache: nothing seen of any file yet. */
+static void forget(void)
+{
+    s3up_store_cache_create(&bed.store.cache, pool);
+}
+
 /* The page's names, joined with ",". */
 static const char *order(const s3up_file_list_t *l)
 {
@@ -143,9 +149,50 @@ static void test_list(void)
     l = browse((s3up_files_query_t){.limit = 2, .offset = 4});
     is_str(order(l), "photos/y.jpg", "the last page");
     ok(l && l->next == -1, "no page after it");
+    forget();
     fake_s3_reset_counts(bed.f);
     browse((s3up_files_query_t){.limit = 2});
     is_int(fake_s3_calls(bed.f, "HeadObject"), 2, "only the page's files are asked who sent them");
+    is_int(bed.f->batches, 1, "together");
+    l = browse((s3up_files_query_t){.limit = 2});
+    ok(l && row(l, "a.pdf") && row(l, "a.pdf")->by.name &&
+           !strcmp(row(l, "a.pdf")->by.name, "Legal team"),
+       "the same page again: described as before");
+    is_int(fake_s3_calls(bed.f, "HeadObject"), 2, "from what the first time saw: no HEAD");
+    put("a.pdf", 11, "bob");
+    l = browse((s3up_files_query_t){.limit = 2});
+    ok(l && row(l, "a.pdf") && row(l, "a.pdf")->by.name && !strcmp(row(l, "a.pdf")->by.name, "bob"),
+       "a file written again is asked again: its new uploader");
+    is_int(fake_s3_calls(bed.f, "HeadObject"), 3, "(one HEAD, that file's)");
+    put("a.pdf", 10, apr_psprintf(pool, "link:%.12s", made->link->id));
+
+    forget();
+    fake_s3_reset_counts(bed.f);
+    fake_s3_fail_next(bed.f, "HeadObject", 503, "SlowDown");
+    fake_s3_drop_next(bed.f, "HeadObject");
+    l = browse((s3up_files_query_t){.limit = 3});
+    ok(l && row(l, "b.pdf") && row(l, "b.pdf")->by.name &&
+           !strcmp(row(l, "b.pdf")->by.name, "alice") && row(l, "a.pdf") &&
+           row(l, "a.pdf")->by.name,
+       "a HEAD that failed (503, no answer) is sent again alone: every row described");
+    is_int(fake_s3_calls(bed.f, "HeadObject"), 5, "3 together, 2 again");
+    forget();
+    fake_s3_fail_next(bed.f, "HeadObject", 403, "AccessDenied");
+    ok(!browse((s3up_files_query_t){.limit = 3}), "a HEAD refused: the page fails");
+
+    browse((s3up_files_query_t){.limit = 2});
+    fake_s3_reset_counts(bed.f);
+    l = browse((s3up_files_query_t){.limit = 2, .offset = 2});
+    is_str(order(l), "b.pdf,photos/x.jpg", "the second page");
+    l = browse((s3up_files_query_t){.limit = 2, .offset = 4, .filter = "Y"});
+    ok(l && l->rows->nelts == 0 && l->totals.files == 1,
+       "a later page, filtered: from the same listing");
+    is_int(fake_s3_calls(bed.f, "ListObjectsV2"), 0,
+           "the folder is listed once for its pages: the later ones read what the first kept");
+    fake_bed_clock += apr_time_from_sec(31);
+    l = browse((s3up_files_query_t){.limit = 2, .offset = 4});
+    is_str(order(l), "photos/y.jpg", "the last page, after the cache's TTL");
+    is_int(fake_s3_calls(bed.f, "ListObjectsV2"), 1, "lists the folder again");
 }
 
 static void test_folders(void)
