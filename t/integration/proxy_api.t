@@ -166,8 +166,8 @@ S3UpSecretFile "${secret}"
 
   // A part cut off half-way: nothing reaches the upload, and the part can be sent again.
   res = await api('POST', `/e/${ep}/s3/multipart`, { filename: 'cut.bin' });
-  const cut = res.json;
-  res = await api('GET', `/e/${ep}/s3/multipart/${enc(cut.uploadId)}/1?${q({ key: cut.key })}`);
+  const half = res.json;
+  res = await api('GET', `/e/${ep}/s3/multipart/${enc(half.uploadId)}/1?${q({ key: half.key })}`);
   const cutUrl = new URL(res.json.url);
   const whole = bytes(MiB, 8);
   const broken = partRequest(cutUrl, whole.length);
@@ -176,11 +176,11 @@ S3UpSecretFile "${secret}"
   await sleep(500);
   broken.req.destroy();
   await sleep(500);
-  res = await api('GET', `/e/${ep}/s3/multipart/${enc(cut.uploadId)}?${q({ key: cut.key })}`);
+  res = await api('GET', `/e/${ep}/s3/multipart/${enc(half.uploadId)}?${q({ key: half.key })}`);
   is(res.json, [], 'a part cut off half-way: no part in the upload');
   const again = await fetch(cutUrl, { method: 'PUT', headers: auth, body: whole });
   is(again.status, 200, 'the same part sent again whole: 200');
-  await api('DELETE', `/e/${ep}/s3/multipart/${enc(cut.uploadId)}?${q({ key: cut.key })}`);
+  await api('DELETE', `/e/${ep}/s3/multipart/${enc(half.uploadId)}?${q({ key: half.key })}`);
 
   // Sizes are enforced by httpd before a byte goes on.
   res = await api('POST', `/e/${small}/s3/multipart`, { filename: 'big.bin' });
