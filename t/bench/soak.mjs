@@ -21,7 +21,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   log, main, onCleanup, scratch, startRgw, s3tool, machine, loadNow, run, sleep, gitDescribe, rgwGc,
 } from './lib.mjs';
-import { signingBed, wrk } from './wrk.mjs';
+import { signingBed, wrk, basicConf } from './wrk.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -85,20 +85,10 @@ await main(async () => {
 S3UpSecretFile "${join(dir, 'secret')}"
 <Location /proxy>
     SetHandler s3up-upload
-    S3UpUploadMode proxy
-    AuthType Basic
-    AuthName "bench"
-    AuthBasicProvider file
-    AuthUserFile "${join(dir, 'htpasswd')}"
-    Require valid-user
+    S3UpUploadMode proxy${basicConf(join(dir, 'htpasswd'))}
 </Location>
 <Location /admin>
-    SetHandler s3up-admin
-    AuthType Basic
-    AuthName "bench"
-    AuthBasicProvider file
-    AuthUserFile "${join(dir, 'htpasswd')}"
-    Require valid-user
+    SetHandler s3up-admin${basicConf(join(dir, 'htpasswd'))}
 </Location>
 `);
   const { httpd, auth, pids } = bed;

@@ -53,6 +53,14 @@ export async function warmUp(target, connections) {
     { env: { ...process.env, ...target.env } });
 }
 
+// The lines of a <Location> that lets in the users of pwfile (Basic auth).
+export const basicConf = (pwfile) => `
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider file
+    AuthUserFile "${pwfile}"
+    Require valid-user`;
+
 // An httpd in dir (extraConf added to its configuration) with the three targets, and the
 // upload the module signs parts of (declared as 9,999 parts of 64 MiB and one of 5 MiB,
 // so that every part number wrk asks for is valid). Returns {httpd, pids, auth, key,
@@ -66,12 +74,7 @@ export async function signingBed(dir, extraConf = '') {
   const tiny = 'tiny static file for t/bench/signing\n';
   writeFileSync(join(dir, 'httpd', 'htdocs', 'tiny.txt'), tiny);
   writeFileSync(join(dir, 'httpd', 'htdocs', 'auth', 'tiny.txt'), tiny);
-  const authConf = `
-    AuthType Basic
-    AuthName "bench"
-    AuthBasicProvider file
-    AuthUserFile "${pwfile}"
-    Require valid-user`;
+  const authConf = basicConf(pwfile);
   // The static file at httpd's best: mmap()ing a tiny file and unmapping it on every
   // request costs more than reading it (on this VM 7.7k req/s against 19k without).
   const httpd = startHttpd(dir, `
