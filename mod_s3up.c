@@ -284,6 +284,8 @@ static int s3up_translate(request_rec *r)
     }
     if (!err && s3up_handler_is_ours(handler)) {
         apr_table_setn(r->notes, NOTE_OURS, "1");
+        /* Before httpd's access checks, which may refuse it and log it. */
+        s3up_req_hide_address(r);
     }
     return DECLINED;
 }

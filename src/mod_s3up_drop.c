@@ -299,7 +299,6 @@ static int route_share(void *ctx, const char *const *arg)
     s3up_error_t *err;
     apr_status_t rv;
 
-    s3up_req_hide(r, arg[0]);
     rv = s3up_manage_share_open(&url, &share, &m, arg[0], &err, r->pool);
     if (share) {
         apr_table_setn(r->subprocess_env, "S3UP_ENDPOINT", share->endpoint);
@@ -370,7 +369,6 @@ int s3up_drop_serve(const s3up_call_t *call)
         return s3up_route(r, share_routes, path, up);
     }
     if (token) {
-        s3up_req_hide(r, path);
         return s3up_route(r, link_routes, path, up);
     }
     up->who = cookie_principal(r, &up->store, &down);

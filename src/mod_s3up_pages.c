@@ -59,7 +59,11 @@ void s3up_pages_security_headers(request_rec *r, const char *connect)
                                "; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
                                NULL));
     apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
-    apr_table_setn(r->headers_out, "Referrer-Policy", "same-origin");
+    /* A page whose address is a secret (an upload link's) names no page
+     * to anyone, not even our own logs. */
+    apr_table_setn(r->headers_out, "Referrer-Policy",
+                   apr_table_get(r->subprocess_env, "S3UP_REQUEST") ? "no-referrer"
+                                                                    : "same-origin");
     apr_table_setn(r->headers_out, "X-Frame-Options", "DENY");
 }
 

@@ -17,6 +17,7 @@
 #include "mod_s3up_request.h"
 #include "mod_s3up_shared.h"
 #include "s3up_json.h"
+#include "s3up_token.h"
 #include "s3up_util.h"
 #include "s3up_time.h"
 
@@ -386,14 +387,34 @@ static const char *hidden(const char *s, const char *secret, apr_pool_t *p)
     return apr_array_pstrcat(p, out, 0);
 }
 
-void s3up_req_hide(request_rec *r, const char *secret)
+/* Hides secret in S3UP_REQUEST and the path our log lines show. */
+static void hide(request_rec *r, const char *secret)
 {
+    const char *line = apr_table_get(r->subprocess_env, "S3UP_REQUEST");
+
     if (!secret || !*secret) {
         return;
     }
-    apr_table_setn(r->subprocess_env, "S3UP_REQUEST",
-                   hidden(r->the_request ? r->the_request : "", secret, r->pool));
-    apr_table_setn(r->notes, "s3up-uri", hidden(r->uri, secret, r->pool));
+    if (!line) {
+        line = r->the_request ? r->the_request : "";
+    }
+    apr_table_setn(r->subprocess_env, "S3UP_REQUEST", hidden(line, secret, r->pool));
+    apr_table_setn(r->notes, "s3up-uri", hidden(s3up_req_log_uri(r), secret, r->pool));
+}
+
+void s3up_req_hide_address(request_rec *r)
+{
+    const char *token = s3up_arg(r, "t"), *mac = token ? strrchr(token, '.') : NULL;
+    const char *last = strrchr(r->uri, '/');
+
+    if (token) {
+        /* A part's token: its signature is the secret, and reads the
+         * same encoded or not. */
+        hide(r, mac ? mac + 1 : token);
+    }
+    if (last && s3up_token_valid(last + 1)) {
+        hide(r, last + 1); /* an upload link's or a share's */
+    }
 }
 
 const char *s3up_req_log_uri(request_rec *r)

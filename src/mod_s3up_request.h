@@ -70,13 +70,15 @@ const char *s3up_req_base(request_rec *r);
  * last_modified}], next}, names relative to folder. */
 json_t *s3up_files_json(const s3up_object_page_t *page, const char *folder, apr_pool_t *p);
 
-/* r's address carries secret (an upload link's token, a part's token):
+/* Called from translate_name, before httpd's access checks (which may
+ * refuse r and log it): when r's address carries a secret (a part's
+ * token in ?t=, an upload link's or a share's token as its last segment),
  * S3UP_REQUEST is set in the environment to the request line with it
  * hidden, for access logs (the examples log it instead of %r for such
  * requests), and the module's own log lines show the address hidden too. */
-void s3up_req_hide(request_rec *r, const char *secret);
+void s3up_req_hide_address(request_rec *r);
 
-/* r's path for a log line: with any secret s3up_req_hide named hidden. */
+/* r's path for a log line: with any secret in its address hidden. */
 const char *s3up_req_log_uri(request_rec *r);
 
 /* A query argument, decoded; NULL when absent. */

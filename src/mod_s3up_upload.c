@@ -584,9 +584,7 @@ int s3up_upload_dispatch(s3up_upload_ctx_t *up, const char *path)
                                 "requests from other sites are refused");
     }
     if (s3up_route_exists(token_routes, path)) {
-        /* Its signature is the secret, and reads the same encoded or not. */
-        const char *token = s3up_arg(r, "t"), *mac = token ? strrchr(token, '.') : NULL;
-        s3up_req_hide(r, mac ? mac + 1 : token);
+        /* Its token is hidden from the logs (s3up_req_hide_address). */
         return s3up_route(r, token_routes, path, up);
     }
     if (!up->who && up->by_link) {

@@ -140,11 +140,22 @@ CustomLog "${join(dir, 'hidden.log')}" hidden env=S3UP_REQUEST
   is(s.endpoints?.map((e) => e.id), [ep], "then the member's request");
   is(s3Lines().slice(mark), [], '... is answered from the cache: no S3 request');
 
-  // -- the tokens stay out of the logs
+  // -- the tokens stay out of the logs, and out of the Referer a link's page would send
+  const l3 = await newLink(right);
+  const t3 = l3.url.split('/').pop();
+  r = await fetch(`${one.url}/drop/${t3}`);
+  is([r.status, r.headers.get('referrer-policy')], [200, 'no-referrer'], "a link's passcode page: Referrer-Policy no-referrer");
+  r = await fetch(`${one.url}/upload/`, { headers: basic(member, 'pw-m') });
+  is(r.headers.get('referrer-policy'), 'same-origin', 'the portal: same-origin');
+  const partToken = `${randomId()}.${token()}`;
+  r = await fetch(`${one.url}/upload/s3/multipart/x/1/data?key=k&t=${partToken}`, { method: 'PUT', body: 'x' });
+  is(r.status, 401, "a part's address refused by httpd's Basic auth, before the module's handler");
   const hiddenLog = readFileSync(join(dir, 'hidden.log'), 'utf8');
   like(hiddenLog, /^POST \/drop\/\[hidden\] HTTP\/1\.1 429$/m, 'S3UP_REQUEST: the request line with the token hidden');
+  ok(hiddenLog.includes(`PUT /upload/s3/multipart/x/1/data?key=k&t=${partToken.split('.')[0]}.[hidden] HTTP/1.1 401`),
+    '... also when httpd refuses it before the handler');
   const logs = hiddenLog + one.errorLog() + two.errorLog();
-  ok(![t1, t2, right].some((secret) => logs.includes(secret)), 'no token or passcode in any log (debug level included)');
+  ok(![t1, t2, t3, right, partToken.split('.')[1]].some((secret) => logs.includes(secret)), 'no token or passcode in any log (debug level included)');
 
   note(`httpd logs: ${one.dir}/error.log, ${two.dir}/error.log`);
 });

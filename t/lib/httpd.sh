@@ -76,7 +76,7 @@ write_conf() {
             echo "Group www-data"
         fi
         echo "ErrorLog \"$dir/error.log\""
-        # S3UP_SECRET_SCAN=1 t/run sets debug and scans the logs for secrets.
+        # t/run sets debug and scans the logs for secrets (S3UP_SECRET_SCAN).
         # The access log as docs/configuration.md has it: requests whose address
         # holds a secret log S3UP_REQUEST.
         echo "LogLevel ${S3UP_TEST_LOGLEVEL:-warn s3up:info}"
