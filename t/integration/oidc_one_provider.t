@@ -20,7 +20,9 @@ const { randomBytes } = require('node:crypto');
 const {
   run, ok, is, like, note, cleanup, passing, launch, login,
 } = require('../lib/browser.mjs');
-const { requireBed, scratch, startHttpd, randomId, rmSync } = require('../lib/stack.mjs');
+const {
+  requireBed, scratch, startHttpd, randomId, rmSync, OIDC_MODULE,
+} = require('../lib/stack.mjs');
 const { localise, startProvider, freePort, api } = require('../lib/examples.mjs');
 
 requireBed();
@@ -81,7 +83,7 @@ run(async () => {
   const httpd = startHttpd(dir, `
 LoadModule socache_shmcb_module /usr/lib/apache2/modules/mod_socache_shmcb.so
 LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so
-LoadModule auth_openidc_module /usr/lib/apache2/modules/mod_auth_openidc.so
+${OIDC_MODULE}
 Listen 127.0.0.1:${plainPort}
 Listen 127.0.0.1:${tlsPort}
 Include "${tlsConf}"

@@ -17,7 +17,9 @@ const { randomBytes } = require('node:crypto');
 const {
   run, ok, is, like, note, cleanup, passing, launch, login,
 } = require('../lib/browser.mjs');
-const { requireBed, scratch, startHttpd, randomId, rmSync } = require('../lib/stack.mjs');
+const {
+  requireBed, scratch, startHttpd, randomId, rmSync, OIDC_MODULE,
+} = require('../lib/stack.mjs');
 const { localise, startProvider, freePort, api } = require('../lib/examples.mjs');
 
 requireBed();
@@ -79,7 +81,7 @@ run(async () => {
   const httpd = startHttpd(dir, `
 Listen 127.0.0.1:${port(upload)}
 Listen 127.0.0.1:${port(admin)}
-LoadModule auth_openidc_module /usr/lib/apache2/modules/mod_auth_openidc.so
+${OIDC_MODULE}
 <VirtualHost 127.0.0.1:${port(upload)}>
     ServerName 127.0.0.1
     Include "${customers}"

@@ -106,6 +106,11 @@ export const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 export const randomId = (n = 6) => randomBytes(n).toString('hex');
 export { rmSync };
 
+// Loads mod_auth_openidc. Under t/run's secret scan (LogLevel debug) it stays at info: at
+// debug it writes whole request addresses and its session cookie (docs/configuration.md).
+export const OIDC_MODULE = `LoadModule auth_openidc_module /usr/lib/apache2/modules/mod_auth_openidc.so
+${/^debug/.test(process.env.S3UP_TEST_LOGLEVEL ?? '') ? 'LogLevel auth_openidc:info' : ''}`;
+
 // httpd with mod_s3up behind mod_auth_openidc and the test provider (t/lib/oidc.sh), for
 // browser tests. `locations` is the httpd config of the protected locations (SetHandler
 // ...); each of `protect` (URL paths, the first holds the redirect URI) gets AuthType
@@ -127,7 +132,7 @@ export function startOidcHttpd(dir, locations, protect, cleanup) {
   const oidcConf = execFileSync(join(lib, 'oidc-conf.sh'), [dir, ...protect], { env, encoding: 'utf8' });
   const httpd = startHttpd(dir, `
 Listen 127.0.0.1:${port}
-LoadModule auth_openidc_module /usr/lib/apache2/modules/mod_auth_openidc.so
+${OIDC_MODULE}
 ${oidcConf}
 ${typeof locations === 'function' ? locations(url) : locations}
 `);
