@@ -11,13 +11,9 @@
 // Needs what portal_upload.t needs. CommonJS, as node runs *.t files.
 const { linkSync } = require('node:fs');
 const { join } = require('node:path');
-const {
-  run, ok, is, note, cleanup, passing, launch, login, until, expecting,
-} = require('../lib/browser.mjs');
-const {
-  requireBed, scratch, startOidcHttpd, s3tool, writeBytesFile, randomId, rmSync,
-} = require('../lib/stack.mjs');
-const { s3probe } = require('../lib/s3probe.mjs');
+const { run, ok, is, note, cleanup, passing, until, expecting } = require('../lib/browser.mjs');
+const { requireBed, scratch, s3tool, writeBytesFile, randomId, rmSync } = require('../lib/stack.mjs');
+const { startPortal, portalPage } = require('../lib/portal.mjs');
 
 requireBed();
 const MiB = 1024 * 1024;
@@ -37,27 +33,16 @@ run(async () => {
   linkSync(big, join(dir, 'cancel-me.bin'));
 
   let t0 = performance.now();
-  const { url } = startOidcHttpd(dir, `
+  const { url, browser } = await startPortal(dir, { [ep]: user }, cleanup, { location: `
 <Location /upload>
     SetHandler s3up-upload
 </Location>
-`, ['/upload'], cleanup);
-  s3tool('endpoint', ep, `members=${user}`);
-  s3tool('cors', url);
-  note(`provider + httpd + endpoint + CORS: ${ms(t0)} ms`);
+` });
+  // calls: what the page asks of the API and of S3, in order.
+  const {
+    page, calls, input: fileInput, start,
+  } = await portalPage(browser, url, user);
 
-  const b = await launch({ timeout: 60000, intercept: false });
-  cleanup(() => b.close());
-  const page = await b.newPage();
-  await page.addInitScript(s3probe);
-  // What the page asks of the API and of S3, in order.
-  const calls = [];
-  page.on('request', (r) => calls.push(`${r.method()} ${r.url()}`));
-  await login(page, `${url}/upload/`, user);
-  await page.locator('.uppy-Dashboard').waitFor();
-
-  const fileInput = page.locator('.uppy-Dashboard-input:not([webkitdirectory])').first();
-  const start = page.locator('.uppy-StatusBar-actionBtn--upload');
   const partPut = (n) => (r) => r.request().method() === 'PUT' && new URL(r.url()).searchParams.get('partNumber') === String(n);
 
   // -- start, and reload once the first part is in S3

@@ -11,13 +11,9 @@
 // Parts are 8 MiB (S3UpPartSize 8M); t/lib/s3probe.mjs holds parts in the page so each
 // moment is known. Needs what portal_upload.t needs. CommonJS, as node runs *.t files.
 const { join } = require('node:path');
-const {
-  run, ok, is, note, cleanup, passing, launch, login, until,
-} = require('../lib/browser.mjs');
-const {
-  requireBed, scratch, startOidcHttpd, s3tool, writeBytesFile, randomId, rmSync,
-} = require('../lib/stack.mjs');
-const { s3probe } = require('../lib/s3probe.mjs');
+const { run, ok, is, note, cleanup, passing, until } = require('../lib/browser.mjs');
+const { requireBed, scratch, s3tool, writeBytesFile, randomId, rmSync } = require('../lib/stack.mjs');
+const { startPortal, portalPage } = require('../lib/portal.mjs');
 
 requireBed();
 const MiB = 1024 * 1024;
@@ -38,35 +34,14 @@ run(async () => {
   const lateSum = writeBytesFile(late, 20 * MiB, 742);
 
   let t0 = performance.now();
-  const { url } = startOidcHttpd(dir, `
-<Location /upload>
-    SetHandler s3up-upload
-    S3UpPartSize 8M
-    S3UpPartsInFlight 4
-</Location>
-`, ['/upload'], cleanup);
-  s3tool('endpoint', ep, `members=${user}`);
-  s3tool('cors', url);
-  note(`provider + httpd + endpoint + CORS: ${ms(t0)} ms`);
-
-  const b = await launch({ timeout: 60000, intercept: false });
-  cleanup(() => b.close());
-  const page = await b.newPage();
-  await page.addInitScript(s3probe);
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  const { url, browser } = await startPortal(dir, { [ep]: user }, cleanup);
+  const {
+    page, calls, problems, probe, input: fileInput, start, complete,
+  } = await portalPage(browser, url, user);
   const logs = [];
   page.on('console', (m) => logs.push(m.text()));
   cleanup(() => { if (!passing()) note(logs.slice(-30).join('\n')); });
-  const calls = [];
-  page.on('request', (r) => calls.push(`${r.method()} ${r.url()}`));
-  await login(page, `${url}/upload/`, user);
-  await page.locator('.uppy-Dashboard').waitFor();
 
-  const probe = () => page.evaluate(() => window.s3probe.state());
-  const fileInput = page.locator('.uppy-Dashboard-input:not([webkitdirectory])').first();
-  const start = page.locator('.uppy-StatusBar-actionBtn--upload');
-  const complete = page.locator('.uppy-StatusBar.is-complete');
   const panel = page.locator('#unfinished');
   const go = page.locator('#unfinished-go');
   const key = (name) => `uploads/${ep}/${name}`;

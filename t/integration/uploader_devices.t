@@ -11,13 +11,9 @@
 // Parts are 8 MiB (S3UpPartSize 8M). Needs what portal_upload.t needs. CommonJS, as node
 // runs *.t files.
 const { join } = require('node:path');
-const {
-  run, ok, is, note, cleanup, passing, launch, login, until,
-} = require('../lib/browser.mjs');
-const {
-  requireBed, scratch, startOidcHttpd, s3tool, writeBytesFile, randomId, rmSync,
-} = require('../lib/stack.mjs');
-const { s3probe } = require('../lib/s3probe.mjs');
+const { run, ok, is, note, cleanup, passing, until } = require('../lib/browser.mjs');
+const { requireBed, scratch, s3tool, writeBytesFile, randomId, rmSync } = require('../lib/stack.mjs');
+const { startPortal, portalPage } = require('../lib/portal.mjs');
 
 requireBed();
 const MiB = 1024 * 1024;
@@ -35,39 +31,10 @@ run(async () => {
   const bigSum = writeBytesFile(big, 150 * MiB, 730);
 
   let t0 = performance.now();
-  const { url } = startOidcHttpd(dir, `
-<Location /upload>
-    SetHandler s3up-upload
-    S3UpPartSize 8M
-    S3UpPartsInFlight 4
-</Location>
-`, ['/upload'], cleanup);
-  s3tool('endpoint', ep, `members=${user}`);
-  s3tool('endpoint', ep2, `members=${other}`);
-  s3tool('cors', url);
-  note(`provider + httpd + endpoints + CORS: ${ms(t0)} ms`);
-
-  const b = await launch({ timeout: 60000, intercept: false });
-  cleanup(() => b.close());
+  const { url, browser } = await startPortal(dir, { [ep]: user, [ep2]: other }, cleanup);
   const problems = [];
   // A device: its own context (cookies, IndexedDB), a page watched by s3probe.
-  const device = async (who) => {
-    const context = await b.newContext();
-    const page = await context.newPage();
-    await page.addInitScript(s3probe);
-    const calls = [];
-    page.on('request', (r) => calls.push(`${r.method()} ${r.url()}`));
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    await login(page, `${url}/upload/`, who);
-    await page.locator('.uppy-Dashboard').waitFor();
-    return {
-      context, page, calls,
-      input: page.locator('.uppy-Dashboard-input:not([webkitdirectory])').first(),
-      start: page.locator('.uppy-StatusBar-actionBtn--upload'),
-      complete: page.locator('.uppy-StatusBar.is-complete'),
-      probe: () => page.evaluate(() => window.s3probe.state()),
-    };
-  };
+  const device = (who) => portalPage(browser, url, who, { problems });
   const putsOf = (list) => list.filter((c) => c.startsWith('PUT ') && c.includes('/big.bin?'))
     .map((c) => Number(new URL(c.slice(4)).searchParams.get('partNumber')));
   const creates = (list) => list.filter((c) => c.startsWith('POST ') && /\/upload\/s3\/multipart$/.test(c)).length;

@@ -13,13 +13,9 @@
 // moments are known. CommonJS, as node runs *.t files.
 const { mkdirSync, readFileSync, linkSync } = require('node:fs');
 const { join } = require('node:path');
-const {
-  run, ok, is, like, note, cleanup, passing, launch, login, until,
-} = require('../lib/browser.mjs');
-const {
-  requireBed, scratch, startOidcHttpd, s3tool, writeBytesFile, randomId, rmSync,
-} = require('../lib/stack.mjs');
-const { s3probe } = require('../lib/s3probe.mjs');
+const { run, ok, is, like, note, cleanup, passing, until } = require('../lib/browser.mjs');
+const { requireBed, scratch, s3tool, writeBytesFile, randomId, rmSync } = require('../lib/stack.mjs');
+const { startPortal, portalPage } = require('../lib/portal.mjs');
 
 requireBed();
 const KiB = 1024, MiB = 1024 * KiB;
@@ -40,25 +36,10 @@ run(async () => {
   const sizes = { 'big.bin': 150 * MiB, 'note.txt': KiB, 'docs/a.txt': 3 * KiB, 'docs/b.bin': 2 * MiB };
   linkSync(join(files, 'big.bin'), join(dir, 'cancel-me.bin'));
 
-  const { url } = startOidcHttpd(dir, `
-<Location /upload>
-    SetHandler s3up-upload
-    S3UpPartSize 8M
-    S3UpPartsInFlight 4
-</Location>
-`, ['/upload'], cleanup);
-  s3tool('endpoint', ep, `members=${user}`);
-  s3tool('cors', url);
-
-  const b = await launch({ timeout: 60000, intercept: false });
-  cleanup(() => b.close());
-  const ctx = await b.newContext({ acceptDownloads: true });
-  const page = await ctx.newPage();
-  await page.addInitScript(s3probe);
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  const calls = [];
-  page.on('request', (r) => calls.push(`${r.method()} ${r.url()}`));
+  const { url, browser } = await startPortal(dir, { [ep]: user }, cleanup);
+  const {
+    page, calls, problems, probe, input: fileInput, start,
+  } = await portalPage(browser, url, user, { options: { acceptDownloads: true } });
   // Dialogs (confirm, beforeunload) are answered from this queue, and recorded.
   const dialogs = [];
   const answers = [];
@@ -66,16 +47,11 @@ run(async () => {
     dialogs.push({ type: d.type(), message: d.message() });
     if (answers.shift()) await d.accept(); else await d.dismiss();
   });
-  await login(page, `${url}/upload/`, user);
-  await page.locator('.uppy-Dashboard').waitFor();
   await page.locator('#files-status').filter({ hasText: 'No files received yet' }).waitFor();
 
-  const probe = () => page.evaluate(() => window.s3probe.state());
   const transfer = page.locator('#transfer');
   const bytesShown = async () => Number(await transfer.getAttribute('data-bytes'));
-  const fileInput = page.locator('.uppy-Dashboard-input:not([webkitdirectory])').first();
   const folderInput = page.locator('.uppy-Dashboard-input[webkitdirectory]').first();
-  const start = page.locator('.uppy-StatusBar-actionBtn--upload');
   const pauseResume = page.locator('[data-cy="togglePauseResume"]');
 
   // -- a mixed batch; pause while parts 3 on are held

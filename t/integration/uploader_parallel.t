@@ -9,13 +9,9 @@
 // Every object's sha256 is checked. Parts are 8 MiB (S3UpPartSize 8M) so that a 150 MiB
 // file has 19 of them. Needs what portal_upload.t needs. CommonJS, as node runs *.t files.
 const { join } = require('node:path');
-const {
-  run, ok, is, like, note, cleanup, passing, launch, login, until,
-} = require('../lib/browser.mjs');
-const {
-  requireBed, scratch, startOidcHttpd, s3tool, writeBytesFile, randomId, rmSync,
-} = require('../lib/stack.mjs');
-const { s3probe } = require('../lib/s3probe.mjs');
+const { run, ok, is, like, note, cleanup, passing, until } = require('../lib/browser.mjs');
+const { requireBed, scratch, s3tool, writeBytesFile, randomId, rmSync } = require('../lib/stack.mjs');
+const { startPortal, portalPage } = require('../lib/portal.mjs');
 
 requireBed();
 const MiB = 1024 * 1024;
@@ -35,36 +31,14 @@ run(async () => {
   Object.entries(size).forEach(([name, n], i) => { sum[name] = writeBytesFile(join(dir, name), n, 500 + 40 * i); });
   note(`test files written: ${ms(t0)} ms`);
 
-  t0 = performance.now();
-  const { url } = startOidcHttpd(dir, `
-<Location /upload>
-    SetHandler s3up-upload
-    S3UpPartSize 8M
-    S3UpPartsInFlight 4
-</Location>
-`, ['/upload'], cleanup);
-  s3tool('endpoint', ep, `members=${user}`);
-  s3tool('cors', url);
-  note(`provider + httpd + endpoint + CORS: ${ms(t0)} ms`);
-
-  const b = await launch({ timeout: 60000, intercept: false });
-  cleanup(() => b.close());
-  const page = await b.newPage();
-  await page.addInitScript(s3probe);
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  const calls = [];
-  page.on('request', (r) => calls.push(`${r.method()} ${r.url()}`));
-  await login(page, `${url}/upload/`, user);
-  await page.locator('.uppy-Dashboard').waitFor();
+  const { url, browser } = await startPortal(dir, { [ep]: user }, cleanup);
+  const {
+    page, calls, problems, probe, input: fileInput, start, complete,
+  } = await portalPage(browser, url, user);
   const session = await page.evaluate(() => fetch('api/session').then((r) => r.json()));
   is([session.part_size, session.parts_in_flight], [PART, 4], 'the session gives the part size and parts in flight of the config');
 
-  const probe = () => page.evaluate(() => window.s3probe.state());
   const steer = (fn, arg) => page.evaluate(fn, arg);
-  const fileInput = page.locator('.uppy-Dashboard-input:not([webkitdirectory])').first();
-  const start = page.locator('.uppy-StatusBar-actionBtn--upload');
-  const complete = page.locator('.uppy-StatusBar.is-complete');
   const pauseButton = page.locator('[data-cy="togglePauseResume"]');
   async function add(name) {
     await steer(() => window.s3probe.reset());

@@ -12,13 +12,9 @@
 // runs *.t files.
 const { linkSync } = require('node:fs');
 const { join } = require('node:path');
-const {
-  run, ok, is, note, cleanup, passing, launch, login, until, expecting,
-} = require('../lib/browser.mjs');
-const {
-  requireBed, scratch, startOidcHttpd, s3tool, writeBytesFile, randomId, rmSync,
-} = require('../lib/stack.mjs');
-const { s3probe } = require('../lib/s3probe.mjs');
+const { run, ok, is, note, cleanup, passing, until, expecting } = require('../lib/browser.mjs');
+const { requireBed, scratch, s3tool, writeBytesFile, randomId, rmSync } = require('../lib/stack.mjs');
+const { startPortal, portalPage } = require('../lib/portal.mjs');
 
 requireBed();
 const MiB = 1024 * 1024;
@@ -42,34 +38,12 @@ run(async () => {
   linkSync(small, join(dir, 'cancel-b.bin'));
   note(`test files written: ${ms(t0)} ms`);
 
-  t0 = performance.now();
-  const { url } = startOidcHttpd(dir, `
-<Location /upload>
-    SetHandler s3up-upload
-    S3UpPartSize 8M
-    S3UpPartsInFlight 4
-</Location>
-`, ['/upload'], cleanup);
-  s3tool('endpoint', ep, `members=${user}`);
-  s3tool('cors', url);
-  note(`provider + httpd + endpoint + CORS: ${ms(t0)} ms`);
+  const { url, browser } = await startPortal(dir, { [ep]: user }, cleanup);
+  const {
+    page, calls, problems, probe, input: fileInput, start, complete,
+  } = await portalPage(browser, url, user);
 
-  const b = await launch({ timeout: 60000, intercept: false });
-  cleanup(() => b.close());
-  const page = await b.newPage();
-  await page.addInitScript(s3probe);
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  const calls = [];
-  page.on('request', (r) => calls.push(`${r.method()} ${r.url()}`));
-  await login(page, `${url}/upload/`, user);
-  await page.locator('.uppy-Dashboard').waitFor();
-
-  const probe = () => page.evaluate(() => window.s3probe.state());
   const steer = (fn) => page.evaluate(fn);
-  const fileInput = page.locator('.uppy-Dashboard-input:not([webkitdirectory])').first();
-  const start = page.locator('.uppy-StatusBar-actionBtn--upload');
-  const complete = page.locator('.uppy-StatusBar.is-complete');
   const key = (name) => `uploads/${ep}/${name}`;
   const putsOf = (list, name) => list.filter((c) => c.startsWith('PUT ') && c.includes(`/${name}?`))
     .map((c) => Number(new URL(c.slice(4)).searchParams.get('partNumber')));
