@@ -7,6 +7,7 @@
 #include <apr_atomic.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
+#include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 
 #include "s3up_json.h"
@@ -37,6 +38,17 @@
 #define FACT_CKEY "f:"
 #define FACT_TTL apr_time_from_sec(86400)
 
+#if APR_HAS_THREADS
+/* A record being read from S3 after a miss: the other readers of it wait
+ * for this answer instead of each asking S3 for it at once. */
+typedef struct reading_t {
+    char *key;   /* the cache key, malloc'd like the rest */
+    int waiters; /* the last one to leave frees it */
+    int done;
+    s3up_error_t failed; /* status APR_SUCCESS: the answer is in the cache */
+} reading_t;
+#endif
+
 /* A cached answer: the record text (or member list), as S3 gave it. */
 typedef struct entry_t {
     char *key;  /* the hash key, malloc'd like everything here */
@@ -45,6 +57,7 @@ typedef struct entry_t {
     apr_time_t fetched;
     apr_uint32_t generation; /* of the store when it was read */
     apr_uint64_t serial;     /* names this entry: a memo of what was parsed from it */
+    apr_time_t refreshing;   /* when a reader began to read it again early; 0: none */
 } entry_t;
 
 struct s3up_store_cache_t {
@@ -62,6 +75,8 @@ struct s3up_store_cache_t {
     int facts;     /* "f:" entries */
 #if APR_HAS_THREADS
     apr_thread_mutex_t *lock;
+    apr_thread_cond_t *read_done; /* a reading_t is done */
+    apr_hash_t *reading;          /* cache key -> reading_t */
 #endif
 };
 
@@ -136,9 +151,13 @@ apr_status_t s3up_store_cache_create(s3up_store_cache_t **out, apr_pool_t *pchil
 #if APR_HAS_THREADS
     {
         apr_status_t rv = apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, pchild);
+        if (rv == APR_SUCCESS) {
+            rv = apr_thread_cond_create(&c->read_done, pchild);
+        }
         if (rv != APR_SUCCESS) {
             return rv;
         }
+        c->reading = apr_hash_make(pchild);
     }
 #endif
     apr_pool_cleanup_register(pchild, c, cache_cleanup, apr_pool_cleanup_null);
@@ -158,14 +177,22 @@ void s3up_store_cache_share(s3up_store_cache_t *c, volatile apr_uint32_t *genera
     c->generation = generation;
 }
 
-/* A fresh cached entry copied into p: 1 if found (text NULL = known absent). */
+/* A fresh cached entry copied into p: 1 if found (text NULL = known absent).
+ * With refresh given, the first reader in the TTL's last quarter is told
+ * to read the record again (*refresh = 1), while the other readers keep
+ * using the entry until it expires: a record that every thread of a busy
+ * process reads is asked for by one of them, not by all at its expiry
+ * (each would hold its worker for the answer). */
 static int cache_get(s3up_store_cache_t *c, const char *key, apr_time_t now,
                      apr_interval_time_t ttl, const char **text, const char **etag,
-                     apr_uint64_t *serial, apr_pool_t *p)
+                     apr_uint64_t *serial, int *refresh, apr_pool_t *p)
 {
     entry_t *e;
     int hit = 0;
 
+    if (refresh) {
+        *refresh = 0;
+    }
     if (ttl <= 0) {
         return 0;
     }
@@ -177,6 +204,10 @@ static int cache_get(s3up_store_cache_t *c, const char *key, apr_time_t now,
         *etag = e->etag ? apr_pstrdup(p, e->etag) : NULL;
         if (serial) {
             *serial = e->serial;
+        }
+        if (refresh && now - e->fetched >= ttl - ttl / 4 && !e->refreshing) {
+            e->refreshing = now;
+            *refresh = 1;
         }
         hit = 1;
     }
@@ -279,7 +310,7 @@ int s3up_store_listing_get(const char **text, s3up_store_t *st, const char *pref
     const char *etag;
 
     return cache_get(st->cache, listing_ckey(st, prefix, p), st->s3->aws.now(), st->ttl, text,
-                     &etag, NULL, p) &&
+                     &etag, NULL, NULL, p) &&
            *text;
 }
 
@@ -302,7 +333,7 @@ int s3up_store_fact_get(const char **text, s3up_store_t *st, const char *name, a
     const char *etag;
 
     return cache_get(st->cache, fact_ckey(st, name, p), st->s3->aws.now(), FACT_TTL, text, &etag,
-                     NULL, p) &&
+                     NULL, NULL, p) &&
            *text;
 }
 
@@ -475,6 +506,89 @@ static s3up_error_t *not_found(const char *code, const char *message, apr_pool_t
     return s3up_record_error(S3UP_ENOTFOUND, code, message, p);
 }
 
+#if APR_HAS_THREADS
+static void reading_free(reading_t *r)
+{
+    free(r->key);
+    free((char *)r->failed.code);
+    free((char *)r->failed.message);
+    free(r);
+}
+#endif
+
+/* After a miss of key: 0 when this reader is the one to ask S3 (it then
+ * calls read_end), 1 when another was asking and has answered: the answer
+ * is in the cache, or *failed (in p) says why there is none. */
+static int read_wait(s3up_store_cache_t *c, const char *key, s3up_error_t **failed, apr_pool_t *p)
+{
+#if APR_HAS_THREADS
+    reading_t *r;
+
+    *failed = NULL;
+    hold(c, 1);
+    r = apr_hash_get(c->reading, key, APR_HASH_KEY_STRING);
+    if (!r) {
+        r = calloc(1, sizeof(*r));
+        r->key = strdup(key);
+        apr_hash_set(c->reading, r->key, APR_HASH_KEY_STRING, r);
+        hold(c, 0);
+        return 0;
+    }
+    r->waiters++;
+    while (!r->done) {
+        apr_thread_cond_wait(c->read_done, c->lock);
+    }
+    if (r->failed.status != APR_SUCCESS) {
+        *failed = apr_pmemdup(p, &r->failed, sizeof(r->failed));
+        (*failed)->code = apr_pstrdup(p, r->failed.code);
+        (*failed)->message = apr_pstrdup(p, r->failed.message);
+        (*failed)->request_id = NULL;
+    }
+    if (--r->waiters == 0) {
+        reading_free(r);
+    }
+    hold(c, 0);
+    return 1;
+#else
+    (void)c;
+    (void)key;
+    (void)p;
+    *failed = NULL;
+    return 0;
+#endif
+}
+
+/* The end of this reader's read of key (failed: why it has no answer, or
+ * NULL): its waiters are woken. */
+static void read_end(s3up_store_cache_t *c, const char *key, const s3up_error_t *failed)
+{
+#if APR_HAS_THREADS
+    reading_t *r;
+
+    hold(c, 1);
+    r = apr_hash_get(c->reading, key, APR_HASH_KEY_STRING);
+    if (r) {
+        apr_hash_set(c->reading, r->key, APR_HASH_KEY_STRING, NULL);
+        r->done = 1;
+        if (failed) {
+            r->failed = *failed;
+            r->failed.code = strdup(failed->code ? failed->code : "StoreError");
+            r->failed.message = strdup(failed->message ? failed->message : "");
+        }
+        if (r->waiters) {
+            apr_thread_cond_broadcast(c->read_done);
+        } else {
+            reading_free(r);
+        }
+    }
+    hold(c, 0);
+#else
+    (void)c;
+    (void)key;
+    (void)failed;
+#endif
+}
+
 apr_status_t s3up_record_get(const char **text, const char **etag, apr_uint64_t *serial,
                              s3up_store_t *st, const char *key, int fresh, s3up_error_t **err,
                              apr_pool_t *p)
@@ -483,6 +597,7 @@ apr_status_t s3up_record_get(const char **text, const char **etag, apr_uint64_t 
     const char *ckey = record_ckey(st, key, p);
     apr_time_t now = st->s3->aws.now();
     apr_uint32_t generation = apr_atomic_read32(st->cache->generation);
+    int refresh = 0, asking = 0;
     s3up_error_t *e;
     s3up_body_t *body;
     apr_status_t rv;
@@ -492,18 +607,44 @@ apr_status_t s3up_record_get(const char **text, const char **etag, apr_uint64_t 
     }
     *text = *etag = NULL;
     *serial = 0;
-    if (fresh || !cache_get(st->cache, ckey, now, st->ttl, text, etag, serial, p)) {
-        rv = s3up_s3_get(&body, st->s3, key, RECORD_MAX, &e, p);
-        if (rv == S3UP_ENOTFOUND) {
-            cache_set(st->cache, ckey, NULL, NULL, now, generation);
-        } else if (rv != APR_SUCCESS) {
-            *err = e;
-            return rv;
+    if (!fresh && cache_get(st->cache, ckey, now, st->ttl, text, etag, serial, &refresh, p) &&
+        !refresh) {
+        return *text ? APR_SUCCESS : S3UP_ENOTFOUND;
+    }
+    if (!fresh && !refresh && st->ttl > 0) {
+        if (read_wait(st->cache, ckey, &e, p)) {
+            if (e) {
+                *err = e;
+                return e->status;
+            }
+            if (cache_get(st->cache, ckey, st->s3->aws.now(), st->ttl, text, etag, serial, NULL,
+                          p)) {
+                return *text ? APR_SUCCESS : S3UP_ENOTFOUND;
+            }
         } else {
-            *text = body->data;
-            *etag = body->object->etag;
-            cache_set(st->cache, ckey, *text, *etag, now, generation);
+            asking = 1;
         }
+    }
+    rv = s3up_s3_get(&body, st->s3, key, RECORD_MAX, &e, p);
+    if (rv == S3UP_ENOTFOUND) {
+        *text = *etag = NULL;
+        cache_set(st->cache, ckey, NULL, NULL, now, generation);
+    } else if (rv == APR_SUCCESS) {
+        *text = body->data;
+        *etag = body->object->etag;
+        *serial = 0;
+        cache_set(st->cache, ckey, *text, *etag, now, generation);
+    }
+    if (asking) {
+        read_end(st->cache, ckey, rv == APR_SUCCESS || rv == S3UP_ENOTFOUND ? NULL : e);
+    }
+    if (rv != APR_SUCCESS && rv != S3UP_ENOTFOUND) {
+        if (refresh) {
+            /* The copy in hand has not expired: keep to it. */
+            return *text ? APR_SUCCESS : S3UP_ENOTFOUND;
+        }
+        *err = e;
+        return rv;
     }
     return *text ? APR_SUCCESS : S3UP_ENOTFOUND;
 }
@@ -544,7 +685,7 @@ static apr_status_t cached_index(apr_array_header_t **ids, s3up_store_t *st, con
     listing_t listing = {found, strlen(prefix), valid};
     apr_status_t rv;
 
-    if (cache_get(st->cache, ckey, now, st->ttl, &text, &etag, NULL, p)) {
+    if (cache_get(st->cache, ckey, now, st->ttl, &text, &etag, NULL, NULL, p)) {
         char *last, *id, *copy = apr_pstrdup(p, text ? text : "");
         for (id = apr_strtok(copy, "\n", &last); id; id = apr_strtok(NULL, "\n", &last)) {
             APR_ARRAY_PUSH(found, const char *) = id;

@@ -39,12 +39,12 @@ MaxConnectionsPerChild 0
 // docs/operations.md, "Many connections at once": keep this text and that one the same.
 const FANIN = `
 ServerLimit 16
-StartServers 4
+StartServers 16
 ThreadLimit 64
 ThreadsPerChild 64
 MaxRequestWorkers 1024
 MinSpareThreads 128
-MaxSpareThreads 512
+MaxSpareThreads 1024
 AsyncRequestWorkerFactor 4
 ListenBacklog 4096
 MaxKeepAliveRequests 1000

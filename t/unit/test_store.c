@@ -3,7 +3,9 @@
  * bucket (served from memory within the TTL, asked again after it, and
  * forgotten by the node that writes).
  */
+#include <apr_atomic.h>
 #include <apr_general.h>
+#include <apr_thread_proc.h>
 
 #include "fake_http.h"
 #include "fake_s3.h"
@@ -103,13 +105,30 @@ static void test_cache(apr_pool_t *p)
     is_str(fake.url, "http://127.0.0.1:7480/bkt/.s3up/endpoints/acme.json", "record key");
 
     script(0);
-    fake_clock += apr_time_from_sec(29);
+    fake_clock += apr_time_from_sec(20);
     rv = s3up_store_endpoint_get(&ep, st, "acme", &err, p);
     ok(rv == APR_SUCCESS && fake.calls == 0 && !strcmp(ep->etag, "\"v1\""),
        "within the TTL: from the cache");
 
     script(1, ((fake_answer_t){APR_SUCCESS, 200, record, NULL, "\"v2\""}));
-    fake_clock += apr_time_from_sec(2);
+    fake_clock += apr_time_from_sec(3);
+    rv = s3up_store_endpoint_get(&ep, st, "acme", &err, p);
+    ok(rv == APR_SUCCESS && fake.calls == 1 && !strcmp(ep->etag, "\"v2\""),
+       "in the TTL's last quarter: the first reader asks S3 again before the expiry");
+
+    script(1, BODY(503, "<Error><Code>SlowDown</Code></Error>"));
+    fake_clock += apr_time_from_sec(25);
+    rv = s3up_store_endpoint_get(&ep, st, "acme", &err, p);
+    ok(rv == APR_SUCCESS && fake.calls == 1 && !strcmp(ep->etag, "\"v2\""),
+       "an early read that fails keeps to the copy, which has not expired");
+    script(0);
+    fake_clock += apr_time_from_sec(1);
+    rv = s3up_store_endpoint_get(&ep, st, "acme", &err, p);
+    ok(rv == APR_SUCCESS && fake.calls == 0 && !strcmp(ep->etag, "\"v2\""),
+       "one early read per entry: the next reader takes the copy");
+
+    script(1, ((fake_answer_t){APR_SUCCESS, 200, record, NULL, "\"v2\""}));
+    fake_clock += apr_time_from_sec(5);
     rv = s3up_store_endpoint_get(&ep, st, "acme", &err, p);
     ok(rv == APR_SUCCESS && fake.calls == 1 && !strcmp(ep->etag, "\"v2\""),
        "after the TTL: asked again");
@@ -273,6 +292,98 @@ static void test_negatives(apr_pool_t *p)
     }
 }
 
+#if APR_HAS_THREADS
+/* A store that takes 50 ms to answer, and counts what it is asked. */
+static volatile apr_uint32_t slow_calls;
+static apr_status_t slow_status = 200;
+
+static apr_status_t slow_perform(s3up_http_resp_t **out, const char **detail, s3up_http_t *h,
+                                 const s3up_http_req_t *req, apr_pool_t *p)
+{
+    s3up_http_resp_t *resp = apr_pcalloc(p, sizeof(*resp));
+
+    (void)detail;
+    (void)h;
+    (void)req;
+    apr_atomic_inc32(&slow_calls);
+    apr_sleep(apr_time_from_msec(50));
+    resp->status = slow_status;
+    resp->headers = apr_table_make(p, 1);
+    apr_table_set(resp->headers, "ETag", "\"v1\"");
+    resp->body = slow_status == 200 ? record : "<Error><Code>AccessDenied</Code></Error>";
+    resp->body_len = strlen(resp->body);
+    *out = resp;
+    return APR_SUCCESS;
+}
+
+static const s3up_http_ops_t slow_ops = {slow_perform, NULL};
+
+typedef struct reader_t {
+    s3up_store_t *st;
+    apr_status_t rv;
+} reader_t;
+
+static void *APR_THREAD_FUNC read_record(apr_thread_t *t, void *data)
+{
+    reader_t *rd = data;
+    apr_pool_t *p;
+    s3up_sigv4_t *signer;
+    s3up_http_t slow = {&slow_ops, NULL, 0, 0, 0};
+    s3up_s3_t s3;
+    s3up_store_t st = *rd->st;
+    s3up_endpoint_t *ep;
+    s3up_error_t *err;
+
+    apr_pool_create(&p, NULL);
+    s3up_sigv4_create(&signer, p);
+    s3up_s3_init(&s3, &loc, &creds, signer, &slow);
+    s3.aws.now = apr_time_now;
+    s3.aws.max_attempts = 1;
+    st.s3 = &s3;
+    rd->rv = s3up_store_endpoint_get(&ep, &st, "acme", &err, p);
+    apr_pool_destroy(p);
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+/* Threads of one process reading the same record at once: ask S3 once
+ * (the others would each hold an httpd worker for the answer). */
+static void read_together(apr_status_t status, apr_status_t want, const char *what, apr_pool_t *p)
+{
+    enum { READERS = 8 };
+    s3up_store_cache_t *cache;
+    s3up_store_t st = {NULL, NULL, ".s3up/", apr_time_from_sec(30), NULL};
+    apr_thread_t *threads[READERS];
+    reader_t readers[READERS];
+    apr_status_t ignored;
+    int same = 1;
+
+    s3up_store_cache_create(&cache, p);
+    st.cache = cache;
+    slow_calls = 0;
+    slow_status = status;
+    for (int i = 0; i < READERS; i++) {
+        readers[i] = (reader_t){&st, -1};
+        apr_thread_create(&threads[i], NULL, read_record, &readers[i], p);
+    }
+    for (int i = 0; i < READERS; i++) {
+        apr_thread_join(&ignored, threads[i]);
+        same = same && readers[i].rv == want;
+    }
+    ok(same && slow_calls == 1, "%s", what);
+    if (slow_calls != 1) {
+        diag("S3 was asked %u times", slow_calls);
+    }
+}
+
+static void test_read_once(apr_pool_t *p)
+{
+    read_together(200, APR_SUCCESS,
+                  "8 threads missing one record at once: S3 asked once, all answered", p);
+    read_together(403, S3UP_ES3, "and when S3 refuses, all 8 get its refusal from one request", p);
+}
+#endif
+
 int main(void)
 {
     apr_pool_t *p;
@@ -287,6 +398,9 @@ int main(void)
     test_cache(p);
     test_memo(p);
     test_negatives(p);
+#if APR_HAS_THREADS
+    test_read_once(p);
+#endif
 
     apr_pool_destroy(p);
     apr_terminate();
