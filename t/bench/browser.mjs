@@ -189,7 +189,9 @@ async function browserUpload(browser, { origin, pageUrl, primeUrl, user, pw, fil
 
     const nav = await page.goto(pageUrl);
     if (!nav.ok()) throw new Error(`${pageUrl}: ${nav.status()}`);
-    const input = page.locator('input[type=file]:not([webkitdirectory])').first();
+    // The Dashboard's file input (the portal has another one, for unfinished uploads), or
+    // the bare page's.
+    const input = page.locator('#uppy input[type=file]:not([webkitdirectory]), input#file').first();
     await input.waitFor({ state: 'attached' });
     const completed = page.waitForResponse((res) => res.request().method() === 'POST'
       && /\/s3\/multipart\/[^/]+\/complete$/.test(new URL(res.url()).pathname), { timeout: UPLOAD_TIMEOUT });
@@ -207,7 +209,10 @@ async function browserUpload(browser, { origin, pageUrl, primeUrl, user, pw, fil
       }
       await sleep(50);
     }
-    if (started === null) throw new Error(`the upload did not start: ${problems.join('; ')}`);
+    if (started === null) {
+      const text = await page.locator('body').innerText().catch(() => '');
+      throw new Error(`the upload did not start: ${problems.join('; ')}; the page says: ${text.replace(/\s+/g, ' ').slice(0, 600)}`);
+    }
     let finished = false;
     const failure = (async () => {
       while (!finished) {
