@@ -144,6 +144,9 @@ function sha256File(file) {
 // The clients' CPU seconds (everything but the servers and the delay link), and the part of
 // them Chromium's processes spent, by kind.
 const clientCpu = (c) => c.busy - c.servers - c.link;
+// Chromium's own CPU seconds (all its processes): unlike the clients' figure, untouched by
+// other jobs on the machine.
+const chromiumTotal = (c) => Object.keys(c).filter((k) => k.startsWith('chromium ')).reduce((t, k) => t + c[k], 0);
 const chromiumCpu = (c) => {
   const kinds = Object.keys(c).filter((k) => k.startsWith('chromium ') && c[k] > 0.05);
   return kinds.length ? ` (${kinds.map((k) => `${k.slice(9)} ${c[k].toFixed(1)}`).join(', ')})` : '';
@@ -566,13 +569,14 @@ Alias /bench/ "${top}/t/bench/raw/"
       const xs = res.runs[v].map((r) => r.mibps);
       const mb = median(xs);
       // CPU seconds per GiB sent, and how busy the machine was (medians over the runs)
-      const perGiB = (k) => median(res.runs[v].map((r) => (k === 'clients' ? clientCpu(r.cpu) : r.cpu[k]) / (SIZE / 1024 / MiB)));
-      const cpu = { clients: perGiB('clients'), servers: perGiB('servers'), link: perGiB('link'),
+      const of = { clients: clientCpu, chromium: chromiumTotal };
+      const perGiB = (k) => median(res.runs[v].map((r) => (of[k]?.(r.cpu) ?? r.cpu[k]) / (SIZE / 1024 / MiB)));
+      const cpu = { clients: perGiB('clients'), chromium: perGiB('chromium'), servers: perGiB('servers'), link: perGiB('link'),
         busyShare: median(res.runs[v].map((r) => r.cpu.busyShare)) };
       summary[pname][v] = { mibps: mb, ratio: mb / ceil, all: xs, cpu };
       table.push(`| ${pname} (connect ${f1(res.rtt)} ms) | ${label[v]} | ${f1(mb)} | ` +
         `${v === 'ceiling' ? '1' : f2(mb / ceil)} | ${xs.map(f1).join(', ')} | ` +
-        `${f1(cpu.clients)} | ${f1(cpu.servers)} | ${(100 * cpu.busyShare).toFixed(0)} % |`);
+        `${f1(cpu.clients)} | ${v === 'ceiling' ? '-' : f2(cpu.chromium)} | ${f1(cpu.servers)} | ${(100 * cpu.busyShare).toFixed(0)} % |`);
     }
   }
   const out = {
@@ -592,14 +596,15 @@ Alias /bench/ "${top}/t/bench/raw/"
     wan ? `WAN: ${DELAY} ms each way through t/bench/delaylink (user-space, tun, MTU 65000); clients in a network namespace`
       : `WAN: not measured: ${wanWhy || 'skipped (--no-wan)'}`,
     '',
-    '| network | uploader | MiB/s | × ceiling | runs (MiB/s) | client CPU s/GiB | server CPU s/GiB | machine busy |',
-    '|---|---|---:|---:|---|---:|---:|---:|',
+    '| network | uploader | MiB/s | × ceiling | runs (MiB/s) | client CPU s/GiB | Chromium CPU s/GiB | server CPU s/GiB | machine busy |',
+    '|---|---|---:|---:|---|---:|---:|---:|---:|',
     ...table,
     '',
     'CPU: seconds of CPU time per GiB sent, from /proc while each upload ran; server = httpd + radosgw + ceph-osd + ceph-mon;',
     'client = the rest of the machine (Chromium or curl, and the benchmark\'s own node), less the delay link' +
       (wan ? ` (which took ${f1(median(Object.values(summary).flatMap((x) => Object.values(x).map((y) => y.cpu.link))
-        .filter((x) => x > 0.05)))} s/GiB on the 40 ms runs)` : '') + '; machine busy = share of both cores in use.',
+        .filter((x) => x > 0.05)))} s/GiB on the 40 ms runs)` : '') + ', and any other job on the machine;',
+    'Chromium = its browser, renderer, network service and GPU processes alone; machine busy = share of both cores in use.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 });
