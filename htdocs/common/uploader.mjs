@@ -16,7 +16,11 @@
 //   while the store cannot be reached (no answer, a stall, 503) the upload waits and tries
 //   again for as long as the page is open, and says so ('s3up:status', below);
 // - progress comes from XHR upload events, per part, summed per file, and never goes back:
-//   a part sent again counts only once it passes what it had reached;
+//   a part sent again counts only once it passes what it had reached. An event only notes
+//   the bytes; Uppy hears of them every `progressMs` (500 ms), all files at once, so the
+//   Dashboard redraws twice a second rather than on every event (each redraw costs the
+//   page's renderer and compositor more than the rest of its work: t/bench/browser
+//   --profile);
 // - pause lets the parts in flight finish and starts no new ones; resume sends what is missing;
 // - removing a file (or cancel-all) aborts its PUTs and the multipart upload (DELETE);
 // - {key, uploadId, partSize} live in the file's state (s3Multipart, the field AwsS3 uses),
@@ -136,22 +140,25 @@ function urlLifetime(url) {
 
 // One request with a body, through XHR (fetch has no upload progress). holder.xhr is set
 // while it runs; abort(holder) stops it (the promise then rejects with Aborted). A request
-// with no progress for stallMs is aborted as a network error.
+// with no progress for stallMs is aborted as a network error: a progress event notes the
+// time, and one timer of the request looks at it (rather than a timer set again on every
+// event).
 function send(holder, method, url, body, onProgress, stallMs) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     let stalled = false;
-    let timer = null;
-    const watch = () => {
-      holder.moved = performance.now();
-      clearTimeout(timer);
-      timer = setTimeout(() => { stalled = true; xhr.abort(); }, stallMs);
-    };
-    const done = () => { clearTimeout(timer); holder.xhr = null; };
+    const moved = () => { holder.moved = performance.now(); };
+    const watchdog = setInterval(() => {
+      if (performance.now() - holder.moved > stallMs) {
+        stalled = true;
+        xhr.abort();
+      }
+    }, Math.min(1000, stallMs / 4));
+    const done = () => { clearInterval(watchdog); holder.xhr = null; };
     xhr.open(method, url);
-    xhr.upload.addEventListener('progress', (e) => { watch(); onProgress?.(e.loaded); });
+    xhr.upload.addEventListener('progress', (e) => { moved(); onProgress?.(e.loaded); });
     // Body sent: S3 answers soon; the watchdog keeps running until it does.
-    xhr.upload.addEventListener('load', watch);
+    xhr.upload.addEventListener('load', moved);
     xhr.addEventListener('load', () => {
       done();
       if (xhr.status >= 200 && xhr.status < 300) {
@@ -175,7 +182,7 @@ function send(holder, method, url, body, onProgress, stallMs) {
       reject(stalled ? new UploadError('The upload stalled', { retryable: true }) : new Aborted());
     });
     holder.xhr = xhr;
-    watch();
+    moved();
     xhr.send(body);
   });
 }
@@ -204,8 +211,9 @@ class Job {
     this.single = { xhr: null, sent: 0 };
     // The most bytes reported so far: progress never goes back.
     this.reported = 0;
+    // Bytes moved since Uppy last heard of them (the plugin's beat tells it).
+    this.progressDue = false;
     this.timers = new Set();
-    this.progressTimer = null;
     // Stops control requests (ListParts, signing, complete) on cancel.
     this.ctrl = new AbortController();
     this.promise = new Promise((resolve) => { this.resolve = resolve; });
@@ -483,7 +491,7 @@ class Job {
       part.state = 'done';
       part.etag = stripQuotes(etag);
       part.sent = part.size;
-      this.emitProgress();
+      this.progressSoon();
       const file = this.file;
       if (file) this.uppy.emit('s3-multipart:part-uploaded', file, { PartNumber: part.n, ETag: part.etag });
       return;
@@ -546,12 +554,15 @@ class Job {
 
   // -- progress and ends
 
+  // Said with the plugin's next beat.
   progressSoon() {
-    if (this.progressTimer) return;
-    this.progressTimer = setTimeout(() => {
-      this.progressTimer = null;
-      this.emitProgress();
-    }, 100);
+    this.progressDue = true;
+  }
+
+  flushProgress() {
+    if (!this.progressDue) return;
+    this.progressDue = false;
+    this.emitProgress();
   }
 
   emitProgress() {
@@ -584,8 +595,6 @@ class Job {
   stopAll() {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    clearTimeout(this.progressTimer);
-    this.progressTimer = null;
     for (const part of this.parts) abort(part);
     abort(this.single);
   }
@@ -641,6 +650,8 @@ const defaults = {
   id: 'S3Up',
   // Parts of one file at once (the server's S3UpPartsInFlight).
   partsInFlight: 4,
+  // How often Uppy hears of the bytes sent (its Dashboard redraws each time).
+  progressMs: 500,
   // Half-life of the smoothed rate behind the time left.
   rateHalfLifeMs: 8000,
   // Parts at once across files: the browser opens 6 connections to one host over HTTP/1.1.
@@ -680,6 +691,8 @@ export default class S3UpUploader extends BasePlugin {
   #base = null; // {t, bytes} when the batch started moving (bytes kept from before a reload)
 
   #ticker = null;
+
+  #statusAt = 0; // performance.now() of the last 's3up:status'
 
   // The store does not answer: {since, retryAt, message}, or null.
   #outage = null;
@@ -828,8 +841,16 @@ export default class S3UpUploader extends BasePlugin {
     return { state, bytes: Math.min(bytes, total), total, rate, secondsLeft, retryIn, moving, files: this.#batch.size };
   }
 
+  // Every progressMs while files go up: the files' progress, and every second the status,
+  // in one task, so that the page redraws once for both.
+  #beat = () => {
+    for (const job of this.#jobs.values()) job.flushProgress();
+    if (performance.now() - this.#statusAt >= 1000 - this.opts.progressMs / 2) this.#tick();
+  };
+
   #tick = () => {
     const now = performance.now();
+    this.#statusAt = now;
     const st = this.status();
     // The rate: the average since the start for the first seconds, then an exponential
     // moving average of one-second samples (half-life rateHalfLifeMs); it stands still while
@@ -866,7 +887,7 @@ export default class S3UpUploader extends BasePlugin {
       this.#base = null;
     }
     for (const f of files) if (!this.#batch.has(f.id)) this.#batch.set(f.id, f.size ?? 0);
-    if (this.#ticker === null) this.#ticker = setInterval(this.#tick, 1000);
+    if (this.#ticker === null) this.#ticker = setInterval(this.#beat, this.opts.progressMs);
   }
 
   // A job ended: its bytes stay in the batch when it arrived, leave it when not.

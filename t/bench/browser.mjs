@@ -2,7 +2,7 @@
 // RGW through mod_s3up's API, against the ceiling, on loopback and over an emulated WAN.
 //
 //   t/bench/browser [--runs 3] [--size-mib 1024] [--delay-ms 20] [--no-wan] [--no-loopback]
-//                   [--variants ceiling,portal,stock,raw] [--pin] [--keep]
+//                   [--variants ceiling,portal,stock,raw] [--pin] [--keep] [--profile]
 //
 // Variants, each a median of --runs runs, interleaved (ceiling, portal, stock, ceiling, ...):
 //   portal   the customer portal page as it is (htdocs/upload/, whatever uploader it uses):
@@ -28,12 +28,21 @@
 // curl, the delay link, this script) on CPU 1, as if they ran on two machines: what a
 // browser's own CPU costs then no longer slows the store. Needs an RGW of its own.
 //
+// --profile: where a page's CPU goes, for each browser upload (the profilers cost CPU of
+// their own: read its figures against each other, not against a run without it):
+// Chromium's CPU time by process kind and thread (/proc/<pid>/task), the page's JavaScript
+// by function (a CDP Profiler session, sampling every 1 ms) and the renderer's main-thread
+// work by kind (a CDP trace of devtools.timeline: script, style, layout, paint, ...). The
+// top entries go to stderr; the .cpuprofile and trace files stay in the scratch folder (with
+// --keep).
+//
 // Sign-in: Basic auth ({SHA} htpasswd). Chromium gets the credentials through playwright
 // for the first page only (playwright intercepts every request while it holds them), then
 // uses the ones it cached, like any browser after a login prompt.
 import { spawn, execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, chmodSync, statSync } from 'node:fs';
+import { join, basename } from 'node:path';
+import { SourceMap } from 'node:module';
 import { parseArgs } from 'node:util';
 import { randomBytes, createHash } from 'node:crypto';
 import { chromium } from 'playwright-core';
@@ -54,6 +63,7 @@ const { values: opt } = parseArgs({
     parallel: { type: 'string', default: '4' },
     keep: { type: 'boolean', default: false },
     pin: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 const RUNS = Number(opt.runs);
@@ -134,6 +144,9 @@ function sha256File(file) {
 // The clients' CPU seconds (everything but the servers and the delay link), and the part of
 // them Chromium's processes spent, by kind.
 const clientCpu = (c) => c.busy - c.servers - c.link;
+// Chromium's own CPU seconds (all its processes): unlike the clients' figure, untouched by
+// other jobs on the machine.
+const chromiumTotal = (c) => Object.keys(c).filter((k) => k.startsWith('chromium ')).reduce((t, k) => t + c[k], 0);
 const chromiumCpu = (c) => {
   const kinds = Object.keys(c).filter((k) => k.startsWith('chromium ') && c[k] > 0.05);
   return kinds.length ? ` (${kinds.map((k) => `${k.slice(9)} ${c[k].toFixed(1)}`).join(', ')})` : '';
@@ -150,8 +163,132 @@ async function connectMs(prefix, url) {
   return median(xs);
 }
 
+// -- --profile
+
+// CPU seconds of every thread of Chromium's processes, by "kind thread-name" (Chromium's
+// pools number their threads: the numbers are dropped), keyed by thread id.
+function threadTimes(procs) {
+  const out = new Map();
+  for (const [kind, pids] of Object.entries(procs)) {
+    for (const pid of pids) {
+      let tids;
+      try { tids = readdirSync(`/proc/${pid}/task`); } catch { continue; }
+      for (const tid of tids) {
+        try {
+          const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+          const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/[\d/]+$/, '');
+          const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          out.set(`${pid}/${tid}`, { key: `${kind} ${name}`, t: (Number(f[11]) + Number(f[12])) / 100 });
+        } catch { /* gone */ }
+      }
+    }
+  }
+  return out;
+}
+
+function threadSpan(procsFn) {
+  const t0 = threadTimes(procsFn());
+  return () => {
+    const by = new Map();
+    for (const [id, { key, t }] of threadTimes(procsFn())) by.set(key, (by.get(key) ?? 0) + t - (t0.get(id)?.t ?? 0));
+    return [...by].filter(([, t]) => t >= 0.01).sort((a, b) => b[1] - a[1]);
+  };
+}
+
+// Where the bundle's minified code came from (Uppy's source map, when npm ci put it there).
+let uppyMap;
+function uppySource(line, column) {
+  if (uppyMap === undefined) {
+    try {
+      uppyMap = new SourceMap(JSON.parse(readFileSync(join(top, 'node_modules/uppy/dist/uppy.min.mjs.map'), 'utf8')));
+    } catch { uppyMap = null; }
+  }
+  const e = uppyMap?.findEntry(line, column);
+  if (!e?.originalSource) return null;
+  return { file: e.originalSource.replace(/^(\.\.\/)+(node_modules\/)?/, '').replace(/^packages\//, ''), line: e.originalLine + 1, name: e.name };
+}
+
+// A V8 CPU profile's self time (ms) by function and by source file.
+function summariseProfile(profile) {
+  const self = new Map();
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
+  const byFn = new Map(), byFile = new Map();
+  const add = (m, k, v) => m.set(k, (m.get(k) ?? 0) + v);
+  for (const node of profile.nodes) {
+    const ms = self.get(node.id) ?? 0;
+    if (!ms) continue;
+    const { functionName, url, lineNumber, columnNumber } = node.callFrame;
+    let file = functionName;
+    try { if (url) file = basename(new URL(url).pathname) || url; } catch { file = url; }
+    let fn = `${functionName || '(anonymous)'} ${file}:${lineNumber + 1}`;
+    if (file === 'uppy.min.mjs') {
+      const src = uppySource(lineNumber, columnNumber);
+      if (src) {
+        file = `uppy: ${src.file}`;
+        fn = `${src.name || functionName || '(anonymous)'} ${src.file}:${src.line}`;
+      }
+    }
+    add(byFn, fn, ms);
+    add(byFile, file, ms);
+  }
+  const most = (m, n) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n);
+  return { byFn: most(byFn, 25), byFile: most(byFile, 20), totalMs: [...self.values()].reduce((a, b) => a + b, 0) };
+}
+
+// A Chromium trace (devtools.timeline): self thread time (ms) of each event by thread and
+// name, in the renderers.
+function summariseTrace(buf) {
+  const { traceEvents } = JSON.parse(buf.toString('utf8'));
+  const procName = new Map(), threadName = new Map();
+  for (const e of traceEvents) {
+    if (e.ph !== 'M') continue;
+    if (e.name === 'process_name') procName.set(e.pid, e.args.name);
+    if (e.name === 'thread_name') threadName.set(`${e.pid}/${e.tid}`, e.args.name);
+  }
+  const threads = new Map();
+  for (const e of traceEvents) {
+    if (e.ph !== 'X' || !/renderer/i.test(procName.get(e.pid) ?? '')) continue;
+    const k = `${e.pid}/${e.tid}`;
+    if (!threads.has(k)) threads.set(k, []);
+    threads.get(k).push(e);
+  }
+  const self = new Map();
+  for (const [k, evs] of threads) {
+    const tname = (threadName.get(k) ?? k).replace(/\d+$/, '');
+    evs.sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
+    const stack = [];
+    const close = (upTo) => {
+      while (stack.length && stack.at(-1).end <= upTo) {
+        const s = stack.pop();
+        const key = `${tname}: ${s.name}`;
+        self.set(key, (self.get(key) ?? 0) + Math.max(0, s.t - s.children) / 1000);
+      }
+    };
+    for (const e of evs) {
+      close(e.ts);
+      const t = e.tdur ?? e.dur ?? 0;
+      if (stack.length) stack.at(-1).children += t;
+      stack.push({ name: e.name, end: e.ts + (e.dur ?? 0), t, children: 0 });
+    }
+    close(Infinity);
+  }
+  return [...self].sort((a, b) => b[1] - a[1]).slice(0, 25);
+}
+
+function logProfile(what, p, gib) {
+  const f = (ms) => `${(ms / 1000 / gib).toFixed(3)}`;
+  log(`${what}: Chromium's threads, CPU s/GiB:`);
+  for (const [k, t] of p.threads.slice(0, 20)) log(`  ${(t / gib).toFixed(3)}  ${k}`);
+  log(`${what}: the page's JavaScript (V8 profile, ${f(p.js.totalMs)} s/GiB sampled), self s/GiB by file:`);
+  for (const [k, ms] of p.js.byFile) log(`  ${f(ms)}  ${k}`);
+  log(`${what}: ... by function:`);
+  for (const [k, ms] of p.js.byFn) log(`  ${f(ms)}  ${k}`);
+  log(`${what}: renderer threads' trace events, self thread time s/GiB:`);
+  for (const [k, ms] of p.trace) log(`  ${f(ms)}  ${k}`);
+}
+
 // One browser upload of `file` on `pageUrl`; returns {seconds, key, counts}.
-async function browserUpload(browser, { origin, pageUrl, primeUrl, user, pw, file, s3port, cpuGroups }) {
+async function browserUpload(browser, { origin, pageUrl, primeUrl, user, pw, file, s3port, cpuGroups, profile }) {
   const context = await browser.newContext({ httpCredentials: { username: user, password: pw, origin } });
   context.setDefaultTimeout(60000);
   try {
@@ -189,12 +326,31 @@ async function browserUpload(browser, { origin, pageUrl, primeUrl, user, pw, fil
 
     const nav = await page.goto(pageUrl);
     if (!nav.ok()) throw new Error(`${pageUrl}: ${nav.status()}`);
-    const input = page.locator('input[type=file]:not([webkitdirectory])').first();
+    // The Dashboard's file input (the portal has another one, for unfinished uploads), or
+    // the bare page's.
+    const input = page.locator('#uppy input[type=file]:not([webkitdirectory]), input#file').first();
     await input.waitFor({ state: 'attached' });
     const completed = page.waitForResponse((res) => res.request().method() === 'POST'
       && /\/s3\/multipart\/[^/]+\/complete$/.test(new URL(res.url()).pathname), { timeout: UPLOAD_TIMEOUT });
     completed.catch(() => {});
     await input.setInputFiles(file);
+    let profiled = null;
+    if (profile) {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+      await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
+      await cdp.send('Profiler.start');
+      const threads = threadSpan(() => chromiumProcs(process.pid));
+      profiled = async () => {
+        const t = threads();
+        const { profile: js } = await cdp.send('Profiler.stop');
+        const trace = await browser.stopTracing();
+        writeFileSync(join(profile.dir, `${profile.name}.cpuprofile`), JSON.stringify(js));
+        writeFileSync(join(profile.dir, `${profile.name}.trace.json`), trace);
+        return { threads: t, js: summariseProfile(js), trace: summariseTrace(trace) };
+      };
+    }
     const cpu = cpuSpan(cpuGroups);
     const button = page.locator('.uppy-StatusBar-actionBtn--upload');
     // Press Upload, unless the page started by itself.
@@ -207,7 +363,10 @@ async function browserUpload(browser, { origin, pageUrl, primeUrl, user, pw, fil
       }
       await sleep(50);
     }
-    if (started === null) throw new Error(`the upload did not start: ${problems.join('; ')}`);
+    if (started === null) {
+      const text = await page.locator('body').innerText().catch(() => '');
+      throw new Error(`the upload did not start: ${problems.join('; ')}; the page says: ${text.replace(/\s+/g, ' ').slice(0, 600)}`);
+    }
     let finished = false;
     const failure = (async () => {
       while (!finished) {
@@ -221,9 +380,10 @@ async function browserUpload(browser, { origin, pageUrl, primeUrl, user, pw, fil
     const res = await Promise.race([completed, failure]).finally(() => { finished = true; });
     const seconds = (Date.now() - started) / 1000;
     const cpuUsed = cpu();
+    const prof = profiled && await profiled();
     const body = await res.json();
     if (res.status() !== 200 || !body.key) throw new Error(`complete: ${res.status()} ${JSON.stringify(body)}`);
-    return { seconds, key: body.key, counts, problems, cpu: cpuUsed };
+    return { seconds, key: body.key, counts, problems, cpu: cpuUsed, profile: prof };
   } finally {
     await context.close().catch(() => {});
   }
@@ -363,7 +523,9 @@ Alias /bench/ "${top}/t/bench/raw/"
           const pageUrl = { portal: `${api}/`, stock: `${api}/?uploader=stock`, raw: `${origin}/bench/?api=/upload` }[v];
           r = await browserUpload(browser, {
             origin, pageUrl, primeUrl: `${api}/`, user, pw, file, s3port: rgwPort, cpuGroups,
+            profile: opt.profile && { dir, name: `${phase.name.replace(/\W+/g, '')}-${v}-${i}` },
           });
+          if (r.profile) logProfile(`${phase.name} run ${i} ${v}`, r.profile, SIZE / 1024 / MiB);
         }
         const got = s3tool('sha256', r.key);
         r.shaOk = got === fileSha;
@@ -407,13 +569,14 @@ Alias /bench/ "${top}/t/bench/raw/"
       const xs = res.runs[v].map((r) => r.mibps);
       const mb = median(xs);
       // CPU seconds per GiB sent, and how busy the machine was (medians over the runs)
-      const perGiB = (k) => median(res.runs[v].map((r) => (k === 'clients' ? clientCpu(r.cpu) : r.cpu[k]) / (SIZE / 1024 / MiB)));
-      const cpu = { clients: perGiB('clients'), servers: perGiB('servers'), link: perGiB('link'),
+      const of = { clients: clientCpu, chromium: chromiumTotal };
+      const perGiB = (k) => median(res.runs[v].map((r) => (of[k]?.(r.cpu) ?? r.cpu[k]) / (SIZE / 1024 / MiB)));
+      const cpu = { clients: perGiB('clients'), chromium: perGiB('chromium'), servers: perGiB('servers'), link: perGiB('link'),
         busyShare: median(res.runs[v].map((r) => r.cpu.busyShare)) };
       summary[pname][v] = { mibps: mb, ratio: mb / ceil, all: xs, cpu };
       table.push(`| ${pname} (connect ${f1(res.rtt)} ms) | ${label[v]} | ${f1(mb)} | ` +
         `${v === 'ceiling' ? '1' : f2(mb / ceil)} | ${xs.map(f1).join(', ')} | ` +
-        `${f1(cpu.clients)} | ${f1(cpu.servers)} | ${(100 * cpu.busyShare).toFixed(0)} % |`);
+        `${f1(cpu.clients)} | ${v === 'ceiling' ? '-' : f2(cpu.chromium)} | ${f1(cpu.servers)} | ${(100 * cpu.busyShare).toFixed(0)} % |`);
     }
   }
   const out = {
@@ -433,14 +596,15 @@ Alias /bench/ "${top}/t/bench/raw/"
     wan ? `WAN: ${DELAY} ms each way through t/bench/delaylink (user-space, tun, MTU 65000); clients in a network namespace`
       : `WAN: not measured: ${wanWhy || 'skipped (--no-wan)'}`,
     '',
-    '| network | uploader | MiB/s | × ceiling | runs (MiB/s) | client CPU s/GiB | server CPU s/GiB | machine busy |',
-    '|---|---|---:|---:|---|---:|---:|---:|',
+    '| network | uploader | MiB/s | × ceiling | runs (MiB/s) | client CPU s/GiB | Chromium CPU s/GiB | server CPU s/GiB | machine busy |',
+    '|---|---|---:|---:|---|---:|---:|---:|---:|',
     ...table,
     '',
     'CPU: seconds of CPU time per GiB sent, from /proc while each upload ran; server = httpd + radosgw + ceph-osd + ceph-mon;',
     'client = the rest of the machine (Chromium or curl, and the benchmark\'s own node), less the delay link' +
       (wan ? ` (which took ${f1(median(Object.values(summary).flatMap((x) => Object.values(x).map((y) => y.cpu.link))
-        .filter((x) => x > 0.05)))} s/GiB on the 40 ms runs)` : '') + '; machine busy = share of both cores in use.',
+        .filter((x) => x > 0.05)))} s/GiB on the 40 ms runs)` : '') + ', and any other job on the machine;',
+    'Chromium = its browser, renderer, network service and GPU processes alone; machine busy = share of both cores in use.',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 });
