@@ -674,6 +674,18 @@ static apr_status_t add_name(void *baton, const char *k, const void *item)
 
 /* The names of the empty objects under an index prefix that pass valid,
  * sorted, from the cache while fresh. */
+/* The ids of a cached index's text. */
+static apr_array_header_t *index_ids(const char *text, apr_pool_t *p)
+{
+    apr_array_header_t *ids = apr_array_make(p, 4, sizeof(const char *));
+    char *last, *id, *copy = apr_pstrdup(p, text ? text : "");
+
+    for (id = apr_strtok(copy, "\n", &last); id; id = apr_strtok(NULL, "\n", &last)) {
+        APR_ARRAY_PUSH(ids, const char *) = id;
+    }
+    return ids;
+}
+
 static apr_status_t cached_index(apr_array_header_t **ids, s3up_store_t *st, const char *prefix,
                                  int (*valid)(const char *), s3up_error_t **err, apr_pool_t *p)
 {
@@ -683,24 +695,38 @@ static apr_status_t cached_index(apr_array_header_t **ids, s3up_store_t *st, con
     apr_time_t now = st->s3->aws.now();
     apr_uint32_t generation = apr_atomic_read32(st->cache->generation);
     listing_t listing = {found, strlen(prefix), valid};
+    int asking = 0;
     apr_status_t rv;
 
     if (cache_get(st->cache, ckey, now, st->ttl, &text, &etag, NULL, NULL, p)) {
-        char *last, *id, *copy = apr_pstrdup(p, text ? text : "");
-        for (id = apr_strtok(copy, "\n", &last); id; id = apr_strtok(NULL, "\n", &last)) {
-            APR_ARRAY_PUSH(found, const char *) = id;
-        }
-        *ids = found;
+        *ids = index_ids(text, p);
         return APR_SUCCESS;
     }
-    if ((rv = s3up_s3_each(st->s3, S3UP_S3_OBJECTS, prefix, 0, NULL, add_name, &listing, err, p)) !=
-        APR_SUCCESS) {
-        return rv;
+    if (st->ttl > 0) {
+        /* As for a record: one thread lists, the others wait for it. */
+        if (read_wait(st->cache, ckey, err, p)) {
+            if (*err) {
+                return (*err)->status;
+            }
+            if (cache_get(st->cache, ckey, st->s3->aws.now(), st->ttl, &text, &etag, NULL, NULL,
+                          p)) {
+                *ids = index_ids(text, p);
+                return APR_SUCCESS;
+            }
+        } else {
+            asking = 1;
+        }
     }
-    qsort(found->elts, found->nelts, sizeof(const char *), cmp_str);
-    cache_set(st->cache, ckey, apr_array_pstrcat(p, found, '\n'), NULL, now, generation);
+    rv = s3up_s3_each(st->s3, S3UP_S3_OBJECTS, prefix, 0, NULL, add_name, &listing, err, p);
+    if (rv == APR_SUCCESS) {
+        qsort(found->elts, found->nelts, sizeof(const char *), cmp_str);
+        cache_set(st->cache, ckey, apr_array_pstrcat(p, found, '\n'), NULL, now, generation);
+    }
+    if (asking) {
+        read_end(st->cache, ckey, rv == APR_SUCCESS ? NULL : *err);
+    }
     *ids = found;
-    return APR_SUCCESS;
+    return rv;
 }
 
 apr_status_t s3up_record_index(apr_array_header_t **ids, s3up_store_t *st, const char *prefix,

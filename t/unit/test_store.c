@@ -296,6 +296,10 @@ static void test_negatives(apr_pool_t *p)
 /* A store that takes 50 ms to answer, and counts what it is asked. */
 static volatile apr_uint32_t slow_calls;
 static apr_status_t slow_status = 200;
+static const char *slow_listing =
+    "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>.s3up/members/"
+    "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90/acme"
+    "</Key><Size>0</Size></Contents></ListBucketResult>";
 
 static apr_status_t slow_perform(s3up_http_resp_t **out, const char **detail, s3up_http_t *h,
                                  const s3up_http_req_t *req, apr_pool_t *p)
@@ -304,13 +308,14 @@ static apr_status_t slow_perform(s3up_http_resp_t **out, const char **detail, s3
 
     (void)detail;
     (void)h;
-    (void)req;
     apr_atomic_inc32(&slow_calls);
     apr_sleep(apr_time_from_msec(50));
     resp->status = slow_status;
     resp->headers = apr_table_make(p, 1);
     apr_table_set(resp->headers, "ETag", "\"v1\"");
-    resp->body = slow_status == 200 ? record : "<Error><Code>AccessDenied</Code></Error>";
+    resp->body = slow_status != 200                ? "<Error><Code>AccessDenied</Code></Error>"
+                 : strstr(req->url, "list-type=2") ? slow_listing
+                                                   : record;
     resp->body_len = strlen(resp->body);
     *out = resp;
     return APR_SUCCESS;
@@ -320,6 +325,7 @@ static const s3up_http_ops_t slow_ops = {slow_perform, NULL};
 
 typedef struct reader_t {
     s3up_store_t *st;
+    int index; /* lists alice's endpoints rather than reading acme's record */
     apr_status_t rv;
 } reader_t;
 
@@ -340,15 +346,26 @@ static void *APR_THREAD_FUNC read_record(apr_thread_t *t, void *data)
     s3.aws.now = apr_time_now;
     s3.aws.max_attempts = 1;
     st.s3 = &s3;
-    rd->rv = s3up_store_endpoint_get(&ep, &st, "acme", &err, p);
+    if (rd->index) {
+        apr_array_header_t *ids;
+        rd->rv = s3up_store_member_endpoints(&ids, &st, "alice", &err, p);
+        if (rd->rv == APR_SUCCESS &&
+            (ids->nelts != 1 || strcmp(APR_ARRAY_IDX(ids, 0, const char *), "acme"))) {
+            rd->rv = APR_EGENERAL;
+        }
+    } else {
+        rd->rv = s3up_store_endpoint_get(&ep, &st, "acme", &err, p);
+    }
     apr_pool_destroy(p);
     apr_thread_exit(t, APR_SUCCESS);
     return NULL;
 }
 
-/* Threads of one process reading the same record at once: ask S3 once
- * (the others would each hold an httpd worker for the answer). */
-static void read_together(apr_status_t status, apr_status_t want, const char *what, apr_pool_t *p)
+/* Threads of one process reading the same record (or listing the same
+ * index) at once: ask S3 once (the others would each hold an httpd worker
+ * for the answer). */
+static void read_together(int index, apr_status_t status, apr_status_t want, const char *what,
+                          apr_pool_t *p)
 {
     enum { READERS = 8 };
     s3up_store_cache_t *cache;
@@ -363,7 +380,7 @@ static void read_together(apr_status_t status, apr_status_t want, const char *wh
     slow_calls = 0;
     slow_status = status;
     for (int i = 0; i < READERS; i++) {
-        readers[i] = (reader_t){&st, -1};
+        readers[i] = (reader_t){&st, index, -1};
         apr_thread_create(&threads[i], NULL, read_record, &readers[i], p);
     }
     for (int i = 0; i < READERS; i++) {
@@ -378,9 +395,13 @@ static void read_together(apr_status_t status, apr_status_t want, const char *wh
 
 static void test_read_once(apr_pool_t *p)
 {
-    read_together(200, APR_SUCCESS,
+    read_together(0, 200, APR_SUCCESS,
                   "8 threads missing one record at once: S3 asked once, all answered", p);
-    read_together(403, S3UP_ES3, "and when S3 refuses, all 8 get its refusal from one request", p);
+    read_together(0, 403, S3UP_ES3, "and when S3 refuses, all 8 get its refusal from one request",
+                  p);
+    read_together(1, 200, APR_SUCCESS,
+                  "8 threads missing one member index at once: listed once, all answered", p);
+    read_together(1, 403, S3UP_ES3, "and when S3 refuses the listing, all 8 get its refusal", p);
 }
 #endif
 
