@@ -17,10 +17,13 @@
 //   again for as long as the page is open, and says so ('s3up:status', below);
 // - progress comes from XHR upload events, per part, summed per file, and never goes back:
 //   a part sent again counts only once it passes what it had reached. An event only notes
-//   the bytes; Uppy hears of them every `progressMs` (500 ms), all files at once, so the
-//   Dashboard redraws twice a second rather than on every event (each redraw costs the
-//   page's renderer and compositor more than the rest of its work: t/bench/browser
-//   --profile);
+//   the bytes; Uppy hears of them every `progressMs` (1 s), all files at once, with the
+//   status in the same task, so the Dashboard redraws once a second rather than on every
+//   event (each redraw costs the page's renderer and compositor more than the rest of its
+//   work: t/bench/browser --profile). A beat longer than Uppy's 500 ms throttle of its
+//   total progress also lets that update run in the beat's task (the throttle's leading
+//   edge) rather than 500 ms later on its own (its trailing edge), for one file at a time;
+//   with several files moving at once, each beat still leaves one trailing update;
 // - pause lets the parts in flight finish and starts no new ones; resume sends what is missing;
 // - removing a file (or cancel-all) aborts its PUTs and the multipart upload (DELETE);
 // - {key, uploadId, partSize} live in the file's state (s3Multipart, the field AwsS3 uses),
@@ -650,8 +653,9 @@ const defaults = {
   id: 'S3Up',
   // Parts of one file at once (the server's S3UpPartsInFlight).
   partsInFlight: 4,
-  // How often Uppy hears of the bytes sent (its Dashboard redraws each time).
-  progressMs: 500,
+  // How often Uppy hears of the bytes sent (its Dashboard redraws each time). Over 500 ms,
+  // Uppy's throttle of its total progress, so that its update joins the beat's redraw.
+  progressMs: 1000,
   // Half-life of the smoothed rate behind the time left.
   rateHalfLifeMs: 8000,
   // Parts at once across files: the browser opens 6 connections to one host over HTTP/1.1.
