@@ -12,7 +12,7 @@
 // CommonJS, as node runs *.t files; the ES modules of t/lib load with require().
 const { mkdirSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
-const { run, ok, is, like, note, cleanup, passing } = require('../lib/tap.mjs');
+const { run, ok, is, like, note, cleanup, passing, until } = require('../lib/tap.mjs');
 const {
   requireBed, scratch, startHttpd, htpasswd, basicAuth, s3tool, randomId, rmSync, secret,
 } = require('../lib/stack.mjs');
@@ -150,10 +150,12 @@ CustomLog "${join(dir, 'hidden.log')}" hidden env=S3UP_REQUEST
   const partToken = `${randomId()}.${token()}`;
   r = await fetch(`${one.url}/upload/s3/multipart/x/1/data?key=k&t=${partToken}`, { method: 'PUT', body: 'x' });
   is(r.status, 401, "a part's address refused by httpd's Basic auth, before the module's handler");
-  const hiddenLog = readFileSync(join(dir, 'hidden.log'), 'utf8');
+  // httpd writes the access log line after the response has gone: wait for it.
+  const refusedLine = `PUT /upload/s3/multipart/x/1/data?key=k&t=${partToken.split('.')[0]}.[hidden] HTTP/1.1 401`;
+  const readHidden = () => readFileSync(join(dir, 'hidden.log'), 'utf8');
+  const hiddenLog = await until(() => readHidden().includes(refusedLine) && readHidden(), 5000) || readHidden();
   like(hiddenLog, /^POST \/drop\/\[hidden\] HTTP\/1\.1 429$/m, 'S3UP_REQUEST: the request line with the token hidden');
-  ok(hiddenLog.includes(`PUT /upload/s3/multipart/x/1/data?key=k&t=${partToken.split('.')[0]}.[hidden] HTTP/1.1 401`),
-    '... also when httpd refuses it before the handler');
+  ok(hiddenLog.includes(refusedLine), '... also when httpd refuses it before the handler');
   const logs = hiddenLog + one.errorLog() + two.errorLog();
   ok(![t1, t2, t3, right, partToken.split('.')[1]].some((secret) => logs.includes(secret)), 'no token or passcode in any log (debug level included)');
 

@@ -112,17 +112,6 @@ export async function login(page, url, user, { password = 'secret', timeout = 30
   throw new Error(`login(${user}): not back on ${target}, at ${page.url()}`);
 }
 
-// The value of fn() once it is truthy, polled every `every` ms; what it last gave after
-// `timeout` ms.
-export async function until(fn, timeout = 30000, every = 100) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await fn();
-    if (v || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
-
 // A wait started before the action that causes it. Marked handled: if the test fails before
 // awaiting it, its later timeout must not kill node before the cleanups (httpd, provider) run.
 export function expecting(promise) {

@@ -90,6 +90,17 @@ export function done() {
   }
 }
 
+// The value of fn() once it is truthy, polled every `every` ms; what it last gave after
+// `timeout` ms.
+export async function until(fn, timeout = 30000, every = 100) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
 export async function run(fn) {
   const onSignal = async (sig) => {
     diag(`caught ${sig}, cleaning up`);
