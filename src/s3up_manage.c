@@ -316,7 +316,8 @@ apr_status_t s3up_manage_delete(int *deleted, s3up_manage_t *m, const char *id, 
             return rv;
         }
     }
-    if ((rv = sync_members(m, id, ep->members, NULL, err, p)) != APR_SUCCESS) {
+    if ((rv = sync_members(m, id, ep->members, NULL, err, p)) != APR_SUCCESS ||
+        (rv = s3up_store_facts_delete(m->store, id, err, p)) != APR_SUCCESS) {
         return rv;
     }
     return s3up_store_endpoint_delete(m->store, id, err, p);

@@ -10,8 +10,9 @@
  * listed once, not once per page. Who uploaded a file is in its
  * metadata, which only a HEAD tells: asked for the page's files
  * (HEADS_AT_ONCE at a time), or for every file when sorting by uploader,
- * and kept in the store cache for the file's key, ETag and time (which
- * change when the file does), so listing the folder again asks nothing.
+ * and kept for the file's key, ETag and time (which change when the file
+ * does) in the store cache and in the endpoint's facts object in the
+ * bucket, so listing the folder again asks nothing, in any process.
  */
 #include <apr_base64.h>
 #include <apr_hash.h>
@@ -35,9 +36,10 @@ typedef struct browse_t {
     const char *base; /* the listed prefix */
     apr_array_header_t *rows;
     apr_hash_t *folders; /* name -> s3up_file_row_t * */
-    apr_hash_t *names;   /* every file's name -> "" */
+    apr_hash_t *names;   /* every file's name -> its fact name, or "" */
     s3up_totals_t *totals;
     apr_array_header_t *links; /* the endpoint's link records, once read */
+    int facts_read;            /* the endpoint's facts object, once */
     apr_pool_t *p;
 } browse_t;
 
@@ -54,6 +56,17 @@ static int contains(const char *name, const char *part)
     return n == 0;
 }
 
+/* The name of a fact about a file: its key, ETag and time. */
+static const char *fact_name(const char *key, const char *etag, apr_time_t time, apr_pool_t *p)
+{
+    return etag ? apr_psprintf(p, "%s\t%s\t%" APR_TIME_T_FMT, key, etag, time) : NULL;
+}
+
+static const char *row_fact(const s3up_file_row_t *row, apr_pool_t *p)
+{
+    return fact_name(row->key, row->etag, row->last_modified, p);
+}
+
 static apr_status_t add_object(void *baton, const char *key, const void *item)
 {
     browse_t *b = baton;
@@ -62,7 +75,9 @@ static apr_status_t add_object(void *baton, const char *key, const void *item)
     const char *slash = strchr(below, '/');
     s3up_file_row_t *row;
 
-    apr_hash_set(b->names, apr_pstrdup(b->p, name), APR_HASH_KEY_STRING, "");
+    const char *fact = fact_name(key, o->etag, o->last_modified, b->p);
+
+    apr_hash_set(b->names, apr_pstrdup(b->p, name), APR_HASH_KEY_STRING, fact ? fact : "");
     if (b->q->filter && !contains(name, b->q->filter)) {
         return APR_SUCCESS;
     }
@@ -253,18 +268,43 @@ static void describe(s3up_file_row_t *row, browse_t *b, const char *by, const ch
     row->checksum = sum ? apr_pstrcat(b->p, "sha256:", sum, NULL) : NULL;
 }
 
-/* The name of a fact about row's file: its key, ETag and time. */
-static const char *fact_name(const s3up_file_row_t *row, apr_pool_t *p)
+/* Describe row from what this process knows of its file: 0 if nothing. */
+static int describe_known(s3up_file_row_t *row, browse_t *b)
 {
-    return row->etag ? apr_psprintf(p, "%s\t%s\t%" APR_TIME_T_FMT, row->key, row->etag,
-                                    row->last_modified)
-                     : NULL;
+    const char *name = row_fact(row, b->p), *known;
+    char *sum;
+
+    if (!name || !s3up_store_fact_get(&known, b->m->store, name, b->p)) {
+        return 0;
+    }
+    sum = strchr(known, '\n');
+    *sum++ = '\0';
+    describe(row, b, *known ? known : NULL, *sum ? sum : NULL);
+    return 1;
+}
+
+/* The endpoint's facts saved in the bucket, with those just learned: only
+ * from a listing of the whole folder (its names are every file's). */
+static void save_facts(browse_t *b)
+{
+    apr_array_header_t *names;
+
+    if (!b->totals->complete || strcmp(b->base, b->ep->prefix)) {
+        return;
+    }
+    names = apr_array_make(b->p, (int)apr_hash_count(b->names), sizeof(const char *));
+    for (apr_hash_index_t *hi = apr_hash_first(b->p, b->names); hi; hi = apr_hash_next(hi)) {
+        const char *name = apr_hash_this_val(hi);
+        APR_ARRAY_PUSH(names, const char *) = *name ? name : NULL;
+    }
+    s3up_store_facts_save(b->m->store, b->ep->id, names, b->p);
 }
 
 /* Who uploaded each of rows' files and its checksum, from their metadata:
- * what this process saw of the same key, ETag and time before, else HEADs,
- * HEADS_AT_ONCE in flight together. A file gone meanwhile keeps its row,
- * with neither. */
+ * what this process saw of the same key, ETag and time before, else what
+ * the endpoint's facts object says (read once), else HEADs, HEADS_AT_ONCE
+ * in flight together, and then the facts object is written again. A file
+ * gone meanwhile keeps its row, with neither. */
 static apr_status_t describe_all(s3up_file_row_t **rows, int n, browse_t *b, s3up_error_t **err)
 {
     apr_size_t m = (apr_size_t)(n > 0 ? n : 1);
@@ -273,23 +313,30 @@ static apr_status_t describe_all(s3up_file_row_t **rows, int n, browse_t *b, s3u
     s3up_object_t **objs = apr_palloc(b->p, sizeof(*objs) * m);
     apr_status_t *rvs = apr_palloc(b->p, sizeof(*rvs) * m);
     s3up_error_t **errs = apr_pcalloc(b->p, sizeof(*errs) * m);
-    int k = 0;
+    int k = 0, learned = 0;
 
     for (int i = 0; i < n; i++) {
-        const char *name = fact_name(rows[i], b->p), *known;
-        char *sum;
-        if (name && s3up_store_fact_get(&known, b->m->store, name, b->p)) {
-            sum = strchr(known, '\n');
-            *sum++ = '\0';
-            describe(rows[i], b, *known ? known : NULL, *sum ? sum : NULL);
-            continue;
+        if (!describe_known(rows[i], b)) {
+            asked[k++] = rows[i];
         }
-        asked[k] = rows[i];
-        keys[k++] = rows[i]->key;
+    }
+    if (k && !b->facts_read) {
+        int still = 0;
+        b->facts_read = 1;
+        s3up_store_facts_load(b->m->store, b->ep->id, b->p);
+        for (int i = 0; i < k; i++) {
+            if (!describe_known(asked[i], b)) {
+                asked[still++] = asked[i];
+            }
+        }
+        k = still;
+    }
+    for (int i = 0; i < k; i++) {
+        keys[i] = asked[i]->key;
     }
     s3up_s3_head_all(objs, rvs, errs, b->m->s3, keys, k, HEADS_AT_ONCE, b->p);
     for (int i = 0; i < k; i++) {
-        const char *by, *sum, *name = fact_name(asked[i], b->p);
+        const char *by, *sum, *name = row_fact(asked[i], b->p);
         if (rvs[i] == S3UP_ENOTFOUND) {
             continue;
         }
@@ -304,7 +351,11 @@ static apr_status_t describe_all(s3up_file_row_t **rows, int n, browse_t *b, s3u
             !strpbrk(by ? by : "", "\n") && !strpbrk(sum ? sum : "", "\n")) {
             s3up_store_fact_put(b->m->store, name,
                                 apr_pstrcat(b->p, by ? by : "", "\n", sum ? sum : "", NULL), b->p);
+            learned++;
         }
+    }
+    if (learned) {
+        save_facts(b);
     }
     return APR_SUCCESS;
 }

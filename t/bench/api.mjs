@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { startHttpd } from '../lib/stack.mjs';
+import { startHttpd, s3Requests } from '../lib/stack.mjs';
 import {
   log, main, onCleanup, scratch, startRgw, s3tool, htpasswdSha, basic, median,
   childrenOf, cpuSpan, machine, loadNow, loadRange, run, sleep, gitDescribe, startCompanion,
@@ -111,12 +111,6 @@ async function roundTrip(base, headers, name) {
   return { key: made.key, ms: t[4] - t[0], create: step(0), sign: step(1), put: step(2), complete: step(3) };
 }
 
-// The module's S3 requests so far, by operation (the s3up-status counters).
-async function s3Requests(url) {
-  const j = await json(await fetch(`${url}/status`), 'status');
-  return Object.fromEntries(Object.entries(j.requests ?? {}).map(([op, v]) => [op, v.requests]));
-}
-
 // S3 requests by operation between two s3Requests(), per `per`: "ListObjectsV2 1, ...".
 function perOp(before, after, per) {
   return Object.keys(after).filter((op) => after[op] - (before[op] ?? 0) > 0)
@@ -198,9 +192,9 @@ await main(async () => {
 
   const listUrl = `${httpd.url}/admin/api/endpoints/${enc(listEp)}/files`;
   const counted = async (fn, per) => {
-    const before = await s3Requests(httpd.url);
+    const before = await s3Requests(`${httpd.url}/status`);
     const r = await fn();
-    r.s3 = perOp(before, await s3Requests(httpd.url), per(r));
+    r.s3 = perOp(before, await s3Requests(`${httpd.url}/status`), per(r));
     return r;
   };
   const targets = {

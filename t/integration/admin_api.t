@@ -204,6 +204,7 @@ CustomLog "${dir}/audit.log" s3up_audit
   res = await admin('GET', `/api/endpoints/${acme}/files`);
   const files = Object.fromEntries((res.json?.files ?? []).map((f) => [f.name, f.size]));
   is(files, { 'from alice.bin': memberData.length, 'from link.bin': linkData.length }, 'the admin sees both files with their sizes');
+  is(s3tool('list', `.s3up/facts/${acme}.json`).length, 1, 'who sent them is kept in the bucket\'s state');
   res = await admin('GET', `/api/endpoints/${acme}`);
   ok(res.json?.totals?.files === 2 && res.json.totals.bytes === memberData.length + linkData.length && res.json.totals.complete,
     'totals per endpoint', JSON.stringify(res.json?.totals));
@@ -311,6 +312,7 @@ CustomLog "${dir}/audit.log" s3up_audit
   is(s3tool('list', `uploads/${acme}/`), [], 'every object under it is gone');
   is(s3tool('uploads', `uploads/${acme}/`), [], 'and every unfinished upload');
   is(s3tool('list', `.s3up/endpoints/${acme}.json`), [], 'and its record');
+  is(s3tool('list', `.s3up/facts/${acme}.json`), [], 'and what its files said of themselves');
   res = await admin('GET', `/api/endpoints/${acme}`);
   isError(res, 404, 'NoSuchEndpoint', 'it is no more');
 

@@ -9,13 +9,15 @@
 // - an endpoint revoked on one node is refused by the other within
 //   S3UpCacheTTL (5 s here), even when that one had it cached;
 // - the passcode limit of an upload link holds across both;
-// - the audit lines of both nodes account for every upload, once each.
+// - the audit lines of both nodes account for every upload, once each;
+// - who uploaded each file, learned by one node's admin file list (a HEAD per
+//   file), is read by the other's from the bucket: no HEAD there.
 const { mkdirSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { run, ok, is, note, cleanup, passing } = require('../lib/tap.mjs');
 const {
   requireBed, scratch, startHttpd, htpasswd, basicAuth, s3tool, bytes, sha256, randomId, rmSync,
-  secret,
+  secret, s3Requests,
 } = require('../lib/stack.mjs');
 
 requireBed();
@@ -52,6 +54,10 @@ CustomLog "${join(dir, `${name}.access.log`)}" plain
 <Location /admin>
     SetHandler s3up-admin
     ${basicAuth(pw, `user ${admin}`)}
+</Location>
+<Location /status>
+    SetHandler s3up-status
+    Require all granted
 </Location>
 `;
   const nodes = {};
@@ -138,6 +144,20 @@ LogLevel debug proxy:info proxy_balancer:info proxy_http:info
   const counts = keys.map((k) => audit.filter((l) => l.includes(`key=${k} `)).length);
   is(counts.join(','), keys.map(() => 1).join(','), `each of the ${keys.length} uploads has one audit line`);
   ok(['one', 'two'].every((n) => nodes[n].errorLog().includes('S3UP0303')), 'both nodes wrote some');
+
+  // -- who uploaded each file: asked once, by one node, for both
+  const heads = async (n) => (await s3Requests(`${nodes[n].url}/status`)).HeadObject ?? 0;
+  const files = async (n) => call(nodes[n].url, 'GET', `/admin/api/endpoints/${ep}/files`, null, [admin, 'pw-a']);
+  const uploaders = (r) => (r.json?.files ?? []).map((f) => f.uploaded_by?.name);
+  let before = await heads('one');
+  let listed = await files('one');
+  is(uploaders(listed), keys.map(() => member), `node one lists the ${keys.length} files, each with its uploader`);
+  is(await heads('one') - before, keys.length, '... asking S3 (a HEAD per file)');
+  is(s3tool('list', `.s3up/facts/${ep}.json`).length, 1, '... and keeps what it learned in the bucket');
+  before = await heads('two');
+  listed = await files('two');
+  is(uploaders(listed), keys.map(() => member), 'node two lists them with their uploaders too');
+  is(await heads('two') - before, 0, '... from the bucket: no HEAD');
 
   // -- revoked on one node, refused by the other within S3UpCacheTTL
   let res = await call(nodes.two.url, 'POST', `/upload/e/${gone}/s3/multipart`, { filename: 'warm.bin', size: 10 });

@@ -102,6 +102,15 @@ export function secret(dir) {
   return file;
 }
 
+// The module's S3 requests so far by operation ({HeadObject: n, ...}), from the
+// s3up-status handler at statusUrl: counted over all of that httpd's processes.
+export async function s3Requests(statusUrl) {
+  const res = await fetch(statusUrl);
+  const j = await res.json();
+  if (!res.ok) throw new Error(`${statusUrl}: ${res.status} ${JSON.stringify(j)}`);
+  return Object.fromEntries(Object.entries(j.requests ?? {}).map(([op, v]) => [op, v.requests]));
+}
+
 export const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 export const randomId = (n = 6) => randomBytes(n).toString('hex');
 export { rmSync };

@@ -7,6 +7,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 
+#include "s3up_json.h"
 #include "s3up_manage.h"
 #include "fake_s3.h"
 #include "tap.h"
@@ -50,10 +51,19 @@ static s3up_file_list_t *browse(s3up_files_query_t q)
     return list;
 }
 
-/* A fresh store cache: nothing seen of any file yet. */
+#define FACTS ".s3up/facts/acme.json"
+
+/* A fresh store cache: another process, which has seen nothing yet. */
 static void forget(void)
 {
     s3up_store_cache_create(&bed.store.cache, pool);
+}
+
+/* Nothing seen of any file yet, by any process: nor a facts object. */
+static void forget_all(void)
+{
+    forget();
+    fake_s3_remove(bed.f, BUCKET, FACTS);
 }
 
 /* The page's names, joined with ",". */
@@ -149,7 +159,7 @@ static void test_list(void)
     l = browse((s3up_files_query_t){.limit = 2, .offset = 4});
     is_str(order(l), "photos/y.jpg", "the last page");
     ok(l && l->next == -1, "no page after it");
-    forget();
+    forget_all();
     fake_s3_reset_counts(bed.f);
     browse((s3up_files_query_t){.limit = 2});
     is_int(fake_s3_calls(bed.f, "HeadObject"), 2, "only the page's files are asked who sent them");
@@ -166,7 +176,7 @@ static void test_list(void)
     is_int(fake_s3_calls(bed.f, "HeadObject"), 3, "(one HEAD, that file's)");
     put("a.pdf", 10, apr_psprintf(pool, "link:%.12s", made->link->id));
 
-    forget();
+    forget_all();
     fake_s3_reset_counts(bed.f);
     fake_s3_fail_next(bed.f, "HeadObject", 503, "SlowDown");
     fake_s3_drop_next(bed.f, "HeadObject");
@@ -176,7 +186,7 @@ static void test_list(void)
            row(l, "a.pdf")->by.name,
        "a HEAD that failed (503, no answer) is sent again alone: every row described");
     is_int(fake_s3_calls(bed.f, "HeadObject"), 5, "3 together, 2 again");
-    forget();
+    forget_all();
     fake_s3_fail_next(bed.f, "HeadObject", 403, "AccessDenied");
     ok(!browse((s3up_files_query_t){.limit = 3}), "a HEAD refused: the page fails");
 
@@ -222,6 +232,93 @@ static void test_folders(void)
        "an unknown endpoint: 404");
 }
 
+/* What one process learned of the files, the others read from the
+ * endpoint's facts object in the bucket. */
+static void test_facts(void)
+{
+    const fake_s3_object_t *o;
+    s3up_file_list_t *l;
+    s3up_error_t *err = NULL;
+    const char *bad;
+
+    forget_all();
+    browse((s3up_files_query_t){.limit = 2});
+    o = fake_s3_find(bed.f, BUCKET, FACTS);
+    ok(o && strstr(o->data, "uploads/acme/a (1).pdf\\t") &&
+           strstr(o->data, "uploads/acme/a.pdf\\t") && !strstr(o->data, "b.pdf"),
+       "a page's files asked: what they said is saved in the bucket");
+    forget();
+    fake_s3_reset_counts(bed.f);
+    l = browse((s3up_files_query_t){.limit = 2});
+    ok(l && row(l, "a (1).pdf") && row(l, "a (1).pdf")->by.name &&
+           !strcmp(row(l, "a (1).pdf")->by.name, "\xc3\xa9lise"),
+       "another process: the same page, described");
+    ok(fake_s3_calls(bed.f, "HeadObject") == 0 && fake_s3_calls(bed.f, "PutObject") == 0,
+       "from the facts object: no HEAD, nothing written");
+    fake_s3_reset_counts(bed.f);
+    browse((s3up_files_query_t){.limit = 5});
+    ok(fake_s3_calls(bed.f, "HeadObject") == 3 && fake_s3_calls(bed.f, "PutObject") == 1,
+       "the whole folder: the 3 files nobody asked yet are, and the object written again");
+    forget();
+    fake_s3_reset_counts(bed.f);
+    browse((s3up_files_query_t){.limit = 5});
+    is_int(fake_s3_calls(bed.f, "HeadObject"), 0, "another process: every file from the bucket");
+
+    put("b.pdf", 31, "carol");
+    fake_s3_remove(bed.f, BUCKET, "uploads/acme/photos/y.jpg");
+    fake_s3_reset_counts(bed.f);
+    l = browse((s3up_files_query_t){.limit = 5});
+    ok(l && row(l, "b.pdf") && row(l, "b.pdf")->by.name &&
+           !strcmp(row(l, "b.pdf")->by.name, "carol") && fake_s3_calls(bed.f, "HeadObject") == 1,
+       "a file written again: asked again (one HEAD)");
+    o = fake_s3_find(bed.f, BUCKET, FACTS);
+    ok(o && !strstr(o->data, "photos/y.jpg") && strstr(o->data, "uploads/acme/b.pdf\\t") &&
+           strstr(o->data, "carol\\n"),
+       "saved again: the new fact in, the gone file's out");
+    ok(o && !strstr(o->data, "alice"), "(the old version of the file's too)");
+
+    bad = "{\"facts\":{\"x\":1}";
+    fake_s3_put_object(bed.f, BUCKET, FACTS, bad, strlen(bad), NULL);
+    forget();
+    fake_s3_reset_counts(bed.f);
+    l = browse((s3up_files_query_t){.limit = 5});
+    ok(l && l->rows->nelts == 4 && fake_s3_calls(bed.f, "HeadObject") == 4 &&
+           fake_s3_calls(bed.f, "PutObject") == 1,
+       "a facts object that is not JSON: ignored, every file asked, the object written anew");
+    o = fake_s3_find(bed.f, BUCKET, "uploads/acme/b.pdf");
+    for (int shaped = 1; shaped >= 0; shaped--) {
+        bad = s3up_json_dump(s3up_json_own(json_pack("{s:{s:s}}", "facts",
+                                                     apr_psprintf(pool, "%s\t%s\t%" APR_TIME_T_FMT,
+                                                                  o->key, o->etag, o->mtime),
+                                                     shaped ? "mallory\n" : "no line break"),
+                                           pool),
+                             pool);
+        fake_s3_put_object(bed.f, BUCKET, FACTS, bad, strlen(bad), NULL);
+        forget();
+        fake_s3_reset_counts(bed.f);
+        l = browse((s3up_files_query_t){.limit = 5});
+        if (shaped) {
+            ok(l && row(l, "b.pdf") && row(l, "b.pdf")->by.name &&
+                   !strcmp(row(l, "b.pdf")->by.name, "mallory") &&
+                   fake_s3_calls(bed.f, "HeadObject") == 3,
+               "(what the bucket's object says is taken as it is: it is the state's)");
+        } else {
+            ok(l && row(l, "b.pdf") && row(l, "b.pdf")->by.name &&
+                   !strcmp(row(l, "b.pdf")->by.name, "carol") &&
+                   fake_s3_calls(bed.f, "HeadObject") == 4,
+               "a fact not of the cache's shape (no line break): ignored, the file asked");
+        }
+    }
+    forget_all();
+    fake_s3_reset_counts(bed.f);
+    browse((s3up_files_query_t){.sub = "photos", .limit = 5});
+    ok(fake_s3_calls(bed.f, "HeadObject") == 1 && fake_s3_calls(bed.f, "PutObject") == 0,
+       "a folder inside: asked, but nothing saved (the object holds the whole endpoint's)");
+    ok(s3up_store_facts_delete(&bed.store, "acme", &err, pool) == APR_SUCCESS &&
+           !fake_s3_find(bed.f, BUCKET, FACTS),
+       "the facts object goes with its endpoint");
+}
+
 int main(void)
 {
     s3up_endpoint_spec_t spec = {0};
@@ -236,6 +333,7 @@ int main(void)
     test_copy_base();
     test_list();
     test_folders();
+    test_facts();
 
     apr_pool_destroy(pool);
     apr_terminate();

@@ -1,0 +1,82 @@
+/*
+ * Facts of an endpoint's files (what their metadata says, named by key,
+ * ETag and time: see s3up_store_fact_get) kept in one object per endpoint
+ * in the bucket's state, beside each process's cache. A listing of 10,000
+ * files that nobody here has seen costs one GetObject, not 10,000 HEADs.
+ */
+#include <apr_strings.h>
+
+#include "s3up_json.h"
+#include "s3up_store.h"
+
+/* 10,000 files of long names and uploaders fit; past it nothing is kept. */
+#define FACTS_MAX (16 * 1024 * 1024)
+
+static const char *facts_key(const s3up_store_t *st, const char *id, apr_pool_t *p)
+{
+    return apr_pstrcat(p, st->prefix, "facts/", id, ".json", NULL);
+}
+
+/* A text as the cache keeps it: two lines, the second without a break. */
+static int text_valid(const char *text)
+{
+    const char *nl = strchr(text, '\n');
+
+    return nl && !strchr(nl + 1, '\n');
+}
+
+int s3up_store_facts_load(s3up_store_t *st, const char *id, apr_pool_t *p)
+{
+    s3up_body_t *body;
+    s3up_error_t *err;
+    const char *why, *name;
+    json_t *j, *facts, *v;
+    int n = 0;
+
+    if (s3up_s3_get(&body, st->s3, facts_key(st, id, p), FACTS_MAX, &err, p) != APR_SUCCESS ||
+        s3up_json_parse(&j, body->data, body->len, FACTS_MAX, &why, p) != APR_SUCCESS ||
+        !json_is_object(facts = json_object_get(j, "facts"))) {
+        return 0;
+    }
+    json_object_foreach(facts, name, v)
+    {
+        if (json_is_string(v) && text_valid(json_string_value(v))) {
+            s3up_store_fact_put(st, name, json_string_value(v), p);
+            n++;
+        }
+    }
+    return n;
+}
+
+void s3up_store_facts_save(s3up_store_t *st, const char *id, const apr_array_header_t *names,
+                           apr_pool_t *p)
+{
+    json_t *facts = json_object(), *j = json_pack("{s:o}", "facts", facts);
+    const char *text;
+    s3up_error_t *err;
+
+    if (!j) {
+        return;
+    }
+    s3up_json_own(j, p);
+
+    for (int i = 0; i < names->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(names, i, const char *), *known;
+        json_t *v;
+        /* A name or text that is not UTF-8 is left out: asked again. */
+        if (name && s3up_store_fact_get(&known, st, name, p) && (v = json_string(known))) {
+            json_object_set_new(facts, name, v);
+        }
+    }
+    text = s3up_json_dump(j, p);
+    if (text && strlen(text) <= FACTS_MAX) {
+        s3up_s3_put(NULL, st->s3, facts_key(st, id, p), text, strlen(text), "application/json",
+                    NULL, &err, p);
+    }
+}
+
+apr_status_t s3up_store_facts_delete(s3up_store_t *st, const char *id, s3up_error_t **err,
+                                     apr_pool_t *p)
+{
+    return s3up_s3_delete(st->s3, facts_key(st, id, p), err, p);
+}
