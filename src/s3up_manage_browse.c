@@ -36,10 +36,11 @@ typedef struct browse_t {
     const char *base; /* the listed prefix */
     apr_array_header_t *rows;
     apr_hash_t *folders; /* name -> s3up_file_row_t * */
-    apr_hash_t *names;   /* every file's name -> its fact name, or "" */
+    apr_hash_t *names;   /* every file's name -> its version_t */
     s3up_totals_t *totals;
     apr_array_header_t *links; /* the endpoint's link records, once read */
     int facts_read;            /* the endpoint's facts object, once */
+    int facts_held;            /* how many facts it held */
     apr_pool_t *p;
 } browse_t;
 
@@ -55,6 +56,12 @@ static int contains(const char *name, const char *part)
     }
     return n == 0;
 }
+
+/* Which version of a file a listing saw. */
+typedef struct version_t {
+    const char *etag; /* NULL: none given */
+    apr_time_t time;
+} version_t;
 
 /* The name of a fact about a file: its key, ETag and time. */
 static const char *fact_name(const char *key, const char *etag, apr_time_t time, apr_pool_t *p)
@@ -75,9 +82,11 @@ static apr_status_t add_object(void *baton, const char *key, const void *item)
     const char *slash = strchr(below, '/');
     s3up_file_row_t *row;
 
-    const char *fact = fact_name(key, o->etag, o->last_modified, b->p);
+    version_t *v = apr_palloc(b->p, sizeof(*v));
 
-    apr_hash_set(b->names, apr_pstrdup(b->p, name), APR_HASH_KEY_STRING, fact ? fact : "");
+    v->etag = o->etag ? apr_pstrdup(b->p, o->etag) : NULL;
+    v->time = o->last_modified;
+    apr_hash_set(b->names, apr_pstrdup(b->p, name), APR_HASH_KEY_STRING, v);
     if (b->q->filter && !contains(name, b->q->filter)) {
         return APR_SUCCESS;
     }
@@ -140,13 +149,19 @@ static apr_status_t add_and_keep(void *baton, const char *key, const void *item)
 /* A kept listing: "complete\n", then a line per object. */
 static apr_status_t add_kept(browse_t *b, char *text, int *complete)
 {
-    char *last, *line = apr_strtok(text, "\n", &last);
+    char *next = strchr(text, '\n');
 
-    *complete = line && *line == '1';
-    while ((line = apr_strtok(NULL, "\n", &last))) {
+    *complete = *text == '1';
+    while (next) {
+        char *line = next + 1, *size, *mtime, *etag;
         s3up_object_t o = {0};
-        char *size = strchr(line, '\t'), *mtime = size ? strchr(size + 1, '\t') : NULL;
-        char *etag = mtime ? strchr(mtime + 1, '\t') : NULL;
+
+        if ((next = strchr(line, '\n')) != NULL) {
+            *next = '\0';
+        }
+        size = strchr(line, '\t');
+        mtime = size ? strchr(size + 1, '\t') : NULL;
+        etag = mtime ? strchr(mtime + 1, '\t') : NULL;
         if (!etag) {
             continue;
         }
@@ -294,10 +309,12 @@ static void save_facts(browse_t *b)
     }
     names = apr_array_make(b->p, (int)apr_hash_count(b->names), sizeof(const char *));
     for (apr_hash_index_t *hi = apr_hash_first(b->p, b->names); hi; hi = apr_hash_next(hi)) {
-        const char *name = apr_hash_this_val(hi);
-        APR_ARRAY_PUSH(names, const char *) = *name ? name : NULL;
+        const version_t *v = apr_hash_this_val(hi);
+        APR_ARRAY_PUSH(names, const char *) =
+            fact_name(apr_pstrcat(b->p, b->ep->prefix, (const char *)apr_hash_this_key(hi), NULL),
+                      v->etag, v->time, b->p);
     }
-    s3up_store_facts_save(b->m->store, b->ep->id, names, b->p);
+    s3up_store_facts_save(b->m->store, b->ep->id, names, b->facts_held, b->p);
 }
 
 /* Who uploaded each of rows' files and its checksum, from their metadata:
@@ -323,7 +340,7 @@ static apr_status_t describe_all(s3up_file_row_t **rows, int n, browse_t *b, s3u
     if (k && !b->facts_read) {
         int still = 0;
         b->facts_read = 1;
-        s3up_store_facts_load(b->m->store, b->ep->id, b->p);
+        b->facts_held = s3up_store_facts_load(b->m->store, b->ep->id, b->p);
         for (int i = 0; i < k; i++) {
             if (!describe_known(asked[i], b)) {
                 asked[still++] = asked[i];

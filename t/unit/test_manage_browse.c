@@ -271,18 +271,30 @@ static void test_facts(void)
     ok(l && row(l, "b.pdf") && row(l, "b.pdf")->by.name &&
            !strcmp(row(l, "b.pdf")->by.name, "carol") && fake_s3_calls(bed.f, "HeadObject") == 1,
        "a file written again: asked again (one HEAD)");
+    is_int(fake_s3_calls(bed.f, "PutObject"), 0,
+           "one file of five changed: not worth writing the object again");
+    forget();
+    fake_s3_reset_counts(bed.f);
+    browse((s3up_files_query_t){.limit = 5});
+    is_int(fake_s3_calls(bed.f, "HeadObject"), 1, "(so each process asks that file once)");
+    put("c.pdf", 1, "dave");
+    put("d.pdf", 1, "erin");
+    fake_s3_reset_counts(bed.f);
+    browse((s3up_files_query_t){.limit = 10});
+    ok(fake_s3_calls(bed.f, "HeadObject") == 2 && fake_s3_calls(bed.f, "PutObject") == 1,
+       "two new files make it worth it: 6 facts where the object held 5");
     o = fake_s3_find(bed.f, BUCKET, FACTS);
     ok(o && !strstr(o->data, "photos/y.jpg") && strstr(o->data, "uploads/acme/b.pdf\\t") &&
-           strstr(o->data, "carol\\n"),
-       "saved again: the new fact in, the gone file's out");
+           strstr(o->data, "carol\\n") && strstr(o->data, "erin\\n"),
+       "written again: the new facts in, the gone file's out");
     ok(o && !strstr(o->data, "alice"), "(the old version of the file's too)");
 
     bad = "{\"facts\":{\"x\":1}";
     fake_s3_put_object(bed.f, BUCKET, FACTS, bad, strlen(bad), NULL);
     forget();
     fake_s3_reset_counts(bed.f);
-    l = browse((s3up_files_query_t){.limit = 5});
-    ok(l && l->rows->nelts == 4 && fake_s3_calls(bed.f, "HeadObject") == 4 &&
+    l = browse((s3up_files_query_t){.limit = 10});
+    ok(l && l->rows->nelts == 6 && fake_s3_calls(bed.f, "HeadObject") == 6 &&
            fake_s3_calls(bed.f, "PutObject") == 1,
        "a facts object that is not JSON: ignored, every file asked, the object written anew");
     o = fake_s3_find(bed.f, BUCKET, "uploads/acme/b.pdf");
@@ -296,16 +308,16 @@ static void test_facts(void)
         fake_s3_put_object(bed.f, BUCKET, FACTS, bad, strlen(bad), NULL);
         forget();
         fake_s3_reset_counts(bed.f);
-        l = browse((s3up_files_query_t){.limit = 5});
+        l = browse((s3up_files_query_t){.limit = 10});
         if (shaped) {
             ok(l && row(l, "b.pdf") && row(l, "b.pdf")->by.name &&
                    !strcmp(row(l, "b.pdf")->by.name, "mallory") &&
-                   fake_s3_calls(bed.f, "HeadObject") == 3,
+                   fake_s3_calls(bed.f, "HeadObject") == 5,
                "(what the bucket's object says is taken as it is: it is the state's)");
         } else {
             ok(l && row(l, "b.pdf") && row(l, "b.pdf")->by.name &&
                    !strcmp(row(l, "b.pdf")->by.name, "carol") &&
-                   fake_s3_calls(bed.f, "HeadObject") == 4,
+                   fake_s3_calls(bed.f, "HeadObject") == 6,
                "a fact not of the cache's shape (no line break): ignored, the file asked");
         }
     }
