@@ -11,9 +11,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  log, main, onCleanup, scratch, startRgw, median, machine, loadNow, loadRange, run, sleep, gitDescribe,
+  log, main, onCleanup, scratch, startRgw, machine, loadNow, loadRange, run, sleep, gitDescribe,
 } from './lib.mjs';
-import { signingBed, wrk, warmUp, proveUrl } from './wrk.mjs';
+import { signingBed, wrk, warmUp, proveUrl, wrkMedians } from './wrk.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -82,18 +82,7 @@ await main(async () => {
       }
     }
   }
-  const med = {};
-  for (const [k, rs] of Object.entries(results)) {
-    med[k] = {
-      rps: median(rs.map((r) => r.rps)),
-      p50: median(rs.map((r) => r.p50)),
-      p99: median(rs.map((r) => r.p99)),
-      errors: median(rs.map((r) => r.errorsTotal)),
-      non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
-      rssMiB: median(rs.map((r) => r.mem.rssKiB / 1024)),
-      procs: median(rs.map((r) => r.mem.procs)),
-    };
-  }
+  const med = Object.fromEntries(Object.entries(results).map(([k, rs]) => [k, wrkMedians(rs)]));
   const m1 = machine();
   const out = {
     date: new Date().toISOString(), commit: gitDescribe(), machine: m1, loadBefore: m0.load, loadDuring: loads,

@@ -11,10 +11,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  log, main, onCleanup, scratch, startRgw, median, machine, loadNow, loadRange, run, sleep,
+  log, main, onCleanup, scratch, startRgw, machine, loadNow, loadRange, run, sleep,
   gitDescribe, startCompanion,
 } from './lib.mjs';
-import { signingBed, wrk, warmUp, proveUrl } from './wrk.mjs';
+import { signingBed, wrk, warmUp, proveUrl, wrkMedians } from './wrk.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -74,19 +74,7 @@ await main(async () => {
     }
   }
 
-  const med = {};
-  for (const [name, rs] of Object.entries(results)) {
-    med[name] = {
-      rps: median(rs.map((r) => r.rps)),
-      p50: median(rs.map((r) => r.p50)),
-      p99: median(rs.map((r) => r.p99)),
-      rssMiB: median(rs.map((r) => r.mem.rssKiB / 1024)),
-      pssMiB: median(rs.map((r) => r.mem.pssKiB / 1024)),
-      procs: median(rs.map((r) => r.mem.procs)),
-      cpuUs: median(rs.map((r) => r.cpuUs)),
-      non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
-    };
-  }
+  const med = Object.fromEntries(Object.entries(results).map(([name, rs]) => [name, wrkMedians(rs)]));
   const m1 = machine();
   const out = {
     date: new Date().toISOString(), commit: gitDescribe(), machine: m1, loadBefore: m0.load,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startHttpd } from '../lib/stack.mjs';
 import {
-  top, log, onCleanup, s3tool, htpasswdSha, basic, childrenOf, sampleMemory, cpuSpan, run,
+  top, log, onCleanup, s3tool, htpasswdSha, basic, childrenOf, sampleMemory, cpuSpan, run, median,
 } from './lib.mjs';
 
 // wrk's units -> ms
@@ -45,6 +45,22 @@ export async function wrk(target, { threads = 2, connections = 32, duration = 10
   const w = parseWrk(r.stdout);
   // The server's CPU time per answer (µs): its own cost, whatever the client's share.
   return { ...w, mem, cpuUs: (used.server * 1e6) / w.total, raw: r.stdout };
+}
+
+// The medians of several wrk() runs of one target; non2xx is their sum.
+export function wrkMedians(rs) {
+  const med = (f) => median(rs.map(f));
+  return {
+    rps: med((r) => r.rps),
+    p50: med((r) => r.p50),
+    p99: med((r) => r.p99),
+    errors: med((r) => r.errorsTotal),
+    rssMiB: med((r) => r.mem.rssKiB / 1024),
+    pssMiB: med((r) => r.mem.pssKiB / 1024),
+    procs: med((r) => r.mem.procs),
+    cpuUs: med((r) => r.cpuUs),
+    non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
+  };
 }
 
 // A warm-up run (every httpd worker started, caches filled), its figures dropped.

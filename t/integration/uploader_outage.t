@@ -16,12 +16,12 @@
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const {
-  run, ok, is, like, note, cleanup, passing, launch, login, until,
+  run, ok, is, like, note, cleanup, passing, until,
 } = require('../lib/browser.mjs');
 const {
-  requireBed, scratch, startOidcHttpd, s3tool, writeBytesFile, randomId, rmSync, secret,
+  requireBed, scratch, s3tool, writeBytesFile, randomId, rmSync, secret,
 } = require('../lib/stack.mjs');
-const { s3probe } = require('../lib/s3probe.mjs');
+const { startPortal, portalPage } = require('../lib/portal.mjs');
 
 requireBed();
 const MiB = 1024 * 1024;
@@ -62,7 +62,9 @@ run(async () => {
 
   const key = secret(dir);
   // Records are trusted 1 s, so the pages opened during the stall need the store.
-  const { url } = startOidcHttpd(dir, `
+  const { url, browser: b } = await startPortal(dir, { [ep]: user }, cleanup, {
+    protect: ['/upload', '/admin'],
+    location: `
 S3UpSecretFile "${key}"
 S3UpLinkURL /drop
 S3UpCacheTTL 1s
@@ -77,18 +79,11 @@ S3UpCacheTTL 1s
 <Location /drop>
     SetHandler s3up-drop
 </Location>
-`, ['/upload', '/admin'], cleanup);
-  s3tool('endpoint', ep, `members=${user}`);
-  s3tool('cors', url);
-
-  const b = await launch({ timeout: 60000, intercept: false });
-  cleanup(() => b.close());
-  const page = await b.newPage();
-  await page.addInitScript(s3probe);
+`,
+  });
   const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await login(page, `${url}/upload/`, user);
-  await page.locator('.uppy-Dashboard').waitFor();
+  const portal = await portalPage(b, url, user, { problems });
+  const { page } = portal;
   await page.locator('#files-status').filter({ hasText: 'No files received yet' }).waitFor();
   // An upload link, opened in a browser without a sign-in.
   const made = await page.evaluate(async (e) => {
@@ -102,7 +97,7 @@ S3UpCacheTTL 1s
   await linkPage.goto(linkUrl);
   await linkPage.locator('.uppy-Dashboard').waitFor();
 
-  const probe = () => page.evaluate(() => window.s3probe.state());
+  const { probe } = portal;
   const transfer = page.locator('#transfer');
   // What the page says it has sent: its line's bytes and Uppy's percentage.
   const readings = [];
@@ -117,8 +112,8 @@ S3UpCacheTTL 1s
   };
 
   await page.evaluate(() => { window.s3probe.holdFrom = 6; });
-  await page.locator('.uppy-Dashboard-input:not([webkitdirectory])').first().setInputFiles(big);
-  await page.locator('.uppy-StatusBar-actionBtn--upload').click();
+  await portal.input.setInputFiles(big);
+  await portal.start.click();
   await until(async () => { const st = await probe(); return st.done.length >= 5 && st.held.length >= 1; });
   await read();
 
@@ -142,7 +137,7 @@ S3UpCacheTTL 1s
 
   // A page opened meanwhile (same person, same session).
   await new Promise((res) => { setTimeout(res, 2000); });
-  page2 = await b.newPage();
+  page2 = await portal.context.newPage();
   page2.on('pageerror', (e) => problems.push(`page 2 error: ${e.message}`));
   const t2 = performance.now();
   await page2.goto(`${url}/upload/`);
@@ -152,7 +147,7 @@ S3UpCacheTTL 1s
   like(await page2.locator('#store-state').textContent(), /store is not answering/, '... in plain words');
 
   // The admin page, and an upload link's portal, opened meanwhile.
-  const admin = await b.newPage();
+  const admin = await portal.context.newPage();
   admin.on('pageerror', (e) => problems.push(`admin page error: ${e.message}`));
   const ta = performance.now();
   await admin.goto(`${url}/admin/`);
@@ -199,12 +194,12 @@ S3UpCacheTTL 1s
   cont();
   const t3 = performance.now();
   const sampler2 = (async () => {
-    while (!(await page.locator('.uppy-StatusBar.is-complete').count())) {
+    while (!(await portal.complete.count())) {
       await read();
       await new Promise((res) => { setTimeout(res, 250); });
     }
   })();
-  await page.locator('.uppy-StatusBar.is-complete').waitFor({ timeout: 120000 });
+  await portal.complete.waitFor({ timeout: 120000 });
   await sampler2;
   note(`completed ${ms(t3)} ms after SIGCONT`);
   is(s3tool('sha256', `uploads/${ep}/big.bin`), bigSum, "after SIGCONT the upload completed: the object's sha256 equals the file's");

@@ -24,12 +24,12 @@ const { randomBytes } = require('node:crypto');
 const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const {
-  run, ok, is, note, cleanup, passing, launch, login, until,
+  run, ok, is, note, cleanup, passing, until,
 } = require('../lib/browser.mjs');
 const {
-  top, requireBed, scratch, startOidcHttpd, s3tool, sha256, randomId, rmSync, secret,
+  top, requireBed, scratch, s3tool, sha256, randomId, rmSync, secret,
 } = require('../lib/stack.mjs');
-const { s3probe } = require('../lib/s3probe.mjs');
+const { startPortal, portalPage } = require('../lib/portal.mjs');
 
 requireBed();
 const MiB = 1024 * 1024;
@@ -72,7 +72,9 @@ run(async () => {
   cleanup(() => { if (passing()) rmSync(dir, { recursive: true, force: true }); else note(`kept ${dir}`); });
   const tag = randomId();
   const user = `urst-${tag}`, ep = `rst-${tag}`;
-  const { url } = startOidcHttpd(dir, `
+  const { url, browser: b } = await startPortal(dir, { [ep]: user }, cleanup, {
+    protect: ['/upload', '/proxy'],
+    location: `
 S3UpSecretFile "${secret(dir)}"
 <Location /upload>
     SetHandler s3up-upload
@@ -85,12 +87,8 @@ S3UpSecretFile "${secret(dir)}"
     S3UpPartSize 5M
     S3UpPartsInFlight 3
 </Location>
-`, ['/upload', '/proxy'], cleanup);
-  s3tool('endpoint', ep, `members=${user}`);
-  s3tool('cors', url);
-
-  const b = await launch({ timeout: 60000, intercept: false });
-  cleanup(() => b.close());
+`,
+  });
 
   // Two pages, one per mode, each with its file picked; both uploads meet the same outage.
   const ups = await Promise.all([['upload', 'direct to S3'], ['proxy', 'through httpd']].map(async ([loc, mode]) => {
@@ -101,13 +99,11 @@ S3UpSecretFile "${secret(dir)}"
     u.sum = sha256(data);
     // A context each: the portal keeps its files per origin (GoldenRetriever), and one page
     // would find the other's file there.
-    const page = await (await b.newContext()).newPage();
+    const p = await portalPage(b, url, user, { problems: u.problems, path: `/${loc}/` });
+    const { page } = p;
     u.page = page;
-    await page.addInitScript(s3probe);
-    page.on('pageerror', (e) => u.problems.push(`page error: ${e.message}`));
-    await login(page, `${url}/${loc}/`, user);
-    await page.locator('.uppy-Dashboard').waitFor();
-    u.probe = () => page.evaluate(() => window.s3probe.state());
+    u.start = p.start;
+    u.probe = p.probe;
     u.transfer = () => page.evaluate(() => {
       const t = document.getElementById('transfer');
       return {
@@ -117,12 +113,12 @@ S3UpSecretFile "${secret(dir)}"
       };
     });
     await page.evaluate(() => { window.s3probe.holdFrom = 6; });
-    await page.locator('.uppy-Dashboard-input:not([webkitdirectory])').first().setInputFiles(file);
+    await p.input.setInputFiles(file);
     return u;
   }));
   for (const u of ups) {
     u.tStart = performance.now();
-    await u.page.locator('.uppy-StatusBar-actionBtn--upload').click();
+    await u.start.click();
   }
   for (const u of ups) {
     u.started = await until(async () => {

@@ -16,10 +16,12 @@ export const UPLOAD_LOCATION = `
 `;
 
 // Starts the portal in dir for endpoints ({ id: member }) and a headless Chromium, both
-// stopped by cleanup. Returns { url, browser }.
-export async function startPortal(dir, endpoints, cleanup, { location = UPLOAD_LOCATION } = {}) {
+// stopped by cleanup; `location` is its httpd config, the paths in `protect` need a sign-in.
+// Returns { url, browser }.
+export async function startPortal(dir, endpoints, cleanup,
+  { location = UPLOAD_LOCATION, protect = ['/upload'] } = {}) {
   const t0 = performance.now();
-  const { url } = startOidcHttpd(dir, location, ['/upload'], cleanup);
+  const { url } = startOidcHttpd(dir, location, protect, cleanup);
   for (const [ep, member] of Object.entries(endpoints)) s3tool('endpoint', ep, `members=${member}`);
   s3tool('cors', url);
   note(`provider + httpd + endpoints + CORS: ${Math.round(performance.now() - t0)} ms`);
@@ -28,18 +30,19 @@ export async function startPortal(dir, endpoints, cleanup, { location = UPLOAD_L
   return { url, browser };
 }
 
-// who signed in to the portal at url, in a browser context of their own (cookies,
+// who signed in to the portal at url + path, in a browser context of their own (cookies,
 // IndexedDB; options as browser.newContext takes them), the Dashboard shown. Returns the page
 // with what the tests read: every request it made (calls, "METHOD url"), its script errors
 // (pushed to problems), its file input, Upload button, completed status bar and s3probe's state.
-export async function portalPage(browser, url, who, { problems = [], options = {} } = {}) {
+export async function portalPage(browser, url, who,
+  { problems = [], options = {}, path = '/upload/' } = {}) {
   const context = await browser.newContext(options);
   const page = await context.newPage();
   await page.addInitScript(s3probe);
   const calls = [];
   page.on('request', (r) => calls.push(`${r.method()} ${r.url()}`));
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await login(page, `${url}/upload/`, who);
+  await login(page, `${url}${path}`, who);
   await page.locator('.uppy-Dashboard').waitFor();
   return {
     context, page, calls, problems,
