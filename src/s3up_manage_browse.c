@@ -40,7 +40,6 @@ typedef struct browse_t {
     s3up_totals_t *totals;
     apr_array_header_t *links; /* the endpoint's link records, once read */
     int facts_read;            /* the endpoint's facts object, once */
-    int facts_held;            /* how many facts it held */
     apr_pool_t *p;
 } browse_t;
 
@@ -314,7 +313,7 @@ static void save_facts(browse_t *b)
             fact_name(apr_pstrcat(b->p, b->ep->prefix, (const char *)apr_hash_this_key(hi), NULL),
                       v->etag, v->time, b->p);
     }
-    s3up_store_facts_save(b->m->store, b->ep->id, names, b->facts_held, b->p);
+    s3up_store_facts_save(b->m->store, b->ep->id, names, b->p);
 }
 
 /* Who uploaded each of rows' files and its checksum, from their metadata:
@@ -340,7 +339,7 @@ static apr_status_t describe_all(s3up_file_row_t **rows, int n, browse_t *b, s3u
     if (k && !b->facts_read) {
         int still = 0;
         b->facts_read = 1;
-        b->facts_held = s3up_store_facts_load(b->m->store, b->ep->id, b->p);
+        s3up_store_facts_load(b->m->store, b->ep->id, b->p);
         for (int i = 0; i < k; i++) {
             if (!describe_known(asked[i], b)) {
                 asked[still++] = asked[i];

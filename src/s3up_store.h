@@ -78,19 +78,16 @@ void s3up_store_fact_put(s3up_store_t *st, const char *name, const char *text, a
  * is asked once by any process of any node sharing it, not once by each:
  *   {state}facts/{id}.json   {"facts": {"{name}": "{text}", ...}}
  * Texts are "{a}\n{b}", one line break. load puts every fact of the
- * object into this process's cache and says how many it held (0 when
- * there is no such object, or it cannot be read: the facts are then asked
- * again). save writes the object whole with the facts this process knows
- * of the given names (const char *; NULL entries skipped), which must be
- * every file of the endpoint, as a fact missing from them is dropped; only
- * when that is a tenth more facts than the `held` it was read with, so a
- * folder listed page by page is written a few dozen times, not once a page
- * (a file written again is asked again by each process, until then). Two
- * saves at once keep one of them; what the other knew is asked again
- * later. Best effort: a failed save is no error. Says whether it wrote. */
+ * object into this process's cache and says how many (0 when there is no
+ * such object, or it cannot be read: the facts are then asked again).
+ * save writes the object whole, with the facts this process knows of the
+ * given names (const char *; NULL entries skipped): names must be every
+ * file of the endpoint, as a fact missing from them is dropped. Two saves
+ * at once keep one of them; what the other knew is asked again later.
+ * Best effort: a failed save is no error. */
 int s3up_store_facts_load(s3up_store_t *st, const char *id, apr_pool_t *p);
-int s3up_store_facts_save(s3up_store_t *st, const char *id, const apr_array_header_t *names,
-                          int held, apr_pool_t *p);
+void s3up_store_facts_save(s3up_store_t *st, const char *id, const apr_array_header_t *names,
+                           apr_pool_t *p);
 apr_status_t s3up_store_facts_delete(s3up_store_t *st, const char *id, s3up_error_t **err,
                                      apr_pool_t *p);
 

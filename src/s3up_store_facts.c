@@ -48,15 +48,15 @@ int s3up_store_facts_load(s3up_store_t *st, const char *id, apr_pool_t *p)
     return n;
 }
 
-int s3up_store_facts_save(s3up_store_t *st, const char *id, const apr_array_header_t *names,
-                          int held, apr_pool_t *p)
+void s3up_store_facts_save(s3up_store_t *st, const char *id, const apr_array_header_t *names,
+                           apr_pool_t *p)
 {
     json_t *facts = json_object(), *j = json_pack("{s:o}", "facts", facts);
     const char *text;
     s3up_error_t *err;
 
     if (!j) {
-        return 0;
+        return;
     }
     s3up_json_own(j, p);
     for (int i = 0; i < names->nelts; i++) {
@@ -67,13 +67,11 @@ int s3up_store_facts_save(s3up_store_t *st, const char *id, const apr_array_head
             json_object_set_new(facts, name, v);
         }
     }
-    if ((int)json_object_size(facts) <= held + held / 10) {
-        return 0;
-    }
     text = s3up_json_dump(j, p);
-    return text && strlen(text) <= FACTS_MAX &&
-           s3up_s3_put(NULL, st->s3, facts_key(st, id, p), text, strlen(text), "application/json",
-                       NULL, &err, p) == APR_SUCCESS;
+    if (text && strlen(text) <= FACTS_MAX) {
+        s3up_s3_put(NULL, st->s3, facts_key(st, id, p), text, strlen(text), "application/json",
+                    NULL, &err, p);
+    }
 }
 
 apr_status_t s3up_store_facts_delete(s3up_store_t *st, const char *id, s3up_error_t **err,
