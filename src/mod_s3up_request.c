@@ -82,6 +82,9 @@ apr_status_t s3up_proc_init(apr_pool_t *pchild, server_rec *s)
     if (s3up_shared_generation()) {
         s3up_store_cache_share(ps->cache, s3up_shared_generation());
     }
+    if (s3up_shared_listings()) {
+        s3up_store_cache_board(ps->cache, s3up_shared_listings());
+    }
 #if APR_HAS_THREADS
     if ((rv = apr_thread_mutex_create(&ps->lock, APR_THREAD_MUTEX_DEFAULT, pchild)) !=
         APR_SUCCESS) {

@@ -1,6 +1,6 @@
 /*
- * What httpd's processes share: a counter, and limits behind global
- * mutexes.
+ * What httpd's processes share: a counter, limits and a board of folder
+ * listings behind global mutexes.
  */
 #include <apr_global_mutex.h>
 #include <apr_shm.h>
@@ -29,6 +29,17 @@ static table_t parts = {.name = "s3up-gate", .slots = 1024};
 static table_t *const tables[] = {&tries, &parts};
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 
+/* Folder listings of the admin file list: a few of up to 10,000 files of
+ * average names (~1.5 MiB); the texts' pages are used only when written. */
+#define BOARD_SLOTS 4
+#define BOARD_TEXT_MAX (3 * 1024 * 1024)
+static struct {
+    apr_shm_t *shm;
+    apr_global_mutex_t *mutex;
+    s3up_board_t *board;
+} listings;
+#define BOARD_MUTEX "s3up-board"
+
 static apr_shm_t *generation, *counters;
 static s3up_metrics_t *metrics;
 
@@ -37,6 +48,7 @@ void s3up_shared_pre_config(apr_pool_t *pconf)
     for (apr_size_t i = 0; i < N_TABLES; i++) {
         ap_mutex_register(pconf, tables[i]->name, NULL, APR_LOCK_DEFAULT, 0);
     }
+    ap_mutex_register(pconf, BOARD_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
 }
 
 static apr_status_t shm_zeroed(apr_shm_t **shm, apr_size_t size, apr_pool_t *pconf)
@@ -63,18 +75,33 @@ apr_status_t s3up_shared_post_config(apr_pool_t *pconf, server_rec *s)
             rv = ap_global_mutex_create(&t->mutex, NULL, t->name, NULL, s, pconf, 0);
         }
     }
+    if (rv == APR_SUCCESS &&
+        (rv = apr_shm_create(&listings.shm, s3up_board_size(BOARD_SLOTS, BOARD_TEXT_MAX), NULL,
+                             pconf)) == APR_SUCCESS) {
+        s3up_board_clear(apr_shm_baseaddr_get(listings.shm), BOARD_SLOTS, BOARD_TEXT_MAX);
+        rv = ap_global_mutex_create(&listings.mutex, NULL, BOARD_MUTEX, NULL, s, pconf, 0);
+    }
     return rv;
+}
+
+static void hold(apr_global_mutex_t *mutex, int on)
+{
+    if (on) {
+        apr_global_mutex_lock(mutex);
+    } else {
+        apr_global_mutex_unlock(mutex);
+    }
 }
 
 static void lock(void *baton, int on)
 {
-    table_t *t = baton;
+    hold(((table_t *)baton)->mutex, on);
+}
 
-    if (on) {
-        apr_global_mutex_lock(t->mutex);
-    } else {
-        apr_global_mutex_unlock(t->mutex);
-    }
+static void lock_board(void *baton, int on)
+{
+    (void)baton;
+    hold(listings.mutex, on);
 }
 
 apr_status_t s3up_shared_child_init(apr_pool_t *pchild)
@@ -96,7 +123,18 @@ apr_status_t s3up_shared_child_init(apr_pool_t *pchild)
                                          lock, t, pchild);
         }
     }
+    if (rv == APR_SUCCESS && listings.shm &&
+        (rv = apr_global_mutex_child_init(
+             &listings.mutex, apr_global_mutex_lockfile(listings.mutex), pchild)) == APR_SUCCESS) {
+        listings.board = s3up_board_attach(apr_shm_baseaddr_get(listings.shm), BOARD_SLOTS,
+                                           BOARD_TEXT_MAX, lock_board, NULL, pchild);
+    }
     return rv;
+}
+
+s3up_board_t *s3up_shared_listings(void)
+{
+    return listings.board;
 }
 
 apr_uint32_t *s3up_shared_generation(void)

@@ -69,6 +69,7 @@ struct s3up_store_cache_t {
      * Shared memory when httpd shares it between its processes. */
     volatile apr_uint32_t *generation;
     apr_uint32_t own_generation;
+    s3up_board_t *board; /* folder listings left for the other processes */
     apr_uint64_t serials;
     int negatives; /* entries whose text is NULL */
     int listings;  /* "l:" entries */
@@ -175,6 +176,11 @@ s3up_store_memo_t *s3up_store_memo_create(apr_pool_t *p)
 void s3up_store_cache_share(s3up_store_cache_t *c, volatile apr_uint32_t *generation)
 {
     c->generation = generation;
+}
+
+void s3up_store_cache_board(s3up_store_cache_t *c, s3up_board_t *board)
+{
+    c->board = board;
 }
 
 /* A fresh cached entry copied into p: 1 if found (text NULL = known absent).
@@ -307,19 +313,33 @@ static const char *listing_ckey(const s3up_store_t *st, const char *prefix, apr_
 
 int s3up_store_listing_get(const char **text, s3up_store_t *st, const char *prefix, apr_pool_t *p)
 {
-    const char *etag;
+    const char *etag, *ckey = listing_ckey(st, prefix, p);
+    apr_time_t now = st->s3->aws.now(), listed;
+    apr_uint32_t generation = apr_atomic_read32(st->cache->generation);
 
-    return cache_get(st->cache, listing_ckey(st, prefix, p), st->s3->aws.now(), st->ttl, text,
-                     &etag, NULL, NULL, p) &&
-           *text;
+    if (cache_get(st->cache, ckey, now, st->ttl, text, &etag, NULL, NULL, p) && *text) {
+        return 1;
+    }
+    /* Another process's, made in the TTL and since the last write. */
+    if (st->ttl > 0 && st->cache->board &&
+        s3up_board_get(text, &listed, st->cache->board, ckey, now - st->ttl, generation, p)) {
+        cache_set(st->cache, ckey, *text, NULL, listed, generation);
+        return 1;
+    }
+    return 0;
 }
 
 void s3up_store_listing_put(s3up_store_t *st, const char *prefix, const char *text,
                             apr_time_t listed, apr_pool_t *p)
 {
+    const char *ckey = listing_ckey(st, prefix, p);
+    apr_uint32_t generation = apr_atomic_read32(st->cache->generation);
+
     if (st->ttl > 0) {
-        cache_set(st->cache, listing_ckey(st, prefix, p), text, NULL, listed,
-                  apr_atomic_read32(st->cache->generation));
+        cache_set(st->cache, ckey, text, NULL, listed, generation);
+        if (st->cache->board) {
+            s3up_board_put(st->cache->board, ckey, text, listed, generation);
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 #ifndef S3UP_STORE_H
 #define S3UP_STORE_H
 
+#include "s3up_board.h"
 #include "s3up_s3.h"
 
 #define S3UP_ENDPOINT_ACTIVE "active"
@@ -38,6 +39,10 @@ apr_status_t s3up_store_cache_create(s3up_store_cache_t **out, apr_pool_t *pchil
  * Other servers sharing the bucket still see a write after the TTL. */
 void s3up_store_cache_share(s3up_store_cache_t *c, volatile apr_uint32_t *generation);
 
+/* Leave the folder listings this cache keeps on board too (shared memory),
+ * and take those of the other processes (s3up_store_listing_get). */
+void s3up_store_cache_board(s3up_store_cache_t *c, s3up_board_t *board);
+
 /* The endpoint last parsed on a connection, kept while the cache entry it
  * came from lasts: part signing asks for the same endpoint over and over,
  * and need not parse its JSON each time. One thread at a time. */
@@ -60,9 +65,10 @@ typedef struct s3up_store_t {
 } s3up_store_t;
 
 /* A folder's listing (text of the caller's making) kept in this process's
- * cache for the TTL from `listed`, so the admin file list's later pages
- * need not list the folder again. A few folders at most (when one more
- * comes, all are dropped); 0 from get when none is kept. */
+ * cache, and on the board when there is one, for the TTL from `listed`
+ * (and until the next write), so the admin file list's later pages need
+ * not list the folder again, in whichever process. A few folders at most
+ * (when one more comes, all are dropped); 0 from get when none is kept. */
 int s3up_store_listing_get(const char **text, s3up_store_t *st, const char *prefix, apr_pool_t *p);
 void s3up_store_listing_put(s3up_store_t *st, const char *prefix, const char *text,
                             apr_time_t listed, apr_pool_t *p);

@@ -203,6 +203,52 @@ static void test_cache(apr_pool_t *p)
     }
 }
 
+/* Two processes' caches with one board (shared memory in httpd): a folder
+ * listed by one is read by the other from the board, within the TTL and
+ * until the next write. */
+static void test_board(apr_pool_t *p)
+{
+    static volatile apr_uint32_t generation;
+    const apr_size_t text_max = 4096;
+    void *mem = apr_palloc(p, s3up_board_size(2, text_max));
+    s3up_board_t *board;
+    s3up_store_cache_t *one, *two;
+    s3up_store_t a, b;
+    s3up_s3_t s3;
+    s3up_sigv4_t *signer;
+    s3up_error_t *err = NULL;
+    const char *text = NULL;
+
+    s3up_board_clear(mem, 2, text_max);
+    board = s3up_board_attach(mem, 2, text_max, NULL, NULL, p);
+    s3up_sigv4_create(&signer, p);
+    s3up_s3_init(&s3, &loc, &creds, signer, &http);
+    s3.aws.now = fixed_now;
+    s3.aws.max_attempts = 1;
+    s3up_store_cache_create(&one, p);
+    s3up_store_cache_create(&two, p);
+    s3up_store_cache_share(one, &generation);
+    s3up_store_cache_share(two, &generation);
+    a = (s3up_store_t){one, &s3, ".s3up/", apr_time_from_sec(30), NULL};
+    b = (s3up_store_t){two, &s3, ".s3up/", apr_time_from_sec(30), NULL};
+
+    ok(!s3up_store_listing_get(&text, &b, "uploads/acme/", p),
+       "without a board, the other process has no listing");
+    s3up_store_cache_board(one, board);
+    s3up_store_cache_board(two, board);
+    s3up_store_listing_put(&a, "uploads/acme/", "1\nuploads/acme/x\t1\t0\t\"e\"", fixed_now(), p);
+    ok(s3up_store_listing_get(&text, &b, "uploads/acme/", p) &&
+           !strcmp(text, "1\nuploads/acme/x\t1\t0\t\"e\""),
+       "with one: the other takes the listing the first left");
+    ok(!s3up_store_listing_get(&text, &b, "uploads/other/", p), "(only that folder's)");
+    s3up_store_listing_put(&a, "uploads/old/", "1\n", fixed_now() - apr_time_from_sec(31), p);
+    ok(!s3up_store_listing_get(&text, &b, "uploads/old/", p), "not one older than the TTL");
+    script(1, OK(200));
+    s3up_store_member_add(&b, "carol", "acme", &err, p);
+    ok(!s3up_store_listing_get(&text, &b, "uploads/acme/", p),
+       "nor one made before a write (here through the other process)");
+}
+
 /* A connection's memo of the last endpoint parsed: the same answers as
  * without it, and never older than the cache entry behind it. */
 static void test_memo(apr_pool_t *p)
@@ -418,6 +464,7 @@ int main(void)
     test_json(p);
     test_cache(p);
     test_memo(p);
+    test_board(p);
     test_negatives(p);
 #if APR_HAS_THREADS
     test_read_once(p);
