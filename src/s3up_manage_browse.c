@@ -298,8 +298,9 @@ static int describe_known(s3up_file_row_t *row, browse_t *b)
 }
 
 /* The endpoint's facts saved in the bucket, with those just learned: only
- * from a listing of the whole folder (its names are every file's). */
-static void save_facts(browse_t *b)
+ * from a listing of the whole folder (its names are every file's); at its
+ * last page (finish) for sure. */
+static void save_facts(browse_t *b, int finish)
 {
     apr_array_header_t *names;
 
@@ -313,7 +314,7 @@ static void save_facts(browse_t *b)
             fact_name(apr_pstrcat(b->p, b->ep->prefix, (const char *)apr_hash_this_key(hi), NULL),
                       v->etag, v->time, b->p);
     }
-    s3up_store_facts_save(b->m->store, b->ep->id, names, b->p);
+    s3up_store_facts_save(b->m->store, b->ep->id, names, finish, b->p);
 }
 
 /* Who uploaded each of rows' files and its checksum, from their metadata:
@@ -321,7 +322,8 @@ static void save_facts(browse_t *b)
  * the endpoint's facts object says (read once), else HEADs, HEADS_AT_ONCE
  * in flight together, and then the facts object is written again. A file
  * gone meanwhile keeps its row, with neither. */
-static apr_status_t describe_all(s3up_file_row_t **rows, int n, browse_t *b, s3up_error_t **err)
+static apr_status_t describe_all(s3up_file_row_t **rows, int n, browse_t *b, int finish,
+                                 s3up_error_t **err)
 {
     apr_size_t m = (apr_size_t)(n > 0 ? n : 1);
     const char **keys = apr_palloc(b->p, sizeof(*keys) * m);
@@ -371,7 +373,7 @@ static apr_status_t describe_all(s3up_file_row_t **rows, int n, browse_t *b, s3u
         }
     }
     if (learned) {
-        save_facts(b);
+        save_facts(b, finish);
     }
     return APR_SUCCESS;
 }
@@ -467,8 +469,8 @@ static apr_status_t page_of(s3up_file_list_t *out, browse_t *b, int described, s
     for (int i = from; i < to; i++) {
         *(s3up_file_row_t *)apr_array_push(out->rows) = APR_ARRAY_IDX(b->rows, i, s3up_file_row_t);
     }
-    if (!described &&
-        (rv = describe_all(rows_of(out->rows, b->p), out->rows->nelts, b, err)) != APR_SUCCESS) {
+    if (!described && (rv = describe_all(rows_of(out->rows, b->p), out->rows->nelts, b,
+                                         to == b->rows->nelts, err)) != APR_SUCCESS) {
         return rv;
     }
     for (int i = 0; i < out->rows->nelts; i++) {
@@ -514,7 +516,7 @@ apr_status_t s3up_manage_browse(s3up_file_list_t **out, s3up_manage_t *m, const 
                               "sort=uploaded_by: at most %d files; filter them first",
                               S3UP_MANAGE_UPLOADERS_MAX);
         }
-        if ((rv = describe_all(rows_of(b.rows, p), b.rows->nelts, &b, err)) != APR_SUCCESS) {
+        if ((rv = describe_all(rows_of(b.rows, p), b.rows->nelts, &b, 1, err)) != APR_SUCCESS) {
             return rv;
         }
     }

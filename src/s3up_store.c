@@ -343,6 +343,28 @@ void s3up_store_listing_put(s3up_store_t *st, const char *prefix, const char *te
     }
 }
 
+static const char *note_ckey(const s3up_store_t *st, const char *name, apr_pool_t *p)
+{
+    return apr_pstrcat(p, "n:", st->s3->loc->bucket, "/", name, NULL);
+}
+
+int s3up_store_note_get(const char **text, s3up_store_t *st, const char *name, apr_pool_t *p)
+{
+    const char *etag;
+
+    return cache_get(st->cache, note_ckey(st, name, p), st->s3->aws.now(), st->ttl, text, &etag,
+                     NULL, NULL, p) &&
+           *text;
+}
+
+void s3up_store_note_put(s3up_store_t *st, const char *name, const char *text, apr_pool_t *p)
+{
+    if (st->ttl > 0) {
+        cache_set(st->cache, note_ckey(st, name, p), text, NULL, st->s3->aws.now(),
+                  apr_atomic_read32(st->cache->generation));
+    }
+}
+
 static const char *fact_ckey(const s3up_store_t *st, const char *name, apr_pool_t *p)
 {
     return apr_pstrcat(p, FACT_CKEY, st->s3->loc->bucket, "/", name, NULL);

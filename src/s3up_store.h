@@ -80,20 +80,30 @@ void s3up_store_listing_put(s3up_store_t *st, const char *prefix, const char *te
 int s3up_store_fact_get(const char **text, s3up_store_t *st, const char *name, apr_pool_t *p);
 void s3up_store_fact_put(s3up_store_t *st, const char *name, const char *text, apr_pool_t *p);
 
+/* A note this process keeps for itself (what it last did with an object
+ * of the bucket, say) for the TTL and until the next write; 0 from get
+ * when there is none. */
+int s3up_store_note_get(const char **text, s3up_store_t *st, const char *name, apr_pool_t *p);
+void s3up_store_note_put(s3up_store_t *st, const char *name, const char *text, apr_pool_t *p);
+
 /* The facts of an endpoint's files kept in the bucket too, so that a file
  * is asked once by any process of any node sharing it, not once by each:
  *   {state}facts/{id}.json   {"facts": {"{name}": "{text}", ...}}
  * Texts are "{a}\n{b}", one line break. load puts every fact of the
- * object into this process's cache and says how many (0 when there is no
- * such object, or it cannot be read: the facts are then asked again).
- * save writes the object whole, with the facts this process knows of the
- * given names (const char *; NULL entries skipped): names must be every
- * file of the endpoint, as a fact missing from them is dropped. Two saves
- * at once keep one of them; what the other knew is asked again later.
- * Best effort: a failed save is no error. */
-int s3up_store_facts_load(s3up_store_t *st, const char *id, apr_pool_t *p);
+ * object into this process's cache, unless this process read or wrote the
+ * object within the TTL (a missing or unreadable object holds none: its
+ * facts are then asked again). save writes the object whole, with the
+ * facts this process knows of the given names (const char *; NULL entries
+ * skipped), which must be every file of the endpoint, as a fact missing
+ * from them is dropped: when `finish` is set (the listing's last page),
+ * else when that is a quarter more than the object held when this process
+ * last read or wrote it, so that a folder walked page by page is written
+ * some 20 times, not once a page. Two saves at once keep one of them;
+ * what the other knew is asked again later. Best effort: a failed save is
+ * no error. */
+void s3up_store_facts_load(s3up_store_t *st, const char *id, apr_pool_t *p);
 void s3up_store_facts_save(s3up_store_t *st, const char *id, const apr_array_header_t *names,
-                           apr_pool_t *p);
+                           int finish, apr_pool_t *p);
 apr_status_t s3up_store_facts_delete(s3up_store_t *st, const char *id, s3up_error_t **err,
                                      apr_pool_t *p);
 

@@ -4,6 +4,8 @@
  * in the bucket's state, beside each process's cache. A listing of 10,000
  * files that nobody here has seen costs one GetObject, not 10,000 HEADs.
  */
+#include <stdlib.h>
+
 #include <apr_strings.h>
 
 #include "s3up_json.h"
@@ -25,35 +27,45 @@ static int text_valid(const char *text)
     return nl && !strchr(nl + 1, '\n');
 }
 
-int s3up_store_facts_load(s3up_store_t *st, const char *id, apr_pool_t *p)
+/* This process's note of how many facts the object held when it last read
+ * or wrote it. */
+static const char *note_name(const char *id, apr_pool_t *p)
+{
+    return apr_pstrcat(p, "facts/", id, NULL);
+}
+
+void s3up_store_facts_load(s3up_store_t *st, const char *id, apr_pool_t *p)
 {
     s3up_body_t *body;
     s3up_error_t *err;
-    const char *why, *name;
+    const char *why, *name, *noted;
     json_t *j, *facts, *v;
     int n = 0;
 
-    if (s3up_s3_get(&body, st->s3, facts_key(st, id, p), FACTS_MAX, &err, p) != APR_SUCCESS ||
-        s3up_json_parse(&j, body->data, body->len, FACTS_MAX, &why, p) != APR_SUCCESS ||
-        !json_is_object(facts = json_object_get(j, "facts"))) {
-        return 0;
+    if (s3up_store_note_get(&noted, st, note_name(id, p), p)) {
+        return;
     }
-    json_object_foreach(facts, name, v)
-    {
-        if (json_is_string(v) && text_valid(json_string_value(v))) {
-            s3up_store_fact_put(st, name, json_string_value(v), p);
-            n++;
+    if (s3up_s3_get(&body, st->s3, facts_key(st, id, p), FACTS_MAX, &err, p) == APR_SUCCESS &&
+        s3up_json_parse(&j, body->data, body->len, FACTS_MAX, &why, p) == APR_SUCCESS &&
+        json_is_object(facts = json_object_get(j, "facts"))) {
+        json_object_foreach(facts, name, v)
+        {
+            if (json_is_string(v) && text_valid(json_string_value(v))) {
+                s3up_store_fact_put(st, name, json_string_value(v), p);
+                n++;
+            }
         }
     }
-    return n;
+    s3up_store_note_put(st, note_name(id, p), apr_itoa(p, n), p);
 }
 
 void s3up_store_facts_save(s3up_store_t *st, const char *id, const apr_array_header_t *names,
-                           apr_pool_t *p)
+                           int finish, apr_pool_t *p)
 {
     json_t *facts = json_object(), *j = json_pack("{s:o}", "facts", facts);
-    const char *text;
+    const char *text, *noted;
     s3up_error_t *err;
+    int held = 0, n;
 
     if (!j) {
         return;
@@ -67,10 +79,18 @@ void s3up_store_facts_save(s3up_store_t *st, const char *id, const apr_array_hea
             json_object_set_new(facts, name, v);
         }
     }
+    if (s3up_store_note_get(&noted, st, note_name(id, p), p)) {
+        held = atoi(noted);
+    }
+    n = (int)json_object_size(facts);
+    if (!finish && n <= held + held / 4) {
+        return;
+    }
     text = s3up_json_dump(j, p);
-    if (text && strlen(text) <= FACTS_MAX) {
+    if (text && strlen(text) <= FACTS_MAX &&
         s3up_s3_put(NULL, st->s3, facts_key(st, id, p), text, strlen(text), "application/json",
-                    NULL, &err, p);
+                    NULL, &err, p) == APR_SUCCESS) {
+        s3up_store_note_put(st, note_name(id, p), apr_itoa(p, n), p);
     }
 }
 

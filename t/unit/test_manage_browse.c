@@ -327,6 +327,46 @@ static void test_facts(void)
        "the facts object goes with its endpoint");
 }
 
+/* A folder walked page by page: the facts object is read once by a process
+ * and written now and then (a quarter more each time) and at the last
+ * page, not at every page; a new process then asks nothing. */
+static void test_facts_walk(void)
+{
+    s3up_endpoint_spec_t spec = {0};
+    s3up_created_t *c;
+    s3up_error_t *err;
+    s3up_file_list_t *l;
+    int pages = 0, heads;
+
+    s3up_manage_create(&c, &m, "walk", &spec, S3UP_EXISTING_REFUSE, 0, NULL, &err, pool);
+    for (int i = 0; i < 100; i++) {
+        apr_table_t *meta = apr_table_make(pool, 1);
+        apr_table_setn(meta, "uploaded-by", "walker");
+        fake_s3_put_object(bed.f, BUCKET, apr_psprintf(pool, "uploads/walk/f%03d", i), "x", 1, meta);
+    }
+    forget();
+    fake_s3_reset_counts(bed.f);
+    for (int offset = 0; offset >= 0; offset = l ? l->next : -1, pages++) {
+        l = NULL;
+        s3up_manage_browse(&l, &m, "walk", &(s3up_files_query_t){.limit = 5, .offset = offset},
+                           &err, pool);
+    }
+    is_int(pages, 20, "100 files walked in pages of 5");
+    is_int(fake_s3_calls(bed.f, "HeadObject"), 100, "each file asked once");
+    ok(fake_s3_calls(bed.f, "PutObject") == 10 && fake_s3_calls(bed.f, "GetObject") <= 2,
+       "the facts object read once (with the endpoint's record) and written 10 times, not 20");
+    forget();
+    fake_s3_reset_counts(bed.f);
+    for (int offset = 0; offset >= 0; offset = l ? l->next : -1) {
+        l = NULL;
+        s3up_manage_browse(&l, &m, "walk", &(s3up_files_query_t){.limit = 5, .offset = offset},
+                           &err, pool);
+    }
+    heads = fake_s3_calls(bed.f, "HeadObject");
+    ok(heads == 0 && fake_s3_calls(bed.f, "PutObject") == 0,
+       "a new process walks it asking nothing, writing nothing (the last page wrote every fact)");
+}
+
 int main(void)
 {
     s3up_endpoint_spec_t spec = {0};
@@ -342,6 +382,7 @@ int main(void)
     test_list();
     test_folders();
     test_facts();
+    test_facts_walk();
 
     apr_pool_destroy(pool);
     apr_terminate();
