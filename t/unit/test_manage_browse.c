@@ -342,7 +342,8 @@ static void test_facts_walk(void)
     for (int i = 0; i < 100; i++) {
         apr_table_t *meta = apr_table_make(pool, 1);
         apr_table_setn(meta, "uploaded-by", "walker");
-        fake_s3_put_object(bed.f, BUCKET, apr_psprintf(pool, "uploads/walk/f%03d", i), "x", 1, meta);
+        fake_s3_put_object(bed.f, BUCKET, apr_psprintf(pool, "uploads/walk/f%03d", i), "x", 1,
+                           meta);
     }
     forget();
     fake_s3_reset_counts(bed.f);
