@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { startHttpd, s3Requests } from '../lib/stack.mjs';
+import { startHttpd, s3Requests, STATUS_LOCATION } from '../lib/stack.mjs';
 import {
   log, main, onCleanup, scratch, startRgw, s3tool, htpasswdSha, basic, median,
   childrenOf, cpuSpan, machine, loadNow, loadRange, run, sleep, gitDescribe, startCompanion,
@@ -160,10 +160,7 @@ await main(async () => {
     SetHandler s3up-upload
     ${authConf}
 </Location>
-<Location /status>
-    SetHandler s3up-status
-    Require all granted
-</Location>
+${STATUS_LOCATION}
 `);
   onCleanup(() => httpd.stop());
   const httpdPid = Number(readFileSync(join(httpd.dir, 'httpd.pid'), 'utf8'));

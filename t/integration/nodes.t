@@ -17,7 +17,7 @@ const { join } = require('node:path');
 const { run, ok, is, note, cleanup, passing } = require('../lib/tap.mjs');
 const {
   requireBed, scratch, startHttpd, htpasswd, basicAuth, s3tool, bytes, sha256, randomId, rmSync,
-  secret, s3Requests,
+  secret, s3Requests, STATUS_LOCATION,
 } = require('../lib/stack.mjs');
 
 requireBed();
@@ -55,10 +55,7 @@ CustomLog "${join(dir, `${name}.access.log`)}" plain
     SetHandler s3up-admin
     ${basicAuth(pw, `user ${admin}`)}
 </Location>
-<Location /status>
-    SetHandler s3up-status
-    Require all granted
-</Location>
+${STATUS_LOCATION}
 `;
   const nodes = {};
   for (const name of ['one', 'two']) {

@@ -11,6 +11,7 @@ const { join } = require('node:path');
 const { run, ok, is, like, cleanup, passing, note } = require('../lib/tap.mjs');
 const {
   requireBed, scratch, startHttpd, htpasswd, basicAuth, secret, s3tool, bytes, randomId, rmSync,
+  STATUS_LOCATION,
 } = require('../lib/stack.mjs');
 
 requireBed();
@@ -60,10 +61,7 @@ CustomLog "${join(dir, 'arrivals.log')}" arrivals env=S3UP_KEY
     SetHandler s3up-upload
     ${basicAuth(pw)}
 </Location>
-<Location /status>
-    SetHandler s3up-status
-    Require all granted
-</Location>
+${STATUS_LOCATION}
 `);
   cleanup(() => httpd.stop());
   s3tool('endpoint', ep, `members=${user}`);

@@ -14,6 +14,7 @@ const { join } = require('node:path');
 const { run, ok, is, note, cleanup, passing } = require('../lib/tap.mjs');
 const {
   requireBed, scratch, startHttpd, htpasswd, basicAuth, s3tool, s3Requests, randomId, rmSync,
+  STATUS_LOCATION,
 } = require('../lib/stack.mjs');
 
 requireBed();
@@ -41,10 +42,7 @@ CustomLog "${join(dir, 'pids.log')}" pids
     SetHandler s3up-admin
     ${basicAuth(pw, `user ${admin}`)}
 </Location>
-<Location /status>
-    SetHandler s3up-status
-    Require all granted
-</Location>
+${STATUS_LOCATION}
 `);
   cleanup(() => httpd.stop());
   s3tool('endpoint', ep, `members=${member}`);

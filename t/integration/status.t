@@ -7,6 +7,7 @@ const { join } = require('node:path');
 const { run, ok, is, cleanup, passing, note } = require('../lib/tap.mjs');
 const {
   top, requireBed, scratch, startHttpd, htpasswd, basicAuth, s3tool, bytes, randomId, rmSync,
+  STATUS_LOCATION,
 } = require('../lib/stack.mjs');
 
 requireBed();
@@ -23,10 +24,7 @@ run(async () => {
     SetHandler s3up-upload
     ${basicAuth(pw)}
 </Location>
-<Location /status>
-    SetHandler s3up-status
-    Require all granted
-</Location>
+${STATUS_LOCATION}
 `);
   cleanup(() => httpd.stop());
   s3tool('endpoint', ep, `members=${user}`);

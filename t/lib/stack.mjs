@@ -102,6 +102,14 @@ export function secret(dir) {
   return file;
 }
 
+// s3up-status at /status, open to all: for a test server's configuration.
+export const STATUS_LOCATION = `
+<Location /status>
+    SetHandler s3up-status
+    Require all granted
+</Location>
+`;
+
 // The module's S3 requests so far by operation ({HeadObject: n, ...}), from the
 // s3up-status handler at statusUrl: counted over all of that httpd's processes.
 export async function s3Requests(statusUrl) {
