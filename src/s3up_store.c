@@ -170,6 +170,7 @@ s3up_store_memo_t *s3up_store_memo_create(apr_pool_t *p)
 {
     s3up_store_memo_t *m = apr_pcalloc(p, sizeof(*m));
     apr_pool_create(&m->pool, p);
+    apr_pool_create(&m->res_pool, p);
     return m;
 }
 

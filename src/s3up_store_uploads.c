@@ -195,16 +195,40 @@ apr_status_t s3up_store_reservation_bind(s3up_store_t *st, s3up_reservation_t *r
                        res->key, strlen(res->key), "text/plain", NULL, err, p);
 }
 
+/* The reservation parsed from the cache entry `serial` on this connection
+ * before, else parsed now (and kept for the next request). */
+static apr_status_t reservation_of(s3up_reservation_t **out, s3up_store_t *st, const char *text,
+                                   const char *etag, apr_uint64_t serial, apr_pool_t *p)
+{
+    s3up_store_memo_t *m = st->memo;
+    apr_status_t rv;
+
+    if (m && serial && m->res_serial == serial && m->res_cache == st->cache) {
+        *out = apr_pmemdup(p, m->res, sizeof(*m->res));
+        return APR_SUCCESS;
+    }
+    if ((rv = reservation_parse(out, text, etag, p)) == APR_SUCCESS && m && serial) {
+        apr_pool_clear(m->res_pool);
+        m->res_serial = 0;
+        if (reservation_parse(&m->res, text, etag, m->res_pool) == APR_SUCCESS) {
+            m->res_serial = serial;
+            m->res_cache = st->cache;
+        }
+    }
+    return rv;
+}
+
 apr_status_t s3up_store_reservation_get(s3up_reservation_t **out, s3up_store_t *st, const char *key,
                                         const char *upload_id, s3up_error_t **err, apr_pool_t *p)
 {
     const char *rkey = reservation_key(st, key, p), *text, *etag;
+    apr_uint64_t serial;
     apr_status_t rv;
 
     /* A copy read before its upload was bound, or before the key passed to
      * another upload, names another upload (or none): then S3 tells. */
     for (int fresh = 0; fresh < 2; fresh++) {
-        rv = s3up_record_get(&text, &etag, NULL, st, rkey, fresh, err, p);
+        rv = s3up_record_get(&text, &etag, &serial, st, rkey, fresh, err, p);
         if (rv == S3UP_ENOTFOUND && !fresh && upload_id) {
             continue;
         }
@@ -214,7 +238,8 @@ apr_status_t s3up_store_reservation_get(s3up_reservation_t **out, s3up_store_t *
         if (rv != APR_SUCCESS) {
             return rv;
         }
-        if (reservation_parse(out, text, etag, p) != APR_SUCCESS || strcmp((*out)->key, key)) {
+        if (reservation_of(out, st, text, etag, serial, p) != APR_SUCCESS ||
+            strcmp((*out)->key, key)) {
             return s3up_fail(err, S3UP_EPARSE, "BadRecord", "an upload record cannot be read", p);
         }
         if (!upload_id || ((*out)->upload_id && !strcmp((*out)->upload_id, upload_id))) {

@@ -251,6 +251,37 @@ static void test_board(apr_pool_t *p)
 
 /* A connection's memo of the last endpoint parsed: the same answers as
  * without it, and never older than the cache entry behind it. */
+/* The same for an upload's reservation, which part signing reads each time. */
+static void test_memo_reservation(s3up_store_t *st, apr_pool_t *p)
+{
+    static const char *res = "{\"key\":\"uploads/acme/a.bin\",\"endpoint\":\"acme\","
+                             "\"owner\":\"alice\",\"upload_id\":\"%s\",\"size\":10,"
+                             "\"part_size\":5,\"expires\":\"2030-01-01T00:00:00Z\","
+                             "\"nonce\":\"n1\"}";
+    s3up_reservation_t *r, *again;
+    s3up_error_t *err = NULL;
+
+    script(1, ((fake_answer_t){APR_SUCCESS, 200, apr_psprintf(p, res, "u1"), NULL, "\"r1\""}));
+    s3up_store_reservation_get(&r, st, "uploads/acme/a.bin", "u1", &err, p);
+    script(0);
+    ok(s3up_store_reservation_get(&r, st, "uploads/acme/a.bin", "u1", &err, p) == APR_SUCCESS &&
+           s3up_store_reservation_get(&again, st, "uploads/acme/a.bin", "u1", &err, p) ==
+               APR_SUCCESS &&
+           fake.calls == 0,
+       "a reservation from the memo");
+    ok(r != again && !strcmp(again->upload_id, "u1") && !strcmp(again->owner, "alice") &&
+           again->size == 10 && again->part_size == 5 && !strcmp(again->etag, "\"r1\""),
+       "a copy of its own for each caller, equal to the record");
+    r->upload_id = "changed";
+    s3up_store_reservation_get(&again, st, "uploads/acme/a.bin", "u1", &err, p);
+    ok(!strcmp(again->upload_id, "u1"), "a caller's changes do not reach the memo");
+    script(2, ((fake_answer_t){APR_SUCCESS, 200, apr_psprintf(p, res, "u2"), NULL, "\"r2\""}),
+           ((fake_answer_t){APR_SUCCESS, 200, apr_psprintf(p, res, "u2"), NULL, "\"r2\""}));
+    ok(s3up_store_reservation_get(&again, st, "uploads/acme/a.bin", "u2", &err, p) == APR_SUCCESS &&
+           !strcmp(again->upload_id, "u2"),
+       "asked for another upload: read again, and that one's");
+}
+
 static void test_memo(apr_pool_t *p)
 {
     s3up_store_cache_t *cache;
@@ -291,6 +322,7 @@ static void test_memo(apr_pool_t *p)
     fake_clock += apr_time_from_sec(31);
     ok(s3up_store_endpoint_get(&again, &store, "acme", &err, p) == S3UP_ENOTFOUND,
        "a record gone after the TTL is gone, memo or not");
+    test_memo_reservation(&store, p);
 }
 
 /* Answers that a record does not exist are kept apart: anyone can ask
