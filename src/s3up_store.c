@@ -795,6 +795,25 @@ static apr_status_t record_of(const char **text, const char **etag, apr_uint64_t
     return rv;
 }
 
+/* A copy of ep, strings and all, in p. */
+static s3up_endpoint_t *endpoint_copy(const s3up_endpoint_t *ep, apr_pool_t *p)
+{
+    s3up_endpoint_t *out = apr_pmemdup(p, ep, sizeof(*ep));
+
+    out->id = apr_pstrdup(p, ep->id);
+    out->prefix = apr_pstrdup(p, ep->prefix);
+    out->created_by = apr_pstrdup(p, ep->created_by);
+    out->status = apr_pstrdup(p, ep->status);
+    out->note = apr_pstrdup(p, ep->note);
+    out->etag = apr_pstrdup(p, ep->etag);
+    out->members = apr_array_make(p, ep->members->nelts, sizeof(const char *));
+    for (int i = 0; i < ep->members->nelts; i++) {
+        APR_ARRAY_PUSH(out->members, const char *) =
+            apr_pstrdup(p, APR_ARRAY_IDX(ep->members, i, const char *));
+    }
+    return out;
+}
+
 apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, const char *id,
                                      s3up_error_t **err, apr_pool_t *p)
 {
@@ -811,13 +830,25 @@ apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, co
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (m && serial && m->serial == serial && m->cache == st->cache) {
+    if (!m || !serial) {
+        rv = s3up_store_endpoint_parse(out, text, strlen(text), p);
+    } else if (m->serial == serial && m->cache == st->cache) {
         /* Parsed on this connection already, from the same cache entry. */
-        *out = apr_pmemdup(p, m->ep, sizeof(*m->ep));
-        (*out)->members = apr_array_copy(p, m->ep->members);
+        *out = endpoint_copy(m->ep, p);
         return APR_SUCCESS;
+    } else {
+        /* Parsed into the memo, and copied whole: the memo's next parse
+         * must not touch what this request holds. */
+        apr_pool_clear(m->pool);
+        m->serial = 0;
+        if ((rv = s3up_store_endpoint_parse(&m->ep, text, strlen(text), m->pool)) == APR_SUCCESS) {
+            m->ep->etag = apr_pstrdup(m->pool, etag);
+            m->serial = serial;
+            m->cache = st->cache;
+            *out = endpoint_copy(m->ep, p);
+            return APR_SUCCESS;
+        }
     }
-    rv = s3up_store_endpoint_parse(out, text, strlen(text), p);
     if (rv != APR_SUCCESS) {
         *err = apr_pcalloc(p, sizeof(**err));
         (*err)->status = rv;
@@ -826,16 +857,6 @@ apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, co
         return rv;
     }
     (*out)->etag = etag;
-    if (m && serial) {
-        apr_pool_clear(m->pool);
-        if (s3up_store_endpoint_parse(&m->ep, text, strlen(text), m->pool) == APR_SUCCESS) {
-            m->ep->etag = apr_pstrdup(m->pool, etag);
-            m->serial = serial;
-            m->cache = st->cache;
-        } else {
-            m->serial = 0;
-        }
-    }
     return APR_SUCCESS;
 }
 

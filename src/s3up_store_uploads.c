@@ -195,27 +195,44 @@ apr_status_t s3up_store_reservation_bind(s3up_store_t *st, s3up_reservation_t *r
                        res->key, strlen(res->key), "text/plain", NULL, err, p);
 }
 
+/* A copy of res, strings and all, in p. */
+static s3up_reservation_t *reservation_copy(const s3up_reservation_t *res, apr_pool_t *p)
+{
+    s3up_reservation_t *out = apr_pmemdup(p, res, sizeof(*res));
+
+    out->key = apr_pstrdup(p, res->key);
+    out->endpoint = apr_pstrdup(p, res->endpoint);
+    out->owner = apr_pstrdup(p, res->owner);
+    out->upload_id = apr_pstrdup(p, res->upload_id);
+    out->nonce = apr_pstrdup(p, res->nonce);
+    out->etag = apr_pstrdup(p, res->etag);
+    out->match = apr_pstrdup(p, res->match);
+    return out;
+}
+
 /* The reservation parsed from the cache entry `serial` on this connection
- * before, else parsed now (and kept for the next request). */
+ * before, else parsed now into the connection's memo; a whole copy either
+ * way (the memo's next parse must not touch what this request holds). */
 static apr_status_t reservation_of(s3up_reservation_t **out, s3up_store_t *st, const char *text,
                                    const char *etag, apr_uint64_t serial, apr_pool_t *p)
 {
     s3up_store_memo_t *m = st->memo;
     apr_status_t rv;
 
-    if (m && serial && m->res_serial == serial && m->res_cache == st->cache) {
-        *out = apr_pmemdup(p, m->res, sizeof(*m->res));
-        return APR_SUCCESS;
+    if (!m || !serial) {
+        return reservation_parse(out, text, etag, p);
     }
-    if ((rv = reservation_parse(out, text, etag, p)) == APR_SUCCESS && m && serial) {
+    if (m->res_serial != serial || m->res_cache != st->cache) {
         apr_pool_clear(m->res_pool);
         m->res_serial = 0;
-        if (reservation_parse(&m->res, text, etag, m->res_pool) == APR_SUCCESS) {
-            m->res_serial = serial;
-            m->res_cache = st->cache;
+        if ((rv = reservation_parse(&m->res, text, etag, m->res_pool)) != APR_SUCCESS) {
+            return rv;
         }
+        m->res_serial = serial;
+        m->res_cache = st->cache;
     }
-    return rv;
+    *out = reservation_copy(m->res, p);
+    return APR_SUCCESS;
 }
 
 apr_status_t s3up_store_reservation_get(s3up_reservation_t **out, s3up_store_t *st, const char *key,

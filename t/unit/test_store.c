@@ -280,6 +280,44 @@ static void test_memo_reservation(s3up_store_t *st, apr_pool_t *p)
     ok(s3up_store_reservation_get(&again, st, "uploads/acme/a.bin", "u2", &err, p) == APR_SUCCESS &&
            !strcmp(again->upload_id, "u2"),
        "asked for another upload: read again, and that one's");
+    script(1, ((fake_answer_t){APR_SUCCESS, 200,
+                               "{\"key\":\"uploads/acme/zzzzzzzzzzzz.bin\",\"endpoint\":\"xx\","
+                               "\"owner\":\"bob\",\"upload_id\":\"v9\",\"expires\":"
+                               "\"2030-01-01T00:00:00Z\",\"nonce\":\"n9\"}",
+                               NULL, "\"z1\""}));
+    s3up_store_reservation_get(&again, st, "uploads/acme/zzzzzzzzzzzz.bin", NULL, &err, p);
+    s3up_store_reservation_get(&r, st, "uploads/acme/a.bin", "u2", &err, p);
+    s3up_store_reservation_get(&r, st, "uploads/acme/a.bin", "u2", &err, p); /* from the memo */
+    s3up_store_reservation_get(&again, st, "uploads/acme/zzzzzzzzzzzz.bin", NULL, &err, p);
+    ok(!strcmp(r->upload_id, "u2") && !strcmp(r->owner, "alice") &&
+           !strcmp(r->key, "uploads/acme/a.bin") && !strcmp(again->owner, "bob"),
+       "a reservation from the memo stays whole after another is read");
+}
+
+/* One request reading two endpoints (the admin's list): the first, taken
+ * from the memo, must outlive the memo's next parse. */
+static void test_memo_two(s3up_store_t *st, apr_pool_t *p)
+{
+    const char *beta = "{\"id\":\"beta\",\"prefix\":\"uploads/beta-longer-prefix/\","
+                       "\"members\":[\"carol-with-a-long-name\"],\"created\":"
+                       "\"2026-11-02T10:00:00Z\",\"created_by\":\"root\",\"expires\":null,"
+                       "\"max_file_size\":1,\"status\":\"revoked\",\"note\":\"B\"}";
+    s3up_endpoint_t *first, *second;
+    s3up_error_t *err = NULL;
+
+    fake_clock += apr_time_from_sec(60);
+    script(2, ((fake_answer_t){APR_SUCCESS, 200, record, NULL, "\"m3\""}),
+           ((fake_answer_t){APR_SUCCESS, 200, beta, NULL, "\"b1\""}));
+    s3up_store_endpoint_get(&first, st, "acme", &err, p); /* both read, then cached */
+    s3up_store_endpoint_get(&second, st, "beta", &err, p);
+    s3up_store_endpoint_get(&first, st, "acme", &err, p);  /* acme parsed into the memo */
+    s3up_store_endpoint_get(&first, st, "acme", &err, p);  /* from the memo */
+    s3up_store_endpoint_get(&second, st, "beta", &err, p); /* beta into the memo */
+    ok(first && second && !strcmp(first->id, "acme") && !strcmp(first->prefix, "uploads/acme/") &&
+           !strcmp(first->status, "active") &&
+           !strcmp(APR_ARRAY_IDX(first->members, 0, const char *), "alice") &&
+           !strcmp(second->id, "beta"),
+       "an endpoint from the memo stays whole after another is read");
 }
 
 static void test_memo(apr_pool_t *p)
@@ -322,6 +360,7 @@ static void test_memo(apr_pool_t *p)
     fake_clock += apr_time_from_sec(31);
     ok(s3up_store_endpoint_get(&again, &store, "acme", &err, p) == S3UP_ENOTFOUND,
        "a record gone after the TTL is gone, memo or not");
+    test_memo_two(&store, p);
     test_memo_reservation(&store, p);
 }
 
