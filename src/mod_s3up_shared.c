@@ -84,24 +84,15 @@ apr_status_t s3up_shared_post_config(apr_pool_t *pconf, server_rec *s)
     return rv;
 }
 
-static void hold(apr_global_mutex_t *mutex, int on)
+/* The lock of a table or the board: baton is its global mutex, as
+ * child_init attached it. */
+static void lock(void *mutex, int on)
 {
     if (on) {
         apr_global_mutex_lock(mutex);
     } else {
         apr_global_mutex_unlock(mutex);
     }
-}
-
-static void lock(void *baton, int on)
-{
-    hold(((table_t *)baton)->mutex, on);
-}
-
-static void lock_board(void *baton, int on)
-{
-    (void)baton;
-    hold(listings.mutex, on);
 }
 
 apr_status_t s3up_shared_child_init(apr_pool_t *pchild)
@@ -120,14 +111,14 @@ apr_status_t s3up_shared_child_init(apr_pool_t *pchild)
         rv = apr_global_mutex_child_init(&t->mutex, apr_global_mutex_lockfile(t->mutex), pchild);
         if (rv == APR_SUCCESS) {
             t->limit = s3up_limit_attach(apr_shm_baseaddr_get(t->shm), t->slots, t->max, t->window,
-                                         lock, t, pchild);
+                                         lock, t->mutex, pchild);
         }
     }
     if (rv == APR_SUCCESS && listings.shm &&
         (rv = apr_global_mutex_child_init(
              &listings.mutex, apr_global_mutex_lockfile(listings.mutex), pchild)) == APR_SUCCESS) {
         listings.board = s3up_board_attach(apr_shm_baseaddr_get(listings.shm), BOARD_SLOTS,
-                                           BOARD_TEXT_MAX, lock_board, NULL, pchild);
+                                           BOARD_TEXT_MAX, lock, listings.mutex, pchild);
     }
     return rv;
 }

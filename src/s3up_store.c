@@ -715,8 +715,6 @@ static apr_status_t add_name(void *baton, const char *k, const void *item)
     return APR_SUCCESS;
 }
 
-/* The names of the empty objects under an index prefix that pass valid,
- * sorted, from the cache while fresh. */
 /* The ids of a cached index's text. */
 static apr_array_header_t *index_ids(const char *text, apr_pool_t *p)
 {
@@ -729,6 +727,8 @@ static apr_array_header_t *index_ids(const char *text, apr_pool_t *p)
     return ids;
 }
 
+/* The names of the empty objects under an index prefix that pass valid,
+ * sorted, from the cache while fresh. */
 static apr_status_t cached_index(apr_array_header_t **ids, s3up_store_t *st, const char *prefix,
                                  int (*valid)(const char *), s3up_error_t **err, apr_pool_t *p)
 {

@@ -62,29 +62,34 @@ void s3up_store_facts_load(s3up_store_t *st, const char *id, apr_pool_t *p)
 void s3up_store_facts_save(s3up_store_t *st, const char *id, const apr_array_header_t *names,
                            int finish, apr_pool_t *p)
 {
-    json_t *facts = json_object(), *j = json_pack("{s:o}", "facts", facts);
+    const char **known = apr_palloc(p, sizeof(*known) * (apr_size_t)(names->nelts + 1));
     const char *text, *noted;
     s3up_error_t *err;
-    int held = 0, n;
+    json_t *facts, *j;
+    int held = 0, n = 0;
 
-    if (!j) {
-        return;
-    }
-    s3up_json_own(j, p);
     for (int i = 0; i < names->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(names, i, const char *), *known;
-        json_t *v;
-        /* A name or text that is not UTF-8 is left out: asked again. */
-        if (name && s3up_store_fact_get(&known, st, name, p) && (v = json_string(known))) {
-            json_object_set_new(facts, name, v);
-        }
+        const char *name = APR_ARRAY_IDX(names, i, const char *);
+        known[i] = NULL;
+        n += name && s3up_store_fact_get(&known[i], st, name, p);
     }
     if (s3up_store_note_get(&noted, st, note_name(id, p), p)) {
         held = atoi(noted);
     }
-    n = (int)json_object_size(facts);
     if (!finish && n <= held + held / 4) {
         return;
+    }
+    facts = json_object();
+    if (!(j = json_pack("{s:o}", "facts", facts))) {
+        return;
+    }
+    s3up_json_own(j, p);
+    for (int i = 0; i < names->nelts; i++) {
+        json_t *v;
+        /* A name or text that is not UTF-8 is left out: asked again. */
+        if (known[i] && (v = json_string(known[i]))) {
+            json_object_set_new(facts, APR_ARRAY_IDX(names, i, const char *), v);
+        }
     }
     text = s3up_json_dump(j, p);
     if (text && strlen(text) <= FACTS_MAX &&
