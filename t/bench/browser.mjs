@@ -2,7 +2,7 @@
 // RGW through mod_s3up's API, against the ceiling, on loopback and over an emulated WAN.
 //
 //   t/bench/browser [--runs 3] [--size-mib 1024] [--delay-ms 20] [--no-wan] [--no-loopback]
-//                   [--variants ceiling,portal,stock,raw] [--pin] [--keep] [--profile]
+//                   [--variants ceiling,portal,stock,raw,raw-progress] [--pin] [--keep] [--profile]
 //
 // Variants, each a median of --runs runs, interleaved (ceiling, portal, stock, ceiling, ...):
 //   portal   the customer portal page as it is (htdocs/upload/, whatever uploader it uses):
@@ -12,6 +12,8 @@
 //   raw      t/bench/raw/: the browser without Uppy, the same parts PUT 4 at a time with
 //            bare XMLHttpRequest (what a page can do at best here; served under /bench/ by
 //            the same httpd)
+//   raw-progress  the same bare page with an upload progress listener on each PUT (noting
+//            the bytes, nothing drawn): what the progress events alone cost
 //   stock    the same portal page with ?uploader=stock: Uppy 6's stock AwsS3 plugin against
 //            the same API, the server's part size, 4 files at once (a file's parts one by one).
 //   ceiling  t/bench/ceiling.mjs: create, one /batch sign, curl PUTting the same parts
@@ -520,7 +522,8 @@ Alias /bench/ "${top}/t/bench/raw/"
           r = JSON.parse(out.stdout);
           r.cpu = cpu();
         } else {
-          const pageUrl = { portal: `${api}/`, stock: `${api}/?uploader=stock`, raw: `${origin}/bench/?api=/upload` }[v];
+          const pageUrl = { portal: `${api}/`, stock: `${api}/?uploader=stock`, raw: `${origin}/bench/?api=/upload`,
+            'raw-progress': `${origin}/bench/?api=/upload&progress=1` }[v];
           r = await browserUpload(browser, {
             origin, pageUrl, primeUrl: `${api}/`, user, pw, file, s3port: rgwPort, cpuGroups,
             profile: opt.profile && { dir, name: `${phase.name.replace(/\W+/g, '')}-${v}-${i}` },
@@ -560,6 +563,7 @@ Alias /bench/ "${top}/t/bench/raw/"
     portal: 'the portal (htdocs/common/uploader.mjs)',
     stock: `the portal with stock Uppy 6 AwsS3, ${partSize / MiB} MiB parts`,
     raw: `bare XMLHttpRequest, ${partSize / MiB} MiB parts, 4 at a time (no Uppy)`,
+    'raw-progress': 'the same bare page listening to its PUTs\' upload progress',
   };
   const summary = {};
   for (const [pname, res] of Object.entries(results)) {

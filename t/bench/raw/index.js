@@ -2,6 +2,10 @@
 const api = new URL(new URLSearchParams(location.search).get('api') || '/upload', location.href)
   .href.replace(/\/$/, '');
 const IN_FLIGHT = 4;
+// ?progress=1 (variant "raw-progress"): each PUT also listens to its upload progress and notes
+// the bytes, as a page that shows progress must: what those events cost the browser.
+const PROGRESS = new URLSearchParams(location.search).get('progress') === '1';
+let sent = 0;
 
 async function json(url, init) {
   const res = await fetch(url, { cache: 'no-store', ...init });
@@ -13,6 +17,7 @@ function put(url, body) {
   return new Promise((resolve, reject) => {
     const x = new XMLHttpRequest();
     x.open('PUT', url);
+    if (PROGRESS) x.upload.addEventListener('progress', (e) => { sent = Math.max(sent, e.loaded); });
     x.onload = () => (x.status === 200 ? resolve(x.getResponseHeader('ETag')) : reject(new Error(`PUT ${x.status}`)));
     x.onerror = () => reject(new Error('PUT failed'));
     x.send(body);
