@@ -18,6 +18,9 @@
 //            the same API, the server's part size, 4 files at once (a file's parts one by one).
 //   ceiling  t/bench/ceiling.mjs: create, one /batch sign, curl PUTting the same parts
 //            4 at a time to the presigned URLs, complete.
+// With both portal and raw, each portal run is also set against the bare page's run of the
+// same round: the ratios of rate and of Chromium's CPU, and what the page's own processes
+// (renderer and GPU) spent over the bare page's, with the medians of those.
 // Every object's sha256 is checked against the file's (s3tool); the endpoint's objects and
 // unfinished uploads are removed after each run and RGW's garbage collection is run.
 //
@@ -149,6 +152,10 @@ const clientCpu = (c) => c.busy - c.servers - c.link;
 // Chromium's own CPU seconds (all its processes): unlike the clients' figure, untouched by
 // other jobs on the machine.
 const chromiumTotal = (c) => Object.keys(c).filter((k) => k.startsWith('chromium ')).reduce((t, k) => t + c[k], 0);
+// The page's own processes (renderer and GPU): the bytes take the same path through the
+// browser process and the network service whatever the page, so this is where two pages
+// differ, without the noise of those two.
+const pageCpu = (c) => (c['chromium renderer'] ?? 0) + (c['chromium gpu'] ?? 0);
 const chromiumCpu = (c) => {
   const kinds = Object.keys(c).filter((k) => k.startsWith('chromium ') && c[k] > 0.05);
   return kinds.length ? ` (${kinds.map((k) => `${k.slice(9)} ${c[k].toFixed(1)}`).join(', ')})` : '';
@@ -583,6 +590,31 @@ Alias /bench/ "${top}/t/bench/raw/"
         `${f1(cpu.clients)} | ${v === 'ceiling' ? '-' : f2(cpu.chromium)} | ${f1(cpu.servers)} | ${(100 * cpu.busyShare).toFixed(0)} % |`);
     }
   }
+  // The portal against the bare page, run by run: each portal run with the bare page's run
+  // of the same round (interleaved, so both saw the same machine), and the median of those
+  // ratios; the whole of Chromium's CPU moves by ~1 s/GiB from run to run with the browser
+  // process, the page's own processes far less.
+  const pairs = [];
+  for (const [pname, res] of Object.entries(results)) {
+    const a = res.runs.portal ?? [], b = res.runs.raw ?? [];
+    const n = Math.min(a.length, b.length);
+    if (!n) continue;
+    const gib = SIZE / 1024 / MiB;
+    const rate = [], cpu = [], extra = [], share = [];
+    for (let i = 0; i < n; i++) {
+      rate.push(a[i].mibps / b[i].mibps);
+      cpu.push(chromiumTotal(a[i].cpu) / chromiumTotal(b[i].cpu));
+      extra.push((pageCpu(a[i].cpu) - pageCpu(b[i].cpu)) / gib);
+      share.push((pageCpu(a[i].cpu) - pageCpu(b[i].cpu)) / chromiumTotal(b[i].cpu));
+    }
+    const list = (xs, f) => `${f(median(xs))} (runs ${xs.map(f).join(', ')})`;
+    const x2 = (v) => v.toFixed(2);
+    const pct = (v) => `${(100 * v).toFixed(1)} %`;
+    pairs.push(`${pname}, the portal / the bare page, pair by pair, median: rate ${list(rate, x2)}; ` +
+      `Chromium CPU per GiB ${list(cpu, x2)}; the page's own processes (renderer + GPU), portal − bare: ` +
+      `${list(extra, x2)} s/GiB, that is ${list(share, pct)} of the bare page's Chromium CPU`);
+    summary[pname].pairs = { rate, cpu, extraPerGiB: extra, extraShare: share };
+  }
   const out = {
     date: new Date().toISOString(), commit: gitDescribe(), machine: m1, loadBefore: m0.load, loads,
     command: `t/bench/browser --runs ${RUNS} --size-mib ${SIZE / MiB}${opt.pin ? ' --pin' : ''}`, pinned: opt.pin, sizeMiB: SIZE / MiB,
@@ -609,6 +641,7 @@ Alias /bench/ "${top}/t/bench/raw/"
       (wan ? ` (which took ${f1(median(Object.values(summary).flatMap((x) => Object.values(x).map((y) => y.cpu.link))
         .filter((x) => x > 0.05)))} s/GiB on the 40 ms runs)` : '') + ', and any other job on the machine;',
     'Chromium = its browser, renderer, network service and GPU processes alone; machine busy = share of both cores in use.',
+    ...(pairs.length ? ['', ...pairs] : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 });
