@@ -169,9 +169,33 @@ apr_status_t s3up_store_cache_create(s3up_store_cache_t **out, apr_pool_t *pchil
 s3up_store_memo_t *s3up_store_memo_create(apr_pool_t *p)
 {
     s3up_store_memo_t *m = apr_pcalloc(p, sizeof(*m));
-    apr_pool_create(&m->pool, p);
-    apr_pool_create(&m->res_pool, p);
+    apr_pool_create(&m->ep.pool, p);
+    apr_pool_create(&m->res.pool, p);
     return m;
+}
+
+s3up_store_memo_slot_t *s3up_memo_slot(void **kept, s3up_store_memo_slot_t *slot,
+                                       const s3up_store_t *st, apr_uint64_t serial)
+{
+    *kept = NULL;
+    if (!slot || !serial) {
+        return NULL;
+    }
+    if (slot->serial == serial && slot->cache == st->cache) {
+        *kept = slot->value;
+    } else {
+        apr_pool_clear(slot->pool);
+        slot->serial = 0;
+    }
+    return slot;
+}
+
+void s3up_memo_keep(s3up_store_memo_slot_t *slot, const s3up_store_t *st, apr_uint64_t serial,
+                    void *value)
+{
+    slot->value = value;
+    slot->serial = serial;
+    slot->cache = st->cache;
 }
 
 void s3up_store_cache_share(s3up_store_cache_t *c, volatile apr_uint32_t *generation)
@@ -819,7 +843,9 @@ apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, co
 {
     const char *text, *etag;
     apr_uint64_t serial;
-    s3up_store_memo_t *m = st->memo;
+    s3up_store_memo_slot_t *slot;
+    s3up_endpoint_t *ep;
+    void *kept;
     apr_status_t rv;
 
     rv = record_of(&text, &etag, &serial, st, s3up_store_id_valid(id), record_key(st, id, p),
@@ -830,33 +856,23 @@ apr_status_t s3up_store_endpoint_get(s3up_endpoint_t **out, s3up_store_t *st, co
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (!m || !serial) {
-        rv = s3up_store_endpoint_parse(out, text, strlen(text), p);
-    } else if (m->serial == serial && m->cache == st->cache) {
-        /* Parsed on this connection already, from the same cache entry. */
-        *out = endpoint_copy(m->ep, p);
-        return APR_SUCCESS;
-    } else {
-        /* Parsed into the memo, and copied whole: the memo's next parse
-         * must not touch what this request holds. */
-        apr_pool_clear(m->pool);
-        m->serial = 0;
-        if ((rv = s3up_store_endpoint_parse(&m->ep, text, strlen(text), m->pool)) == APR_SUCCESS) {
-            m->ep->etag = apr_pstrdup(m->pool, etag);
-            m->serial = serial;
-            m->cache = st->cache;
-            *out = endpoint_copy(m->ep, p);
-            return APR_SUCCESS;
+    slot = s3up_memo_slot(&kept, st->memo ? &st->memo->ep : NULL, st, serial);
+    if (!(ep = kept)) {
+        apr_pool_t *pool = slot ? slot->pool : p;
+        if ((rv = s3up_store_endpoint_parse(&ep, text, strlen(text), pool)) != APR_SUCCESS) {
+            *err = s3up_record_error(
+                rv, "BadRecord", apr_psprintf(p, "the record of endpoint '%s' cannot be read", id),
+                p);
+            return rv;
+        }
+        ep->etag = apr_pstrdup(pool, etag);
+        if (slot) {
+            s3up_memo_keep(slot, st, serial, ep);
         }
     }
-    if (rv != APR_SUCCESS) {
-        *err = apr_pcalloc(p, sizeof(**err));
-        (*err)->status = rv;
-        (*err)->code = "BadRecord";
-        (*err)->message = apr_psprintf(p, "the record of endpoint '%s' cannot be read", id);
-        return rv;
-    }
-    (*out)->etag = etag;
+    /* The memo's, copied whole: its next parse must not touch what this
+     * request holds. */
+    *out = slot ? endpoint_copy(ep, p) : ep;
     return APR_SUCCESS;
 }
 

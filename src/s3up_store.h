@@ -43,20 +43,20 @@ void s3up_store_cache_share(s3up_store_cache_t *c, volatile apr_uint32_t *genera
  * and take those of the other processes (s3up_store_listing_get). */
 void s3up_store_cache_board(s3up_store_cache_t *c, s3up_board_t *board);
 
-/* The endpoint and the upload reservation last parsed on a connection,
- * each kept while the cache entry it came from lasts: part signing asks for
- * the same ones over and over, and need not parse their JSON each time.
- * One thread at a time. */
-typedef struct s3up_store_memo_t {
-    apr_pool_t *pool;
+/* What was last parsed on a connection from one kind of record, kept
+ * while the cache entry it came from lasts: part signing asks for the same
+ * endpoint and upload reservation over and over, and need not parse their
+ * JSON each time. One thread at a time. */
+typedef struct s3up_store_memo_slot_t {
+    apr_pool_t *pool; /* what value points into */
     const s3up_store_cache_t *cache;
     apr_uint64_t serial; /* of the cache entry; 0: none */
-    s3up_endpoint_t *ep;
-    /* Likewise the upload reservation last parsed (struct s3up_reservation_t). */
-    apr_pool_t *res_pool;
-    const s3up_store_cache_t *res_cache;
-    apr_uint64_t res_serial;
-    struct s3up_reservation_t *res;
+    void *value;
+} s3up_store_memo_slot_t;
+
+typedef struct s3up_store_memo_t {
+    s3up_store_memo_slot_t ep;  /* s3up_endpoint_t */
+    s3up_store_memo_slot_t res; /* struct s3up_reservation_t */
 } s3up_store_memo_t;
 
 s3up_store_memo_t *s3up_store_memo_create(apr_pool_t *p);

@@ -45,6 +45,16 @@ apr_status_t s3up_record_delete_indexed(s3up_store_t *st, const char *key, const
 apr_status_t s3up_record_index(apr_array_header_t **ids, s3up_store_t *st, const char *prefix,
                                int (*valid)(const char *), s3up_error_t **err, apr_pool_t *p);
 
+/* The connection's memo slot for a record read from the cache entry
+ * `serial` (slot is st->memo's, or NULL with no memo), and what it holds
+ * from that very entry in *kept (NULL: parse into the slot's pool, emptied
+ * here, then s3up_memo_keep). NULL, with *kept NULL, when there is no memo
+ * or serial is 0: parse into the caller's pool. */
+s3up_store_memo_slot_t *s3up_memo_slot(void **kept, s3up_store_memo_slot_t *slot,
+                                       const s3up_store_t *st, apr_uint64_t serial);
+void s3up_memo_keep(s3up_store_memo_slot_t *slot, const s3up_store_t *st, apr_uint64_t serial,
+                    void *value);
+
 /* An optional time field: null or absent is 0; else ISO 8601. */
 apr_status_t s3up_record_time(apr_time_t *out, const json_t *v);
 

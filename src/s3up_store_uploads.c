@@ -211,27 +211,27 @@ static s3up_reservation_t *reservation_copy(const s3up_reservation_t *res, apr_p
 }
 
 /* The reservation parsed from the cache entry `serial` on this connection
- * before, else parsed now into the connection's memo; a whole copy either
- * way (the memo's next parse must not touch what this request holds). */
+ * before, else parsed now (into the connection's memo when there is one);
+ * the memo's is copied whole (its next parse must not touch what this
+ * request holds). */
 static apr_status_t reservation_of(s3up_reservation_t **out, s3up_store_t *st, const char *text,
                                    const char *etag, apr_uint64_t serial, apr_pool_t *p)
 {
-    s3up_store_memo_t *m = st->memo;
+    void *kept;
+    s3up_store_memo_slot_t *slot =
+        s3up_memo_slot(&kept, st->memo ? &st->memo->res : NULL, st, serial);
+    s3up_reservation_t *res = kept;
     apr_status_t rv;
 
-    if (!m || !serial) {
-        return reservation_parse(out, text, etag, p);
-    }
-    if (m->res_serial != serial || m->res_cache != st->cache) {
-        apr_pool_clear(m->res_pool);
-        m->res_serial = 0;
-        if ((rv = reservation_parse(&m->res, text, etag, m->res_pool)) != APR_SUCCESS) {
+    if (!res) {
+        if ((rv = reservation_parse(&res, text, etag, slot ? slot->pool : p)) != APR_SUCCESS) {
             return rv;
         }
-        m->res_serial = serial;
-        m->res_cache = st->cache;
+        if (slot) {
+            s3up_memo_keep(slot, st, serial, res);
+        }
     }
-    *out = reservation_copy(m->res, p);
+    *out = slot ? reservation_copy(res, p) : res;
     return APR_SUCCESS;
 }
 
