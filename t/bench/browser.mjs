@@ -594,7 +594,7 @@ Alias /bench/ "${top}/t/bench/raw/"
   }
   // The portal against the bare page, run by run: each portal run with the bare page's run
   // of the same round (interleaved, so both saw the same machine), and the median of those
-  // ratios; the whole of Chromium's CPU moves by ~1 s/GiB from run to run with the browser
+  // ratios; the whole of Chromium's CPU moves by up to 2 s/GiB from run to run with the browser
   // process, the page's own processes far less.
   const pairs = [];
   for (const [pname, res] of Object.entries(results)) {
